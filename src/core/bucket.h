@@ -1,0 +1,79 @@
+/*
+ * bucket.h - the per-bucket ID generator and the clock rules (SPEC 3).
+ *
+ * A bucket's state is one 64-bit word, (ts << 32) | next_counter, so that a
+ * writer stores it at once and a reader never sees half an update.  The
+ * functions here are pure: the caller loads the word, calls bucket_take,
+ * and stores the word back before any ID leaves the process.
+ */
+#ifndef GENID_CORE_BUCKET_H
+#define GENID_CORE_BUCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum bucket_stop {
+	BUCKET_DONE,	   /* every requested ID was produced */
+	BUCKET_EXHAUSTED,  /* counter used up, borrowing capped by max_ahead */
+	BUCKET_CHECKPOINT, /* the next ID needs a checkpoint of at least need */
+};
+
+struct bucket_limits {
+	uint32_t now;	     /* wall clock, seconds since the epoch */
+	uint32_t checkpoint; /* highest timestamp that may be issued */
+	uint32_t max_ahead;  /* how far ts may run ahead of now by borrowing */
+};
+
+struct bucket_result {
+	unsigned n;	       /* IDs written to the output array */
+	enum bucket_stop stop; /* why it stopped */
+	uint32_t need;	       /* BUCKET_EXHAUSTED: the second it waits for;
+				  BUCKET_CHECKPOINT: the checkpoint it needs */
+	uint32_t lead;	       /* seconds the bucket's ts is ahead of now */
+};
+
+/* Packs a bucket state word. */
+uint64_t bucket_word(uint32_t ts, uint32_t next);
+
+/* The timestamp of a bucket state word. */
+uint32_t bucket_ts(uint64_t word);
+
+/* The next counter of a bucket state word (65536 when used up). */
+uint32_t bucket_next(uint64_t word);
+
+/*
+ * Produces up to want IDs of the bucket whose ID bits are base (id_base)
+ * into ids, advancing *word.  Returns the number produced; r says why it
+ * stopped.  IDs strictly increase across calls, never exceed the
+ * checkpoint, and the bucket's ts never decreases.
+ */
+unsigned bucket_take(uint64_t *word, uint64_t base,
+    const struct bucket_limits *lim, unsigned want, uint64_t *ids,
+    struct bucket_result *r);
+
+/* The state word a bucket resumes from after a restart of the node whose
+ * durable checkpoint was checkpoint: every later ID is above every earlier. */
+uint64_t bucket_restart_word(uint32_t checkpoint);
+
+/* The checkpoint the node should hold at time now (now + max_ahead + 1). */
+uint32_t bucket_checkpoint_target(uint32_t now, uint32_t max_ahead);
+
+enum clock_start {
+	CLOCK_START_NOW,   /* the clock is past the checkpoint */
+	CLOCK_START_AHEAD, /* serve at once from checkpoint + 1 */
+	CLOCK_START_BEHIND, /* the clock is too far behind: refuse or wait */
+};
+
+/* How a node whose checkpoint is checkpoint may start at time now. */
+enum clock_start clock_start_rule(uint32_t now, uint32_t checkpoint,
+    uint32_t max_ahead);
+
+/*
+ * Classifies a clock step between two samples: the change of the realtime
+ * clock minus the change of the monotonic clock, in nanoseconds.  Returns
+ * the step when its size is at least tolerance_ns, else 0.
+ */
+int64_t clock_step_ns(int64_t real_prev, int64_t mono_prev, int64_t real_now,
+    int64_t mono_now, int64_t tolerance_ns);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * state.h - the layout of the shared state file (SPEC 4, 5).
+ *
+ * The file is mapped MAP_SHARED by the master before it forks and read
+ * by genidctl.  It starts with a versioned header, holds offsets never
+ * pointers, and every 64-bit field is naturally aligned and written with
+ * one atomic store, so a reader never sees half a value.  Each counter
+ * has a single writer: the master, the worker that owns a bucket, or the
+ * worker a slot belongs to.  Readers sum them on demand.
+ */
+#ifndef GENID_CORE_STATE_H
+#define GENID_CORE_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATE_MAGIC UINT64_C(0x3154534449454e47) /* "GENIDST1" on disk */
+#define STATE_VERSION 1
+#define STATE_BUCKETS 32
+#define STATE_WORKERS 32
+
+struct state_identity {
+	uint32_t zone;
+	uint32_t dc;
+	uint32_t machine;
+	int64_t epoch;
+};
+
+struct state_header {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t total_size;
+	uint32_t bucket_off;
+	uint32_t bucket_size;
+	uint32_t bucket_count;
+	uint32_t worker_off;
+	uint32_t worker_size;
+	uint32_t worker_count;
+
+	/* The identity the file was made for; another one is refused. */
+	uint32_t zone;
+	uint32_t dc;
+	uint32_t machine;
+	uint32_t reserved0;
+	int64_t epoch;
+	int64_t created; /* Unix time */
+
+	/*
+	 * checkpoint is raised and synced to disk first; checkpoint_safe,
+	 * the cap workers issue under, follows once the sync returned.  A
+	 * restart trusts checkpoint, which is never below any issued ts.
+	 */
+	uint64_t checkpoint;
+	uint64_t checkpoint_safe;
+	int64_t checkpoint_synced; /* Unix time of the last sync */
+	uint64_t checkpoint_syncs;
+	uint64_t boot_count;
+
+	/* Written by the master of the current boot. */
+	int64_t master_pid;
+	int64_t started; /* Unix time */
+	uint32_t workers;
+	uint32_t max_ahead;
+	uint64_t worker_restarts;
+	uint64_t clock_steps_back;
+	uint64_t clock_steps_forward;
+	int64_t clock_step_last_ns; /* size of the last step, signed */
+	uint64_t clock_step_max_back_ns;
+	uint64_t reserved[9];
+};
+
+struct state_bucket {
+	uint64_t word; /* (ts << 32) | next counter, see bucket.h */
+	uint64_t ids;
+	uint64_t requests;
+	uint64_t conns; /* open now */
+	uint64_t conns_total;
+	uint64_t waits;	 /* CMD 0 that waited for the clock */
+	uint64_t shorts; /* CMD 1 answered with fewer IDs than asked */
+	uint64_t reserved;
+};
+
+struct state_worker {
+	int64_t pid; /* 0 when the slot is not running */
+	int64_t started;
+	uint64_t restarts;
+	uint64_t conns; /* open now */
+	uint64_t conns_total;
+	uint64_t rejected;     /* closed at accept: limit or allow list */
+	uint64_t bad_requests; /* unknown command: connection closed */
+	uint64_t checkpoint_raises;
+	int64_t exit_status; /* last wait status of this slot, -1 if none */
+	uint64_t reserved[7];
+};
+
+/* Size of a state file with the current layout. */
+size_t state_size(void);
+
+/* Formats a zeroed region of state_size() bytes for identity id. */
+void state_init(struct state_header *h, const struct state_identity *id,
+    int64_t now);
+
+/*
+ * Validates a mapped region of len bytes: magic, version, sizes and, when
+ * want is not NULL, the identity.  0, or -1 with the reason in err.
+ */
+int state_check(const struct state_header *h, size_t len,
+    const struct state_identity *want, char *err, size_t errlen);
+
+/* Bucket slot i (0..STATE_BUCKETS-1) of a checked region. */
+struct state_bucket *state_bucket(struct state_header *h, unsigned i);
+
+/* Worker slot i (0..STATE_WORKERS-1) of a checked region. */
+struct state_worker *state_worker(struct state_header *h, unsigned i);
+
+/* The worker slot that owns bucket b when n workers run. */
+unsigned state_bucket_owner(unsigned b, unsigned n);
+
+/* Raises *field to v unless it is already there; returns the new value. */
+uint64_t state_raise(uint64_t *field, uint64_t v);
+
+/* Reads a shared field in one access. */
+static inline uint64_t
+state_load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* Writes a shared field in one access. */
+static inline void
+state_store(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Adds to a single-writer counter; no locked instruction needed. */
+static inline void
+state_add(uint64_t *p, uint64_t n)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
+	    __ATOMIC_RELAXED);
+}
+
+#endif

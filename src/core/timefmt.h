@@ -1,0 +1,24 @@
+/*
+ * timefmt.h - Unix time to and from ISO 8601 UTC, without the C library's
+ * time zone state (pure: the same input gives the same output anywhere).
+ */
+#ifndef GENID_CORE_TIMEFMT_H
+#define GENID_CORE_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Size of a buffer that holds any timefmt_iso result. */
+#define TIMEFMT_LEN 32
+
+/* Writes t as YYYY-MM-DDTHH:MM:SSZ into buf; returns buf. */
+char *timefmt_iso(int64_t t, char *buf, size_t len);
+
+/*
+ * Parses Unix seconds ("1795000000", "@1795000000") or ISO 8601 UTC
+ * ("2026-11-18", "2026-11-18T11:06:40Z", "2026-11-18 11:06:40", an
+ * optional "+00:00").  0, or -1 with the reason in err.
+ */
+int timefmt_parse(const char *s, int64_t *t, char *err, size_t errlen);
+
+#endif

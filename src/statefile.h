@@ -1,0 +1,44 @@
+/*
+ * statefile.h - open, lock, map and sync the state file.  Shared by the
+ * daemon (read-write, locked) and genidctl (read-only).
+ */
+#ifndef GENID_STATEFILE_H
+#define GENID_STATEFILE_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "state.h"
+
+struct statefile {
+	int fd;
+	struct state_header *h;
+	size_t len;
+	char path[PATH_MAX];
+};
+
+/*
+ * Opens path read-write, creating it (and formatting it for id) when
+ * missing, takes the exclusive lock (waiting up to lock_wait_ms for a
+ * previous genid's processes to let go), maps it MAP_SHARED and checks it
+ * against id.  0, or -1 with the reason in err.
+ */
+int statefile_open(struct statefile *sf, const char *path,
+    const struct state_identity *id, int64_t now, unsigned lock_wait_ms,
+    char *err, size_t errlen);
+
+/* Opens path read-only, maps it and checks its layout (any identity). */
+int statefile_open_ro(struct statefile *sf, const char *path, char *err,
+    size_t errlen);
+
+/* Whether some genid holds the lock on the file (1), or not (0). */
+int statefile_in_use(const struct statefile *sf);
+
+/* Writes the header to disk (msync MS_SYNC); 0, or -1 with errno set. */
+int statefile_sync(struct statefile *sf);
+
+/* Unmaps and closes; the lock goes with the last process holding it. */
+void statefile_close(struct statefile *sf);
+
+#endif
