@@ -1,0 +1,137 @@
+/*
+ * checkpoint.c - keep every issued timestamp at or below a durable mark.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "bucket.h"
+#include "checkpoint.h"
+#include "log.h"
+#include "timefmt.h"
+
+int
+checkpoint_raise(struct statefile *sf, uint32_t target)
+{
+	struct state_header *h = sf->h;
+
+	if (state_load(&h->checkpoint_safe) >= target)
+		return 0;
+	state_raise(&h->checkpoint, target);
+	/*
+	 * Another process may have raised it further meanwhile; syncing the
+	 * page covers its value too, and workers may then use ours.
+	 */
+	if (statefile_sync(sf) == -1)
+		return -1;
+	state_raise(&h->checkpoint_safe, target);
+	state_store(&h->checkpoint_syncs, state_load(&h->checkpoint_syncs) + 1);
+	state_store((uint64_t *)&h->checkpoint_synced, (uint64_t)time(NULL));
+	return 0;
+}
+
+int64_t
+checkpoint_now(int64_t epoch)
+{
+	int64_t now = (int64_t)time(NULL) - epoch;
+
+	return now < 0 ? -1 : now > UINT32_MAX ? UINT32_MAX : now;
+}
+
+static void
+reset_counters(struct state_header *h)
+{
+	unsigned i;
+
+	for (i = 0; i < STATE_BUCKETS; i++) {
+		struct state_bucket *b = state_bucket(h, i);
+
+		memset((char *)b + sizeof(b->word), 0,
+		    sizeof(*b) - sizeof(b->word));
+	}
+	for (i = 0; i < STATE_WORKERS; i++) {
+		struct state_worker *w = state_worker(h, i);
+
+		memset(w, 0, sizeof(*w));
+		w->exit_status = -1;
+	}
+	h->worker_restarts = 0;
+	h->clock_steps_back = 0;
+	h->clock_steps_forward = 0;
+	h->clock_step_last_ns = 0;
+	h->clock_step_max_back_ns = 0;
+}
+
+static int
+wait_for_clock(struct state_header *h, unsigned max_ahead, int wait_clock,
+    int64_t *now, char *err, size_t errlen)
+{
+	uint32_t ckpt = (uint32_t)state_load(&h->checkpoint);
+	char t_now[TIMEFMT_LEN], t_ckpt[TIMEFMT_LEN];
+	int logged = 0;
+
+	for (;;) {
+		if ((*now = checkpoint_now(h->epoch)) == -1) {
+			snprintf(err, errlen,
+			    "the clock is before the epoch %lld: set the clock",
+			    (long long)h->epoch);
+			return EX_TEMPFAIL;
+		}
+		if (clock_start_rule((uint32_t)*now, ckpt, max_ahead) !=
+		    CLOCK_START_BEHIND)
+			return 0;
+		timefmt_iso(*now + h->epoch, t_now, sizeof(t_now));
+		timefmt_iso((int64_t)ckpt + h->epoch, t_ckpt, sizeof(t_ckpt));
+		if (!wait_clock) {
+			snprintf(err, errlen,
+			    "clock %s is %lld s behind the checkpoint %s (this"
+			    " node may have issued IDs up to then): correct the"
+			    " clock, or start with --wait-clock to wait for it",
+			    t_now, (long long)(ckpt - *now), t_ckpt);
+			return EX_TEMPFAIL;
+		}
+		if (!logged++)
+			log_warnx("clock %s is %lld s behind the checkpoint %s:"
+			    " waiting for it (--wait-clock)", t_now,
+			    (long long)(ckpt - *now), t_ckpt);
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	}
+}
+
+int
+checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
+    char *err, size_t errlen)
+{
+	struct state_header *h = sf->h;
+	uint32_t ckpt, floor;
+	int64_t now;
+	unsigned i;
+	int rc;
+
+	if ((rc = wait_for_clock(h, max_ahead, wait_clock, &now, err,
+	    errlen)) != 0)
+		return rc;
+	ckpt = (uint32_t)state_load(&h->checkpoint);
+	/*
+	 * Whatever the bucket table says, it may be older than the checkpoint
+	 * after a power loss; the checkpoint alone is durable, so every
+	 * bucket restarts above it.
+	 */
+	for (i = 0; i < STATE_BUCKETS; i++)
+		state_store(&state_bucket(h, i)->word,
+		    bucket_restart_word(ckpt));
+	reset_counters(h);
+	/* The safe mark restarts at the durable one and moves up from there. */
+	state_store(&h->checkpoint_safe, ckpt);
+	state_store(&h->boot_count, state_load(&h->boot_count) + 1);
+	h->max_ahead = max_ahead;
+	floor = (uint32_t)now > ckpt ? (uint32_t)now : ckpt;
+	if (checkpoint_raise(sf, bucket_checkpoint_target(floor, max_ahead)) ==
+	    -1) {
+		snprintf(err, errlen, "msync %s: %s", sf->path, strerror(errno));
+		return EX_IOERR;
+	}
+	return 0;
+}

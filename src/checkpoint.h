@@ -1,0 +1,32 @@
+/*
+ * checkpoint.h - the timestamp high-water mark (SPEC 5).
+ */
+#ifndef GENID_CHECKPOINT_H
+#define GENID_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "statefile.h"
+
+/*
+ * Raises the checkpoint to at least target: the durable field first, then
+ * msync, then the field workers issue under.  0, or -1 with errno set (the
+ * safe field is then left where it was).
+ */
+int checkpoint_raise(struct statefile *sf, uint32_t target);
+
+/* Seconds since epoch now, or -1 when the clock is before the epoch. */
+int64_t checkpoint_now(int64_t epoch);
+
+/*
+ * Applies the start-up rules to a freshly opened state file: refuses (or,
+ * with wait_clock, waits) while the clock is behind the checkpoint, then
+ * sets every bucket above everything issued before, zeroes the live
+ * counters, counts the boot and raises the checkpoint.  0, or the
+ * sysexits.h code with a one-line reason in err.
+ */
+int checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
+    char *err, size_t errlen);
+
+#endif

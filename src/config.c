@@ -1,0 +1,729 @@
+/*
+ * config.c - read and validate genid.json (SPEC 6).
+ *
+ * jansson parses the file; it keeps no positions for values, so a small
+ * scanner finds where a top-level key's value (or one item of an array
+ * value) starts, and every error names file, line, column and key.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "id.h"
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+
+#define NO_PORT UINT_MAX
+
+/* Where a value sits in the file, for messages. */
+struct where {
+	const char *file;
+	const char *text;
+	const char *key;
+	int index;   /* array item, or -1 for the whole value */
+	int64_t now; /* the latest epoch allowed */
+};
+
+struct key {
+	const char *name;
+	int (*set)(struct cfg *c, json_t *v, const struct key *k,
+	    struct where *w, char *err, size_t errlen);
+	size_t off;
+	long long min;
+	long long max;
+};
+
+static int set_uint(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_epoch(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_path(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_log_file(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_log_level(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_user(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_group(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_listen(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_peers(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_allow(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+static int set_metrics(struct cfg *, json_t *, const struct key *,
+    struct where *, char *, size_t);
+
+static const struct key keys[] = {
+	{ "port", set_uint, offsetof(struct cfg, port), 0, 65535 },
+	{ "listen", set_listen, 0, 1, CFG_MAX_LISTEN },
+	{ "zone_id", set_uint, offsetof(struct cfg, zone), 0, ID_ZONE_MAX },
+	{ "dc_id", set_uint, offsetof(struct cfg, dc), 0, ID_DC_MAX },
+	{ "machine_id", set_uint, offsetof(struct cfg, machine), 0,
+	    ID_MACHINE_MAX },
+	{ "workers", set_uint, offsetof(struct cfg, workers), 1, 32 },
+	{ "epoch", set_epoch, 0, 0, 0 },
+	{ "state_file", set_path, offsetof(struct cfg, state_file), 1, 0 },
+	{ "pid_file", set_path, offsetof(struct cfg, pid_file), 0, 0 },
+	{ "log_file", set_log_file, 0, 0, 0 },
+	{ "log_level", set_log_level, 0, 0, 0 },
+	{ "user", set_user, 0, 0, 0 },
+	{ "group", set_group, 0, 0, 0 },
+	{ "max_connections", set_uint, offsetof(struct cfg, max_connections),
+	    1, 1000000 },
+	{ "idle_timeout_s", set_uint, offsetof(struct cfg, idle_timeout_s), 0,
+	    86400 },
+	{ "max_ahead_s", set_uint, offsetof(struct cfg, max_ahead_s), 0,
+	    3600 },
+	{ "checkpoint_interval_ms", set_uint,
+	    offsetof(struct cfg, checkpoint_interval_ms), 10, 60000 },
+	{ "allow", set_allow, 0, 0, CFG_MAX_ALLOW },
+	{ "peers", set_peers, 0, 0, CFG_MAX_PEERS },
+	{ "metrics_listen", set_metrics, 0, 0, 0 },
+};
+
+static const char *level_names[] = { "error", "warning", "notice", "info",
+	"debug" };
+
+const char *
+cfg_log_level_name(enum log_level l)
+{
+	return level_names[l];
+}
+
+void
+cfg_defaults(struct cfg *c)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(c, 0, sizeof(*c));
+	c->port = CFG_DEFAULT_PORT;
+	c->nlisten = 1;
+	c->listen[0].port = CFG_DEFAULT_PORT;
+	c->workers = n < 1 ? 1 : n > 32 ? 32 : (unsigned)n;
+	snprintf(c->state_file, sizeof(c->state_file), "%s",
+	    LOCALSTATEDIR "/lib/genid/genid.state");
+	snprintf(c->pid_file, sizeof(c->pid_file), "%s",
+	    RUNSTATEDIR "/genid.pid");
+	c->log_level = LOG_LEVEL_INFO;
+	c->max_connections = 10000;
+	c->max_ahead_s = 5;
+	c->checkpoint_interval_ms = 1000;
+}
+
+/*
+ * Skips a JSON string starting at the quote p; returns the character after
+ * the closing quote.
+ */
+static const char *
+skip_string(const char *p)
+{
+	for (p++; *p != '\0' && *p != '"'; p++)
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	return *p == '"' ? p + 1 : p;
+}
+
+static const char *
+skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* Skips one JSON value at p; returns the character after it. */
+static const char *
+skip_value(const char *p)
+{
+	int depth = 0;
+
+	while (*p != '\0') {
+		if (*p == '"') {
+			p = skip_string(p);
+			if (depth == 0)
+				return p;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']') {
+			if (depth == 0)
+				return p;
+			if (--depth == 0)
+				return p + 1;
+		} else if (depth == 0 && strchr(",: \t\r\n", *p) != NULL)
+			return p;
+		p++;
+	}
+	return p;
+}
+
+/* The start of a top-level key's value, or of item index in it. */
+static const char *
+find_value(const char *text, const char *key, int index)
+{
+	size_t klen = strlen(key);
+	const char *p = skip_space(text);
+
+	if (*p != '{')
+		return text;
+	p = skip_space(p + 1);
+	while (*p == '"') {
+		const char *name = p + 1, *end = skip_string(p);
+		int match = (size_t)(end - 1 - name) == klen &&
+		    strncmp(name, key, klen) == 0;
+
+		p = skip_space(end);
+		if (*p != ':')
+			break;
+		p = skip_space(p + 1);
+		if (match) {
+			int i;
+
+			if (index < 0 || *p != '[')
+				return p;
+			p = skip_space(p + 1);
+			for (i = 0; i < index; i++) {
+				p = skip_space(skip_value(p));
+				if (*p != ',')
+					break;
+				p = skip_space(p + 1);
+			}
+			return p;
+		}
+		p = skip_space(skip_value(p));
+		if (*p == ',')
+			p = skip_space(p + 1);
+	}
+	return text;
+}
+
+static int
+fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
+{
+	const char *at = find_value(w->text, w->key, w->index), *p;
+	int line = 1, col = 1, n;
+	va_list ap;
+
+	for (p = w->text; p < at; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else
+			col++;
+	}
+	n = snprintf(err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col,
+	    w->key);
+	if (w->index >= 0 && n > 0 && (size_t)n < errlen)
+		n += snprintf(err + n, errlen - (size_t)n, "[%d]", w->index);
+	if (n > 0 && (size_t)n < errlen - 2) {
+		err[n++] = ':';
+		err[n++] = ' ';
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static const char *
+type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	default:
+		return "null";
+	}
+}
+
+static int
+set_uint(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return fail(w, err, errlen, "is %s, want an integer %lld..%lld",
+		    type_name(v), k->min, k->max);
+	n = json_integer_value(v);
+	if (n < k->min || n > k->max)
+		return fail(w, err, errlen, "%lld is out of range %lld..%lld",
+		    (long long)n, k->min, k->max);
+	*(unsigned *)(void *)((char *)c + k->off) = (unsigned)n;
+	return 0;
+}
+
+static int
+set_epoch(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return fail(w, err, errlen,
+		    "is %s, want Unix seconds (an integer)", type_name(v));
+	n = json_integer_value(v);
+	if (n < 0 || n > w->now)
+		return fail(w, err, errlen,
+		    "%lld is out of range 0..%lld (now): an epoch may not lie"
+		    " in the future", (long long)n, (long long)w->now);
+	c->epoch = n;
+	return 0;
+}
+
+static int
+get_string(json_t *v, struct where *w, char *err, size_t errlen,
+    const char **s)
+{
+	if (!json_is_string(v))
+		return fail(w, err, errlen, "is %s, want a string",
+		    type_name(v));
+	*s = json_string_value(v);
+	return 0;
+}
+
+/* Makes a relative path absolute against the current directory. */
+static int
+absolute(const char *s, char *out, size_t len, struct where *w, char *err,
+    size_t errlen)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (s[0] == '/' || s[0] == '\0')
+		n = snprintf(out, len, "%s", s);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return fail(w, err, errlen, "getcwd: %s", strerror(errno));
+	else
+		n = snprintf(out, len, "%s/%s", cwd, s);
+	if (n < 0 || (size_t)n >= len)
+		return fail(w, err, errlen, "path too long");
+	return 0;
+}
+
+static int
+set_path(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	const char *s;
+
+	if (get_string(v, w, err, errlen, &s) == -1)
+		return -1;
+	if (k->min > 0 && s[0] == '\0')
+		return fail(w, err, errlen, "may not be empty");
+	return absolute(s, (char *)c + k->off, PATH_MAX, w, err, errlen);
+}
+
+static int
+set_log_file(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	const char *s;
+
+	if (get_string(v, w, err, errlen, &s) == -1)
+		return -1;
+	if (strcmp(s, "syslog") == 0) {
+		snprintf(c->log_file, sizeof(c->log_file), "syslog");
+		return 0;
+	}
+	return absolute(s, c->log_file, sizeof(c->log_file), w, err, errlen);
+}
+
+static int
+set_log_level(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	const char *s;
+	unsigned i;
+
+	if (get_string(v, w, err, errlen, &s) == -1)
+		return -1;
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			c->log_level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return fail(w, err, errlen,
+	    "\"%s\" is not a level: error, warning, notice, info or debug", s);
+}
+
+static int
+set_user(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	const char *s;
+
+	if (get_string(v, w, err, errlen, &s) == -1)
+		return -1;
+	if (s[0] != '\0' && getpwnam(s) == NULL)
+		return fail(w, err, errlen, "no such user \"%s\"", s);
+	if (strlen(s) >= sizeof(c->user))
+		return fail(w, err, errlen, "name too long");
+	snprintf(c->user, sizeof(c->user), "%s", s);
+	return 0;
+}
+
+static int
+set_group(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	const char *s;
+
+	if (get_string(v, w, err, errlen, &s) == -1)
+		return -1;
+	if (s[0] != '\0' && getgrnam(s) == NULL)
+		return fail(w, err, errlen, "no such group \"%s\"", s);
+	if (strlen(s) >= sizeof(c->group))
+		return fail(w, err, errlen, "name too long");
+	snprintf(c->group, sizeof(c->group), "%s", s);
+	return 0;
+}
+
+/*
+ * Reads "host:port", "host", "[v6]:port", "[v6]" or a bare IPv6 address.
+ * Without a port the address keeps NO_PORT, filled in later from "port".
+ */
+static int
+parse_addr(const char *s, struct cfg_addr *a, struct where *w, char *err,
+    size_t errlen)
+{
+	const char *host = s, *port = NULL, *colon;
+	size_t hlen;
+	char *end;
+	unsigned long p;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+			return fail(w, err, errlen,
+			    "\"%s\": want [IPv6]:port", s);
+		host = s + 1;
+		hlen = (size_t)(close - host);
+		if (close[1] == ':')
+			port = close + 2;
+	} else if ((colon = strchr(s, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		hlen = (size_t)(colon - s);
+		port = colon + 1;
+	} else
+		hlen = strlen(s);
+	if (hlen >= sizeof(a->host))
+		return fail(w, err, errlen, "\"%s\": host name too long", s);
+	memcpy(a->host, host, hlen);
+	a->host[hlen] = '\0';
+	a->port = NO_PORT;
+	if (port == NULL)
+		return 0;
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (*port == '\0' || *end != '\0' || errno != 0 || p > 65535)
+		return fail(w, err, errlen,
+		    "\"%s\": port \"%s\" is not a number 0..65535", s, port);
+	a->port = (unsigned)p;
+	return 0;
+}
+
+/* Reads an array of strings, calling each() for every item. */
+static int
+each_string(json_t *v, const struct key *k, struct where *w, char *err,
+    size_t errlen, int (*each)(struct cfg *, const char *, unsigned,
+    struct where *, char *, size_t), struct cfg *c)
+{
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(v))
+		return fail(w, err, errlen, "is %s, want an array of strings",
+		    type_name(v));
+	if (json_array_size(v) < (size_t)k->min ||
+	    json_array_size(v) > (size_t)k->max)
+		return fail(w, err, errlen, "has %zu items, want %lld..%lld",
+		    json_array_size(v), k->min, k->max);
+	json_array_foreach(v, i, item) {
+		w->index = (int)i;
+		if (!json_is_string(item))
+			return fail(w, err, errlen, "is %s, want a string",
+			    type_name(item));
+		if (each(c, json_string_value(item), (unsigned)i, w, err,
+		    errlen) == -1)
+			return -1;
+	}
+	w->index = -1;
+	return 0;
+}
+
+static int
+listen_item(struct cfg *c, const char *s, unsigned i, struct where *w,
+    char *err, size_t errlen)
+{
+	c->nlisten = i + 1;
+	return parse_addr(s, &c->listen[i], w, err, errlen);
+}
+
+static int
+set_listen(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	return each_string(v, k, w, err, errlen, listen_item, c);
+}
+
+static int
+peer_item(struct cfg *c, const char *s, unsigned i, struct where *w,
+    char *err, size_t errlen)
+{
+	c->npeers = i + 1;
+	if (parse_addr(s, &c->peers[i], w, err, errlen) == -1)
+		return -1;
+	if (c->peers[i].host[0] == '\0')
+		return fail(w, err, errlen, "\"%s\": a peer needs a host", s);
+	if (c->peers[i].port == NO_PORT)
+		c->peers[i].port = CFG_DEFAULT_PORT;
+	return 0;
+}
+
+static int
+set_peers(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	return each_string(v, k, w, err, errlen, peer_item, c);
+}
+
+static int
+allow_item(struct cfg *c, const char *s, unsigned i, struct where *w,
+    char *err, size_t errlen)
+{
+	struct cfg_cidr *a = &c->allow[i];
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned max;
+	char *end;
+
+	c->nallow = i + 1;
+	if (hlen >= sizeof(host))
+		return fail(w, err, errlen, "\"%s\" is not an address/prefix", s);
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	memset(a->addr, 0, sizeof(a->addr));
+	if (inet_pton(AF_INET, host, a->addr) == 1) {
+		a->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, a->addr) == 1) {
+		a->family = AF_INET6;
+		max = 128;
+	} else
+		return fail(w, err, errlen,
+		    "\"%s\" is not a numeric IPv4 or IPv6 address (CIDR like"
+		    " 10.0.0.0/8 or ::1/128)", s);
+	a->prefix = max;
+	if (slash != NULL) {
+		unsigned long p;
+
+		errno = 0;
+		p = strtoul(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || errno != 0 || p > max)
+			return fail(w, err, errlen,
+			    "\"%s\": prefix length must be 0..%u", s, max);
+		a->prefix = (unsigned)p;
+	}
+	return 0;
+}
+
+static int
+set_allow(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	return each_string(v, k, w, err, errlen, allow_item, c);
+}
+
+static int
+set_metrics(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	const char *s;
+
+	if (get_string(v, w, err, errlen, &s) == -1)
+		return -1;
+	if (parse_addr(s, &c->metrics_listen, w, err, errlen) == -1)
+		return -1;
+	if (c->metrics_listen.port == NO_PORT)
+		return fail(w, err, errlen, "\"%s\": want host:port", s);
+	c->has_metrics = 1;
+	return 0;
+}
+
+static char *
+read_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap + 65536);
+
+			if (nb == NULL) {
+				snprintf(err, errlen, "read %s: out of memory",
+				    path);
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		snprintf(err, errlen, "read %s: %s", path, strerror(errno));
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static int
+apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
+{
+	const char *name;
+	json_t *v;
+	unsigned i;
+
+	json_object_foreach(root, name, v) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(name, keys[i].name) == 0)
+				break;
+		w->key = name;
+		w->index = -1;
+		if (i == sizeof(keys) / sizeof(keys[0]))
+			return fail(w, err, errlen,
+			    "unknown key (see genid.json(5) for the keys)");
+		if (keys[i].set(c, v, &keys[i], w, err, errlen) == -1)
+			return -1;
+	}
+	/* "port" is the port of every listen address that names none. */
+	if (json_object_get(root, "listen") == NULL)
+		c->listen[0].port = c->port;
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].port == NO_PORT)
+			c->listen[i].port = c->port;
+	return 0;
+}
+
+int
+cfg_load(struct cfg *c, const char *path, int64_t now, char *err,
+    size_t errlen)
+{
+	struct where w = { path, NULL, NULL, -1, now };
+	json_error_t jerr;
+	json_t *root;
+	char *text;
+	int rc;
+
+	cfg_defaults(c);
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	if ((text = read_file(path, err, errlen)) == NULL)
+		return -1;
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
+		    jerr.column, jerr.text);
+		free(text);
+		return -1;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "%s:1:1: the configuration must be a JSON"
+		    " object, like {\"port\": 3778}", path);
+		rc = -1;
+	} else {
+		w.text = text;
+		rc = apply(c, root, &w, err, errlen);
+	}
+	json_decref(root);
+	free(text);
+	return rc;
+}
+
+static int
+prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned full = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((a[full] ^ b[full]) & (0xff << (8 - rest))) == 0;
+}
+
+int
+cfg_allowed(const struct cfg *c, const struct sockaddr *sa)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+	const uint8_t *addr;
+	int family = sa->sa_family;
+	unsigned i;
+
+	if (c->nallow == 0)
+		return 1;
+	if (family == AF_INET)
+		addr = (const uint8_t *)&((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr;
+	else if (family == AF_INET6) {
+		addr = ((const struct sockaddr_in6 *)(const void *)sa)
+		    ->sin6_addr.s6_addr;
+		/* An IPv4 client on an IPv6 socket matches IPv4 entries. */
+		if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
+			addr += 12;
+			family = AF_INET;
+		}
+	} else
+		return 0;
+	for (i = 0; i < c->nallow; i++)
+		if (c->allow[i].family == family &&
+		    prefix_match(c->allow[i].addr, addr, c->allow[i].prefix))
+			return 1;
+	return 0;
+}

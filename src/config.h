@@ -1,0 +1,82 @@
+/*
+ * config.h - the genid.json configuration (SPEC 6).
+ */
+#ifndef GENID_CONFIG_H
+#define GENID_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CFG_MAX_LISTEN 16
+#define CFG_MAX_ALLOW 64
+#define CFG_MAX_PEERS 16
+#define CFG_HOST_LEN 256
+
+#define CFG_DEFAULT_PORT 3778
+
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARNING,
+	LOG_LEVEL_NOTICE,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+struct cfg_addr {
+	char host[CFG_HOST_LEN]; /* numeric or name; "" = any address */
+	unsigned port;		 /* 0 = pick a free port (tests) */
+};
+
+struct cfg_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+struct cfg {
+	char path[PATH_MAX]; /* the file it was read from */
+	unsigned port; /* for listen addresses that name none */
+	struct cfg_addr listen[CFG_MAX_LISTEN];
+	unsigned nlisten;
+	unsigned zone;
+	unsigned dc;
+	unsigned machine;
+	unsigned workers;
+	int64_t epoch;
+	char state_file[PATH_MAX]; /* made absolute at load */
+	char pid_file[PATH_MAX];   /* "" = none */
+	char log_file[PATH_MAX];   /* "" = stderr, "syslog" = syslog */
+	enum log_level log_level;
+	char user[64];	/* "" = keep the starting user */
+	char group[64]; /* "" = the user's primary group */
+	unsigned max_connections;
+	unsigned idle_timeout_s; /* 0 = never */
+	unsigned max_ahead_s;
+	unsigned checkpoint_interval_ms;
+	struct cfg_cidr allow[CFG_MAX_ALLOW];
+	unsigned nallow; /* 0 = everybody */
+	struct cfg_addr peers[CFG_MAX_PEERS];
+	unsigned npeers;
+	struct cfg_addr metrics_listen;
+	int has_metrics;
+};
+
+/* Fills c with the built-in defaults. */
+void cfg_defaults(struct cfg *c);
+
+/*
+ * Reads and validates the JSON file path into c (defaults first).  0, or
+ * -1 with "file:line:col: "key": reason" in err.
+ */
+int cfg_load(struct cfg *c, const char *path, int64_t now, char *err,
+    size_t errlen);
+
+/* Whether a peer address matches the allow list (always when empty). */
+int cfg_allowed(const struct cfg *c, const struct sockaddr *sa);
+
+/* The name of a log level, as written in the configuration. */
+const char *cfg_log_level_name(enum log_level l);
+
+#endif

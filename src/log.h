@@ -1,0 +1,39 @@
+/*
+ * log.h - logging after OpenBSD's log.c: to stderr, a file or syslog.
+ */
+#ifndef GENID_LOG_H
+#define GENID_LOG_H
+
+#include <stdarg.h>
+
+#include "config.h"
+
+/* Starts logging to stderr at the given level, tagging lines with name. */
+void log_init(const char *name, enum log_level level);
+
+/*
+ * Switches to the configured destination ("" stderr, "syslog", or a
+ * file opened for appending).  0, or -1 with errno set and stderr kept.
+ */
+int log_open(const char *dest, enum log_level level);
+
+/* Reopens the log file (SIGHUP, after logrotate moved it); 0 or -1. */
+int log_reopen(void);
+
+/* Whether messages go to a terminal-less destination already. */
+int log_is_stderr(void);
+
+/* Messages of one level; log_warn appends strerror(errno). */
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Logs at error level (with strerror for fatal) and exits with code. */
+void fatal(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+void fatalx(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+#endif

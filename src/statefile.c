@@ -1,0 +1,222 @@
+/*
+ * statefile.c - the state file on disk: create, lock, map, sync.
+ *
+ * A new file is written whole under a temporary name and linked into
+ * place, so a crash never leaves a half-made state file behind.  The lock
+ * is a flock(2) on the open file description that the master shares with
+ * its workers: it is held until the last process of a genid is gone, so a
+ * new master cannot start beside workers left over from a killed one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "statefile.h"
+
+static int create_file(const char *path, const struct state_identity *id,
+    int64_t now, char *err, size_t errlen);
+static int lock_file(int fd, const char *path, unsigned wait_ms, char *err,
+    size_t errlen);
+
+static int
+create_file(const char *path, const struct state_identity *id, int64_t now,
+    char *err, size_t errlen)
+{
+	char tmp[PATH_MAX + 16];
+	struct state_header *h;
+	size_t len = state_size();
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) == -1) {
+		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)len) == -1) {
+		snprintf(err, errlen, "ftruncate %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED) {
+		snprintf(err, errlen, "mmap %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	state_init(h, id, now);
+	if (msync(h, len, MS_SYNC) == -1 || fsync(fd) == -1) {
+		snprintf(err, errlen, "sync %s: %s", tmp, strerror(errno));
+		munmap(h, len);
+		goto fail;
+	}
+	munmap(h, len);
+	close(fd);
+	/* link(2) fails when another genid made the file first: use theirs. */
+	if (link(tmp, path) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "link %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	unlink(tmp);
+	return 0;
+fail:
+	close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+static int
+lock_file(int fd, const char *path, unsigned wait_ms, char *err,
+    size_t errlen)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	unsigned waited = 0;
+
+	/*
+	 * Workers of a master that was just killed die with it
+	 * (PR_SET_PDEATHSIG) but need a moment; poll for them briefly.
+	 */
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			snprintf(err, errlen, "flock %s: %s", path,
+			    strerror(errno));
+			return EX_CANTCREAT;
+		}
+		if (waited >= wait_ms) {
+			snprintf(err, errlen,
+			    "%s is locked: another genid is running on it (stop"
+			    " it, or give this one another state_file)", path);
+			return EX_UNAVAILABLE;
+		}
+		nanosleep(&pause, NULL);
+		waited += 10;
+	}
+	return 0;
+}
+
+int
+statefile_open(struct statefile *sf, const char *path,
+    const struct state_identity *id, int64_t now, unsigned lock_wait_ms,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	int rc;
+
+	memset(sf, 0, sizeof(*sf));
+	sf->fd = -1;
+	snprintf(sf->path, sizeof(sf->path), "%s", path);
+	if (access(path, F_OK) == -1 && errno == ENOENT &&
+	    create_file(path, id, now, err, errlen) == -1)
+		return EX_CANTCREAT;
+	if ((sf->fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	if ((rc = lock_file(sf->fd, path, lock_wait_ms, err, errlen)) != 0)
+		goto fail;
+	rc = EX_DATAERR;
+	if (fstat(sf->fd, &st) == -1) {
+		snprintf(err, errlen, "fstat %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((size_t)st.st_size < sizeof(struct state_header)) {
+		snprintf(err, errlen,
+		    "%s: %lld bytes is too short for a genid state file",
+		    path, (long long)st.st_size);
+		goto fail;
+	}
+	sf->len = (size_t)st.st_size;
+	sf->h = mmap(NULL, sf->len, PROT_READ | PROT_WRITE, MAP_SHARED, sf->fd,
+	    0);
+	if (sf->h == MAP_FAILED) {
+		snprintf(err, errlen, "mmap %s: %s", path, strerror(errno));
+		sf->h = NULL;
+		goto fail;
+	}
+	if (state_check(sf->h, sf->len, id, err, errlen) == -1) {
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "%s", err);
+		snprintf(err, errlen, "%s: %s; refusing to reuse it (move it"
+		    " away only if this node never issued IDs under it)",
+		    path, reason);
+		goto fail;
+	}
+	return 0;
+fail:
+	statefile_close(sf);
+	return rc;
+}
+
+int
+statefile_open_ro(struct statefile *sf, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat st;
+
+	memset(sf, 0, sizeof(*sf));
+	snprintf(sf->path, sizeof(sf->path), "%s", path);
+	if ((sf->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(sf->fd, &st) == -1) {
+		snprintf(err, errlen, "fstat %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((size_t)st.st_size < sizeof(struct state_header)) {
+		snprintf(err, errlen, "%s: not a genid state file (%lld bytes)",
+		    path, (long long)st.st_size);
+		goto fail;
+	}
+	sf->len = (size_t)st.st_size;
+	sf->h = mmap(NULL, sf->len, PROT_READ, MAP_SHARED, sf->fd, 0);
+	if (sf->h == MAP_FAILED) {
+		snprintf(err, errlen, "mmap %s: %s", path, strerror(errno));
+		sf->h = NULL;
+		goto fail;
+	}
+	if (state_check(sf->h, sf->len, NULL, err, errlen) == -1) {
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, reason);
+		goto fail;
+	}
+	return 0;
+fail:
+	statefile_close(sf);
+	return -1;
+}
+
+int
+statefile_in_use(const struct statefile *sf)
+{
+	if (flock(sf->fd, LOCK_SH | LOCK_NB) == -1)
+		return errno == EWOULDBLOCK;
+	flock(sf->fd, LOCK_UN);
+	return 0;
+}
+
+int
+statefile_sync(struct statefile *sf)
+{
+	/* The header, checkpoint included, lies in the first page. */
+	return msync(sf->h, sizeof(struct state_header), MS_SYNC);
+}
+
+void
+statefile_close(struct statefile *sf)
+{
+	if (sf->h != NULL)
+		munmap(sf->h, sf->len);
+	if (sf->fd != -1)
+		close(sf->fd);
+	sf->h = NULL;
+	sf->fd = -1;
+}
