@@ -335,7 +335,7 @@ static int
 set_path(struct cfg *c, json_t *v, const struct key *k, struct where *w,
     char *err, size_t errlen)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if (get_string(v, w, err, errlen, &s) == -1)
 		return -1;
@@ -348,7 +348,7 @@ static int
 set_log_file(struct cfg *c, json_t *v, const struct key *k, struct where *w,
     char *err, size_t errlen)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if (get_string(v, w, err, errlen, &s) == -1)
 		return -1;
@@ -363,7 +363,7 @@ static int
 set_log_level(struct cfg *c, json_t *v, const struct key *k, struct where *w,
     char *err, size_t errlen)
 {
-	const char *s;
+	const char *s = NULL;
 	unsigned i;
 
 	if (get_string(v, w, err, errlen, &s) == -1)
@@ -382,7 +382,7 @@ static int
 set_user(struct cfg *c, json_t *v, const struct key *k, struct where *w,
     char *err, size_t errlen)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if (get_string(v, w, err, errlen, &s) == -1)
 		return -1;
@@ -398,7 +398,7 @@ static int
 set_group(struct cfg *c, json_t *v, const struct key *k, struct where *w,
     char *err, size_t errlen)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if (get_string(v, w, err, errlen, &s) == -1)
 		return -1;
@@ -572,7 +572,7 @@ static int
 set_metrics(struct cfg *c, json_t *v, const struct key *k, struct where *w,
     char *err, size_t errlen)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if (get_string(v, w, err, errlen, &s) == -1)
 		return -1;

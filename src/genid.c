@@ -1,0 +1,239 @@
+/*
+ * genid.c - main: parse the command line and the configuration, take the
+ * state file, bind, become a daemon if asked, and hand over to the master.
+ */
+#include <bsd/libutil.h>
+#include <bsd/unistd.h>
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "log.h"
+#include "master.h"
+#include "statefile.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* How long a new master waits for the workers of a killed one to go. */
+#define LOCK_WAIT_MS 3000
+/* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
+#define SIGNED_LIMIT_TS (1LL << 31)
+#define YEAR_S (365LL * 86400)
+
+static void usage(FILE *f);
+static void die(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: genid [-dhtV] [-c file] [--wait-clock]\n"
+	    "  -c file       configuration (default %s/genid.json)\n"
+	    "  -d            run as a daemon in the background\n"
+	    "  -t            test the configuration and exit\n"
+	    "  -V            print the version and exit\n"
+	    "  -h            print this help and exit\n"
+	    "  --wait-clock  wait for the clock to pass the checkpoint instead"
+	    " of refusing to start\n", SYSCONFDIR);
+}
+
+/*
+ * Fails before the workers run: the message goes to the log and, when the
+ * log is elsewhere, to stderr too, where whoever started genid looks.
+ */
+static void
+die(int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!log_is_stderr())
+		fprintf(stderr, "genid: %s\n", msg);
+	fatalx(code, "%s", msg);
+}
+
+static void
+raise_fd_limit(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want) {
+		struct rlimit root = { want, want };
+
+		/* Only root may raise the hard limit; others get what they may. */
+		if (setrlimit(RLIMIT_NOFILE, &root) == 0)
+			return;
+		rl.rlim_cur = rl.rlim_max;
+	}
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
+		log_warnx("max_connections needs %u descriptors, the limit is"
+		    " %lu: raise it (ulimit -n, LimitNOFILE=)", want,
+		    (unsigned long)rl.rlim_cur);
+}
+
+static void
+drop_privileges(const struct cfg *c)
+{
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	if (c->user[0] == '\0')
+		return;
+	if ((pw = getpwnam(c->user)) == NULL)
+		die(EX_NOUSER, "user \"%s\" does not exist", c->user);
+	gid = pw->pw_gid;
+	if (c->group[0] != '\0') {
+		if ((gr = getgrnam(c->group)) == NULL)
+			die(EX_NOUSER, "group \"%s\" does not exist", c->group);
+		gid = gr->gr_gid;
+	}
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		die(EX_NOPERM, "drop privileges to %s: %s (start genid as root"
+		    " or remove \"user\")", c->user, strerror(errno));
+	log_info("running as user %s", c->user);
+}
+
+static void
+warn_signed_overflow(const struct cfg *c)
+{
+	long long left = c->epoch + SIGNED_LIMIT_TS - (long long)time(NULL);
+
+	if (left < YEAR_S)
+		log_warnx("IDs reach 2^63 in %lld days: they no longer fit a"
+		    " signed 64-bit column (BIGINT, Java long); choose a recent"
+		    " \"epoch\" for a new node", left / 86400);
+}
+
+int
+main(int argc, char *argv[], char *envp[])
+{
+	static const struct option longopts[] = {
+		{ "wait-clock", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf = SYSCONFDIR "/genid.json";
+	int ch, daemonize = 0, test = 0, wait_clock = 0, nfds, rc;
+	int fds[MASTER_MAX_FDS];
+	struct statefile sf;
+	struct pidfh *pfh = NULL;
+	static struct cfg cfg;
+	char err[1024];
+	pid_t other;
+
+	setproctitle_init(argc, argv, envp);
+	log_init("genid", LOG_LEVEL_INFO);
+	while ((ch = getopt_long(argc, argv, "c:dhtV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'd':
+			daemonize = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'w':
+			wait_clock = 1;
+			break;
+		case 'V':
+			printf("genid %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "genid: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (cfg_load(&cfg, conf, (int64_t)time(NULL), err, sizeof(err)) == -1) {
+		fprintf(stderr, "genid: %s\n", err);
+		return EX_CONFIG;
+	}
+	if (test) {
+		printf("%s: configuration OK\n", conf);
+		return 0;
+	}
+	if (log_open(cfg.log_file, cfg.log_level) == -1) {
+		fprintf(stderr, "genid: open %s: %s (check \"log_file\")\n",
+		    cfg.log_file, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	warn_signed_overflow(&cfg);
+	if (cfg.npeers > 0 || cfg.has_metrics)
+		log_warnx("\"peers\" and \"metrics_listen\" are accepted but not"
+		    " served by this version yet");
+	raise_fd_limit(cfg.max_connections + 64);
+	rc = statefile_open(&sf, cfg.state_file, &(struct state_identity){
+	    cfg.zone, cfg.dc, cfg.machine, cfg.epoch }, (int64_t)time(NULL),
+	    LOCK_WAIT_MS, err, sizeof(err));
+	if (rc != 0)
+		die(rc, "%s", err);
+	if ((rc = checkpoint_boot(&sf, cfg.max_ahead_s, wait_clock, err,
+	    sizeof(err))) != 0)
+		die(rc, "%s", err);
+	if ((nfds = master_listen(&cfg, fds, MASTER_MAX_FDS, err,
+	    sizeof(err))) == -1)
+		die(EX_OSERR, "%s", err);
+	if (cfg.pid_file[0] != '\0' &&
+	    (pfh = pidfile_open(cfg.pid_file, 0644, &other)) == NULL) {
+		if (errno == EEXIST)
+			die(EX_UNAVAILABLE, "genid is already running, pid %ld"
+			    " (%s)", (long)other, cfg.pid_file);
+		die(EX_CANTCREAT, "pidfile_open %s: %s", cfg.pid_file,
+		    strerror(errno));
+	}
+	if (daemonize) {
+		if (daemon(0, 0) == -1)
+			die(EX_OSERR, "daemon: %s", strerror(errno));
+		/* stderr is gone: a daemon without a log file uses syslog. */
+		if (log_is_stderr())
+			log_open("syslog", cfg.log_level);
+	}
+	if (pfh != NULL && pidfile_write(pfh) == -1)
+		log_warn("write %s", cfg.pid_file);
+	drop_privileges(&cfg);
+	sf.h->master_pid = getpid();
+	sf.h->started = (int64_t)time(NULL);
+	sf.h->workers = cfg.workers;
+	log_notice("genid %s starting: zone %u dc %u machine %u, %u workers,"
+	    " state %s, boot %llu", PACKAGE_VERSION, cfg.zone, cfg.dc,
+	    cfg.machine, cfg.workers, cfg.state_file,
+	    (unsigned long long)sf.h->boot_count);
+	rc = master_run(&cfg, &sf, fds, (unsigned)nfds);
+	if (pfh != NULL && pidfile_remove(pfh) == -1)
+		log_warn("remove %s", cfg.pid_file);
+	statefile_close(&sf);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * master.h - the master process: listening sockets, workers, checkpoint.
+ */
+#ifndef GENID_MASTER_H
+#define GENID_MASTER_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "statefile.h"
+
+#define MASTER_MAX_FDS (CFG_MAX_LISTEN * 2)
+
+/*
+ * Binds and listens on every configured address (a host name may give
+ * several).  Returns the number of sockets put in fds, or -1 with the
+ * reason in err.
+ */
+int master_listen(const struct cfg *cfg, int *fds, size_t maxfds, char *err,
+    size_t errlen);
+
+/*
+ * Forks the workers and supervises them until SIGTERM or SIGINT; keeps
+ * the checkpoint ahead of the clock.  Returns the exit code.
+ */
+int master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
+    unsigned nfds);
+
+#endif

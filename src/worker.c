@@ -1,0 +1,367 @@
+/*
+ * worker.c - a worker process: accepts connections for the buckets it
+ * owns (b mod workers), balances them over those buckets, and runs one
+ * libev loop until SIGTERM.
+ */
+#include <bsd/unistd.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "id.h"
+#include "log.h"
+#include "worker.h"
+
+/* How long a worker that has more connections than the others lets them
+ * accept first. */
+#define ACCEPT_YIELD_S 0.005
+/* How long a worker stops accepting when out of descriptors. */
+#define ACCEPT_PAUSE_S 0.1
+/* How long a stopping worker waits for pending replies to be written. */
+#define DRAIN_S 1.0
+
+static struct worker *worker_new(const struct cfg *cfg,
+    struct statefile *sf, unsigned id);
+static void accept_cb(struct ev_loop *loop, ev_io *io, int revents);
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void term_cb(struct ev_loop *loop, ev_signal *s, int revents);
+static void hup_cb(struct ev_loop *loop, ev_signal *s, int revents);
+static void wait_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void idle_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents);
+
+static ev_io listeners[CFG_MAX_LISTEN];
+static unsigned nlisteners;
+static ev_timer accept_timer;
+
+static struct worker *
+worker_new(const struct cfg *cfg, struct statefile *sf, unsigned id)
+{
+	struct state_header *h = sf->h;
+	struct worker *w;
+	unsigned b;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatalx(WORKER_EXIT_FATAL, "worker %u: out of memory", id);
+	w->loop = EV_DEFAULT;
+	w->cfg = cfg;
+	w->sf = sf;
+	w->id = id;
+	w->nworkers = cfg->workers;
+	w->slot = state_worker(h, id);
+	w->max_conns = (cfg->max_connections + cfg->workers - 1) / cfg->workers;
+	for (b = 0; b < STATE_BUCKETS; b++) {
+		w->bases[b] = id_base(h->zone, h->dc, h->machine, b);
+		if (state_bucket_owner(b, cfg->workers) != id)
+			continue;
+		w->buckets[w->nbuckets++] = b;
+		/* Connections of a previous worker on this slot died with it. */
+		state_store(&state_bucket(h, b)->conns, 0);
+	}
+	state_store(&w->slot->conns, 0);
+	state_store((uint64_t *)&w->slot->started, (uint64_t)time(NULL));
+	state_store((uint64_t *)&w->slot->pid, (uint64_t)getpid());
+	return w;
+}
+
+static void
+set_title(const struct worker *w)
+{
+	char list[STATE_BUCKETS * 3 + 1];
+	size_t len = 0;
+	unsigned i;
+
+	list[0] = '\0';
+	for (i = 0; i < w->nbuckets; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u",
+		    i ? "," : "", w->buckets[i]);
+	setproctitle("worker %u buckets %s", w->id, list);
+}
+
+void
+worker_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
+    unsigned nfds, unsigned id)
+{
+	static ev_signal sig_term, sig_hup;
+	pid_t master = getppid();
+	struct worker *w;
+	unsigned i;
+
+	/* A worker never outlives its master: the buckets belong to it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != master ||
+	    master == 1)
+		_exit(WORKER_EXIT_FATAL);
+	signal(SIGINT, SIG_IGN);
+	w = worker_new(cfg, sf, id);
+	set_title(w);
+	ev_set_userdata(w->loop, w);
+	for (i = 0; i < nfds; i++) {
+		ev_io_init(&listeners[i], accept_cb, fds[i], EV_READ);
+		ev_io_start(w->loop, &listeners[i]);
+	}
+	nlisteners = nfds;
+	ev_timer_init(&accept_timer, accept_resume_cb, 0, 0);
+	ev_signal_init(&sig_term, term_cb, SIGTERM);
+	ev_signal_start(w->loop, &sig_term);
+	ev_signal_init(&sig_hup, hup_cb, SIGHUP);
+	ev_signal_start(w->loop, &sig_hup);
+	ev_init(&w->wait_timer, wait_cb);
+	ev_init(&w->idle_timer, idle_cb);
+	if (cfg->idle_timeout_s > 0) {
+		ev_timer_set(&w->idle_timer, 1.0, 1.0);
+		ev_timer_start(w->loop, &w->idle_timer);
+	}
+	log_debug("worker %u started", id);
+	ev_run(w->loop, 0);
+	log_debug("worker %u stopped", id);
+	exit(0);
+}
+
+static void
+listening(struct ev_loop *loop, int on)
+{
+	unsigned i;
+
+	for (i = 0; i < nlisteners; i++) {
+		if (on)
+			ev_io_start(loop, &listeners[i]);
+		else
+			ev_io_stop(loop, &listeners[i]);
+	}
+}
+
+static void
+accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = ev_userdata(loop);
+
+	if (!w->stopping)
+		listening(loop, 1);
+}
+
+static void
+pause_accepting(struct worker *w, double secs)
+{
+	listening(w->loop, 0);
+	ev_timer_set(&accept_timer, secs, 0);
+	ev_timer_start(w->loop, &accept_timer);
+}
+
+/*
+ * Whether another running worker has fewer connections: then it should
+ * take the next one, so that every bucket of the node gets its share.
+ */
+static int
+others_lighter(const struct worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->nworkers; i++) {
+		struct state_worker *o = state_worker(w->sf->h, i);
+
+		if (i != w->id && state_load((const uint64_t *)&o->pid) != 0 &&
+		    state_load(&o->conns) + 1 < w->nconns)
+			return 1;
+	}
+	return 0;
+}
+
+/* The owned bucket with the fewest connections. */
+static unsigned
+lightest_bucket(const struct worker *w)
+{
+	uint64_t best = UINT64_MAX;
+	unsigned i, slot = 0;
+
+	for (i = 0; i < w->nbuckets; i++) {
+		uint64_t n = state_load(&state_bucket(w->sf->h,
+		    w->buckets[i])->conns);
+
+		if (n < best) {
+			best = n;
+			slot = i;
+		}
+	}
+	return slot;
+}
+
+static void
+reject(struct worker *w, int fd, const char *why)
+{
+	close(fd);
+	state_add(&w->slot->rejected, 1);
+	log_debug("connection refused: %s", why);
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct worker *w = ev_userdata(loop);
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct conn *c;
+	unsigned slot, i;
+	int fd, one = 1;
+
+	for (i = 0; i < 64; i++) {
+		if (others_lighter(w)) {
+			pause_accepting(w, ACCEPT_YIELD_S);
+			return;
+		}
+		sslen = sizeof(ss);
+		fd = accept4(io->fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE) {
+				log_warn("accept: raise the descriptor limit"
+				    " (ulimit -n) or lower max_connections");
+				pause_accepting(w, ACCEPT_PAUSE_S);
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (!cfg_allowed(w->cfg, (struct sockaddr *)&ss)) {
+			reject(w, fd, "address not in allow");
+			continue;
+		}
+		if (w->nconns >= w->max_conns) {
+			reject(w, fd, "max_connections reached");
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		slot = lightest_bucket(w);
+		if ((c = conn_new(w, fd, slot)) == NULL) {
+			log_warnx("out of memory accepting a connection");
+			reject(w, fd, "out of memory");
+			continue;
+		}
+		w->nconns++;
+		state_store(&w->slot->conns, w->nconns);
+		state_add(&w->slot->conns_total, 1);
+		state_add(&state_bucket(w->sf->h, c->bucket)->conns, 1);
+		state_add(&state_bucket(w->sf->h, c->bucket)->conns_total, 1);
+	}
+}
+
+void
+worker_conn_gone(struct worker *w, struct conn *c)
+{
+	struct state_bucket *b = state_bucket(w->sf->h, c->bucket);
+
+	w->nconns--;
+	state_store(&w->slot->conns, w->nconns);
+	state_store(&b->conns, state_load(&b->conns) - 1);
+	if (w->stopping && w->nconns == 0)
+		ev_break(w->loop, EVBREAK_ALL);
+}
+
+void
+worker_bad_request(struct worker *w, const char *what, int fd)
+{
+	double now = ev_now(w->loop);
+
+	state_add(&w->slot->bad_requests, 1);
+	if (now - w->bad_logged < 1.0) {
+		w->bad_suppressed++;
+		return;
+	}
+	log_warnx("closing connection fd %d: %s (%u more like it since the"
+	    " last message)", fd, what, w->bad_suppressed);
+	w->bad_logged = now;
+	w->bad_suppressed = 0;
+}
+
+void
+worker_wait_arm(struct worker *w)
+{
+	double now;
+
+	if (ev_is_active(&w->wait_timer))
+		return;
+	/* Wake just after the next second of the wall clock begins. */
+	now = ev_time();
+	ev_timer_set(&w->wait_timer, ceil(now) - now + 0.001, 0);
+	ev_timer_start(w->loop, &w->wait_timer);
+}
+
+static void
+wait_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = ev_userdata(loop);
+	struct conn *c = w->waiting, *next;
+
+	/* Resuming may put a connection back on the list: start a new one. */
+	w->waiting = NULL;
+	for (; c != NULL; c = next) {
+		next = c->next_wait;
+		conn_resume(c);
+	}
+}
+
+static void
+idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = ev_userdata(loop);
+	uint32_t now = (uint32_t)ev_now(loop);
+
+	while (w->lru_head != NULL &&
+	    now - w->lru_head->last_active >= w->cfg->idle_timeout_s)
+		conn_close(w->lru_head);
+}
+
+static void
+drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = ev_userdata(loop);
+
+	log_warnx("worker %u: %u connections still had replies pending when"
+	    " the drain time ran out", w->id, w->nconns);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+term_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+	static ev_timer drain;
+	struct worker *w = ev_userdata(loop);
+	struct conn *c, *next;
+	unsigned i;
+
+	if (w->stopping)
+		return;
+	w->stopping = 1;
+	listening(loop, 0);
+	ev_timer_stop(loop, &accept_timer);
+	for (i = 0; i < nlisteners; i++)
+		close(listeners[i].fd);
+	ev_timer_stop(loop, &w->idle_timer);
+	ev_timer_stop(loop, &w->wait_timer);
+	for (c = w->lru_head; c != NULL; c = next) {
+		next = c->next;
+		conn_shutdown(c);
+	}
+	if (w->nconns == 0) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_init(&drain, drain_cb, DRAIN_S, 0);
+	ev_timer_start(loop, &drain);
+}
+
+static void
+hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+	if (log_reopen() == -1)
+		log_warn("reopen the log file");
+}
