@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""contrib/python/genid_client.py against real genid daemons.
+
+Failover from an address nobody listens on to a live node, get_ids(600)
+strictly increasing on one connection, info() fields, decode(), and
+failover to a second node when the first one stops.  Every wait polls for
+its condition with a deadline.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+GENID = os.environ.get("GENID", "")
+SRCDIR = os.environ.get("GENID_SRCDIR",
+                        os.path.join(os.path.dirname(__file__), ".."))
+EPOCH = 1767225600  # 2026-01-01T00:00:00Z
+INFO_KEYS = {"version", "zone", "dc", "machine", "epoch", "buckets",
+             "workers", "pid", "uptime_s", "now", "checkpoint", "bucket"}
+
+sys.path.insert(0, os.path.join(SRCDIR, "contrib", "python"))
+import genid_client  # noqa: E402
+
+
+def poll(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %gs waiting for %s"
+                                 % (timeout, what))
+        time.sleep(0.05)
+
+
+class Daemon:
+    """genid in the foreground on 127.0.0.1 and a port the kernel picks."""
+
+    def __init__(self, tmp, name, machine):
+        self.dir = os.path.join(tmp, name)
+        os.mkdir(self.dir)
+        self.conf = os.path.join(self.dir, "genid.json")
+        self.pidfile = os.path.join(self.dir, "genid.pid")
+        self.log = os.path.join(self.dir, "stderr.log")
+        self.machine = machine
+        with open(self.conf, "w") as f:
+            f.write("""{
+  "port": 0,
+  "listen": ["127.0.0.1"],
+  "zone_id": 5,
+  "dc_id": 3,
+  "machine_id": %d,
+  "epoch": %d,
+  "workers": 2,
+  "state_file": "%s/genid.state",
+  "pid_file": "%s",
+  "log_level": "info"
+}
+""" % (machine, EPOCH, self.dir, self.pidfile))
+        self.proc = None
+        self.address = None
+
+    def start(self):
+        with open(self.log, "wb") as err:
+            self.proc = subprocess.Popen([GENID, "-c", self.conf],
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL,
+                                         stderr=err)
+        self.port = int(poll(self._port, 20, "'listening on' in " + self.log))
+        poll(lambda: "ready:" in self.text(), 20, "'ready:' in " + self.log)
+        self.address = "127.0.0.1:%d" % self.port
+
+    def text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def _port(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("genid exited with %d:\n%s"
+                                 % (self.proc.returncode, self.text()))
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.text())
+        return m and m.group(1)
+
+    def stop(self):
+        """SIGTERM; returns the exit status."""
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("genid did not stop within 20 s on SIGTERM")
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def test_failover_from_dead_address(live, dead):
+    client = genid_client.GenidClient([dead, live.address],
+                                      connect_timeout=2, read_timeout=5)
+    with client:
+        first = client.get_id()
+        check(client.connected_to == ("127.0.0.1", live.port),
+              "connected to %r, not the live node" % (client.connected_to,))
+
+        ids = client.get_ids(600)
+        check(len(ids) == 600, "get_ids(600) returned %d IDs" % len(ids))
+        check(ids[0] > first, "get_ids after get_id went down")
+        check(all(a < b for a, b in zip(ids, ids[1:])),
+              "get_ids(600) is not strictly increasing")
+        last = client.get_id()
+        check(last > ids[-1], "get_id after get_ids went down")
+        check(client.get_ids(0) == [], "get_ids(0) is not empty")
+
+        info = client.info()
+        missing = INFO_KEYS - set(info)
+        check(not missing, "info() lacks %s: %r" % (sorted(missing), info))
+        check((info["zone"], info["dc"], info["machine"]) == (5, 3, 6),
+              "info() identity %r" % (info,))
+        check(info["epoch"] == EPOCH, "info() epoch %r" % info["epoch"])
+        check(info["workers"] == 2, "info() workers %r" % info["workers"])
+        check(isinstance(info["pid"], int) and info["pid"] > 0,
+              "info() pid %r" % info["pid"])
+        check(info["uptime_s"] >= 0, "info() uptime_s %r" % info["uptime_s"])
+        check(0 <= info["bucket"] <= 31, "info() bucket %r" % info["bucket"])
+
+        now = time.time()
+        for id_ in [first, last] + ids:
+            d = genid_client.decode(id_, EPOCH)
+            check((d["zone"], d["dc"], d["machine"]) == (5, 3, 6),
+                  "ID %d decodes to %r" % (id_, d))
+            check(d["bucket"] == info["bucket"],
+                  "ID %d is from bucket %d, the connection's is %d"
+                  % (id_, d["bucket"], info["bucket"]))
+            check(now - 60 < d["unix"] < now + 60,
+                  "ID %d has time %s" % (id_, d["time"]))
+            check(genid_client.encode(d["unix"], d["zone"], d["dc"],
+                                      d["machine"], d["bucket"], d["counter"],
+                                      EPOCH) == id_,
+                  "encode(decode(%d)) differs" % id_)
+    return [first, last] + ids
+
+
+def test_failover_to_second_node(a, b):
+    client = genid_client.GenidClient([a.address, b.address],
+                                      connect_timeout=2, read_timeout=5)
+    with client:
+        before = client.get_id()
+        check(genid_client.decode(before, EPOCH)["machine"] == a.machine,
+              "first ID not from the first node")
+        rc = a.stop()
+        check(rc == 0, "genid exited %d on SIGTERM" % rc)
+        check(not os.path.exists(a.pidfile),
+              "%s left behind after SIGTERM" % a.pidfile)
+        after = client.get_ids(10)
+        check(client.connected_to == ("127.0.0.1", b.port),
+              "not failed over to the second node")
+        check(all(genid_client.decode(i, EPOCH)["machine"] == b.machine
+                  for i in after), "IDs after failover not from node 2")
+    return [before] + after
+
+
+def test_nobody_answers(dead):
+    client = genid_client.GenidClient([dead, dead], connect_timeout=1)
+    try:
+        client.get_id()
+    except genid_client.GenidError as e:
+        check("no genid server answered" in str(e), "error %r" % str(e))
+    else:
+        raise AssertionError("get_id from dead addresses succeeded")
+
+
+def main():
+    if not GENID or not os.access(GENID, os.X_OK):
+        print("SKIP: genid is not built (%r)" % GENID)
+        return 77
+    daemons = []
+    # A bound socket that never listens: connections to it are refused.
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    dead = "127.0.0.1:%d" % hole.getsockname()[1]
+    with tempfile.TemporaryDirectory(prefix="genid-client.") as tmp:
+        try:
+            a = Daemon(tmp, "a", machine=6)
+            daemons.append(a)
+            a.start()
+            seen = test_failover_from_dead_address(a, dead)
+            print("ok: failover from a dead address, get_ids(600), info()")
+            b = Daemon(tmp, "b", machine=7)
+            daemons.append(b)
+            b.start()
+            seen += test_failover_to_second_node(a, b)
+            print("ok: failover to the second node when the first stops")
+            test_nobody_answers(dead)
+            print("ok: GenidError when no address answers")
+            check(len(seen) == len(set(seen)), "duplicate IDs")
+        except AssertionError as e:
+            print("FAIL: %s" % e)
+            for d in daemons:
+                if os.path.exists(d.log):
+                    print("--- %s\n%s" % (d.log, d.text()))
+            return 1
+        finally:
+            for d in daemons:
+                d.stop()
+            hole.close()
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
