@@ -1,0 +1,17 @@
+#!/bin/sh
+# One command from a fresh Debian 12 machine to a running genid: installs
+# the dependencies, builds in build/, and runs genid in the foreground on
+# etc/genid.json (port 3778 on 127.0.0.1, state and pid file in run/).
+# Stop it with Ctrl-C.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+sh "$top/contrib/deps.sh"
+cd "$top"
+[ -x configure ] || autoreconf -fi
+mkdir -p build run
+cd build
+[ -f Makefile ] || ../configure --quiet
+make -j"$(nproc)" --quiet
+cd "$top/run"
+echo "genid on 127.0.0.1:3778; in another shell: build/cli/genidctl get 127.0.0.1:3778"
+exec "$top/build/src/genid" -c "$top/etc/genid.json"
