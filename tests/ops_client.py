@@ -130,12 +130,15 @@ def test_failover_from_dead_address(live, dead):
               "info() identity %r" % (info,))
         check(info["epoch"] == EPOCH, "info() epoch %r" % info["epoch"])
         check(info["workers"] == 2, "info() workers %r" % info["workers"])
-        check(isinstance(info["pid"], int) and info["pid"] > 0,
-              "info() pid %r" % info["pid"])
+        check(info["pid"] == live.proc.pid,
+              "info() pid %r, the master is %d" % (info["pid"], live.proc.pid))
+        check(info["buckets"] == 32, "info() buckets %r" % info["buckets"])
         check(info["uptime_s"] >= 0, "info() uptime_s %r" % info["uptime_s"])
         check(0 <= info["bucket"] <= 31, "info() bucket %r" % info["bucket"])
-
         now = time.time()
+        check(abs(info["now"] - now) < 5,
+              "info() now %r, the clock says %d" % (info["now"], now))
+
         for id_ in [first, last] + ids:
             d = genid_client.decode(id_, EPOCH)
             check((d["zone"], d["dc"], d["machine"]) == (5, 3, 6),
@@ -145,6 +148,8 @@ def test_failover_from_dead_address(live, dead):
                   % (id_, d["bucket"], info["bucket"]))
             check(now - 60 < d["unix"] < now + 60,
                   "ID %d has time %s" % (id_, d["time"]))
+            check(d["unix"] <= info["checkpoint"],
+                  "ID %d is above the checkpoint %d" % (id_, info["checkpoint"]))
             check(genid_client.encode(d["unix"], d["zone"], d["dc"],
                                       d["machine"], d["bucket"], d["counter"],
                                       EPOCH) == id_,
