@@ -48,22 +48,28 @@ bucket_take(uint64_t *word, uint64_t base, const struct bucket_limits *lim,
 		next = 0;
 	}
 	while (n < want) {
-		if (next > ID_COUNTER_MAX) {
+		uint32_t t = ts, c = next;
+
+		if (c > ID_COUNTER_MAX) {
 			/* Borrow the next second, within both caps. */
-			if (ts == UINT32_MAX ||
-			    (uint64_t)ts + 1 > (uint64_t)lim->now + lim->max_ahead) {
+			if (t == UINT32_MAX ||
+			    (uint64_t)t + 1 > (uint64_t)lim->now + lim->max_ahead) {
 				stop(r, BUCKET_EXHAUSTED,
-				    ts == UINT32_MAX ? ts : ts + 1 - lim->max_ahead);
+				    t == UINT32_MAX ? t : t + 1 - lim->max_ahead);
 				break;
 			}
-			ts++;
-			next = 0;
+			t++;
+			c = 0;
 		}
-		if (ts > lim->checkpoint) {
-			stop(r, BUCKET_CHECKPOINT, ts);
+		if (t > lim->checkpoint) {
+			stop(r, BUCKET_CHECKPOINT, t);
 			break;
 		}
-		ids[n++] = (uint64_t)ts << 32 | base | next++;
+		ids[n++] = (uint64_t)t << 32 | base | c;
+		/* Only an issued ID moves the bucket: a borrow that stopped at
+		 * the checkpoint is decided again on the next call. */
+		ts = t;
+		next = c + 1;
 	}
 	if (ts > lim->now)
 		r->lead = ts - lim->now;

@@ -68,6 +68,7 @@ id_parse_uint(const char *s, uint64_t max, uint64_t *v, char *err,
     size_t errlen)
 {
 	unsigned long long n;
+	const char *p;
 	char *end;
 	int base = 10;
 
@@ -77,12 +78,24 @@ id_parse_uint(const char *s, uint64_t max, uint64_t *v, char *err,
 		base = 16;
 		s += 2;
 	}
-	/* strtoull accepts a sign and leading blanks; a number here may not. */
-	if (!isxdigit((unsigned char)*s) || (base == 10 &&
-	    !isdigit((unsigned char)*s))) {
+	/*
+	 * strtoull accepts a sign, blanks and a second "0x"; a number here
+	 * is digits only.
+	 */
+	if (!(base == 16 ? isxdigit((unsigned char)*s) :
+	    isdigit((unsigned char)*s))) {
 		snprintf(err, errlen, "not a %s number",
 		    base == 16 ? "hexadecimal" : "decimal");
 		return -1;
+	}
+	for (p = s; *p != '\0' && !isspace((unsigned char)*p); p++) {
+		if (base == 16 ? !isxdigit((unsigned char)*p) :
+		    !isdigit((unsigned char)*p)) {
+			snprintf(err, errlen, "unexpected character '%c' in a %s"
+			    " number", *p, base == 16 ? "hexadecimal" :
+			    "decimal");
+			return -1;
+		}
 	}
 	errno = 0;
 	n = strtoull(s, &end, base);

@@ -48,8 +48,14 @@ int
 state_check(const struct state_header *h, size_t len,
     const struct state_identity *want, char *err, size_t errlen)
 {
-	if (len < sizeof(*h) || h->magic != STATE_MAGIC) {
+	if (len < sizeof(h->magic) || h->magic != STATE_MAGIC) {
 		snprintf(err, errlen, "not a genid state file (bad magic)");
+		return -1;
+	}
+	if (len < state_size()) {
+		snprintf(err, errlen,
+		    "state file is damaged (truncated): %zu bytes, layout %u has %zu",
+		    len, STATE_VERSION, state_size());
 		return -1;
 	}
 	if (h->version != STATE_VERSION) {
@@ -59,7 +65,7 @@ state_check(const struct state_header *h, size_t len,
 		return -1;
 	}
 	if (h->header_size != sizeof(*h) || h->total_size != state_size() ||
-	    len < state_size() || h->bucket_off != sizeof(*h) ||
+	    h->bucket_off != sizeof(*h) ||
 	    h->bucket_size != sizeof(struct state_bucket) ||
 	    h->bucket_count != STATE_BUCKETS ||
 	    h->worker_off != h->bucket_off + STATE_BUCKETS * h->bucket_size ||

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_MAGIC UINT64_C(0x3154534449454e47) /* "GENIDST1" on disk */
+#define STATE_MAGIC UINT64_C(0x31545344494e4547) /* "GENIDST1" on disk */
 #define STATE_VERSION 1
 #define STATE_BUCKETS 32
 #define STATE_WORKERS 32
