@@ -1,0 +1,392 @@
+/*
+ * decode.c - the verbs that only compute with IDs: decode, encode, range.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <jansson.h>
+
+#include "genidctl.h"
+#include "timefmt.h"
+
+/* The node part of an ID: zone, dc and machine, as narrowed by range. */
+struct node_filter {
+	int depth; /* 0 none, 1 zone, 2 zone and dc, 3 the machine too */
+	unsigned zone, dc, machine;
+};
+
+static int decode_one(const char *s, const char *where, int json,
+    int64_t epoch);
+static int decode_stdin(int json, int64_t epoch);
+static int parse_time(const char *name, const char *s, int64_t epoch,
+    uint32_t *ts);
+static void note_signed(uint64_t max, int64_t epoch);
+static void node_sql(const struct node_filter *nf, char *buf, size_t len);
+static int range_print(int json, int64_t epoch, int64_t from, int64_t to,
+    uint64_t lo, uint64_t hi, const char *where, const char *node);
+
+int
+ctl_decode(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "epoch", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t epoch = 0;
+	int ch, i, json = 0, bad = 0;
+
+	ctl_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "je:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'e':
+			if (ctl_parse_epoch(optarg, &epoch) == -1)
+				return EX_USAGE;
+			break;
+		case 'h':
+			return ctl_usage("decode", 1);
+		default:
+			return ctl_usage("decode", 0);
+		}
+	}
+	if (optind == argc)
+		return decode_stdin(json, epoch);
+	for (i = optind; i < argc; i++)
+		bad |= decode_one(argv[i], NULL, json, epoch);
+	return ctl_finish(bad ? EX_DATAERR : 0);
+}
+
+/* Decodes one ID; 0, or 1 when s is no ID (reported, where it came from). */
+static int
+decode_one(const char *s, const char *where, int json, int64_t epoch)
+{
+	uint64_t id;
+	char why[128], q[80];
+
+	if (id_parse(s, &id, why, sizeof(why)) == -1) {
+		/* Keep the good IDs of the batch and this error in order. */
+		fflush(stdout);
+		warnx("%s%s\"%s\": %s", where != NULL ? where : "",
+		    where != NULL ? ": " : "", ctl_quote(s, q, sizeof(q)), why);
+		return 1;
+	}
+	if (json)
+		return ctl_id_json(stdout, id, epoch) == -1;
+	ctl_id_line(stdout, id, epoch);
+	putchar('\n');
+	return 0;
+}
+
+static int
+decode_stdin(int json, int64_t epoch)
+{
+	char *line = NULL, where[48];
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+	int bad = 0;
+
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (strspn(line, " \t") == (size_t)n)
+			continue;
+		snprintf(where, sizeof(where), "stdin line %lu", lineno);
+		bad |= decode_one(line, where, json, epoch);
+	}
+	free(line);
+	if (ferror(stdin)) {
+		warn("read stdin");
+		return ctl_finish(EX_IOERR);
+	}
+	return ctl_finish(bad ? EX_DATAERR : 0);
+}
+
+/*
+ * Parses a time option (Unix seconds or ISO 8601) into a timestamp field:
+ * 0, EX_USAGE when it is no time, EX_DATAERR when the ID cannot hold it.
+ */
+static int
+parse_time(const char *name, const char *s, int64_t epoch, uint32_t *ts)
+{
+	char why[160], q[80], t[TIMEFMT_LEN], lim[TIMEFMT_LEN];
+	int64_t v;
+
+	if (timefmt_parse(s, &v, why, sizeof(why)) == -1) {
+		warnx("%s \"%s\": %s", name, ctl_quote(s, q, sizeof(q)), why);
+		return EX_USAGE;
+	}
+	if (v < epoch) {
+		warnx("%s %s is before the epoch, %s", name,
+		    timefmt_iso(v, t, sizeof(t)),
+		    timefmt_iso(epoch, lim, sizeof(lim)));
+		return EX_DATAERR;
+	}
+	if (v - epoch > (int64_t)ID_TS_MAX) {
+		warnx("%s %s is after %s, the last second an ID can hold with"
+		    " epoch %lld", name, timefmt_iso(v, t, sizeof(t)),
+		    timefmt_iso(epoch + ID_TS_MAX, lim, sizeof(lim)),
+		    (long long)epoch);
+		return EX_DATAERR;
+	}
+	*ts = (uint32_t)(v - epoch);
+	return 0;
+}
+
+/* Warns when IDs up to max do not fit a signed 64-bit column. */
+static void
+note_signed(uint64_t max, int64_t epoch)
+{
+	char t[TIMEFMT_LEN];
+
+	if (max <= (uint64_t)INT64_MAX)
+		return;
+	warnx("note: IDs made from %s on are 2^63 or more and do not fit a"
+	    " signed 64-bit column (SQL BIGINT); a recent epoch avoids this",
+	    timefmt_iso(epoch + (INT64_C(1) << 31), t, sizeof(t)));
+}
+
+int
+ctl_encode(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "time", required_argument, NULL, 't' },
+		{ "zone", required_argument, NULL, 'z' },
+		{ "dc", required_argument, NULL, 'd' },
+		{ "machine", required_argument, NULL, 'm' },
+		{ "bucket", required_argument, NULL, 'b' },
+		{ "counter", required_argument, NULL, 'n' },
+		{ "epoch", required_argument, NULL, 'e' },
+		{ "hex", no_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *when = NULL;
+	struct id_fields f;
+	uint64_t v[5] = { 0, 0, 0, 0, 0 }, id;
+	int64_t epoch = 0;
+	int ch, hex = 0, code, seen = 0;
+
+	ctl_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "t:z:d:m:b:n:e:xh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			when = optarg;
+			break;
+		case 'z':
+			if (ctl_parse_uint("--zone", optarg, 0, ID_ZONE_MAX,
+			    &v[0]) == -1)
+				return EX_USAGE;
+			seen |= 1;
+			break;
+		case 'd':
+			if (ctl_parse_uint("--dc", optarg, 0, ID_DC_MAX,
+			    &v[1]) == -1)
+				return EX_USAGE;
+			seen |= 2;
+			break;
+		case 'm':
+			if (ctl_parse_uint("--machine", optarg, 0,
+			    ID_MACHINE_MAX, &v[2]) == -1)
+				return EX_USAGE;
+			seen |= 4;
+			break;
+		case 'b':
+			if (ctl_parse_uint("--bucket", optarg, 0, ID_BUCKET_MAX,
+			    &v[3]) == -1)
+				return EX_USAGE;
+			break;
+		case 'n':
+			if (ctl_parse_uint("--counter", optarg, 0,
+			    ID_COUNTER_MAX, &v[4]) == -1)
+				return EX_USAGE;
+			break;
+		case 'e':
+			if (ctl_parse_epoch(optarg, &epoch) == -1)
+				return EX_USAGE;
+			break;
+		case 'x':
+			hex = 1;
+			break;
+		case 'h':
+			return ctl_usage("encode", 1);
+		default:
+			return ctl_usage("encode", 0);
+		}
+	}
+	if (optind != argc)
+		return ctl_usage("encode", 0);
+	if (when == NULL || seen != 7) {
+		warnx("encode needs --time, --zone, --dc and --machine");
+		return ctl_usage("encode", 0);
+	}
+	if ((code = parse_time("--time", when, epoch, &f.ts)) != 0)
+		return code;
+	f.zone = (unsigned)v[0];
+	f.dc = (unsigned)v[1];
+	f.machine = (unsigned)v[2];
+	f.bucket = (unsigned)v[3];
+	f.counter = (unsigned)v[4];
+	id = id_encode(&f);
+	printf(hex ? "0x%016llx\n" : "%llu\n", (unsigned long long)id);
+	note_signed(id, epoch);
+	return ctl_finish(0);
+}
+
+/* The SQL test of the node bits: "((id >> 21) & 2047) = 1234". */
+static void
+node_sql(const struct node_filter *nf, char *buf, size_t len)
+{
+	static const unsigned shift[] = { 0, ID_ZONE_SHIFT, ID_DC_SHIFT,
+		ID_MACHINE_SHIFT };
+	unsigned v = nf->zone;
+
+	if (nf->depth >= 2)
+		v = v << 3 | nf->dc;
+	if (nf->depth >= 3)
+		v = v << 3 | nf->machine;
+	snprintf(buf, len, "((id >> %u) & %u) = %u", shift[nf->depth],
+	    (1u << (32 - shift[nf->depth])) - 1, v);
+}
+
+int
+ctl_range(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "zone", required_argument, NULL, 'z' },
+		{ "dc", required_argument, NULL, 'd' },
+		{ "machine", required_argument, NULL, 'm' },
+		{ "epoch", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct node_filter nf = { 0, 0, 0, 0 };
+	struct id_fields lo, hi;
+	uint64_t v;
+	uint32_t from, to;
+	int64_t epoch = 0;
+	char node[64] = "", where[160];
+	int ch, json = 0, code, seen = 0;
+
+	ctl_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "z:d:m:e:jh", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'z':
+			if (ctl_parse_uint("--zone", optarg, 0, ID_ZONE_MAX,
+			    &v) == -1)
+				return EX_USAGE;
+			nf.zone = (unsigned)v;
+			seen |= 1;
+			break;
+		case 'd':
+			if (ctl_parse_uint("--dc", optarg, 0, ID_DC_MAX, &v) ==
+			    -1)
+				return EX_USAGE;
+			nf.dc = (unsigned)v;
+			seen |= 2;
+			break;
+		case 'm':
+			if (ctl_parse_uint("--machine", optarg, 0,
+			    ID_MACHINE_MAX, &v) == -1)
+				return EX_USAGE;
+			nf.machine = (unsigned)v;
+			seen |= 4;
+			break;
+		case 'e':
+			if (ctl_parse_epoch(optarg, &epoch) == -1)
+				return EX_USAGE;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			return ctl_usage("range", 1);
+		default:
+			return ctl_usage("range", 0);
+		}
+	}
+	if (argc - optind != 2)
+		return ctl_usage("range", 0);
+	/* Lower fields vary inside a node's part of the ID, never above. */
+	if (seen != 0 && seen != 1 && seen != 3 && seen != 7) {
+		warnx("--dc needs --zone, and --machine needs --dc");
+		return ctl_usage("range", 0);
+	}
+	nf.depth = seen == 7 ? 3 : seen == 3 ? 2 : seen;
+	if ((code = parse_time("FROM", argv[optind], epoch, &from)) != 0 ||
+	    (code = parse_time("TO", argv[optind + 1], epoch, &to)) != 0)
+		return code;
+	if (from > to) {
+		warnx("FROM %s is after TO %s", argv[optind], argv[optind + 1]);
+		return EX_DATAERR;
+	}
+	lo = (struct id_fields){ from, nf.zone, nf.dc, nf.machine, 0, 0 };
+	hi = (struct id_fields){ to, nf.depth >= 1 ? nf.zone : ID_ZONE_MAX,
+		nf.depth >= 2 ? nf.dc : ID_DC_MAX,
+		nf.depth >= 3 ? nf.machine : ID_MACHINE_MAX, ID_BUCKET_MAX,
+		ID_COUNTER_MAX };
+	snprintf(where, sizeof(where), "WHERE id BETWEEN %llu AND %llu",
+	    (unsigned long long)id_encode(&lo),
+	    (unsigned long long)id_encode(&hi));
+	/*
+	 * The time is the highest field: the IDs of one node in one second
+	 * are contiguous, but over several seconds every other node's IDs
+	 * of the seconds in between fall inside the bounds too.
+	 */
+	if (nf.depth > 0 && from != to) {
+		node_sql(&nf, node, sizeof(node));
+		snprintf(where + strlen(where), sizeof(where) - strlen(where),
+		    " AND %s", node);
+		warnx("note: over %llu seconds, IDs of other nodes lie between"
+		    " the bounds; the WHERE clause also tests the node bits",
+		    (unsigned long long)to - from + 1);
+	}
+	note_signed(id_encode(&hi), epoch);
+	return ctl_finish(range_print(json, epoch, epoch + from, epoch + to,
+	    id_encode(&lo), id_encode(&hi), where, node));
+}
+
+static int
+range_print(int json, int64_t epoch, int64_t from, int64_t to, uint64_t lo,
+    uint64_t hi, const char *where, const char *node)
+{
+	char tf[TIMEFMT_LEN], tt[TIMEFMT_LEN], slo[CTL_U64_LEN],
+	    shi[CTL_U64_LEN];
+	json_t *o;
+	int r;
+
+	timefmt_iso(from, tf, sizeof(tf));
+	timefmt_iso(to, tt, sizeof(tt));
+	snprintf(slo, sizeof(slo), "%llu", (unsigned long long)lo);
+	snprintf(shi, sizeof(shi), "%llu", (unsigned long long)hi);
+	if (!json) {
+		printf("min %-20s  %s\nmax %-20s  %s\n%s\n", slo, tf, shi, tt,
+		    where);
+		return 0;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:s?, s:s}",
+	    "min", slo, "max", shi, "from", tf, "to", tt, "from_unix",
+	    (json_int_t)from, "to_unix", (json_int_t)to, "epoch",
+	    (json_int_t)epoch, "exact", node[0] == '\0', "node_test",
+	    node[0] != '\0' ? node : NULL, "where", where);
+	if (o == NULL)
+		return EX_SOFTWARE;
+	r = json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	putchar('\n');
+	return r == 0 ? 0 : EX_IOERR;
+}

@@ -1,0 +1,75 @@
+/*
+ * genidctl.h - the verbs of the admin CLI and the helpers they share.
+ *
+ * Each verb takes its own argv (argv[0] is the verb's name) and returns an
+ * exit code from sysexits.h.
+ */
+#ifndef GENID_CLI_GENIDCTL_H
+#define GENID_CLI_GENIDCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "id.h"
+
+/* Width of a uint64_t in decimal. */
+#define CTL_U64_LEN 21
+
+/* Decodes IDs given as arguments or read from stdin. */
+int ctl_decode(int argc, char **argv);
+
+/* Packs fields into an ID. */
+int ctl_encode(int argc, char **argv);
+
+/* The smallest and largest ID of a time span, for SQL. */
+int ctl_range(int argc, char **argv);
+
+/* Prints the counters of a state file. */
+int ctl_stats(int argc, char **argv);
+
+/* Asks a running genid for its INFO. */
+int ctl_info(int argc, char **argv);
+
+/* Fetches IDs from a running genid. */
+int ctl_get(int argc, char **argv);
+
+/* Validates a configuration file, and optionally asks its peers. */
+int ctl_check(int argc, char **argv);
+
+/*
+ * Prints a verb's usage line (and with full, its options) to stdout when
+ * asked for help, else the usage line to stderr.  Returns the exit code:
+ * 0 for help, EX_USAGE otherwise.
+ */
+int ctl_usage(const char *verb, int help);
+
+/* Resets getopt_long for a verb's own argv. */
+void ctl_getopt_reset(void);
+
+/*
+ * Parses the value of option name, a number in min..max (decimal or
+ * 0x-hex).  0, or -1 with the reason already printed (exit EX_USAGE).
+ */
+int ctl_parse_uint(const char *name, const char *s, uint64_t min,
+    uint64_t max, uint64_t *v);
+
+/*
+ * Parses an --epoch value: Unix seconds or ISO 8601, not negative.
+ * 0, or -1 with the reason already printed (exit EX_USAGE).
+ */
+int ctl_parse_epoch(const char *s, int64_t *epoch);
+
+/* Copies s into buf for an error message: control bytes as '?', cut. */
+const char *ctl_quote(const char *s, char *buf, size_t len);
+
+/* Formats the decoded fields of id on one aligned line (no newline). */
+void ctl_id_line(FILE *out, uint64_t id, int64_t epoch);
+
+/* Prints the decoded fields of id as one JSON object on one line. */
+int ctl_id_json(FILE *out, uint64_t id, int64_t epoch);
+
+/* Flushes stdout; returns code, or EX_IOERR when writing failed. */
+int ctl_finish(int code);
+
+#endif

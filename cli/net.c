@@ -1,0 +1,584 @@
+/*
+ * net.c - talk to a running genid: the wire protocol of SPEC 2, and the
+ * info and get verbs.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "genidctl.h"
+#include "net.h"
+#include "timefmt.h"
+
+/* IDs asked for in one CMD 1 frame, and frames sent before reading. */
+#define GET_CHUNK 255
+#define GET_WINDOW 16
+
+static int connect_one(struct net_conn *c, const struct addrinfo *ai,
+    char *err, size_t errlen);
+static int wait_fd(struct net_conn *c, short events, const char *what,
+    char *err, size_t errlen);
+static int info_print(const json_t *info);
+static int get_run(struct net_conn *c, uint64_t n, int decode, char *err,
+    size_t errlen);
+static int get_chunks(struct net_conn *c, uint64_t n, int64_t epoch,
+    int decode, uint64_t *prev, char *err, size_t errlen);
+static int get_print(uint64_t id, int64_t epoch, int decode, uint64_t *prev);
+
+int
+net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen)
+{
+	const char *colon, *port = NULL;
+	size_t hostlen;
+	uint64_t v;
+	char why[128];
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || (end[1] != '\0' && end[1] != ':')) {
+			snprintf(err, errlen, "want [IPV6]:PORT");
+			return -1;
+		}
+		hostlen = (size_t)(end - s - 1);
+		s++;
+		if (end[1] == ':')
+			port = end + 2;
+	} else if ((colon = strchr(s, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		hostlen = (size_t)(colon - s);
+		port = colon + 1;
+	} else {
+		/* No colon, or a bare IPv6 address: the host only. */
+		hostlen = strlen(s);
+	}
+	if (hostlen == 0 || hostlen >= sizeof(a->host)) {
+		snprintf(err, errlen, hostlen == 0 ? "no host" :
+		    "host name too long");
+		return -1;
+	}
+	memcpy(a->host, s, hostlen);
+	a->host[hostlen] = '\0';
+	a->port = NET_DEFAULT_PORT;
+	if (port != NULL) {
+		if (id_parse_uint(port, 65535, &v, why, sizeof(why)) == -1 ||
+		    v == 0) {
+			snprintf(err, errlen, "port \"%s\": %s", port,
+			    v == 0 ? "want 1..65535" : why);
+			return -1;
+		}
+		a->port = (unsigned)v;
+	}
+	return 0;
+}
+
+const char *
+net_addr_str(const struct net_addr *a)
+{
+	static char buf[NET_HOST_LEN + 16];
+
+	snprintf(buf, sizeof(buf), strchr(a->host, ':') != NULL ? "[%s]:%u" :
+	    "%s:%u", a->host, a->port);
+	return buf;
+}
+
+int
+net_connect(struct net_conn *c, const struct net_addr *a, int timeout_ms,
+    char *err, size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	char port[8];
+	int r, code = EX_UNAVAILABLE;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", a->port);
+	if ((r = getaddrinfo(a->host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "resolve %s: %s", a->host,
+		    r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		return EX_NOHOST;
+	}
+	c->fd = -1;
+	c->timeout_ms = timeout_ms;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if ((code = connect_one(c, ai, err, errlen)) == 0)
+			break;
+	freeaddrinfo(res);
+	return code;
+}
+
+static int
+connect_one(struct net_conn *c, const struct addrinfo *ai, char *err,
+    size_t errlen)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	int one = 1, soerr = 0, code;
+	socklen_t sl = sizeof(soerr);
+
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), serv,
+	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(host, sizeof(host), "?");
+	snprintf(c->peer, sizeof(c->peer), ai->ai_family == AF_INET6 ?
+	    "[%s]:%s" : "%s:%s", host, serv);
+	c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (c->fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS) {
+			snprintf(err, errlen, "connect %s: %s", c->peer,
+			    strerror(errno));
+			net_close(c);
+			return EX_UNAVAILABLE;
+		}
+		if ((code = wait_fd(c, POLLOUT, "connect", err, errlen)) != 0) {
+			net_close(c);
+			return code;
+		}
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) ==
+		    -1)
+			soerr = errno;
+		if (soerr != 0) {
+			snprintf(err, errlen, "connect %s: %s", c->peer,
+			    strerror(soerr));
+			net_close(c);
+			return EX_UNAVAILABLE;
+		}
+	}
+	/* Small frames go out at once, as the protocol expects. */
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return 0;
+}
+
+/* Waits until fd is ready for events, at most the connection's timeout. */
+static int
+wait_fd(struct net_conn *c, short events, const char *what, char *err,
+    size_t errlen)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = events };
+	int r;
+
+	do
+		r = poll(&pfd, 1, c->timeout_ms);
+	while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		snprintf(err, errlen, "poll: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	if (r == 0) {
+		snprintf(err, errlen, "%s %s: timed out after %d ms", what,
+		    c->peer, c->timeout_ms);
+		return EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
+int
+net_write(struct net_conn *c, const void *buf, size_t len, char *err,
+    size_t errlen)
+{
+	const char *p = buf;
+	ssize_t n;
+	int code;
+
+	while (len > 0) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if ((code = wait_fd(c, POLLOUT, "write", err,
+			    errlen)) != 0)
+				return code;
+			continue;
+		}
+		if (n == -1) {
+			snprintf(err, errlen, "write %s: %s", c->peer,
+			    strerror(errno));
+			return EX_UNAVAILABLE;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+net_read(struct net_conn *c, void *buf, size_t len, char *err,
+    size_t errlen)
+{
+	char *p = buf;
+	ssize_t n;
+	int code;
+
+	while (len > 0) {
+		n = recv(c->fd, p, len, 0);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if ((code = wait_fd(c, POLLIN, "read", err,
+			    errlen)) != 0)
+				return code;
+			continue;
+		}
+		if (n == -1) {
+			snprintf(err, errlen, "read %s: %s", c->peer,
+			    strerror(errno));
+			return EX_UNAVAILABLE;
+		}
+		if (n == 0) {
+			/*
+			 * genid closes a connection it refuses (allow list,
+			 * connection limit) without a word: say so.
+			 */
+			snprintf(err, errlen,
+			    "read %s: connection closed by the server"
+			    " (allow list or connection limit?)", c->peer);
+			return EX_UNAVAILABLE;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+net_info_text(struct net_conn *c, char **text, size_t *len, char *err,
+    size_t errlen)
+{
+	static const unsigned char req[2] = { 2, 0 };
+	unsigned char hdr[2];
+	int code;
+
+	*text = NULL;
+	if ((code = net_write(c, req, sizeof(req), err, errlen)) != 0 ||
+	    (code = net_read(c, hdr, sizeof(hdr), err, errlen)) != 0)
+		return code;
+	*len = (size_t)hdr[0] << 8 | hdr[1];
+	if ((*text = malloc(*len + 1)) == NULL) {
+		snprintf(err, errlen, "malloc: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	if ((code = net_read(c, *text, *len, err, errlen)) != 0) {
+		free(*text);
+		*text = NULL;
+		return code;
+	}
+	(*text)[*len] = '\0';
+	return 0;
+}
+
+int
+net_info(const struct net_addr *a, int timeout_ms, json_t **info,
+    char **text, char *err, size_t errlen)
+{
+	struct net_conn c;
+	json_error_t je;
+	char *buf;
+	size_t len;
+	int code;
+
+	*info = NULL;
+	if ((code = net_connect(&c, a, timeout_ms, err, errlen)) != 0)
+		return code;
+	code = net_info_text(&c, &buf, &len, err, errlen);
+	if (code == 0) {
+		*info = json_loadb(buf, len, 0, &je);
+		if (*info == NULL || !json_is_object(*info)) {
+			snprintf(err, errlen,
+			    "INFO from %s is not a JSON object: %s", c.peer,
+			    *info == NULL ? je.text : "another type");
+			json_decref(*info);
+			*info = NULL;
+			code = EX_PROTOCOL;
+		}
+	}
+	net_close(&c);
+	if (code == 0 && text != NULL)
+		*text = buf;
+	else
+		free(buf);
+	return code;
+}
+
+void
+net_close(struct net_conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+int
+ctl_info(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct net_addr a;
+	uint64_t timeout = NET_TIMEOUT_MS;
+	json_t *info;
+	char why[512], *text;
+	int ch, json = 0, code;
+
+	ctl_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "jT:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'T':
+			if (ctl_parse_uint("--timeout", optarg, 1, 3600000,
+			    &timeout) == -1)
+				return EX_USAGE;
+			break;
+		case 'h':
+			return ctl_usage("info", 1);
+		default:
+			return ctl_usage("info", 0);
+		}
+	}
+	if (argc - optind != 1)
+		return ctl_usage("info", 0);
+	if (net_parse_addr(argv[optind], &a, why, sizeof(why)) == -1) {
+		warnx("%s: %s", argv[optind], why);
+		return EX_USAGE;
+	}
+	if ((code = net_info(&a, (int)timeout, &info, &text, why,
+	    sizeof(why))) != 0) {
+		warnx("%s", why);
+		return code;
+	}
+	if (json)
+		printf("%s\n", text);
+	else
+		info_print(info);
+	free(text);
+	json_decref(info);
+	return ctl_finish(0);
+}
+
+/* One key a line, in the server's order, times also in ISO 8601. */
+static int
+info_print(const json_t *info)
+{
+	const char *key;
+	json_t *v;
+	char t[TIMEFMT_LEN], *s;
+	int w = 0;
+
+	json_object_foreach((json_t *)info, key, v)
+		if ((int)strlen(key) > w)
+			w = (int)strlen(key);
+	json_object_foreach((json_t *)info, key, v) {
+		if (json_is_string(v)) {
+			printf("%-*s  %s\n", w, key, json_string_value(v));
+			continue;
+		}
+		if ((s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) ==
+		    NULL)
+			return -1;
+		if (json_is_integer(v) && strcmp(key, "epoch") == 0)
+			printf("%-*s  %s (%s)\n", w, key, s,
+			    timefmt_iso(json_integer_value(v), t, sizeof(t)));
+		else
+			printf("%-*s  %s\n", w, key, s);
+		free(s);
+	}
+	return 0;
+}
+
+int
+ctl_get(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "decode", no_argument, NULL, 'D' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct net_addr a;
+	struct net_conn c;
+	uint64_t n = 1, timeout = NET_TIMEOUT_MS;
+	char why[512];
+	int ch, decode = 0, code;
+
+	ctl_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "n:DT:h", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'n':
+			if (ctl_parse_uint("-n", optarg, 1, 1000000000, &n) ==
+			    -1)
+				return EX_USAGE;
+			break;
+		case 'D':
+			decode = 1;
+			break;
+		case 'T':
+			if (ctl_parse_uint("--timeout", optarg, 1, 3600000,
+			    &timeout) == -1)
+				return EX_USAGE;
+			break;
+		case 'h':
+			return ctl_usage("get", 1);
+		default:
+			return ctl_usage("get", 0);
+		}
+	}
+	if (argc - optind != 1)
+		return ctl_usage("get", 0);
+	if (net_parse_addr(argv[optind], &a, why, sizeof(why)) == -1) {
+		warnx("%s: %s", argv[optind], why);
+		return EX_USAGE;
+	}
+	if ((code = net_connect(&c, &a, (int)timeout, why, sizeof(why))) != 0) {
+		warnx("%s", why);
+		return code;
+	}
+	why[0] = '\0';
+	code = get_run(&c, n, decode, why, sizeof(why));
+	net_close(&c);
+	if (code != 0 && why[0] != '\0')
+		warnx("%s", why);
+	return ctl_finish(code);
+}
+
+static int
+get_run(struct net_conn *c, uint64_t n, int decode, char *err, size_t errlen)
+{
+	static const unsigned char one[2] = { 0, 0 };
+	unsigned char buf[8];
+	uint64_t id, prev = 0;
+	int64_t epoch = 0;
+	json_int_t e;
+	json_t *info;
+	json_error_t je;
+	char *text;
+	size_t len;
+	int code;
+
+	if (decode) {
+		/* The server knows the epoch its IDs are made with. */
+		if ((code = net_info_text(c, &text, &len, err, errlen)) != 0)
+			return code;
+		info = json_loadb(text, len, 0, &je);
+		if (json_unpack(info, "{s:I}", "epoch", &e) == 0)
+			epoch = e;
+		json_decref(info);
+		free(text);
+	}
+	if (n > 1)
+		return get_chunks(c, n, epoch, decode, &prev, err, errlen);
+	if ((code = net_write(c, one, sizeof(one), err, errlen)) != 0 ||
+	    (code = net_read(c, buf, sizeof(buf), err, errlen)) != 0)
+		return code;
+	id = (uint64_t)buf[0] << 56 | (uint64_t)buf[1] << 48 |
+	    (uint64_t)buf[2] << 40 | (uint64_t)buf[3] << 32 |
+	    (uint64_t)buf[4] << 24 | (uint64_t)buf[5] << 16 |
+	    (uint64_t)buf[6] << 8 | buf[7];
+	return get_print(id, epoch, decode, &prev) ? EX_PROTOCOL : 0;
+}
+
+/*
+ * CMD 1 frames of up to 255 IDs, GET_WINDOW of them in flight.  A short
+ * reply (the bucket is used up for now) is made good by asking again; a
+ * window that brought nothing asks with CMD 0 once, which waits in the
+ * server for the next second instead of spinning here.
+ */
+static int
+get_chunks(struct net_conn *c, uint64_t n, int64_t epoch, int decode,
+    uint64_t *prev, char *err, size_t errlen)
+{
+	unsigned char req[GET_WINDOW * 2], m, ids[GET_CHUNK * 8];
+	uint64_t asked, before, got = 0, id;
+	unsigned frames, i, j;
+	int code, bad = 0, waitone = 0;
+
+	while (got < n) {
+		if (waitone) {
+			req[0] = 0;
+			req[1] = 0;
+			frames = 1;
+		} else {
+			for (frames = 0, asked = 0;
+			    frames < GET_WINDOW && got + asked < n; frames++) {
+				req[frames * 2] = 1;
+				req[frames * 2 + 1] = (unsigned char)(n - got -
+				    asked < GET_CHUNK ? n - got - asked :
+				    GET_CHUNK);
+				asked += req[frames * 2 + 1];
+			}
+		}
+		if ((code = net_write(c, req, frames * 2, err, errlen)) != 0)
+			return code;
+		for (before = got, i = 0; i < frames; i++) {
+			m = 1;
+			if (req[i * 2] == 1 && (code = net_read(c, &m, 1, err,
+			    errlen)) != 0)
+				return code;
+			if (req[i * 2] == 1 && m > req[i * 2 + 1]) {
+				snprintf(err, errlen, "read %s: %u IDs in reply"
+				    " to a request for %u", c->peer, m,
+				    req[i * 2 + 1]);
+				return EX_PROTOCOL;
+			}
+			if ((code = net_read(c, ids, (size_t)m * 8, err,
+			    errlen)) != 0)
+				return code;
+			for (j = 0; j < m; j++) {
+				const unsigned char *p = ids + j * 8;
+
+				id = (uint64_t)p[0] << 56 |
+				    (uint64_t)p[1] << 48 |
+				    (uint64_t)p[2] << 40 |
+				    (uint64_t)p[3] << 32 |
+				    (uint64_t)p[4] << 24 |
+				    (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 |
+				    p[7];
+				if (get_print(id, epoch, decode, prev) != 0)
+					bad = 1;
+			}
+			got += m;
+		}
+		waitone = !waitone && got == before;
+	}
+	return bad ? EX_PROTOCOL : 0;
+}
+
+/* Prints one ID, and complains when it is not above the one before. */
+static int
+get_print(uint64_t id, int64_t epoch, int decode, uint64_t *prev)
+{
+	int bad = *prev != 0 && id <= *prev;
+
+	if (bad)
+		warnx("ID %llu is not above the one before, %llu: IDs of one"
+		    " connection must increase", (unsigned long long)id,
+		    (unsigned long long)*prev);
+	*prev = id;
+	if (!decode) {
+		printf("%llu\n", (unsigned long long)id);
+		return bad;
+	}
+	ctl_id_line(stdout, id, epoch);
+	putchar('\n');
+	return bad;
+}

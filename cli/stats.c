@@ -1,0 +1,630 @@
+/*
+ * stats.c - the stats verb: a node's live counters, read from its state
+ * file through a read-only mapping (no request reaches the server).
+ */
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../src/config.h"
+#include "bucket.h"
+#include "genidctl.h"
+#include "stats.h"
+#include "statefile.h"
+#include "timefmt.h"
+
+enum stats_format { FMT_TEXT, FMT_JSON, FMT_PROMETHEUS };
+
+struct stats_opts {
+	enum stats_format format;
+	double watch;	/* seconds between redraws, 0 = once */
+	uint64_t count; /* redraws, 0 = until SIGINT */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig);
+static void copy_words(void *dst, const void *src, size_t size);
+static void snap_read(struct stats_snap *s, const struct statefile *sf);
+static int pid_alive(int64_t pid);
+static double rate(uint64_t cur, uint64_t prev, double dt);
+static const char *age(int64_t secs, char *buf, size_t len);
+static const char *exit_str(int64_t status, char *buf, size_t len);
+static void text_header(const struct stats_snap *s, const char *path,
+    const struct stats_snap *prev);
+static void text_workers(const struct stats_snap *s,
+    const struct stats_snap *prev);
+static void text_buckets(const struct stats_snap *s,
+    const struct stats_snap *prev);
+static json_t *json_snap(const struct stats_snap *s, const char *path,
+    const struct stats_snap *prev);
+static json_t *json_workers(const struct stats_snap *s,
+    const struct stats_snap *prev);
+static json_t *json_buckets(const struct stats_snap *s,
+    const struct stats_snap *prev);
+static int draw(const struct stats_opts *o, const struct stats_snap *s,
+    const char *path, const struct stats_snap *prev);
+static int nap(double secs);
+static int stats_run(const struct stats_opts *o, const struct statefile *sf);
+
+static void
+on_signal(int sig)
+{
+	stop = 1;
+}
+
+/*
+ * Every field of the state file is 64-bit aligned and stored at once by
+ * its single writer; copying word by word with atomic loads reads each
+ * field whole (the two 32-bit halves of a word are separate fields, each
+ * also whole).
+ */
+static void
+copy_words(void *dst, const void *src, size_t size)
+{
+	uint64_t *d = dst;
+	const uint64_t *p = src;
+	size_t i;
+
+	for (i = 0; i < size / sizeof(uint64_t); i++)
+		d[i] = state_load(&p[i]);
+}
+
+static void
+snap_read(struct stats_snap *s, const struct statefile *sf)
+{
+	struct timespec rt, mt;
+	unsigned b, w;
+	int owner;
+
+	memset(s, 0, sizeof(*s));
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	copy_words(&s->h, sf->h, sizeof(s->h));
+	for (b = 0; b < STATE_BUCKETS; b++)
+		copy_words(&s->b[b], state_bucket(sf->h, b), sizeof(s->b[b]));
+	for (w = 0; w < STATE_WORKERS; w++)
+		copy_words(&s->w[w], state_worker(sf->h, w), sizeof(s->w[w]));
+	s->now = rt.tv_sec;
+	s->now_ts = s->now - s->h.epoch;
+	s->mono = (double)mt.tv_sec + (double)mt.tv_nsec / 1e9;
+	s->master_alive = pid_alive(s->h.master_pid);
+	s->locked = statefile_in_use(sf) == 1;
+	s->nworkers = s->h.workers < STATE_WORKERS ? s->h.workers :
+	    STATE_WORKERS;
+	for (w = 0; w < s->nworkers; w++)
+		s->alive[w] = pid_alive(s->w[w].pid);
+	for (b = 0; b < STATE_BUCKETS; b++) {
+		if ((owner = stats_owner(s, b)) >= 0) {
+			s->w_ids[owner] += s->b[b].ids;
+			s->w_requests[owner] += s->b[b].requests;
+			s->w_buckets[owner]++;
+		}
+		s->ids += s->b[b].ids;
+		s->requests += s->b[b].requests;
+		s->conns += s->b[b].conns;
+		s->conns_total += s->b[b].conns_total;
+		s->waits += s->b[b].waits;
+		s->shorts += s->b[b].shorts;
+		if (stats_lead(s, b) > s->lead)
+			s->lead = stats_lead(s, b);
+	}
+}
+
+int
+stats_owner(const struct stats_snap *s, unsigned b)
+{
+	if (s->nworkers == 0)
+		return -1;
+	return (int)state_bucket_owner(b, s->nworkers);
+}
+
+int64_t
+stats_lead(const struct stats_snap *s, unsigned b)
+{
+	int64_t lead = (int64_t)bucket_ts(s->b[b].word) - s->now_ts;
+
+	return lead > 0 ? lead : 0;
+}
+
+/* Whether a process exists; EPERM means it does, under another user. */
+static int
+pid_alive(int64_t pid)
+{
+	if (pid <= 0 || pid > INT32_MAX)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+static double
+rate(uint64_t cur, uint64_t prev, double dt)
+{
+	/* A counter that went down was reset: show no rate, not a wrap. */
+	if (dt <= 0 || cur < prev)
+		return 0;
+	return (double)(cur - prev) / dt;
+}
+
+static const char *
+age(int64_t secs, char *buf, size_t len)
+{
+	const char *sign = secs < 0 ? "-" : "";
+
+	if (secs < 0)
+		secs = -secs;
+	if (secs < 120)
+		snprintf(buf, len, "%s%llds", sign, (long long)secs);
+	else if (secs < 7200)
+		snprintf(buf, len, "%s%lldm%02llds", sign,
+		    (long long)secs / 60, (long long)secs % 60);
+	else if (secs < 2 * 86400)
+		snprintf(buf, len, "%s%lldh%02lldm", sign,
+		    (long long)secs / 3600, (long long)secs / 60 % 60);
+	else if (secs < 2 * 365 * 86400)
+		snprintf(buf, len, "%s%lldd%02lldh", sign,
+		    (long long)secs / 86400, (long long)secs / 3600 % 24);
+	else
+		snprintf(buf, len, "%s%lld years", sign,
+		    (long long)(secs / (365.2425 * 86400)));
+	return buf;
+}
+
+static const char *
+exit_str(int64_t status, char *buf, size_t len)
+{
+	int st = (int)status;
+
+	if (status < 0)
+		snprintf(buf, len, "-");
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "signal %d%s", WTERMSIG(st),
+		    WCOREDUMP(st) ? " core" : "");
+	else
+		snprintf(buf, len, "exit %d", WEXITSTATUS(st));
+	return buf;
+}
+
+static void
+text_header(const struct stats_snap *s, const char *path,
+    const struct stats_snap *prev)
+{
+	const struct state_header *h = &s->h;
+	char t1[TIMEFMT_LEN], t2[TIMEFMT_LEN], a[32], a2[32];
+	int64_t ahead = (int64_t)h->checkpoint - s->now_ts;
+
+	printf("state file  %s\n", path);
+	printf("node        zone %u dc %u machine %u, epoch %lld (%s)\n",
+	    h->zone, h->dc, h->machine, (long long)h->epoch,
+	    timefmt_iso(h->epoch, t1, sizeof(t1)));
+	if (h->master_pid > 0 && s->master_alive)
+		printf("master      pid %lld alive, state file %s, up %s"
+		    " (started %s)\n", (long long)h->master_pid,
+		    s->locked ? "locked" : "not locked: pid reused?",
+		    age(s->now - h->started, a, sizeof(a)),
+		    timefmt_iso(h->started, t1, sizeof(t1)));
+	else if (h->master_pid > 0)
+		printf("master      pid %lld not running, state file %s;"
+		    " last started %s\n", (long long)h->master_pid,
+		    s->locked ? "locked" : "not locked",
+		    timefmt_iso(h->started, t1, sizeof(t1)));
+	else
+		printf("master      none yet, state file %s\n",
+		    s->locked ? "locked" : "not locked");
+	printf("boots       %llu (file created %s)\n",
+	    (unsigned long long)h->boot_count,
+	    timefmt_iso(h->created, t1, sizeof(t1)));
+	printf("workers     %u, %llu restarts, max_ahead %u s\n", h->workers,
+	    (unsigned long long)h->worker_restarts, h->max_ahead);
+	printf("checkpoint  %s, %s ahead of the clock; safe %s;"
+	    " synced %s ago, %llu syncs\n",
+	    timefmt_iso(h->epoch + (int64_t)h->checkpoint, t1, sizeof(t1)),
+	    age(ahead, a, sizeof(a)),
+	    timefmt_iso(h->epoch + (int64_t)h->checkpoint_safe, t2,
+	    sizeof(t2)),
+	    age(h->checkpoint_synced != 0 ? s->now - h->checkpoint_synced : 0,
+	    a2, sizeof(a2)),
+	    (unsigned long long)h->checkpoint_syncs);
+	printf("clock       %s; steps back %llu, forward %llu; last step"
+	    " %+.3f s, largest back %.3f s\n",
+	    timefmt_iso(s->now, t1, sizeof(t1)),
+	    (unsigned long long)h->clock_steps_back,
+	    (unsigned long long)h->clock_steps_forward,
+	    (double)h->clock_step_last_ns / 1e9,
+	    (double)h->clock_step_max_back_ns / 1e9);
+	printf("total       %llu IDs, %llu requests, %llu connections open"
+	    " (%llu in all), %llu waits, %llu short replies",
+	    (unsigned long long)s->ids, (unsigned long long)s->requests,
+	    (unsigned long long)s->conns, (unsigned long long)s->conns_total,
+	    (unsigned long long)s->waits, (unsigned long long)s->shorts);
+	if (prev != NULL)
+		printf("; %.0f IDs/s, %.0f requests/s",
+		    rate(s->ids, prev->ids, s->mono - prev->mono),
+		    rate(s->requests, prev->requests, s->mono - prev->mono));
+	printf("\nlifetime    timestamps last until %s (%s)",
+	    timefmt_iso(h->epoch + ID_TS_MAX, t1, sizeof(t1)),
+	    age((int64_t)ID_TS_MAX - s->now_ts, a, sizeof(a)));
+	printf(s->now_ts < (INT64_C(1) << 31) ?
+	    "; IDs reach 2^63 at %s\n" : "; IDs passed 2^63 at %s\n",
+	    timefmt_iso(h->epoch + (INT64_C(1) << 31), t1, sizeof(t1)));
+}
+
+static void
+text_workers(const struct stats_snap *s, const struct stats_snap *prev)
+{
+	const struct state_worker *w;
+	char x[32];
+	unsigned i;
+
+	printf("\n%6s %8s %5s %7s %6s %9s %11s %13s %8s %5s %8s %s\n",
+	    "worker", "pid", "alive", "buckets", "conns", "accepted",
+	    "requests", "ids", "rejected", "bad", "restarts",
+	    prev != NULL ? "ids/s     last exit" : "last exit");
+	for (i = 0; i < s->nworkers; i++) {
+		w = &s->w[i];
+		printf("%6u %8lld %5s %7u %6llu %9llu %11llu %13llu %8llu"
+		    " %5llu %8llu ", i, (long long)w->pid,
+		    s->alive[i] ? "yes" : "no", s->w_buckets[i],
+		    (unsigned long long)w->conns,
+		    (unsigned long long)w->conns_total,
+		    (unsigned long long)s->w_requests[i],
+		    (unsigned long long)s->w_ids[i],
+		    (unsigned long long)w->rejected,
+		    (unsigned long long)w->bad_requests,
+		    (unsigned long long)w->restarts);
+		if (prev != NULL)
+			printf("%-9.0f ", rate(s->w_ids[i], prev->w_ids[i],
+			    s->mono - prev->mono));
+		printf("%s\n", exit_str(w->exit_status, x, sizeof(x)));
+	}
+}
+
+static void
+text_buckets(const struct stats_snap *s, const struct stats_snap *prev)
+{
+	const struct state_bucket *b;
+	char t[TIMEFMT_LEN], ow[16];
+	unsigned i, unused = 0;
+	int owner;
+
+	printf("\n%6s %5s %-20s %7s %4s %13s %11s %6s %6s %6s%s\n", "bucket",
+	    "owner", "second", "counter", "lead", "ids", "requests", "conns",
+	    "waits", "shorts", prev != NULL ? "      ids/s" : "");
+	for (i = 0; i < STATE_BUCKETS; i++) {
+		b = &s->b[i];
+		/* A bucket gets traffic once a connection is pinned to it. */
+		if (b->ids == 0 && b->conns_total == 0) {
+			unused++;
+			continue;
+		}
+		if ((owner = stats_owner(s, i)) < 0)
+			snprintf(ow, sizeof(ow), "-");
+		else
+			snprintf(ow, sizeof(ow), "%d", owner);
+		printf("%6u %5s %-20s %7u %4lld %13llu %11llu %6llu %6llu"
+		    " %6llu", i, ow,
+		    b->word == 0 ? "-" : timefmt_iso(s->h.epoch +
+		    bucket_ts(b->word), t, sizeof(t)), bucket_next(b->word),
+		    (long long)stats_lead(s, i), (unsigned long long)b->ids,
+		    (unsigned long long)b->requests,
+		    (unsigned long long)b->conns, (unsigned long long)b->waits,
+		    (unsigned long long)b->shorts);
+		if (prev != NULL)
+			printf(" %11.0f", rate(b->ids, prev->b[i].ids,
+			    s->mono - prev->mono));
+		putchar('\n');
+	}
+	if (unused > 0)
+		printf("(%u buckets not used yet)\n", unused);
+}
+
+static json_t *
+json_snap(const struct stats_snap *s, const char *path,
+    const struct stats_snap *prev)
+{
+	const struct state_header *h = &s->h;
+	char t[TIMEFMT_LEN], c[TIMEFMT_LEN];
+	json_t *o, *totals;
+
+	o = json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:I, s:I,"
+	    " s:{s:I, s:b, s:b, s:I}, s:I, s:i, s:i, s:I}",
+	    "state_file", path, "now", (json_int_t)s->now, "time",
+	    timefmt_iso(s->now, t, sizeof(t)), "zone", (int)h->zone, "dc",
+	    (int)h->dc, "machine", (int)h->machine, "epoch",
+	    (json_int_t)h->epoch, "created", (json_int_t)h->created,
+	    "master", "pid", (json_int_t)h->master_pid, "alive",
+	    s->master_alive, "locked", s->locked, "started",
+	    (json_int_t)h->started, "boot_count", (json_int_t)h->boot_count,
+	    "workers", (int)h->workers, "max_ahead_s", (int)h->max_ahead,
+	    "worker_restarts", (json_int_t)h->worker_restarts);
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "checkpoint", json_pack(
+	    "{s:I, s:s, s:I, s:I, s:I, s:I}", "ts",
+	    (json_int_t)h->checkpoint, "time",
+	    timefmt_iso(h->epoch + (int64_t)h->checkpoint, c, sizeof(c)),
+	    "ahead_s", (json_int_t)((int64_t)h->checkpoint - s->now_ts),
+	    "safe", (json_int_t)h->checkpoint_safe, "synced",
+	    (json_int_t)h->checkpoint_synced, "syncs",
+	    (json_int_t)h->checkpoint_syncs));
+	json_object_set_new(o, "clock", json_pack("{s:I, s:I, s:I, s:I}",
+	    "steps_back", (json_int_t)h->clock_steps_back, "steps_forward",
+	    (json_int_t)h->clock_steps_forward, "last_step_ns",
+	    (json_int_t)h->clock_step_last_ns, "max_step_back_ns",
+	    (json_int_t)h->clock_step_max_back_ns));
+	totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ids",
+	    (json_int_t)s->ids, "requests", (json_int_t)s->requests, "conns",
+	    (json_int_t)s->conns, "conns_total", (json_int_t)s->conns_total,
+	    "waits", (json_int_t)s->waits, "shorts", (json_int_t)s->shorts,
+	    "lead_s", (json_int_t)s->lead);
+	if (totals != NULL && prev != NULL) {
+		json_object_set_new(totals, "ids_per_s", json_real(rate(s->ids,
+		    prev->ids, s->mono - prev->mono)));
+		json_object_set_new(totals, "requests_per_s",
+		    json_real(rate(s->requests, prev->requests,
+		    s->mono - prev->mono)));
+	}
+	json_object_set_new(o, "totals", totals);
+	json_object_set_new(o, "worker", json_workers(s, prev));
+	json_object_set_new(o, "bucket", json_buckets(s, prev));
+	return o;
+}
+
+static json_t *
+json_workers(const struct stats_snap *s, const struct stats_snap *prev)
+{
+	const struct state_worker *w;
+	json_t *a = json_array(), *o, *owned;
+	unsigned i, b;
+
+	for (i = 0; i < s->nworkers; i++) {
+		w = &s->w[i];
+		owned = json_array();
+		for (b = 0; b < STATE_BUCKETS; b++)
+			if (stats_owner(s, b) == (int)i)
+				json_array_append_new(owned, json_integer(b));
+		o = json_pack("{s:i, s:I, s:b, s:I, s:o, s:I, s:I, s:I, s:I,"
+		    " s:I, s:I, s:I, s:I, s:I}", "worker", (int)i, "pid",
+		    (json_int_t)w->pid, "alive", s->alive[i], "started",
+		    (json_int_t)w->started, "buckets", owned, "conns",
+		    (json_int_t)w->conns, "conns_total",
+		    (json_int_t)w->conns_total, "requests",
+		    (json_int_t)s->w_requests[i], "ids",
+		    (json_int_t)s->w_ids[i], "rejected", (json_int_t)w->rejected,
+		    "bad_requests", (json_int_t)w->bad_requests,
+		    "checkpoint_raises", (json_int_t)w->checkpoint_raises,
+		    "restarts", (json_int_t)w->restarts, "exit_status",
+		    (json_int_t)w->exit_status);
+		if (o != NULL && prev != NULL)
+			json_object_set_new(o, "ids_per_s",
+			    json_real(rate(s->w_ids[i], prev->w_ids[i],
+			    s->mono - prev->mono)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *
+json_buckets(const struct stats_snap *s, const struct stats_snap *prev)
+{
+	const struct state_bucket *b;
+	json_t *a = json_array(), *o;
+	char t[TIMEFMT_LEN];
+	unsigned i;
+
+	for (i = 0; i < STATE_BUCKETS; i++) {
+		b = &s->b[i];
+		o = json_pack("{s:i, s:i, s:I, s:s?, s:i, s:I, s:I, s:I, s:I,"
+		    " s:I, s:I, s:I}", "bucket", (int)i, "owner",
+		    stats_owner(s, i), "ts", (json_int_t)bucket_ts(b->word),
+		    "time", b->word == 0 ? NULL : timefmt_iso(s->h.epoch +
+		    bucket_ts(b->word), t, sizeof(t)), "counter",
+		    (int)bucket_next(b->word), "lead_s",
+		    (json_int_t)stats_lead(s, i), "ids", (json_int_t)b->ids,
+		    "requests", (json_int_t)b->requests, "conns",
+		    (json_int_t)b->conns, "conns_total",
+		    (json_int_t)b->conns_total, "waits", (json_int_t)b->waits,
+		    "shorts", (json_int_t)b->shorts);
+		if (o != NULL && prev != NULL)
+			json_object_set_new(o, "ids_per_s", json_real(rate(
+			    b->ids, prev->b[i].ids, s->mono - prev->mono)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static int
+draw(const struct stats_opts *o, const struct stats_snap *s,
+    const char *path, const struct stats_snap *prev)
+{
+	json_t *j;
+	int r;
+
+	switch (o->format) {
+	case FMT_PROMETHEUS:
+		stats_prometheus(stdout, s);
+		break;
+	case FMT_JSON:
+		if ((j = json_snap(s, path, prev)) == NULL) {
+			warnx("cannot build the JSON reply");
+			return EX_SOFTWARE;
+		}
+		/* One object a line, so --watch gives JSON Lines. */
+		r = json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(j);
+		putchar('\n');
+		if (r == -1)
+			return EX_IOERR;
+		break;
+	case FMT_TEXT:
+		if (o->watch > 0 && isatty(STDOUT_FILENO))
+			fputs("\033[H\033[2J", stdout);
+		else if (prev != NULL)
+			putchar('\n');
+		text_header(s, path, prev);
+		text_workers(s, prev);
+		text_buckets(s, prev);
+		break;
+	}
+	return fflush(stdout) == EOF ? EX_IOERR : 0;
+}
+
+/* Sleeps secs; -1 when a signal asked to stop. */
+static int
+nap(double secs)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (!stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	return stop ? -1 : 0;
+}
+
+static int
+stats_run(const struct stats_opts *o, const struct statefile *sf)
+{
+	struct stats_snap *cur, *prev, *tmp;
+	struct sigaction sa;
+	uint64_t n;
+	int code = 0;
+
+	cur = calloc(1, sizeof(*cur));
+	prev = calloc(1, sizeof(*prev));
+	if (cur == NULL || prev == NULL) {
+		warn("calloc");
+		code = EX_OSERR;
+		goto out;
+	}
+	if (o->watch > 0) {
+		/* No SA_RESTART: ^C must cut the sleep short. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	for (n = 0;; n++) {
+		snap_read(cur, sf);
+		if ((code = draw(o, cur, sf->path, n > 0 ? prev : NULL)) != 0)
+			break;
+		if (o->watch <= 0 || (o->count > 0 && n + 1 >= o->count) ||
+		    nap(o->watch) == -1)
+			break;
+		tmp = prev;
+		prev = cur;
+		cur = tmp;
+	}
+out:
+	free(cur);
+	free(prev);
+	return code;
+}
+
+int
+ctl_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct stats_opts o = { FMT_TEXT, 0, 0 };
+	struct statefile sf;
+	struct cfg *c;
+	const char *state = NULL, *config = NULL;
+	char why[1024], *end;
+	int ch, code;
+
+	ctl_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "s:c:jpw:n:h", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			state = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'j':
+			o.format = FMT_JSON;
+			break;
+		case 'p':
+			o.format = FMT_PROMETHEUS;
+			break;
+		case 'w':
+			errno = 0;
+			o.watch = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(o.watch >= 0.01 && o.watch <= 86400)) {
+				warnx("--watch \"%s\": want seconds, 0.01..86400",
+				    optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'n':
+			if (ctl_parse_uint("--count", optarg, 1, UINT32_MAX,
+			    &o.count) == -1)
+				return EX_USAGE;
+			break;
+		case 'h':
+			return ctl_usage("stats", 1);
+		default:
+			return ctl_usage("stats", 0);
+		}
+	}
+	if (optind != argc || (state != NULL && config != NULL)) {
+		if (optind == argc)
+			warnx("-s and -c do not go together");
+		return ctl_usage("stats", 0);
+	}
+	if (o.watch > 0 && o.format == FMT_PROMETHEUS) {
+		warnx("--watch and --prometheus do not go together");
+		return ctl_usage("stats", 0);
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		warn("calloc");
+		return EX_OSERR;
+	}
+	if (config != NULL) {
+		if (cfg_load(c, config, (int64_t)time(NULL), why, sizeof(why)) ==
+		    -1) {
+			warnx("%s", why);
+			free(c);
+			return EX_CONFIG;
+		}
+	} else {
+		cfg_defaults(c);
+	}
+	if (state == NULL)
+		state = c->state_file;
+	errno = 0;
+	if (statefile_open_ro(&sf, state, why, sizeof(why)) == -1) {
+		code = errno == ENOENT ? EX_NOINPUT : errno == EACCES ?
+		    EX_NOPERM : EX_DATAERR;
+		warnx("%s", why);
+		free(c);
+		return code;
+	}
+	free(c);
+	code = stats_run(&o, &sf);
+	statefile_close(&sf);
+	return ctl_finish(code);
+}
