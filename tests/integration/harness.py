@@ -1,0 +1,1055 @@
+"""
+harness.py - run the real genid daemon for the integration tests.
+
+Each tests/integ_*.py imports this module, starts genid in the foreground
+on an ephemeral loopback port with a temporary directory (config, state
+file, pid file and log file all live there), talks to it over the wire
+protocol of SPEC 2, and stops it in a finally block.  Only processes the
+harness started are ever signalled: the master it spawned and the worker
+processes found as that master's children.
+
+Set GENID_TEST_ADDR=host:port to point the tests that do not need to
+control the process at an already running genid (like memcached's
+T_MEMD_USE_DAEMON); tests that kill or restart the daemon then skip.
+Set GENID_TEST_KEEP=1 to keep the temporary directories.
+
+Exit status of a test script: 0 pass, 1 fail, 77 skip.  Python standard
+library only.
+"""
+
+import array
+import ctypes
+import itertools
+import json
+import operator
+import os
+import re
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections import Counter, namedtuple
+
+EX_OK = 0
+EX_USAGE = 64
+EX_DATAERR = 65
+EX_UNAVAILABLE = 69
+EX_OSERR = 71
+EX_CANTCREAT = 73
+EX_TEMPFAIL = 75
+EX_CONFIG = 78
+SKIP = 77
+
+# The identity every test daemon gets: non-zero so that a field that is
+# not encoded, or encoded in the wrong place, shows.
+ZONE, DC, MACHINE = 3, 2, 5
+
+INFO_KEYS = ("version", "zone", "dc", "machine", "epoch", "buckets",
+             "workers", "pid", "uptime_s", "now", "checkpoint", "bucket")
+
+LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+READY_RE = re.compile(r"ready: (\d+) workers?")
+
+
+class Skip(Exception):
+    pass
+
+
+class Failure(Exception):
+    pass
+
+
+class TestTimeout(BaseException):
+    pass
+
+
+# ---------------------------------------------------------------- IDs
+
+ID = namedtuple("ID", "ts zone dc machine bucket counter")
+
+
+def decode(i):
+    """The fields of an ID (SPEC 1); ts is seconds since the epoch."""
+    return ID(i >> 32, (i >> 27) & 31, (i >> 24) & 7, (i >> 21) & 7,
+              (i >> 16) & 31, i & 0xFFFF)
+
+
+def node_bits(zone, dc, machine):
+    """Bits 31..21 of an ID as a number: zone, dc, machine."""
+    return (zone << 6) | (dc << 3) | machine
+
+
+# ------------------------------------------------------------ protocol
+
+_UNPACK = [struct.Struct(">%dQ" % m) for m in range(256)]
+
+
+def recv_exact(sock, n):
+    """Reads exactly n bytes; raises EOFError when the peer closes."""
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("connection closed after %d of %d bytes"
+                           % (len(buf), n))
+        buf += chunk
+    return bytes(buf)
+
+
+def connect(addr, timeout=10.0):
+    s = socket.create_connection(addr, timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def get_id(sock):
+    """CMD 0: one ID."""
+    sock.sendall(b"\x00\x00")
+    return struct.unpack(">Q", recv_exact(sock, 8))[0]
+
+
+def read_ids_reply(sock):
+    """Reads one CMD 1 reply: 1 byte m, then exactly 8*m bytes."""
+    m = recv_exact(sock, 1)[0]
+    if m == 0:
+        return ()
+    return _UNPACK[m].unpack(recv_exact(sock, 8 * m))
+
+
+def get_ids(sock, n):
+    """CMD 1: up to n IDs (m <= n of them)."""
+    sock.sendall(bytes((1, n)))
+    return read_ids_reply(sock)
+
+
+def info(sock):
+    """CMD 2: the INFO JSON, decoded."""
+    sock.sendall(b"\x02\x00")
+    (length,) = struct.unpack(">H", recv_exact(sock, 2))
+    return json.loads(recv_exact(sock, length).decode("utf-8"))
+
+
+def wait_closed(sock, deadline=5.0):
+    """Reads until EOF or reset; returns (closed, bytes read)."""
+    sock.settimeout(0.2)
+    got = bytearray()
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return True, bytes(got)
+        if not chunk:
+            return True, bytes(got)
+        got += chunk
+    return False, bytes(got)
+
+
+def first_not_increasing(ids):
+    """Index i where ids[i] <= ids[i-1], or -1 when strictly increasing."""
+    if all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+        return -1
+    for i in range(1, len(ids)):
+        if ids[i] <= ids[i - 1]:
+            return i
+    return -1
+
+
+# ------------------------------------------------------------ processes
+
+def proc_stat(pid):
+    """(state, ppid) of a process, or None when it does not exist."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    rest = data[data.rfind(b")") + 2:].split()
+    return rest[0].decode(), int(rest[1])
+
+
+def alive(pid):
+    """Whether pid runs (a zombie does not count)."""
+    st = proc_stat(pid)
+    return st is not None and st[0] not in ("Z", "X")
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def children(pid):
+    """Live child processes of pid."""
+    kids = set()
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        tasks = []
+    found = False
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                kids.update(int(x) for x in f.read().split())
+            found = True
+        except OSError:
+            pass
+    if not found:
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                st = proc_stat(int(name))
+                if st and st[1] == pid:
+                    kids.add(int(name))
+    return sorted(k for k in kids if alive(k))
+
+
+def rss_kb(pid):
+    """VmRSS of pid in kB, or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def poll(cond, deadline_s, interval=0.01):
+    """Calls cond() until it returns a true value or the deadline passes;
+    returns that value (or the last false one)."""
+    end = time.monotonic() + deadline_s
+    while True:
+        v = cond()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(interval)
+
+
+# ------------------------------------------------------------ state file
+
+_CTYPES = {"uint32_t": ctypes.c_uint32, "int32_t": ctypes.c_int32,
+           "uint64_t": ctypes.c_uint64, "int64_t": ctypes.c_int64}
+
+# The layout of src/core/state.h, used when the source tree is not there;
+# the source's own declarations win when GENID_SRCDIR points at them.
+_BUILTIN_LAYOUT = {
+    "state_header": [
+        ("magic", "uint64_t", 1), ("version", "uint32_t", 1),
+        ("header_size", "uint32_t", 1), ("total_size", "uint64_t", 1),
+        ("bucket_off", "uint32_t", 1), ("bucket_size", "uint32_t", 1),
+        ("bucket_count", "uint32_t", 1), ("worker_off", "uint32_t", 1),
+        ("worker_size", "uint32_t", 1), ("worker_count", "uint32_t", 1),
+        ("zone", "uint32_t", 1), ("dc", "uint32_t", 1),
+        ("machine", "uint32_t", 1), ("reserved0", "uint32_t", 1),
+        ("epoch", "int64_t", 1), ("created", "int64_t", 1),
+        ("checkpoint", "uint64_t", 1), ("checkpoint_safe", "uint64_t", 1),
+        ("checkpoint_synced", "int64_t", 1),
+        ("checkpoint_syncs", "uint64_t", 1), ("boot_count", "uint64_t", 1),
+        ("master_pid", "int64_t", 1), ("started", "int64_t", 1),
+        ("workers", "uint32_t", 1), ("max_ahead", "uint32_t", 1),
+        ("worker_restarts", "uint64_t", 1),
+        ("clock_steps_back", "uint64_t", 1),
+        ("clock_steps_forward", "uint64_t", 1),
+        ("clock_step_last_ns", "int64_t", 1),
+        ("clock_step_max_back_ns", "uint64_t", 1),
+        ("reserved", "uint64_t", 9)],
+    "state_bucket": [
+        ("word", "uint64_t", 1), ("ids", "uint64_t", 1),
+        ("requests", "uint64_t", 1), ("conns", "uint64_t", 1),
+        ("conns_total", "uint64_t", 1), ("waits", "uint64_t", 1),
+        ("shorts", "uint64_t", 1), ("reserved", "uint64_t", 1)],
+    "state_worker": [
+        ("pid", "int64_t", 1), ("started", "int64_t", 1),
+        ("restarts", "uint64_t", 1), ("conns", "uint64_t", 1),
+        ("conns_total", "uint64_t", 1), ("rejected", "uint64_t", 1),
+        ("bad_requests", "uint64_t", 1),
+        ("checkpoint_raises", "uint64_t", 1),
+        ("exit_status", "int64_t", 1), ("reserved", "uint64_t", 7)],
+}
+
+
+def _parse_state_h(path):
+    """The member lists of the three structs declared in state.h."""
+    with open(path) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    layout = {}
+    for name in _BUILTIN_LAYOUT:
+        m = re.search(r"struct\s+%s\s*\{(.*?)\};" % name, text, re.S)
+        if not m:
+            return None
+        fields = []
+        for decl in m.group(1).split(";"):
+            decl = decl.strip()
+            if not decl:
+                continue
+            d = re.fullmatch(r"(u?int(?:32|64)_t)\s+(\w+)\s*(?:\[(\d+)\])?",
+                             decl)
+            if not d:
+                return None
+            fields.append((d.group(2), d.group(1), int(d.group(3) or 1)))
+        layout[name] = fields
+    return layout
+
+
+def _make_structs():
+    layout = None
+    src = os.environ.get("GENID_SRCDIR")
+    if src and os.path.exists(os.path.join(src, "src/core/state.h")):
+        layout = _parse_state_h(os.path.join(src, "src/core/state.h"))
+    layout = layout or _BUILTIN_LAYOUT
+    out = {}
+    for name, fields in layout.items():
+        cf = []
+        for fname, ctype, count in fields:
+            t = _CTYPES[ctype]
+            cf.append((fname, t * count if count > 1 else t))
+        out[name] = type(name, (ctypes.LittleEndianStructure,),
+                         {"_fields_": cf})
+    return out
+
+
+STRUCTS = _make_structs()
+StateHeader = STRUCTS["state_header"]
+StateBucket = STRUCTS["state_bucket"]
+StateWorker = STRUCTS["state_worker"]
+
+
+def header_offset(field):
+    """Byte offset of a state_header field in the file."""
+    return getattr(StateHeader, field).offset
+
+
+class State:
+    """A snapshot of a genid state file."""
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            self.raw = f.read()
+        if len(self.raw) < ctypes.sizeof(StateHeader):
+            raise Failure("%s: %d bytes, shorter than a state header"
+                          % (path, len(self.raw)))
+        self.h = StateHeader.from_buffer_copy(self.raw)
+        if self.h.header_size != ctypes.sizeof(StateHeader):
+            raise Failure("%s: header_size %d but the harness computes %d "
+                          "from state.h" % (path, self.h.header_size,
+                                            ctypes.sizeof(StateHeader)))
+        self.buckets = [
+            StateBucket.from_buffer_copy(
+                self.raw, self.h.bucket_off + i * self.h.bucket_size)
+            for i in range(self.h.bucket_count)]
+        self.workers = [
+            StateWorker.from_buffer_copy(
+                self.raw, self.h.worker_off + i * self.h.worker_size)
+            for i in range(self.h.worker_count)]
+
+    def bad_requests(self):
+        return sum(w.bad_requests for w in self.workers)
+
+
+def patch_state(path, field, value):
+    """Overwrites one state_header field in place (little-endian)."""
+    ctype = getattr(StateHeader, field)
+    fmt = "<Q" if ctype.size == 8 else "<I"
+    if field in ("epoch", "created", "checkpoint_synced", "master_pid",
+                 "started"):
+        fmt = fmt.lower()
+    with open(path, "r+b") as f:
+        f.seek(ctype.offset)
+        f.write(struct.pack(fmt, value))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+# ------------------------------------------------------------ the test
+
+_daemons = []
+_tmpdirs = []
+
+
+class Test:
+    """Counts checks and failures and prints what was checked."""
+
+    def __init__(self, name):
+        self.name = name
+        self.checks = 0
+        self.failures = []
+        self.external = os.environ.get("GENID_TEST_ADDR") or None
+
+    def check(self, cond, what, detail=None):
+        self.checks += 1
+        if cond:
+            print("ok - %s" % what)
+        else:
+            print("not ok - %s%s" % (what, ": %s" % detail if detail
+                                     else ""))
+            self.failures.append(what)
+        sys.stdout.flush()
+        return bool(cond)
+
+    def require(self, cond, what, detail=None):
+        if not self.check(cond, what, detail):
+            raise Failure(what)
+
+    def note(self, msg):
+        for line in str(msg).splitlines() or [""]:
+            print("# " + line)
+        sys.stdout.flush()
+
+    def skip(self, why):
+        raise Skip(why)
+
+    def tmpdir(self):
+        d = tempfile.mkdtemp(prefix="genid-%s-" % self.name)
+        _tmpdirs.append(d)
+        return d
+
+
+def genid_path():
+    p = os.environ.get("GENID")
+    if not p and os.environ.get("GENID_BUILDDIR"):
+        p = os.path.join(os.environ["GENID_BUILDDIR"], "src", "genid")
+    return p
+
+
+def _cleanup():
+    for d in list(_daemons):
+        try:
+            d.cleanup()
+        except Exception:
+            traceback.print_exc()
+
+
+def run(fn, control=False, timeout=60):
+    """Runs fn(test) and exits 0, 1 or 77.  control: the test starts,
+    kills or restarts genid itself, so it cannot use GENID_TEST_ADDR."""
+    name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    t = Test(name)
+    if t.external:
+        if control:
+            print("# SKIP: %s controls the daemon; GENID_TEST_ADDR is set"
+                  % name)
+            sys.exit(SKIP)
+    else:
+        g = genid_path()
+        if not g or not os.access(g, os.X_OK):
+            print("# SKIP: no genid binary at %r (set GENID)" % g)
+            sys.exit(SKIP)
+
+    def on_alarm(signum, frame):
+        raise TestTimeout("test took longer than %d s" % timeout)
+
+    def backstop():
+        print("# FATAL: %s still running %d s after its timeout"
+              % (name, 20))
+        sys.stdout.flush()
+        _cleanup()
+        os._exit(1)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(timeout)
+    hard = threading.Timer(timeout + 20, backstop)
+    hard.daemon = True
+    hard.start()
+    rc = 0
+    t0 = time.monotonic()
+    try:
+        fn(t)
+    except Skip as e:
+        print("# SKIP: %s" % e)
+        rc = SKIP
+    except Failure as e:
+        if not t.failures:
+            t.check(False, str(e))
+    except TestTimeout as e:
+        t.check(False, str(e))
+    except Exception:
+        t.check(False, "unexpected exception", traceback.format_exc())
+    finally:
+        signal.alarm(0)
+        _cleanup()
+        hard.cancel()
+    keep = bool(t.failures) or os.environ.get("GENID_TEST_KEEP")
+    for d in _tmpdirs:
+        if keep:
+            print("# kept %s" % d)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+    if t.failures:
+        rc = 1
+    print("# %s: %d checks, %d failed, %.1f s%s"
+          % (name, t.checks, len(t.failures), time.monotonic() - t0,
+             " (skipped)" if rc == SKIP else ""))
+    for f in t.failures:
+        print("# FAILED: %s" % f)
+    sys.stdout.flush()
+    sys.exit(rc)
+
+
+# ------------------------------------------------------------ the daemon
+
+class Daemon:
+    """One genid master started by this test, with its files in dir."""
+
+    def __init__(self, t, workers=2, dir=None, **overrides):
+        self.t = t
+        self.dir = dir or t.tmpdir()
+        self.conf_path = os.path.join(self.dir, "genid.json")
+        self.state_path = os.path.join(self.dir, "genid.state")
+        self.pid_path = os.path.join(self.dir, "genid.pid")
+        self.log_path = os.path.join(self.dir, "genid.log")
+        self.out_path = os.path.join(self.dir, "stderr.log")
+        self.conf = {
+            "listen": ["127.0.0.1"],
+            "port": 0,
+            "zone_id": ZONE,
+            "dc_id": DC,
+            "machine_id": MACHINE,
+            "workers": workers,
+            "state_file": self.state_path,
+            "pid_file": self.pid_path,
+            "log_file": self.log_path,
+            "log_level": "info",
+        }
+        self.set(**overrides)
+        self.proc = None
+        self.port = None
+        self.pids = set()  # every pid of ours ever seen, for cleanup
+        self.started_at = None
+        self._log_off = 0
+        self._out_off = 0
+        _daemons.append(self)
+
+    def set(self, **kw):
+        for k, v in kw.items():
+            if v is None:
+                self.conf.pop(k, None)
+            else:
+                self.conf[k] = v
+
+    @property
+    def addr(self):
+        return ("127.0.0.1", self.port)
+
+    @property
+    def zone(self):
+        return self.conf.get("zone_id", 0)
+
+    @property
+    def dc(self):
+        return self.conf.get("dc_id", 0)
+
+    @property
+    def machine(self):
+        return self.conf.get("machine_id", 0)
+
+    @property
+    def epoch(self):
+        return self.conf.get("epoch", 0)
+
+    @property
+    def max_ahead(self):
+        return self.conf.get("max_ahead_s", 5)
+
+    def write_config(self, text=None):
+        with open(self.conf_path, "w") as f:
+            f.write(text if text is not None
+                    else json.dumps(self.conf, indent=2) + "\n")
+
+    def _size(self, path):
+        try:
+            return os.path.getsize(path)
+        except OSError:
+            return 0
+
+    def spawn(self, args=None, prefix=(), write_config=True):
+        """Starts genid -c CONFIG [args] without waiting for anything."""
+        if self.proc and self.proc.poll() is None:
+            raise Failure("spawn while the previous master still runs")
+        if write_config:
+            self.write_config()
+        self._log_off = self._size(self.log_path)
+        self._out_off = self._size(self.out_path)
+        out = open(self.out_path, "ab")
+        cmd = list(prefix) + [genid_path(), "-c", self.conf_path]
+        cmd += list(args or [])
+        self.started_at = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=out, stderr=out, cwd=self.dir)
+        out.close()
+        self.pids.add(self.proc.pid)
+        self.port = None
+        return self.proc
+
+    def output(self):
+        """What this run wrote to its log file and to stderr so far."""
+        text = ""
+        for path, off in ((self.log_path, self._log_off),
+                          (self.out_path, self._out_off)):
+            try:
+                with open(path, "rb") as f:
+                    f.seek(off)
+                    text += f.read().decode(errors="replace")
+            except OSError:
+                pass
+        return text
+
+    def start(self, args=None, prefix=(), deadline=15, write_config=True):
+        """Starts genid and waits for "listening on" and "ready:"."""
+        self.spawn(args, prefix, write_config)
+        self.wait_ready(deadline)
+        return self
+
+    def wait_ready(self, deadline=15):
+        end = time.monotonic() + deadline
+        while True:
+            text = self.output()
+            m = LISTEN_RE.search(text)
+            if m and READY_RE.search(text):
+                self.port = int(m.group(1))
+                break
+            rc = self.proc.poll()
+            if rc is not None:
+                raise Failure("genid exited with %d before it was ready:\n%s"
+                              % (rc, text.strip()))
+            if time.monotonic() > end:
+                raise Failure("genid not ready within %d s:\n%s"
+                              % (deadline, text.strip()))
+            time.sleep(0.005)
+        self.workers_now()
+        return self
+
+    def master_pid(self):
+        """The master: the process we spawned, or the pid file's pid when
+        a wrapper (faketime) sits in between."""
+        if self.proc is None:
+            return None
+        kids = [k for k in children(self.proc.pid)
+                if "genid" in cmdline(k)] if self._wrapped() else []
+        pid = kids[0] if kids else self.proc.pid
+        self.pids.add(pid)
+        return pid
+
+    def _wrapped(self):
+        return os.path.basename(self.proc.args[0]) != os.path.basename(
+            genid_path())
+
+    def workers_now(self):
+        """The live worker pids: children of the master."""
+        m = self.master_pid()
+        if m is None or not alive(m):
+            return []
+        ws = children(m)
+        self.pids.update(ws)
+        return ws
+
+    def wait_workers(self, n, deadline=10, exclude=()):
+        """Polls until n workers run (none of them in exclude)."""
+        def ok():
+            ws = self.workers_now()
+            return ws if len(ws) == n and not set(ws) & set(exclude) \
+                else None
+        return poll(ok, deadline)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_exit(self, deadline):
+        """The exit status, or None if still running after deadline."""
+        try:
+            return self.proc.wait(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def signal_master(self, sig):
+        os.kill(self.master_pid(), sig)
+
+    def stop(self, deadline=10, sig=signal.SIGTERM):
+        """SIGTERM, wait up to deadline, then SIGKILL.  Returns the exit
+        status (negative for a signal) and the seconds it took."""
+        if not self.running():
+            return (self.proc.returncode if self.proc else None), 0.0
+        t0 = time.monotonic()
+        self.signal_master(sig)
+        rc = self.wait_exit(deadline)
+        took = time.monotonic() - t0
+        if rc is None:
+            self.kill_all()
+            rc = self.proc.returncode
+        return rc, took
+
+    def kill_all(self):
+        """SIGKILL the master and every worker, and waits until they are
+        gone.  Returns the pids killed."""
+        pids = []
+        m = self.master_pid()
+        if m and alive(m):
+            ws = self.workers_now()
+            pids = [m] + ws
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        poll(lambda: not any(alive(p) for p in pids), 10, 0.001)
+        return pids
+
+    def cleanup(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                self.stop(deadline=5)
+            except Exception:
+                pass
+        for p in self.pids:
+            if alive(p) and "genid" in cmdline(p):
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def state(self):
+        return State(self.state_path)
+
+
+class External:
+    """A genid somebody else runs (GENID_TEST_ADDR=host:port)."""
+
+    def __init__(self, spec):
+        host, _, port = spec.rpartition(":")
+        self.addr = (host.strip("[]") or "127.0.0.1", int(port))
+        with connect(self.addr) as s:
+            i = info(s)
+        self.zone, self.dc, self.machine = i["zone"], i["dc"], i["machine"]
+        self.epoch = i.get("epoch", 0)
+        self.max_ahead = 5
+        self.workers = i.get("workers")
+
+    def workers_now(self):
+        return []
+
+
+def serve(t, workers=2, **overrides):
+    """The daemon a test talks to: GENID_TEST_ADDR's, or a fresh one."""
+    if t.external:
+        t.note("using the daemon at %s (GENID_TEST_ADDR)" % t.external)
+        return External(t.external)
+    return Daemon(t, workers=workers, **overrides).start()
+
+
+# ------------------------------------------------------------ load
+
+Segment = namedtuple("Segment", "mode ids start end error")
+
+
+class _Conn:
+    __slots__ = ("sock", "mode", "buf", "outstanding", "ids", "start",
+                 "shorts", "waiting_since")
+
+    def __init__(self, sock, mode):
+        self.sock = sock
+        self.mode = mode
+        self.buf = bytearray()
+        self.outstanding = 0
+        self.ids = array.array("Q")
+        self.start = time.monotonic()
+        self.shorts = 0
+
+
+class Load:
+    """Many pipelining clients in one thread (selectors).
+
+    Half the connections send 64 CMD 0 frames at a time and read 512
+    bytes, the other half send cmd1_depth CMD 1 n=255 frames at a time.
+    Every ID is kept per connection (a Segment per connection life).  With
+    reconnect, a connection that fails is replaced by a new one."""
+
+    def __init__(self, addr, conns=64, target=2000000, cmd0_depth=64,
+                 cmd1_depth=4, reconnect=False, time_limit=40.0):
+        self.addr = addr
+        self.nconns = conns
+        self.target = target
+        self.cmd0_depth = cmd0_depth
+        self.cmd1_depth = cmd1_depth
+        self.reconnect = reconnect
+        self.time_limit = time_limit
+        self.segments = []
+        self.total = 0
+        self.shorts = 0
+        self.errors = []
+        self.reconnects = 0
+        self.protocol_errors = []
+        self.bucket_max = {}
+        self.stop_event = threading.Event()
+        self.finished = threading.Event()
+        self.timed_out = False
+        self.elapsed = 0.0
+        self.t_start = None
+        self.t_end = None
+        self.wall_start = None
+        self.wall_end = None
+        self._thread = None
+        self._exc = None
+
+    # One round of requests on a connection.
+    def _send_round(self, c):
+        if c.mode == 0:
+            c.sock.sendall(b"\x00\x00" * self.cmd0_depth)
+            c.outstanding = self.cmd0_depth
+        else:
+            c.sock.sendall(b"\x01\xff" * self.cmd1_depth)
+            c.outstanding = self.cmd1_depth
+
+    def _parse(self, c):
+        buf = c.buf
+        n = len(buf)
+        pos = 0
+        before = len(c.ids)
+        if c.mode == 0:
+            k = min(c.outstanding, n // 8)
+            if k:
+                c.ids.extend(_UNPACK[k].unpack_from(buf, 0))
+                pos = 8 * k
+                c.outstanding -= k
+        else:
+            while c.outstanding and pos < n:
+                m = buf[pos]
+                end = pos + 1 + 8 * m
+                if end > n:
+                    break
+                if m:
+                    c.ids.extend(_UNPACK[m].unpack_from(buf, pos + 1))
+                if m < 255:
+                    c.shorts += 1
+                    self.shorts += 1
+                pos = end
+                c.outstanding -= 1
+        if pos:
+            del buf[:pos]
+        if c.outstanding == 0 and buf:
+            self.protocol_errors.append(
+                "%d unexpected bytes after the last reply" % len(buf))
+        got = len(c.ids) - before
+        if got:
+            self.total += got
+            last = c.ids[-1]
+            b = (last >> 16) & 31
+            if last > self.bucket_max.get(b, 0):
+                self.bucket_max[b] = last
+        return got
+
+    def _open(self, sel, mode):
+        try:
+            s = connect(self.addr, timeout=5)
+        except OSError as e:
+            self.errors.append("connect: %s" % e)
+            return None
+        c = _Conn(s, mode)
+        sel.register(s, selectors.EVENT_READ, c)
+        return c
+
+    def _close(self, sel, c, error=None):
+        try:
+            sel.unregister(c.sock)
+        except (KeyError, ValueError):
+            pass
+        c.sock.close()
+        self.segments.append(Segment(c.mode, c.ids, c.start,
+                                     time.monotonic(), error))
+        if error:
+            self.errors.append(error)
+
+    def run(self):
+        try:
+            self._run()
+        except BaseException as e:
+            self._exc = e
+            raise
+        finally:
+            self.finished.set()
+
+    def _run(self):
+        sel = selectors.DefaultSelector()
+        self.t_start = time.monotonic()
+        self.wall_start = time.time()
+        conns = []
+        for i in range(self.nconns):
+            c = self._open(sel, i % 2)
+            if c is None:
+                raise Failure("cannot connect to %s:%d: %s"
+                              % (self.addr + (self.errors[-1],)))
+            conns.append(c)
+        for c in conns:
+            self._send_round(c)
+        live = len(conns)
+        pending = []  # (time, mode) of connections to reopen
+        last_progress = time.monotonic()
+        while live or pending:
+            now = time.monotonic()
+            stopping = (self.total >= self.target or self.stop_event.is_set()
+                        or now - self.t_start > self.time_limit)
+            if now - self.t_start > self.time_limit:
+                self.timed_out = True
+            if stopping:
+                pending = []
+            for when, mode in list(pending):
+                if now >= when:
+                    pending.remove((when, mode))
+                    c = self._open(sel, mode)
+                    if c is None:
+                        pending.append((now + 0.01, mode))
+                        continue
+                    self.reconnects += 1
+                    live += 1
+                    try:
+                        self._send_round(c)
+                    except OSError as e:
+                        self._close(sel, c, "send: %s" % e)
+                        live -= 1
+                        pending.append((now + 0.01, mode))
+            if stopping and live and now - last_progress > 5:
+                # Drain: replies to requests already sent.
+                for key in list(sel.get_map().values()):
+                    self._close(sel, key.data, "no reply within 5 s "
+                                "after the load stopped")
+                live = 0
+                break
+            if now - last_progress > 15:
+                raise Failure("load stalled: no reply for 15 s (%d IDs)"
+                              % self.total)
+            for key, _ in sel.select(0.05):
+                c = key.data
+                try:
+                    data = c.sock.recv(262144)
+                except OSError as e:
+                    data = None
+                    err = "recv: %s" % e
+                else:
+                    err = "connection closed by genid"
+                if not data:
+                    self._close(sel, c, err)
+                    live -= 1
+                    if self.reconnect and not stopping:
+                        pending.append((time.monotonic(), c.mode))
+                    continue
+                c.buf += data
+                if self._parse(c):
+                    last_progress = time.monotonic()
+                if c.outstanding == 0:
+                    if stopping:
+                        self._close(sel, c)
+                        live -= 1
+                        continue
+                    try:
+                        self._send_round(c)
+                    except OSError as e:
+                        self._close(sel, c, "send: %s" % e)
+                        live -= 1
+                        if self.reconnect:
+                            pending.append((time.monotonic(), c.mode))
+            if stopping and not live:
+                break
+        sel.close()
+        self.t_end = time.monotonic()
+        self.wall_end = time.time()
+        self.elapsed = self.t_end - self.t_start
+
+    def start(self):
+        self._thread = threading.Thread(target=self.run, daemon=True)
+        self._thread.start()
+        return self
+
+    def join(self, deadline=60):
+        end = time.monotonic() + deadline
+        while not self.finished.wait(0.1):
+            if time.monotonic() > end:
+                self.stop_event.set()
+                raise Failure("load did not finish within %d s" % deadline)
+        self._thread.join()
+        if self._exc is not None:
+            raise self._exc
+
+    def rate(self):
+        return self.total / self.elapsed if self.elapsed else 0.0
+
+    def all_ids(self):
+        out = array.array("Q")
+        for s in self.segments:
+            out.extend(s.ids)
+        return out
+
+
+def check_unique(t, ids, what):
+    """No ID twice; prints a few duplicates when there are some."""
+    n = len(ids)
+    distinct = len(set(ids))
+    if distinct == n:
+        return t.check(True, "%s: %d IDs, no duplicate" % (what, n))
+    dups = [(i, c) for i, c in Counter(ids).items() if c > 1][:5]
+    return t.check(False, "%s: %d IDs, no duplicate" % (what, n),
+                   "%d duplicates, e.g. %s" % (
+                       n - distinct, ", ".join(
+                           "%#x x%d %s" % (i, c, decode(i)) for i, c in dups)))
+
+
+def check_segments(t, segments, node, epoch, wall_start, wall_end,
+                   max_ahead, what):
+    """Per connection: strictly increasing, one bucket, the node's zone/
+    dc/machine, timestamps near the wall clock.  Returns the buckets."""
+    buckets = set()
+    bad_order = []
+    bad_bits = []
+    bad_time = []
+    lo = int(wall_start) - epoch - 2
+    hi = int(wall_end) - epoch + max_ahead + 2
+    for n, s in enumerate(segments):
+        ids = s.ids
+        if not ids:
+            continue
+        i = first_not_increasing(ids)
+        if i >= 0:
+            bad_order.append("conn %d: id[%d]=%#x after %#x" % (
+                n, i, ids[i], ids[i - 1]))
+        mids = {(x >> 16) & 0xFFFF for x in ids}
+        if len(mids) != 1:
+            bad_bits.append("conn %d: %d buckets/identities on one "
+                            "connection: %s" % (n, len(mids), sorted(
+                                "%#x" % m for m in mids)[:4]))
+        for m in mids:
+            if m >> 5 != node:
+                bad_bits.append("conn %d: zone/dc/machine %d/%d/%d, want "
+                                "%d/%d/%d" % (n, m >> 10, (m >> 7) & 7,
+                                              (m >> 5) & 7, node >> 6,
+                                              (node >> 3) & 7, node & 7))
+            buckets.add(m & 31)
+        last = max(ids) >> 32
+        if min(ids) >> 32 < lo or last > hi:
+            bad_time.append("conn %d: ts %d..%d outside %d..%d" % (
+                n, min(ids) >> 32, last, lo, hi))
+    t.check(not bad_order, "%s: IDs strictly increase on each of %d "
+            "connections" % (what, len(segments)), "; ".join(bad_order[:5]))
+    t.check(not bad_bits, "%s: one bucket per connection and zone/dc/"
+            "machine right" % what, "; ".join(bad_bits[:5]))
+    t.check(not bad_time, "%s: timestamps within the wall clock "
+            "(+max_ahead_s)" % what, "; ".join(bad_time[:5]))
+    return buckets
