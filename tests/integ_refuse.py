@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""
+integ_refuse.py - the start-ups genid must refuse, with the right exit
+code and a message an operator can act on:
+  - the state file's checkpoint is an hour ahead of the clock (made by
+    running genid under faketime +1h when faketime is installed, and by
+    editing the checkpoint field of the file): exit 75, one line naming
+    both times (and --wait-clock); with --wait-clock it waits instead;
+  - a state file made for another machine_id, another epoch, or another
+    layout version: exit 65, naming both identities;
+  - a second genid on the same state file: exit 69, the first one goes on;
+  - configuration errors: exit 78 with FILE:LINE:COL: "key"; -t; bad flags.
+"""
+
+import calendar
+import os
+import re
+import shutil
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "integration"))
+import harness  # noqa: E402
+
+ISO_RE = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)Z?")
+PREFIX_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+")
+
+
+def message_lines(text):
+    """Output lines without the log line's own leading time stamp."""
+    return [PREFIX_RE.sub("", line) for line in text.splitlines()
+            if line.strip()]
+
+
+def times_in(line):
+    """Unix times written in a line, ISO 8601 or 9-10 digit seconds."""
+    out = [calendar.timegm(tuple(int(x) for x in m.groups()))
+           for m in ISO_RE.finditer(line)]
+    out += [int(x) for x in re.findall(r"(?<![\d.])\d{9,10}(?![\d.])",
+                                       ISO_RE.sub(" ", line))]
+    return out
+
+
+def has_seq(nums, seq):
+    k = len(seq)
+    return any(tuple(nums[i:i + k]) == tuple(seq)
+               for i in range(len(nums) - k + 1))
+
+
+def refused(t, d, want, what, deadline=20, args=None, prefix=()):
+    """Starts genid and expects it to exit with want; returns the output."""
+    d.spawn(args=args, prefix=prefix)
+    rc = d.wait_exit(deadline)
+    out = d.output().strip()
+    if rc is None:
+        d.cleanup()
+    t.check(rc == want, "%s: exit %d" % (what, want),
+            "got %s; output:\n%s" % ("no exit within %d s" % deadline
+                                     if rc is None else rc, out))
+    t.note("%s: %s" % (what, out.replace("\n", "\n    ")))
+    t.check(out != "", "%s: says why" % what)
+    return out
+
+
+def clock_behind(t, d, how):
+    """d's state file holds a checkpoint about an hour ahead."""
+    st = d.state()
+    cp = st.h.checkpoint + st.h.epoch
+    now = time.time()
+    t.check(3000 < cp - now < 3700, "%s: the checkpoint is an hour ahead "
+            "(%+.0f s)" % (how, cp - now))
+    out = refused(t, d, harness.EX_TEMPFAIL,
+                  "%s: start with the clock behind the checkpoint" % how)
+    now = time.time()
+    hits = []
+    for line in message_lines(out):
+        ts = times_in(line)
+        if any(abs(x - cp) <= 2 for x in ts) and \
+                any(abs(x - now) <= 10 for x in ts):
+            hits.append(line)
+    t.check(len(hits) == 1, "%s: one line names the checkpoint (%s) and "
+            "the clock" % (how, time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                              time.gmtime(cp))),
+            "%d such lines" % len(hits))
+    t.check(any("--wait-clock" in line for line in hits),
+            "%s: the line names the fix (--wait-clock)" % how)
+    t.check(d.state().h.checkpoint == st.h.checkpoint,
+            "%s: the refused start leaves the checkpoint alone" % how)
+    t.check(not os.path.exists(d.pid_path),
+            "%s: no pid file left behind" % how)
+
+
+def test_clock(t):
+    if shutil.which("faketime"):
+        d = harness.Daemon(t, workers=1)
+        d.start(prefix=["faketime", "-f", "+1h"])
+        with harness.connect(d.addr) as s:
+            i = harness.get_id(s)
+        t.check(3500 < (i >> 32) - time.time() < 3700,
+                "faketime +1h: the daemon issues IDs an hour ahead")
+        rc, _ = d.stop()
+        t.check(rc == 0, "faketime +1h: stops with 0", "got %r" % rc)
+        clock_behind(t, d, "faketime")
+    else:
+        t.note("faketime is not installed: only the edited state file")
+
+    d = harness.Daemon(t, workers=1)
+    d.start()
+    rc, _ = d.stop()
+    t.check(rc == 0, "plain run stops with 0", "got %r" % rc)
+    target = int(time.time()) + 3600 - d.epoch
+    harness.patch_state(d.state_path, "checkpoint", target)
+    t.note("checkpoint field at offset %d set to %d"
+           % (harness.header_offset("checkpoint"), target))
+    clock_behind(t, d, "edited checkpoint")
+
+    # --wait-clock: waits (does not serve, does not exit), and a SIGTERM
+    # still stops it.
+    d.spawn(args=["--wait-clock"])
+    t0 = time.monotonic()
+    early = harness.poll(lambda: d.proc.poll() is not None or
+                         harness.READY_RE.search(d.output()), 1.5)
+    t.check(not early, "--wait-clock with the clock an hour behind: waits "
+            "instead of exiting or serving",
+            "rc %r, output:\n%s" % (d.proc.poll(), d.output()))
+    if d.running():
+        rc, took = d.stop(deadline=5)
+        t.check(took < 5, "--wait-clock: SIGTERM while waiting stops it "
+                "in %.2f s (exit %r)" % (took, rc))
+    t.note("--wait-clock ran %.1f s" % (time.monotonic() - t0))
+
+
+def test_identity(t):
+    d = harness.Daemon(t, workers=1)
+    d.start()
+    rc, _ = d.stop()
+    t.check(rc == 0, "machine 5 run stops with 0", "got %r" % rc)
+    before = d.state().h
+
+    d.set(machine_id=6)
+    out = refused(t, d, harness.EX_DATAERR,
+                  "state file of 3/2/5 under machine_id 6")
+    lines = [list(map(int, re.findall(r"\d+", line)))
+             for line in message_lines(out)]
+    t.check(any(has_seq(n, (3, 2, 5)) and has_seq(n, (3, 2, 6))
+                for n in lines),
+            "the message names both identities (zone/dc/machine 3/2/5 and "
+            "3/2/6)")
+    t.check(any(os.path.basename(d.state_path) in line
+                for line in out.splitlines()),
+            "the message names the state file")
+    after = d.state().h
+    t.check((after.zone, after.dc, after.machine, after.checkpoint,
+             after.boot_count) == (before.zone, before.dc, before.machine,
+                                   before.checkpoint, before.boot_count),
+            "the refused state file is left as it was")
+
+    d.set(machine_id=harness.MACHINE, epoch=1600000000)
+    out = refused(t, d, harness.EX_DATAERR,
+                  "state file of epoch 0 under epoch 1600000000")
+    t.check("1600000000" in out or "2020-09-13T12:26:40" in out,
+            "the message names the configured epoch")
+
+    d.set(epoch=None)
+    version = d.state().h.version
+    harness.patch_state(d.state_path, "version", version + 1)
+    refused(t, d, harness.EX_DATAERR,
+            "state file of layout version %d" % (version + 1))
+    harness.patch_state(d.state_path, "version", version)
+    d.start()
+    t.check(True, "the same file with its own identity and version starts")
+    d.stop()
+
+
+def test_locked(t):
+    d = harness.Daemon(t, workers=1).start()
+    with harness.connect(d.addr) as s:
+        first = harness.get_id(s)
+    d2 = harness.Daemon(t, workers=1, state_file=d.state_path)
+    t0 = time.monotonic()
+    out = refused(t, d2, harness.EX_UNAVAILABLE,
+                  "second genid on the same state file")
+    t.note("refused after %.2f s" % (time.monotonic() - t0))
+    t.check(d.state_path in out or os.path.basename(d.state_path) in out,
+            "the message names the state file")
+    t.check(d.running(), "the first genid still runs")
+    with harness.connect(d.addr) as s:
+        again = harness.get_id(s)
+    t.check(again != first, "the first genid still serves")
+    with open(d.pid_path) as f:
+        pid = f.read().strip()
+    t.check(pid == str(d.master_pid()),
+            "the first genid's pid file is intact", "contains %r" % pid)
+    rc, _ = d.stop()
+    t.check(rc == 0, "first genid stops with 0", "got %r" % rc)
+
+
+BAD_CONFIGS = [
+    # (what, text, line, key)
+    ("machine_id out of range",
+     '{\n  "listen": ["127.0.0.1"],\n  "port": 0,\n  "machine_id": 9,\n'
+     '  "state_file": "genid.state"\n}\n', 4, "machine_id"),
+    ("unknown key",
+     '{\n  "port": 0,\n  "state_file": "genid.state",\n'
+     '  "machine": 1\n}\n', 4, "machine"),
+    ("wrong type",
+     '{\n  "port": 0,\n  "workers": "two",\n'
+     '  "state_file": "genid.state"\n}\n', 3, "workers"),
+    ("epoch in the future",
+     '{\n  "port": 0,\n  "state_file": "genid.state",\n'
+     '  "epoch": %d\n}\n' % (time.time() + 86400 * 365), 4, "epoch"),
+    ("zone_id out of range",
+     '{"port": 0, "state_file": "genid.state",\n "zone_id": 32}\n', 2,
+     "zone_id"),
+]
+
+
+def test_config(t):
+    d = harness.Daemon(t, workers=1)
+    for what, text, line, key in BAD_CONFIGS:
+        d.write_config(text)
+        for args in ([], ["-t"]):
+            label = "config %s%s" % (what, " with -t" if args else "")
+            d.spawn(args=args, write_config=False)
+            rc = d.wait_exit(10)
+            out = d.output()
+            if rc is None:
+                d.cleanup()
+            t.check(rc == harness.EX_CONFIG, "%s: exit 78" % label,
+                    "got %r; output:\n%s" % (rc, out))
+            pat = re.compile(r'(^|[\s:])(%s|%s):%d:(\d+): "%s"' % (
+                re.escape(d.conf_path), re.escape("genid.json"), line,
+                re.escape(key)), re.M)
+            m = pat.search(out)
+            t.check(m, '%s: says FILE:%d:COL: "%s"' % (label, line, key),
+                    "output:\n%s" % out.strip())
+            t.note(out.strip())
+    t.check(not os.path.exists(d.state_path) and
+            not os.path.exists(d.pid_path),
+            "config errors create no state or pid file")
+
+    d.write_config('{\n  "port": 0,\n  "zone_id": 1\n  "dc_id": 1\n}\n')
+    d.spawn(write_config=False)
+    rc = d.wait_exit(10)
+    out = d.output()
+    t.check(rc == harness.EX_CONFIG and
+            re.search(r"genid\.json:[34]:\d+:", out),
+            "JSON syntax error: exit 78 with FILE:LINE:COL",
+            "got %r, %s" % (rc, out.strip()))
+    t.note(out.strip())
+
+    # The original project's configuration stays valid.
+    d.write_config('{"port":3778,"zone_id":0,"dc_id":0,"machine_id":0}\n')
+    d.spawn(args=["-t"], write_config=False)
+    rc = d.wait_exit(10)
+    out = d.output()
+    t.check(rc == 0 and "configuration OK" in out,
+            "-t on the original project's config: configuration OK, exit 0",
+            "got %r, %s" % (rc, out.strip()))
+
+    d.spawn(args=["--no-such-flag"])
+    rc = d.wait_exit(10)
+    t.check(rc == harness.EX_USAGE, "an unknown flag: exit 64",
+            "got %r, %s" % (rc, d.output().strip()))
+
+
+def test(t):
+    test_config(t)
+    test_identity(t)
+    test_locked(t)
+    test_clock(t)
+
+
+harness.run(test, control=True)
