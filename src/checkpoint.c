@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -100,12 +101,57 @@ wait_for_clock(struct state_header *h, unsigned max_ahead, int wait_clock,
 	}
 }
 
+/*
+ * Where a bucket resumes.  After a clean stop its word is durable; within
+ * the same kernel boot it is what the last writer stored, whatever killed
+ * it.  Otherwise (power loss, reboot after a crash) the table may be older
+ * than the checkpoint, and only the checkpoint is to be trusted: every
+ * bucket restarts above it.
+ */
+static uint64_t
+resume_word(uint64_t word, uint32_t ckpt, int trusted)
+{
+	if (trusted && bucket_ts(word) <= ckpt)
+		return word;
+	return bucket_restart_word(ckpt);
+}
+
+/* The kernel's boot id (Linux), or zeroes when it cannot be read. */
+static void
+kernel_boot(uint64_t id[2])
+{
+	char text[64];
+	unsigned i, n = 0;
+	FILE *f;
+
+	id[0] = id[1] = 0;
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "r")) == NULL)
+		return;
+	if (fgets(text, sizeof(text), f) != NULL) {
+		for (i = 0; text[i] != '\0' && n < 32; i++) {
+			int v = text[i] >= '0' && text[i] <= '9' ? text[i] - '0' :
+			    text[i] >= 'a' && text[i] <= 'f' ? text[i] - 'a' + 10 :
+			    -1;
+
+			if (v < 0)
+				continue;
+			id[n / 16] = id[n / 16] << 4 | (uint64_t)v;
+			n++;
+		}
+	}
+	fclose(f);
+	if (n != 32)
+		id[0] = id[1] = 0;
+}
+
 int
 checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
     char *err, size_t errlen)
 {
 	struct state_header *h = sf->h;
-	uint32_t ckpt, floor;
+	uint32_t ckpt, target, highest = 0;
+	int clean = state_load(&h->clean) == 1, same_boot;
+	uint64_t boot[2];
 	int64_t now;
 	unsigned i;
 	int rc;
@@ -114,24 +160,54 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 	    errlen)) != 0)
 		return rc;
 	ckpt = (uint32_t)state_load(&h->checkpoint);
-	/*
-	 * Whatever the bucket table says, it may be older than the checkpoint
-	 * after a power loss; the checkpoint alone is durable, so every
-	 * bucket restarts above it.
-	 */
-	for (i = 0; i < STATE_BUCKETS; i++)
-		state_store(&state_bucket(h, i)->word,
-		    bucket_restart_word(ckpt));
+	kernel_boot(boot);
+	same_boot = boot[0] != 0 && boot[0] == h->kernel_boot[0] &&
+	    boot[1] == h->kernel_boot[1];
+	h->kernel_boot[0] = boot[0];
+	h->kernel_boot[1] = boot[1];
+	for (i = 0; i < STATE_BUCKETS; i++) {
+		struct state_bucket *b = state_bucket(h, i);
+		uint64_t word = resume_word(state_load(&b->word), ckpt,
+		    clean || same_boot);
+
+		state_store(&b->word, word);
+		if (bucket_ts(word) > highest)
+			highest = bucket_ts(word);
+	}
 	reset_counters(h);
 	/* The safe mark restarts at the durable one and moves up from there. */
 	state_store(&h->checkpoint_safe, ckpt);
 	state_store(&h->boot_count, state_load(&h->boot_count) + 1);
+	state_store(&h->clean, 0);
 	h->max_ahead = max_ahead;
-	floor = (uint32_t)now > ckpt ? (uint32_t)now : ckpt;
-	if (checkpoint_raise(sf, bucket_checkpoint_target(floor, max_ahead)) ==
-	    -1) {
+	/*
+	 * The buckets must be able to issue at once: the mark goes to the
+	 * usual distance ahead of the clock, and at least to the highest
+	 * bucket second.  The sync also makes the cleared flag durable
+	 * before anything is issued.
+	 */
+	target = bucket_checkpoint_target((uint32_t)now, max_ahead);
+	if (target < highest)
+		target = highest;
+	if (checkpoint_raise(sf, target) == -1 ||
+	    (target <= ckpt && statefile_sync(sf) == -1)) {
 		snprintf(err, errlen, "msync %s: %s", sf->path, strerror(errno));
 		return EX_IOERR;
 	}
+	log_info("boot %llu, %s: buckets resume %s; checkpoint %lld s ahead"
+	    " of the clock", (unsigned long long)h->boot_count,
+	    h->boot_count == 1 ? "first start" : clean ? "after a clean stop" :
+	    same_boot ? "after a crash" : "after a crash and a reboot",
+	    clean || same_boot ? "where they stood" : "above the checkpoint",
+	    (long long)state_load(&h->checkpoint) - (long long)now);
 	return 0;
+}
+
+int
+checkpoint_shutdown(struct statefile *sf)
+{
+	if (msync(sf->h, sf->len, MS_SYNC) == -1)
+		return -1;
+	state_store(&sf->h->clean, 1);
+	return statefile_sync(sf);
 }

@@ -21,12 +21,18 @@ int64_t checkpoint_now(int64_t epoch);
 
 /*
  * Applies the start-up rules to a freshly opened state file: refuses (or,
- * with wait_clock, waits) while the clock is behind the checkpoint, then
- * sets every bucket above everything issued before, zeroes the live
- * counters, counts the boot and raises the checkpoint.  0, or the
- * sysexits.h code with a one-line reason in err.
+ * with wait_clock, waits) while the clock is behind the checkpoint; then
+ * resumes the buckets where they stood after a clean stop, or else sets
+ * them above the checkpoint; zeroes the live counters, counts the boot
+ * and raises the checkpoint.  0, or the sysexits.h code with a one-line
+ * reason in err.
  */
 int checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
     char *err, size_t errlen);
+
+/* After the last worker is gone: syncs the whole table and marks the
+ * stop clean.  0, or -1 with errno set (the next start then counts as
+ * after a crash). */
+int checkpoint_shutdown(struct statefile *sf);
 
 #endif

@@ -336,8 +336,9 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 		spawn(i);
 	log_notice("ready: %u workers", cfg->workers);
 	ev_run(loop, 0);
-	if (statefile_sync(sf) == -1)
-		log_warn("msync %s", sf->path);
+	if (checkpoint_shutdown(sf) == -1)
+		log_warn("msync %s: the next start counts as after a crash",
+		    sf->path);
 	log_notice("stopped");
 	return m.code;
 }

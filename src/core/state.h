@@ -67,7 +67,19 @@ struct state_header {
 	uint64_t clock_steps_forward;
 	int64_t clock_step_last_ns; /* size of the last step, signed */
 	uint64_t clock_step_max_back_ns;
-	uint64_t reserved[9];
+	/*
+	 * 1 after a clean stop, once the whole table was synced: the bucket
+	 * words are then durable and a restart resumes from them.  Cleared
+	 * (and synced) before a new boot issues anything.
+	 */
+	uint64_t clean;
+	/*
+	 * The kernel boot the table was last written under: within the same
+	 * boot the page cache holds every store any genid process made, even
+	 * after kill -9 of all of them, so the bucket words can be trusted.
+	 */
+	uint64_t kernel_boot[2];
+	uint64_t reserved[6];
 };
 
 struct state_bucket {
