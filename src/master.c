@@ -239,6 +239,11 @@ spawn(unsigned i)
 	}
 	ch->pid = pid;
 	ch->started = ev_now(loop);
+	/*
+	 * Noted here and not only by the worker, so that the others see it
+	 * running (and leave it its share of connections) before it is.
+	 */
+	state_store((uint64_t *)&state_worker(m.sf->h, i)->pid, (uint64_t)pid);
 	ev_child_set(&ch->watcher, pid, 0);
 	ev_child_start(loop, &ch->watcher);
 	log_info("worker %u started, pid %ld", i, (long)pid);
