@@ -15,9 +15,9 @@
 #include <stdint.h>
 
 #define STATE_MAGIC UINT64_C(0x31545344494e4547) /* "GENIDST1" on disk */
-#define STATE_VERSION 1
-#define STATE_BUCKETS 32
-#define STATE_WORKERS 32
+#define STATE_VERSION 1u
+#define STATE_BUCKETS 32u
+#define STATE_WORKERS 32u
 
 struct state_identity {
 	uint32_t zone;
