@@ -21,6 +21,7 @@ struct node_filter {
 	unsigned zone, dc, machine;
 };
 
+static int parse_id(const char *s, uint64_t *id, char *err, size_t errlen);
 static int decode_one(const char *s, const char *where, int json,
     int64_t epoch);
 static int decode_stdin(int json, int64_t epoch);
@@ -66,18 +67,41 @@ ctl_decode(int argc, char **argv)
 	return ctl_finish(bad ? EX_DATAERR : 0);
 }
 
+/*
+ * An ID, or a negative decimal: a signed 64-bit column (SQL BIGINT, Java
+ * long) shows an ID of 2^63 or more as its two's complement.
+ */
+static int
+parse_id(const char *s, uint64_t *id, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	s += strspn(s, " \t");
+	if (*s != '-')
+		return id_parse(s, id, err, errlen);
+	if (id_parse_uint(s + 1, UINT64_C(1) << 63, &v, err, errlen) == -1) {
+		if (id_parse_uint(s + 1, UINT64_MAX, &v, err, errlen) == 0)
+			snprintf(err, errlen, "smaller than %lld", (long long)
+			    INT64_MIN);
+		return -1;
+	}
+	*id = ~v + 1;
+	return 0;
+}
+
 /* Decodes one ID; 0, or 1 when s is no ID (reported, where it came from). */
 static int
 decode_one(const char *s, const char *where, int json, int64_t epoch)
 {
 	uint64_t id;
-	char why[128], q[80];
+	char why[128], q[80], qw[128];
 
-	if (id_parse(s, &id, why, sizeof(why)) == -1) {
+	if (parse_id(s, &id, why, sizeof(why)) == -1) {
 		/* Keep the good IDs of the batch and this error in order. */
 		fflush(stdout);
 		warnx("%s%s\"%s\": %s", where != NULL ? where : "",
-		    where != NULL ? ": " : "", ctl_quote(s, q, sizeof(q)), why);
+		    where != NULL ? ": " : "", ctl_quote(s, q, sizeof(q)),
+		    ctl_quote(why, qw, sizeof(qw)));
 		return 1;
 	}
 	if (json)

@@ -44,7 +44,8 @@ static int check_peers(const struct cfg *c, int timeout_ms);
 static const struct verb verbs[] = {
 	{ "decode", ctl_decode, "[--json] [--epoch SECONDS] [ID ...]",
 	    "show the time and fields of IDs",
-	    "Prints the time and fields of each ID (decimal or 0x-hex);\n"
+	    "Prints the time and fields of each ID (decimal or 0x-hex; a\n"
+	    "negative decimal is a signed 64-bit column's view of an ID);\n"
 	    "reads one ID a line from stdin when none is given.",
 	    "  -j, --json             one JSON object a line\n"
 	    "  -e, --epoch SECONDS    epoch of the IDs, Unix seconds or ISO 8601"
@@ -154,10 +155,11 @@ int
 ctl_parse_uint(const char *name, const char *s, uint64_t min, uint64_t max,
     uint64_t *v)
 {
-	char why[128], q[80];
+	char why[128], q[80], qw[128];
 
 	if (id_parse_uint(s, UINT64_MAX, v, why, sizeof(why)) == -1) {
-		warnx("%s \"%s\": %s", name, ctl_quote(s, q, sizeof(q)), why);
+		warnx("%s \"%s\": %s", name, ctl_quote(s, q, sizeof(q)),
+		    ctl_quote(why, qw, sizeof(qw)));
 		return -1;
 	}
 	if (*v < min || *v > max) {

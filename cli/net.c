@@ -234,19 +234,21 @@ net_read(struct net_conn *c, void *buf, size_t len, char *err,
 				return code;
 			continue;
 		}
-		if (n == -1) {
+		if (n == -1 && errno != ECONNRESET) {
 			snprintf(err, errlen, "read %s: %s", c->peer,
 			    strerror(errno));
 			return EX_UNAVAILABLE;
 		}
-		if (n == 0) {
+		if (n <= 0) {
 			/*
 			 * genid closes a connection it refuses (allow list,
-			 * connection limit) without a word: say so.
+			 * connection limit) without a word, which resets it
+			 * when our request is already there: say so.
 			 */
 			snprintf(err, errlen,
-			    "read %s: connection closed by the server"
-			    " (allow list or connection limit?)", c->peer);
+			    "read %s: connection %s by the server (allow list"
+			    " or connection limit?)", c->peer,
+			    n == 0 ? "closed" : "reset");
 			return EX_UNAVAILABLE;
 		}
 		p += n;

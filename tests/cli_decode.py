@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""genidctl decode: known IDs, field boundaries, hex, stdin, --json,
+--epoch, and malformed input (message naming the input, exit 65, the
+other IDs still decoded)."""
+
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_lib import (EX_DATAERR, EX_USAGE, check, ctl, decode, equal,  # noqa
+                     finish, iso, require_genidctl)
+
+LINE_RE = re.compile(r"^(\d+)\s+(\S+)\s+zone (\d+)\s+dc (\d+)\s+"
+                     r"machine (\d+)\s+bucket (\d+)\s+counter (\d+)$")
+
+
+def parse_lines(out):
+    """The decode text lines as (id, time, zone, dc, machine, bucket,
+    counter); None for a line that does not match."""
+    rows = []
+    for line in out.splitlines():
+        m = LINE_RE.match(line)
+        rows.append(m and (int(m.group(1)), m.group(2)) +
+                    tuple(int(g) for g in m.groups()[2:]))
+    return rows
+
+
+def expect_id(i, epoch=0):
+    ts, zone, dc, machine, bucket, counter = decode(i)
+    return (i, iso(epoch + ts), zone, dc, machine, bucket, counter)
+
+
+def main():
+    require_genidctl()
+
+    # The example of the brief and SPEC 1.
+    r = ctl("decode", "7709466296767811730")
+    equal(r.rc, 0, "decode example: exit 0")
+    equal(parse_lines(r.out), [(7709466296767811730, "2026-11-18T11:06:40Z",
+                                3, 2, 5, 17, 4242)],
+          "decode example: fields")
+    equal(r.err, "", "decode example: nothing on stderr")
+    check("zone 3 " in r.out and "counter 4242" in r.out,
+          "decode example: 'zone 3' and 'counter 4242' as words")
+
+    # Field boundaries: each field at its maximum alone, and all of them.
+    edges = [0, 1, 0xFFFF, 0x1F << 16, 7 << 21, 7 << 24, 31 << 27,
+             0xFFFFFFFF, 1 << 32, (1 << 63) - 1, 1 << 63, (1 << 64) - 1]
+    r = ctl("decode", *edges)
+    equal(r.rc, 0, "boundaries: exit 0")
+    equal(parse_lines(r.out), [expect_id(i) for i in edges],
+          "boundaries: every field decodes to its own bits")
+
+    # Hex, either case of the prefix and the digits.
+    r = ctl("decode", "0x6afd86c01ab11092", "0X6AFD86C01AB11092")
+    equal(parse_lines(r.out), [expect_id(7709466296767811730)] * 2,
+          "hex input")
+
+    # stdin: one a line, blank lines and CRLF skipped or stripped.
+    r = ctl("decode", stdin="7709466296767811730\n\n   \r\n0x10\r\n"
+            "  42  \n")
+    equal(r.rc, 0, "stdin: exit 0")
+    equal(parse_lines(r.out), [expect_id(7709466296767811730),
+                               expect_id(16), expect_id(42)],
+          "stdin: three IDs, blank lines skipped")
+
+    # Malformed and overflowing input: the rest is still decoded.
+    bad = ["abc", "-abc", "18446744073709551616", "0x", "12x", "0x1g",
+           "99999999999999999999999", "-9223372036854775809", ""]
+    r = ctl("decode", "--", "1", *bad, "2")
+    equal(r.rc, EX_DATAERR, "malformed: exit 65 (EX_DATAERR)")
+    equal(parse_lines(r.out), [expect_id(1), expect_id(2)],
+          "malformed: the good IDs are decoded")
+    errs = r.err.splitlines()
+    equal(len(errs), len(bad), "malformed: one message per bad input")
+    for b, e in zip(bad, errs):
+        check(e.startswith("genidctl: ") and '"%s"' % b in e,
+              "malformed: message names %r: %r" % (b, e))
+    check("larger than 18446744073709551615" in r.err,
+          "malformed: overflow gives the reason")
+    check(re.search(r'"abc": not a decimal number', r.err),
+          "malformed: 'not a decimal number'")
+
+    r = ctl("decode", stdin="1\nnope\n\n3\n")
+    equal(r.rc, EX_DATAERR, "stdin malformed: exit 65")
+    equal(parse_lines(r.out), [expect_id(1), expect_id(3)],
+          "stdin malformed: the good IDs are decoded")
+    check('stdin line 2: "nope"' in r.err,
+          "stdin malformed: names the line: %r" % r.err)
+
+    # A signed 64-bit column shows IDs from 2^63 on as negative numbers.
+    r = ctl("decode", "--", "-1", "-9223372036854775808")
+    equal(parse_lines(r.out), [expect_id((1 << 64) - 1), expect_id(1 << 63)],
+          "negative decimal: two's complement of a BIGINT")
+    r = ctl("decode", stdin="-2\n")
+    equal(parse_lines(r.out), [expect_id((1 << 64) - 2)],
+          "negative decimal on stdin")
+
+    # A control character in the input is not echoed raw to the terminal.
+    r = ctl("decode", "1\x1b[2J")
+    check("\x1b" not in r.err and r.rc == EX_DATAERR,
+          "control characters are not echoed")
+
+    # --json: one object a line.
+    r = ctl("decode", "--json", "7709466296767811730", "0")
+    equal(r.rc, 0, "json: exit 0")
+    objs = [json.loads(line) for line in r.out.splitlines()]
+    equal(len(objs), 2, "json: one object a line")
+    equal(objs[0], {"id": "7709466296767811730", "hex": "0x6afd86c01ab11092",
+                    "time": "2026-11-18T11:06:40Z", "unix": 1795000000,
+                    "ts": 1795000000, "epoch": 0, "zone": 3, "dc": 2,
+                    "machine": 5, "bucket": 17, "counter": 4242},
+          "json: the example's object")
+    r = ctl("decode", "--json", str((1 << 64) - 1))
+    equal(json.loads(r.out)["id"], str((1 << 64) - 1),
+          "json: an ID above 2^63 is exact")
+
+    # --epoch shifts the time, not the fields; ISO or seconds, options
+    # after the operands.
+    epoch = 1767225600  # 2026-01-01T00:00:00Z
+    i = (1000 << 32) | 7
+    for e in (str(epoch), "2026-01-01T00:00:00Z", "2026-01-01"):
+        r = ctl("decode", str(i), "--epoch", e)
+        equal(parse_lines(r.out), [expect_id(i, epoch)],
+              "epoch %s: time is epoch + ts" % e)
+    r = ctl("decode", "--epoch", "yesterday", "1")
+    equal(r.rc, EX_USAGE, "bad --epoch: exit 64")
+    check("--epoch" in r.err, "bad --epoch: names the option")
+
+    # Usage.
+    r = ctl("decode", "--help")
+    check(r.rc == 0 and "usage: genidctl decode" in r.out, "decode --help")
+    r = ctl("decode", "--bogus", "1")
+    check(r.rc == EX_USAGE and "usage: genidctl decode" in r.err and
+          r.err.startswith("genidctl: "), "decode --bogus: usage, exit 64")
+    r = ctl("-V")
+    equal(r.out, "genidctl 0.1.0\n", "-V")
+    r = ctl("--help")
+    check(r.rc == 0 and all(v in r.out for v in (
+        "decode", "encode", "range", "stats", "info", "get", "check")),
+        "--help lists every command")
+    r = ctl()
+    equal(r.rc, EX_USAGE, "no command: exit 64")
+    r = ctl("frobnicate")
+    check(r.rc == EX_USAGE and 'unknown command "frobnicate"' in r.err,
+          "unknown command: exit 64 and named")
+    finish()
+
+
+if __name__ == "__main__":
+    main()
