@@ -83,9 +83,10 @@ def wait_case(t, d, other):
         oid = harness.get_id(other)
         olat = time.monotonic() - t0
         still = not select.select([s], [], [], 0)[0]
-        single = [struct.unpack(">Q", harness.recv_exact(s, 8))[0]
-                  for _ in range(3)]
+        single = [struct.unpack(">Q", harness.recv_exact(s, 8))[0]]
         arrived = time.time() - d.epoch
+        single += [struct.unpack(">Q", harness.recv_exact(s, 8))[0]
+                   for _ in range(2)]
     finally:
         s.close()
     if not pending or int(exhausted_at) - d.epoch != ts:
@@ -98,6 +99,8 @@ def wait_case(t, d, other):
             "ran out in %d, got %s" % (ts, [decode(x) for x in single]))
     t.check(arrived >= ts + 1, "...and the reply came once that second "
             "began (%.3f >= %d)" % (arrived, ts + 1))
+    t.check(arrived < ts + 2, "...and within that second, not later "
+            "(%.3f < %d)" % (arrived, ts + 2))
     t.check(single[0] > ids[-1] and single[0] < single[1] < single[2],
             "the waiting CMD 0 replies go on increasing")
     t.check(len(set(ids + single)) == len(ids) + 3,

@@ -21,7 +21,7 @@ TARGET = 2000000
 def test(t):
     d = harness.serve(t)
     load = harness.Load(d.addr, conns=64, target=TARGET, cmd0_depth=64,
-                        cmd1_depth=4, time_limit=40)
+                        cmd1_depth=4, time_limit=40, min_cmd0=TARGET // 8)
     load.run()
     ids = load.all_ids()
     cmd0 = sum(len(s.ids) for s in load.segments if s.mode == 0)
@@ -36,8 +36,9 @@ def test(t):
             "; ".join(load.protocol_errors[:5]))
     t.check(len(ids) >= TARGET, "at least %d IDs" % TARGET,
             "got %d" % len(ids))
-    t.check(cmd0 > 0 and len(ids) - cmd0 > 0,
-            "both CMD 0 and CMD 1 served", "CMD 0 %d" % cmd0)
+    t.check(cmd0 >= TARGET // 8 and len(ids) - cmd0 >= TARGET // 2,
+            "both CMD 0 (>= %d) and CMD 1 (>= %d) served"
+            % (TARGET // 8, TARGET // 2), "CMD 0 %d" % cmd0)
     harness.check_unique(t, ids, "64 connections")
     node = harness.node_bits(d.zone, d.dc, d.machine)
     buckets = harness.check_segments(

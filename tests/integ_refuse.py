@@ -71,19 +71,21 @@ def clock_behind(t, d, how):
     now = time.time()
     t.check(3000 < cp - now < 3700, "%s: the checkpoint is an hour ahead "
             "(%+.0f s)" % (how, cp - now))
-    out = refused(t, d, harness.EX_TEMPFAIL,
-                  "%s: start with the clock behind the checkpoint" % how)
+    refused(t, d, harness.EX_TEMPFAIL,
+            "%s: start with the clock behind the checkpoint" % how)
     now = time.time()
+    err = [line for line in d.stderr().splitlines() if line.strip()]
     hits = []
-    for line in message_lines(out):
+    for line in message_lines("\n".join(err)):
         ts = times_in(line)
         if any(abs(x - cp) <= 2 for x in ts) and \
                 any(abs(x - now) <= 10 for x in ts):
             hits.append(line)
-    t.check(len(hits) == 1, "%s: one line names the checkpoint (%s) and "
-            "the clock" % (how, time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                              time.gmtime(cp))),
-            "%d such lines" % len(hits))
+    t.check(len(err) == 1 and len(hits) == 1, "%s: stderr is one line "
+            "naming the checkpoint (%s) and the clock" % (
+                how, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cp))),
+            "%d lines on stderr, %d naming both times" % (len(err),
+                                                          len(hits)))
     t.check(any("--wait-clock" in line for line in hits),
             "%s: the line names the fix (--wait-clock)" % how)
     t.check(d.state().h.checkpoint == st.h.checkpoint,
@@ -129,6 +131,8 @@ def test_clock(t):
         rc, took = d.stop(deadline=5)
         t.check(took < 5, "--wait-clock: SIGTERM while waiting stops it "
                 "in %.2f s (exit %r)" % (took, rc))
+        t.check(not os.path.exists(d.pid_path), "--wait-clock: no pid "
+                "file left behind after SIGTERM while waiting")
     t.note("--wait-clock ran %.1f s" % (time.monotonic() - t0))
 
 

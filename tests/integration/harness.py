@@ -590,7 +590,8 @@ class Daemon:
                                      stdout=out, stderr=out, cwd=self.dir)
         out.close()
         self.pids.add(self.proc.pid)
-        self.port = None
+        # A fixed port is known at once; port 0 waits for the log line.
+        self.port = self.conf.get("port") or None
         return self.proc
 
     def output(self):
@@ -605,6 +606,15 @@ class Daemon:
             except OSError:
                 pass
         return text
+
+    def stderr(self):
+        """What this run wrote to stderr so far."""
+        try:
+            with open(self.out_path, "rb") as f:
+                f.seek(self._out_off)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def start(self, args=None, prefix=(), deadline=15, write_config=True):
         """Starts genid and waits for "listening on" and "ready:"."""
@@ -785,8 +795,11 @@ class Load:
     reconnect, a connection that fails is replaced by a new one."""
 
     def __init__(self, addr, conns=64, target=2000000, cmd0_depth=64,
-                 cmd1_depth=4, reconnect=False, time_limit=40.0):
+                 cmd1_depth=4, reconnect=False, time_limit=40.0,
+                 min_cmd0=0):
         self.addr = addr
+        self.min_cmd0 = min_cmd0
+        self.cmd0_total = 0
         self.nconns = conns
         self.target = target
         self.cmd0_depth = cmd0_depth
@@ -852,6 +865,8 @@ class Load:
         got = len(c.ids) - before
         if got:
             self.total += got
+            if c.mode == 0:
+                self.cmd0_total += got
             last = c.ids[-1]
             b = (last >> 16) & 31
             if last > self.bucket_max.get(b, 0):
@@ -906,7 +921,9 @@ class Load:
         last_progress = time.monotonic()
         while live or pending:
             now = time.monotonic()
-            stopping = (self.total >= self.target or self.stop_event.is_set()
+            stopping = ((self.total >= self.target and
+                         self.cmd0_total >= self.min_cmd0)
+                        or self.stop_event.is_set()
                         or now - self.t_start > self.time_limit)
             if now - self.t_start > self.time_limit:
                 self.timed_out = True

@@ -1,0 +1,146 @@
+"""
+restart_rounds.py - kill -9 of the whole server and restart at once, in
+rounds; shared by integ_restart.py and integ_restart_loop.py.
+"""
+
+import array
+import socket
+import time
+
+import harness
+
+
+def first_id(addr, deadline=5.0):
+    """Connects (retrying while refused) and gets one ID; (id, seconds)."""
+    t0 = time.monotonic()
+    end = t0 + deadline
+    last = None
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(addr, timeout=2) as s:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                return harness.get_id(s), time.monotonic()
+        except (OSError, EOFError) as e:
+            last = e
+            time.sleep(0.002)
+    raise harness.Failure("no ID from %s:%d within %.0f s: %s"
+                          % (addr + (deadline, last)))
+
+
+def run_rounds(t, rounds, rapid):
+    """Kills and restarts genid once per round.  rounds: (label, IDs to
+    fetch under load before the kill, 0 for none).  rapid: kill again
+    right after the restart; otherwise wait until the clock is within
+    max_ahead_s + 1 of the checkpoint, the start-up rule of SPEC 5."""
+    d = harness.Daemon(t, workers=2).start()
+    port = d.port
+    # Restart on the same port, as an init system would.
+    d.set(port=port)
+    history = []  # arrays of IDs of every round, in order
+    node = harness.node_bits(d.zone, d.dc, d.machine)
+    restart_times = []
+    for n, (label, amount) in enumerate(rounds, 1):
+        if n > 1 and not rapid:
+            t0 = time.monotonic()
+            ok = harness.poll(lambda: d.state().h.checkpoint + d.epoch -
+                              int(time.time()) <= d.max_ahead + 1, 15, 0.05)
+            t.check(ok, "round %d: the clock comes within max_ahead_s + 1 "
+                    "of the checkpoint (%.2f s)" % (n, time.monotonic() - t0))
+        st0 = d.state()
+        load = None
+        if amount:
+            load = harness.Load(d.addr, conns=64, target=10 ** 9,
+                                time_limit=30)
+            load.start()
+            t.require(harness.poll(lambda: load.total >= amount or
+                                   load.finished.is_set(), 30),
+                      "round %d: %d IDs before the kill" % (n, amount),
+                      "got %d" % load.total)
+        with harness.connect(d.addr) as s:
+            probe = harness.get_ids(s, 255)
+        killed = d.kill_all()
+        cp = d.state().h.checkpoint
+        t.note("round %d (%s): killed %s with SIGKILL; checkpoint %d"
+               % (n, label, killed, cp))
+        t.check(len(killed) == 3, "round %d: master and 2 workers killed"
+                % n, "killed %s" % killed)
+        d.spawn()
+        t0 = d.started_at
+        try:
+            fid, t1 = first_id(("127.0.0.1", port))
+        except harness.Failure as e:
+            t.check(False, "round %d: serving again after the restart" % n,
+                    "%s\n%s" % (e, d.output().strip()))
+            raise
+        took = t1 - t0
+        restart_times.append(took)
+        t.check(took < 1.0, "round %d: first ID %.3f s after the restart "
+                "(< 1 s)" % (n, took))
+        d.wait_ready(5)
+        if load:
+            load.join(30)
+            t.check(not load.protocol_errors,
+                    "round %d: replies before the kill are well-formed" % n,
+                    "; ".join(load.protocol_errors[:5]))
+            before = load.all_ids()
+            harness.check_segments(t, load.segments, node, d.epoch,
+                                   load.wall_start, load.wall_end,
+                                   d.max_ahead, "round %d before the kill"
+                                   % n)
+        else:
+            before = array.array("Q")
+        before.extend(probe)
+        over = [x for x in before if x >> 32 > cp]
+        t.check(not over, "round %d: every ID before the kill has ts <= the "
+                "durable checkpoint %d" % (n, cp),
+                "%d above, e.g. %#x ts %d" % (
+                    len(over), over[0], over[0] >> 32) if over else None)
+        after_load = harness.Load(d.addr, conns=64, target=300000,
+                                  time_limit=30)
+        after_load.run()
+        t.check(not after_load.errors and not after_load.protocol_errors,
+                "round %d: 64 connections served after the restart" % n,
+                "; ".join((after_load.errors + after_load.protocol_errors)
+                          [:5]))
+        after = after_load.all_ids()
+        after.append(fid)
+        bmax = {}
+        for x in before:
+            b = (x >> 16) & 31
+            if x > bmax.get(b, 0):
+                bmax[b] = x
+        bad = []
+        for x in after:
+            b = (x >> 16) & 31
+            if b in bmax and x <= bmax[b]:
+                bad.append("bucket %d: %#x <= %#x" % (b, x, bmax[b]))
+        abuckets = {(x >> 16) & 31 for x in after}
+        t.check(not bad, "round %d: on each bucket (%d before, %d after) "
+                "every ID after the restart > every ID before" % (
+                    n, len(bmax), len(abuckets)), "; ".join(bad[:5]))
+        low = [x for x in after if x >> 32 <= cp]
+        t.check(not low, "round %d: every ID after the restart has ts > "
+                "the checkpoint %d" % (n, cp),
+                "%d not, e.g. %#x ts %d" % (len(low), low[0], low[0] >> 32)
+                if low else None)
+        harness.check_segments(t, after_load.segments, node, d.epoch,
+                               after_load.wall_start, after_load.wall_end,
+                               d.max_ahead + 2, "round %d after" % n)
+        st1 = d.state()
+        t.check(st1.h.boot_count == st0.h.boot_count + 1,
+                "round %d: boot_count %d -> %d" % (
+                    n, st0.h.boot_count, st1.h.boot_count))
+        t.check(st1.h.checkpoint >= cp, "round %d: the checkpoint never "
+                "decreases (%d -> %d)" % (n, cp, st1.h.checkpoint))
+        history.append(before)
+        history.append(after)
+        t.note("round %d: %d IDs before, %d after" % (n, len(before),
+                                                      len(after)))
+    everything = array.array("Q")
+    for h in history:
+        everything.extend(h)
+    harness.check_unique(t, everything, "all rounds")
+    t.note("restart to first ID: %s s" % ", ".join(
+        "%.3f" % x for x in restart_times))
+    rc, took = d.stop()
+    t.check(rc == 0, "SIGTERM at the end: exit 0", "got %r" % rc)
