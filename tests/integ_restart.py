@@ -4,10 +4,12 @@ integ_restart.py - kill -9 of the master and all workers under load, then
 restart at once on the same state file and port: serving again in under
 1 s (from starting the process to the first ID), no duplicate across the
 restarts, every ID after a restart greater than every ID before it on the
-same bucket, IDs before it at or below the checkpoint the state file held
-and IDs after it above it.  Three rounds; before the second and third the
-test waits until the clock is within max_ahead_s + 1 of the checkpoint
-(integ_restart_loop.py does not wait).
+same bucket, and every ID before it at or below the checkpoint the state
+file held.  Three rounds: a crash, a crash followed by a simulated reboot
+(the bucket table rolled back, another kernel boot id: every ID after it
+must then lie above the checkpoint), a crash of an idle server.  Before
+the second and third rounds the test waits until the clock is within
+max_ahead_s + 1 of the checkpoint (integ_restart_loop.py does not wait).
 """
 
 import os
@@ -21,9 +23,10 @@ import restart_rounds  # noqa: E402
 
 
 def test(t):
-    restart_rounds.run_rounds(t, (("under load", 600000),
-                                  ("under load again", 200000),
-                                  ("idle", 0)), rapid=False)
+    restart_rounds.run_rounds(t, (("under load", 600000, "crash"),
+                                  ("under load, then a reboot", 200000,
+                                   "reboot"),
+                                  ("idle", 0, "crash")), rapid=False)
 
 
 harness.run(test, control=True)

@@ -19,10 +19,11 @@ import restart_rounds  # noqa: E402
 
 
 def test(t):
-    restart_rounds.run_rounds(t, (("under load", 400000),
+    restart_rounds.run_rounds(t, (("under load", 400000, "crash"),
                                   ("right after the restart, under load",
-                                   100000),
-                                  ("right after the restart, idle", 0)),
+                                   100000, "crash"),
+                                  ("right after the restart, idle", 0,
+                                   "crash")),
                               rapid=True)
 
 

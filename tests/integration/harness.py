@@ -265,7 +265,8 @@ _BUILTIN_LAYOUT = {
         ("clock_steps_forward", "uint64_t", 1),
         ("clock_step_last_ns", "int64_t", 1),
         ("clock_step_max_back_ns", "uint64_t", 1),
-        ("reserved", "uint64_t", 9)],
+        ("clean", "uint64_t", 1), ("kernel_boot", "uint64_t", 2),
+        ("reserved", "uint64_t", 6)],
     "state_bucket": [
         ("word", "uint64_t", 1), ("ids", "uint64_t", 1),
         ("requests", "uint64_t", 1), ("conns", "uint64_t", 1),
@@ -357,6 +358,25 @@ class State:
 
     def bad_requests(self):
         return sum(w.bad_requests for w in self.workers)
+
+
+def patch_bytes(path, offset, data):
+    """Overwrites bytes of a state file in place."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def has_header_field(field):
+    return hasattr(StateHeader, field)
+
+
+def bucket_word_offset(state, i):
+    """Byte offset of bucket i's state word in the file of state."""
+    return (state.h.bucket_off + i * state.h.bucket_size
+            + StateBucket.word.offset)
 
 
 def patch_state(path, field, value):
