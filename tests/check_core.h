@@ -1,0 +1,33 @@
+/*
+ * check_core.h - the Check suites of the pure core, one per module.
+ */
+#ifndef GENID_TESTS_CHECK_CORE_H
+#define GENID_TESTS_CHECK_CORE_H
+
+#include <check.h>
+#include <stdint.h>
+
+/* Encode, decode, check and parse of the 64-bit ID (src/core/id.c). */
+Suite *make_id_suite(void);
+
+/* The per-bucket generator and the clock rules (src/core/bucket.c). */
+Suite *make_bucket_suite(void);
+
+/* Layout, validation and indexing of the state region (src/core/state.c). */
+Suite *make_state_suite(void);
+
+/* Unix time to and from ISO 8601 UTC (src/core/timefmt.c). */
+Suite *make_timefmt_suite(void);
+
+/* xorshift64: the next number of a fixed, portable sequence, so that a
+ * failure of a randomized test reproduces anywhere.  *s must not be 0. */
+static inline uint64_t
+check_random(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+#endif
