@@ -52,16 +52,17 @@ state_check(const struct state_header *h, size_t len,
 		snprintf(err, errlen, "not a genid state file (bad magic)");
 		return -1;
 	}
+	if (len >= offsetof(struct state_header, version) + sizeof(h->version) &&
+	    h->version != STATE_VERSION) {
+		snprintf(err, errlen,
+		    "state file layout version %u, this genid reads version %u",
+		    h->version, STATE_VERSION);
+		return -1;
+	}
 	if (len < state_size()) {
 		snprintf(err, errlen,
 		    "state file is damaged (truncated): %zu bytes, layout %u has %zu",
 		    len, STATE_VERSION, state_size());
-		return -1;
-	}
-	if (h->version != STATE_VERSION) {
-		snprintf(err, errlen,
-		    "state file layout version %u, this genid reads version %u",
-		    h->version, STATE_VERSION);
 		return -1;
 	}
 	if (h->header_size != sizeof(*h) || h->total_size != state_size() ||
