@@ -177,6 +177,16 @@ def proc_stat(pid):
     return rest[0].decode(), int(rest[1])
 
 
+def start_time(pid):
+    """The start time of pid (clock ticks since boot), or None."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return int(data[data.rfind(b")") + 2:].split()[19])
+
+
 def alive(pid):
     """Whether pid runs (a zombie does not count)."""
     st = proc_stat(pid)
@@ -546,11 +556,15 @@ class Daemon:
         self.set(**overrides)
         self.proc = None
         self.port = None
-        self.pids = set()  # every pid of ours ever seen, for cleanup
+        self.pids = {}  # pid -> start time, every one of ours seen
         self.started_at = None
         self._log_off = 0
         self._out_off = 0
         _daemons.append(self)
+
+    def _own(self, pid):
+        if pid not in self.pids:
+            self.pids[pid] = start_time(pid)
 
     def set(self, **kw):
         for k, v in kw.items():
@@ -609,7 +623,7 @@ class Daemon:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=out, stderr=out, cwd=self.dir)
         out.close()
-        self.pids.add(self.proc.pid)
+        self._own(self.proc.pid)
         # A fixed port is known at once; port 0 waits for the log line.
         self.port = self.conf.get("port") or None
         return self.proc
@@ -669,7 +683,7 @@ class Daemon:
         kids = [k for k in children(self.proc.pid)
                 if "genid" in cmdline(k)] if self._wrapped() else []
         pid = kids[0] if kids else self.proc.pid
-        self.pids.add(pid)
+        self._own(pid)
         return pid
 
     def _wrapped(self):
@@ -682,7 +696,8 @@ class Daemon:
         if m is None or not alive(m):
             return []
         ws = children(m)
-        self.pids.update(ws)
+        for w in ws:
+            self._own(w)
         return ws
 
     def wait_workers(self, n, deadline=10, exclude=()):
@@ -748,8 +763,9 @@ class Daemon:
                 self.stop(deadline=5)
             except Exception:
                 pass
-        for p in self.pids:
-            if alive(p) and "genid" in cmdline(p):
+        for p, started in self.pids.items():
+            # The same pid and start time: not a recycled pid.
+            if alive(p) and start_time(p) == started:
                 try:
                     os.kill(p, signal.SIGKILL)
                 except OSError:
