@@ -7,7 +7,9 @@ integ_bad_input.py - clients that misbehave:
   - 1 MB of random bytes (three clients);
   - clients that pipeline CMD 1 n=255 without reading their replies: one
     with 200,000 requests, eight more with 20,000 each, with small receive
-    buffers so that the kernel cannot absorb the replies for genid.
+    buffers so that the kernel cannot absorb the replies for genid, and
+    one that tries to send 48 MB of them: genid must stop reading it (it
+    takes less than half).
 In every case the workers survive (same pids), other connections keep
 being served, and while the non-reading clients are connected each
 worker's VmRSS stays under 64 MB and the workers do not spin.
@@ -27,6 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import harness  # noqa: E402
 
 RSS_LIMIT_KB = 64 * 1024
+FLOOD_FRAMES = 24 * 1000 * 1000
 
 
 class Bystanders:
@@ -85,9 +88,10 @@ def cpu_ticks(pid):
     return int(rest[11]) + int(rest[12])
 
 
-def pipeline_without_reading(addr, nreq, rcvbuf=16384):
+def pipeline_without_reading(addr, nreq, rcvbuf=16384, stall=2.0):
     """Connects with a small receive buffer and sends nreq CMD 1 n=255
-    frames without reading; returns (socket, bytes sent)."""
+    frames without reading, until all are sent or none could be for stall
+    seconds; returns (socket, bytes sent)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.settimeout(10)
@@ -96,7 +100,7 @@ def pipeline_without_reading(addr, nreq, rcvbuf=16384):
     data = memoryview(b"\x01\xff" * nreq)
     sent = 0
     last = time.monotonic()
-    while sent < len(data) and time.monotonic() - last < 2.0:
+    while sent < len(data) and time.monotonic() - last < stall:
         _, w, _ = select.select([], [s], [], 0.1)
         if not w:
             continue
@@ -196,7 +200,18 @@ def test(t):
     t.note("non-reading client: %d of %d request bytes accepted in %.2f s"
            % (sent, 400000, time.monotonic() - t0))
     others = [pipeline_without_reading(d.addr, 20000) for _ in range(8)]
-    by.check("while 9 clients do not read")
+    # One more sends up to 48 MB of requests: genid must stop reading it
+    # once its replies back up, so the kernel buffers (a few MB) fill and
+    # the sending stalls.  A genid that kept reading would take it all.
+    t0 = time.monotonic()
+    flood, fsent = pipeline_without_reading(d.addr, FLOOD_FRAMES, stall=1.0)
+    t.note("flooding client: %.1f of %.1f MB of requests accepted in %.2f s"
+           % (fsent / 1e6, FLOOD_FRAMES * 2 / 1e6, time.monotonic() - t0))
+    t.check(fsent < FLOOD_FRAMES, "genid stops reading a client that does "
+            "not read its replies (%.1f MB of %.0f MB taken)" % (
+                fsent / 1e6, FLOOD_FRAMES * 2 / 1e6))
+    others.append((flood, fsent))
+    by.check("while 10 clients do not read")
     if local:
         peak = {}
         ticks0 = {p: cpu_ticks(p) for p in workers}
@@ -213,7 +228,7 @@ def test(t):
         t.note("worker VmRSS peak over %.1f s: %s" % (window, ", ".join(
             "%d: %.1f MB" % (p, peak[p] / 1024.0) for p in workers)))
         t.check(all(0 < peak[p] < RSS_LIMIT_KB for p in workers),
-                "each worker's VmRSS stays under 64 MB while 9 clients "
+                "each worker's VmRSS stays under 64 MB while 10 clients "
                 "do not read")
         busy = max(ticks.values()) / float(hz) / window
         t.check(busy < 0.5, "workers do not spin on clients that do not "
