@@ -18,6 +18,7 @@ library only.
 """
 
 import array
+import atexit
 import ctypes
 import itertools
 import json
@@ -488,7 +489,14 @@ def run(fn, control=False, timeout=60):
         _cleanup()
         os._exit(1)
 
+    def on_term(signum, frame):
+        raise TestTimeout("stopped by signal %d" % signum)
+
+    # Whatever ends the test, the daemons it started are stopped.
+    atexit.register(_cleanup)
     signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
     signal.alarm(timeout)
     hard = threading.Timer(timeout + 20, backstop)
     hard.daemon = True
