@@ -22,11 +22,11 @@ struct node_filter {
 };
 
 static int parse_id(const char *s, uint64_t *id, char *err, size_t errlen);
-static int decode_one(const char *s, const char *where, int json,
-    int64_t epoch);
+static int decode_one(
+    const char *s, const char *where, int json, int64_t epoch);
 static int decode_stdin(int json, int64_t epoch);
-static int parse_time(const char *name, const char *s, int64_t epoch,
-    uint32_t *ts);
+static int parse_time(
+    const char *name, const char *s, int64_t epoch, uint32_t *ts);
 static void note_signed(uint64_t max, int64_t epoch);
 static void node_sql(const struct node_filter *nf, char *buf, size_t len);
 static int range_print(int json, int64_t epoch, int64_t from, int64_t to,
@@ -36,10 +36,10 @@ int
 ctl_decode(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "epoch", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {"epoch", required_argument, NULL, 'e'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int64_t epoch = 0;
 	int ch, i, json = 0, bad = 0;
@@ -81,8 +81,8 @@ parse_id(const char *s, uint64_t *id, char *err, size_t errlen)
 		return id_parse(s, id, err, errlen);
 	if (id_parse_uint(s + 1, UINT64_C(1) << 63, &v, err, errlen) == -1) {
 		if (id_parse_uint(s + 1, UINT64_MAX, &v, err, errlen) == 0)
-			snprintf(err, errlen, "smaller than %lld", (long long)
-			    INT64_MIN);
+			snprintf(err, errlen, "smaller than %lld",
+			    (long long)INT64_MIN);
 		return -1;
 	}
 	*id = ~v + 1;
@@ -159,7 +159,8 @@ parse_time(const char *name, const char *s, int64_t epoch, uint32_t *ts)
 	}
 	if (v - epoch > (int64_t)ID_TS_MAX) {
 		warnx("%s %s is after %s, the last second an ID can hold with"
-		    " epoch %lld", name, timefmt_iso(v, t, sizeof(t)),
+		      " epoch %lld",
+		    name, timefmt_iso(v, t, sizeof(t)),
 		    timefmt_iso(epoch + ID_TS_MAX, lim, sizeof(lim)),
 		    (long long)epoch);
 		return EX_DATAERR;
@@ -177,7 +178,7 @@ note_signed(uint64_t max, int64_t epoch)
 	if (max <= (uint64_t)INT64_MAX)
 		return;
 	warnx("note: IDs made from %s on are 2^63 or more and do not fit a"
-	    " signed 64-bit column (SQL BIGINT); a recent epoch avoids this",
+	      " signed 64-bit column (SQL BIGINT); a recent epoch avoids this",
 	    timefmt_iso(epoch + (INT64_C(1) << 31), t, sizeof(t)));
 }
 
@@ -185,56 +186,56 @@ int
 ctl_encode(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "time", required_argument, NULL, 't' },
-		{ "zone", required_argument, NULL, 'z' },
-		{ "dc", required_argument, NULL, 'd' },
-		{ "machine", required_argument, NULL, 'm' },
-		{ "bucket", required_argument, NULL, 'b' },
-		{ "counter", required_argument, NULL, 'n' },
-		{ "epoch", required_argument, NULL, 'e' },
-		{ "hex", no_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"time", required_argument, NULL, 't'},
+	    {"zone", required_argument, NULL, 'z'},
+	    {"dc", required_argument, NULL, 'd'},
+	    {"machine", required_argument, NULL, 'm'},
+	    {"bucket", required_argument, NULL, 'b'},
+	    {"counter", required_argument, NULL, 'n'},
+	    {"epoch", required_argument, NULL, 'e'},
+	    {"hex", no_argument, NULL, 'x'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *when = NULL;
 	struct id_fields f;
-	uint64_t v[5] = { 0, 0, 0, 0, 0 }, id;
+	uint64_t v[5] = {0, 0, 0, 0, 0}, id;
 	int64_t epoch = 0;
 	int ch, hex = 0, code, seen = 0;
 
 	ctl_getopt_reset();
-	while ((ch = getopt_long(argc, argv, "t:z:d:m:b:n:e:xh", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(
+		    argc, argv, "t:z:d:m:b:n:e:xh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			when = optarg;
 			break;
 		case 'z':
-			if (ctl_parse_uint("--zone", optarg, 0, ID_ZONE_MAX,
-			    &v[0]) == -1)
+			if (ctl_parse_uint(
+				"--zone", optarg, 0, ID_ZONE_MAX, &v[0]) == -1)
 				return EX_USAGE;
 			seen |= 1;
 			break;
 		case 'd':
-			if (ctl_parse_uint("--dc", optarg, 0, ID_DC_MAX,
-			    &v[1]) == -1)
+			if (ctl_parse_uint(
+				"--dc", optarg, 0, ID_DC_MAX, &v[1]) == -1)
 				return EX_USAGE;
 			seen |= 2;
 			break;
 		case 'm':
 			if (ctl_parse_uint("--machine", optarg, 0,
-			    ID_MACHINE_MAX, &v[2]) == -1)
+				ID_MACHINE_MAX, &v[2]) == -1)
 				return EX_USAGE;
 			seen |= 4;
 			break;
 		case 'b':
 			if (ctl_parse_uint("--bucket", optarg, 0, ID_BUCKET_MAX,
-			    &v[3]) == -1)
+				&v[3]) == -1)
 				return EX_USAGE;
 			break;
 		case 'n':
 			if (ctl_parse_uint("--counter", optarg, 0,
-			    ID_COUNTER_MAX, &v[4]) == -1)
+				ID_COUNTER_MAX, &v[4]) == -1)
 				return EX_USAGE;
 			break;
 		case 'e':
@@ -273,8 +274,8 @@ ctl_encode(int argc, char **argv)
 static void
 node_sql(const struct node_filter *nf, char *buf, size_t len)
 {
-	static const unsigned shift[] = { 0, ID_ZONE_SHIFT, ID_DC_SHIFT,
-		ID_MACHINE_SHIFT };
+	static const unsigned shift[] = {
+	    0, ID_ZONE_SHIFT, ID_DC_SHIFT, ID_MACHINE_SHIFT};
 	unsigned v = nf->zone;
 
 	if (nf->depth >= 2)
@@ -289,15 +290,15 @@ int
 ctl_range(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "zone", required_argument, NULL, 'z' },
-		{ "dc", required_argument, NULL, 'd' },
-		{ "machine", required_argument, NULL, 'm' },
-		{ "epoch", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"zone", required_argument, NULL, 'z'},
+	    {"dc", required_argument, NULL, 'd'},
+	    {"machine", required_argument, NULL, 'm'},
+	    {"epoch", required_argument, NULL, 'e'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct node_filter nf = { 0, 0, 0, 0 };
+	struct node_filter nf = {0, 0, 0, 0};
 	struct id_fields lo, hi;
 	uint64_t v;
 	uint32_t from, to;
@@ -310,8 +311,8 @@ ctl_range(int argc, char **argv)
 	    -1) {
 		switch (ch) {
 		case 'z':
-			if (ctl_parse_uint("--zone", optarg, 0, ID_ZONE_MAX,
-			    &v) == -1)
+			if (ctl_parse_uint(
+				"--zone", optarg, 0, ID_ZONE_MAX, &v) == -1)
 				return EX_USAGE;
 			nf.zone = (unsigned)v;
 			seen |= 1;
@@ -325,7 +326,7 @@ ctl_range(int argc, char **argv)
 			break;
 		case 'm':
 			if (ctl_parse_uint("--machine", optarg, 0,
-			    ID_MACHINE_MAX, &v) == -1)
+				ID_MACHINE_MAX, &v) == -1)
 				return EX_USAGE;
 			nf.machine = (unsigned)v;
 			seen |= 4;
@@ -358,11 +359,11 @@ ctl_range(int argc, char **argv)
 		warnx("FROM %s is after TO %s", argv[optind], argv[optind + 1]);
 		return EX_DATAERR;
 	}
-	lo = (struct id_fields){ from, nf.zone, nf.dc, nf.machine, 0, 0 };
-	hi = (struct id_fields){ to, nf.depth >= 1 ? nf.zone : ID_ZONE_MAX,
-		nf.depth >= 2 ? nf.dc : ID_DC_MAX,
-		nf.depth >= 3 ? nf.machine : ID_MACHINE_MAX, ID_BUCKET_MAX,
-		ID_COUNTER_MAX };
+	lo = (struct id_fields){from, nf.zone, nf.dc, nf.machine, 0, 0};
+	hi = (struct id_fields){to, nf.depth >= 1 ? nf.zone : ID_ZONE_MAX,
+	    nf.depth >= 2 ? nf.dc : ID_DC_MAX,
+	    nf.depth >= 3 ? nf.machine : ID_MACHINE_MAX, ID_BUCKET_MAX,
+	    ID_COUNTER_MAX};
 	snprintf(where, sizeof(where), "WHERE id BETWEEN %llu AND %llu",
 	    (unsigned long long)id_encode(&lo),
 	    (unsigned long long)id_encode(&hi));
@@ -376,7 +377,7 @@ ctl_range(int argc, char **argv)
 		snprintf(where + strlen(where), sizeof(where) - strlen(where),
 		    " AND %s", node);
 		warnx("note: over %llu seconds, IDs of other nodes lie between"
-		    " the bounds; the WHERE clause also tests the node bits",
+		      " the bounds; the WHERE clause also tests the node bits",
 		    (unsigned long long)to - from + 1);
 	}
 	note_signed(id_encode(&hi), epoch);

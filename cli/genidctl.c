@@ -42,66 +42,65 @@ static void usage_all(FILE *out);
 static int check_peers(const struct cfg *c, int timeout_ms);
 
 static const struct verb verbs[] = {
-	{ "decode", ctl_decode, "[--json] [--epoch SECONDS] [ID ...]",
-	    "show the time and fields of IDs",
-	    "Prints the time and fields of each ID (decimal or 0x-hex; a\n"
-	    "negative decimal is a signed 64-bit column's view of an ID);\n"
-	    "reads one ID a line from stdin when none is given.",
-	    "  -j, --json             one JSON object a line\n"
-	    "  -e, --epoch SECONDS    epoch of the IDs, Unix seconds or ISO 8601"
-	    " (0)\n" },
-	{ "encode", ctl_encode,
-	    "--time T --zone Z --dc D --machine M [--bucket B] [--counter C]\n"
-	    "       [--epoch SECONDS] [--hex]",
-	    "pack fields into an ID",
-	    "Packs the fields into an ID and prints it.",
-	    "  -t, --time T           Unix seconds or YYYY-MM-DDTHH:MM:SSZ\n"
-	    "  -z, --zone Z           0..31\n"
-	    "  -d, --dc D             0..7\n"
-	    "  -m, --machine M        0..7\n"
-	    "  -b, --bucket B         0..31 (0)\n"
-	    "  -n, --counter C        0..65535 (0)\n"
-	    "  -e, --epoch SECONDS    epoch of the ID (0)\n"
-	    "  -x, --hex              print 0x-hex instead of decimal\n" },
-	{ "range", ctl_range,
-	    "[--json] [--epoch SECONDS] [--zone Z [--dc D [--machine M]]]"
-	    " FROM TO",
-	    "the first and last ID of a time span, for SQL",
-	    "Prints the smallest and largest ID of the seconds FROM..TO"
-	    " (inclusive)\nand a WHERE clause that selects them.",
-	    "  -z, --zone Z           only the IDs of zone Z\n"
-	    "  -d, --dc D             ... and of data centre D\n"
-	    "  -m, --machine M        ... and of machine M\n"
-	    "  -e, --epoch SECONDS    epoch of the IDs (0)\n"
-	    "  -j, --json             print a JSON object\n" },
-	{ "stats", ctl_stats,
-	    "[-s STATE_FILE | -c CONFIG] [--json | --prometheus]\n"
-	    "       [--watch SECS [--count N]]",
-	    "live counters from a state file",
-	    "Prints the live counters of a node from its state file.",
-	    "  -s, --state FILE       the state file\n"
-	    "  -c, --config FILE      take the state file from this config\n"
-	    "  -j, --json             print a JSON object\n"
-	    "  -p, --prometheus       Prometheus text exposition format\n"
-	    "  -w, --watch SECS       redraw every SECS seconds, with rates\n"
-	    "  -n, --count N          stop after N redraws\n" },
-	{ "info", ctl_info, "[--json] [--timeout MS] HOST[:PORT]",
-	    "INFO of a running genid",
-	    "Asks a running genid for its INFO (port 3778 by default).",
-	    "  -j, --json             print the JSON as received\n"
-	    "  -T, --timeout MS       connect and read timeout (2000)\n" },
-	{ "get", ctl_get, "[-n N] [--decode] [--timeout MS] HOST[:PORT]",
-	    "fetch IDs from a running genid",
-	    "Fetches N IDs from a running genid, one a line.",
-	    "  -n, --count N          how many IDs (1)\n"
-	    "  -D, --decode           print the fields of each ID too\n"
-	    "  -T, --timeout MS       connect and read timeout (2000)\n" },
-	{ "check", ctl_check, "[-c CONFIG] [--peers] [--timeout MS]",
-	    "validate a configuration file",
-	    "Validates a configuration file the way genid does.",
-	    "  -c, --config FILE      the file (" CTL_DEFAULT_CONFIG ")\n"
-	    "  -P, --peers            ask each peer for its identity too\n"
-	    "  -T, --timeout MS       timeout for each peer (2000)\n" },
+    {"decode", ctl_decode, "[--json] [--epoch SECONDS] [ID ...]",
+	"show the time and fields of IDs",
+	"Prints the time and fields of each ID (decimal or 0x-hex; a\n"
+	"negative decimal is a signed 64-bit column's view of an ID);\n"
+	"reads one ID a line from stdin when none is given.",
+	"  -j, --json             one JSON object a line\n"
+	"  -e, --epoch SECONDS    epoch of the IDs, Unix seconds or ISO 8601"
+	" (0)\n"},
+    {"encode", ctl_encode,
+	"--time T --zone Z --dc D --machine M [--bucket B] [--counter C]\n"
+	"       [--epoch SECONDS] [--hex]",
+	"pack fields into an ID", "Packs the fields into an ID and prints it.",
+	"  -t, --time T           Unix seconds or YYYY-MM-DDTHH:MM:SSZ\n"
+	"  -z, --zone Z           0..31\n"
+	"  -d, --dc D             0..7\n"
+	"  -m, --machine M        0..7\n"
+	"  -b, --bucket B         0..31 (0)\n"
+	"  -n, --counter C        0..65535 (0)\n"
+	"  -e, --epoch SECONDS    epoch of the ID (0)\n"
+	"  -x, --hex              print 0x-hex instead of decimal\n"},
+    {"range", ctl_range,
+	"[--json] [--epoch SECONDS] [--zone Z [--dc D [--machine M]]]"
+	" FROM TO",
+	"the first and last ID of a time span, for SQL",
+	"Prints the smallest and largest ID of the seconds FROM..TO"
+	" (inclusive)\nand a WHERE clause that selects them.",
+	"  -z, --zone Z           only the IDs of zone Z\n"
+	"  -d, --dc D             ... and of data centre D\n"
+	"  -m, --machine M        ... and of machine M\n"
+	"  -e, --epoch SECONDS    epoch of the IDs (0)\n"
+	"  -j, --json             print a JSON object\n"},
+    {"stats", ctl_stats,
+	"[-s STATE_FILE | -c CONFIG] [--json | --prometheus]\n"
+	"       [--watch SECS [--count N]]",
+	"live counters from a state file",
+	"Prints the live counters of a node from its state file.",
+	"  -s, --state FILE       the state file\n"
+	"  -c, --config FILE      take the state file from this config\n"
+	"  -j, --json             print a JSON object\n"
+	"  -p, --prometheus       Prometheus text exposition format\n"
+	"  -w, --watch SECS       redraw every SECS seconds, with rates\n"
+	"  -n, --count N          stop after N redraws\n"},
+    {"info", ctl_info, "[--json] [--timeout MS] HOST[:PORT]",
+	"INFO of a running genid",
+	"Asks a running genid for its INFO (port 3778 by default).",
+	"  -j, --json             print the JSON as received\n"
+	"  -T, --timeout MS       connect and read timeout (2000)\n"},
+    {"get", ctl_get, "[-n N] [--decode] [--timeout MS] HOST[:PORT]",
+	"fetch IDs from a running genid",
+	"Fetches N IDs from a running genid, one a line.",
+	"  -n, --count N          how many IDs (1)\n"
+	"  -D, --decode           print the fields of each ID too\n"
+	"  -T, --timeout MS       connect and read timeout (2000)\n"},
+    {"check", ctl_check, "[-c CONFIG] [--peers] [--timeout MS]",
+	"validate a configuration file",
+	"Validates a configuration file the way genid does.",
+	"  -c, --config FILE      the file (" CTL_DEFAULT_CONFIG ")\n"
+	"  -P, --peers            ask each peer for its identity too\n"
+	"  -T, --timeout MS       timeout for each peer (2000)\n"},
 };
 
 static const struct verb *
@@ -152,8 +151,8 @@ ctl_getopt_reset(void)
 }
 
 int
-ctl_parse_uint(const char *name, const char *s, uint64_t min, uint64_t max,
-    uint64_t *v)
+ctl_parse_uint(
+    const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *v)
 {
 	char why[128], q[80], qw[128];
 
@@ -261,11 +260,11 @@ int
 ctl_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "peers", no_argument, NULL, 'P' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"peers", no_argument, NULL, 'P'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = CTL_DEFAULT_CONFIG;
 	struct cfg c;
@@ -284,7 +283,7 @@ ctl_check(int argc, char **argv)
 			break;
 		case 'T':
 			if (ctl_parse_uint("--timeout", optarg, 1, 3600000,
-			    &timeout) == -1)
+				&timeout) == -1)
 				return EX_USAGE;
 			break;
 		case 'h':
@@ -332,21 +331,22 @@ check_peers(const struct cfg *c, int timeout_ms)
 			continue;
 		}
 		if (json_unpack(info, "{s:I, s:I, s:I}", "zone", &zone, "dc",
-		    &dc, "machine", &machine) == -1) {
+			&dc, "machine", &machine) == -1) {
 			warnx("peer %s: INFO lacks zone, dc or machine",
 			    net_addr_str(&a));
 			code = EX_PROTOCOL;
 		} else if (zone == c->zone && dc == c->dc &&
 		    machine == c->machine) {
 			warnx("peer %s: conflict: it has the same zone %u dc %u"
-			    " machine %u and hands out the same IDs",
+			      " machine %u and hands out the same IDs",
 			    net_addr_str(&a), c->zone, c->dc, c->machine);
 			code = EX_CONFIG;
 		} else if (zone != c->zone || dc != c->dc) {
 			warnx("warning: peer %s is in zone %lld dc %lld, this"
-			    " node in zone %u dc %u: peers should share a"
-			    " data centre", net_addr_str(&a), (long long)zone,
-			    (long long)dc, c->zone, c->dc);
+			      " node in zone %u dc %u: peers should share a"
+			      " data centre",
+			    net_addr_str(&a), (long long)zone, (long long)dc,
+			    c->zone, c->dc);
 		} else {
 			printf("peer %s: OK, machine %lld\n", net_addr_str(&a),
 			    (long long)machine);
@@ -360,9 +360,9 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct verb *v;
 	int ch;

@@ -51,8 +51,8 @@ void ctl_getopt_reset(void);
  * Parses the value of option name, a number in min..max (decimal or
  * 0x-hex).  0, or -1 with the reason already printed (exit EX_USAGE).
  */
-int ctl_parse_uint(const char *name, const char *s, uint64_t min,
-    uint64_t max, uint64_t *v);
+int ctl_parse_uint(
+    const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *v);
 
 /*
  * Parses an --epoch value: Unix seconds or ISO 8601, not negative.

@@ -28,15 +28,15 @@
 #define GET_CHUNK 255
 #define GET_WINDOW 16
 
-static int connect_one(struct net_conn *c, const struct addrinfo *ai,
-    char *err, size_t errlen);
+static int connect_one(
+    struct net_conn *c, const struct addrinfo *ai, char *err, size_t errlen);
 static int wait_fd(struct net_conn *c, short events, const char *what,
     char *err, size_t errlen);
 static int info_print(const json_t *info);
-static int get_run(struct net_conn *c, uint64_t n, int decode, char *err,
-    size_t errlen);
-static int get_chunks(struct net_conn *c, uint64_t n, int64_t epoch,
-    int decode, uint64_t *prev, char *err, size_t errlen);
+static int get_run(
+    struct net_conn *c, uint64_t n, int decode, char *err, size_t errlen);
+static int get_chunks(struct net_conn *c, uint64_t n, int64_t epoch, int decode,
+    uint64_t *prev, char *err, size_t errlen);
 static int get_print(uint64_t id, int64_t epoch, int decode, uint64_t *prev);
 
 int
@@ -67,18 +67,20 @@ net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen)
 		hostlen = strlen(s);
 	}
 	if (hostlen == 0 || hostlen >= sizeof(a->host)) {
-		snprintf(err, errlen, hostlen == 0 ? "no host" :
-		    "host name too long");
+		snprintf(err, errlen,
+		    hostlen == 0 ? "no host" : "host name too long");
 		return -1;
 	}
 	memcpy(a->host, s, hostlen);
 	a->host[hostlen] = '\0';
 	a->port = NET_DEFAULT_PORT;
 	if (port != NULL) {
-		if (id_parse_uint(port, 65535, &v, why, sizeof(why)) == -1 ||
-		    v == 0) {
-			snprintf(err, errlen, "port \"%s\": %s", port,
-			    v == 0 ? "want 1..65535" : why);
+		if (id_parse_uint(port, 65535, &v, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "port \"%s\": %s", port, why);
+			return -1;
+		}
+		if (v == 0) {
+			snprintf(err, errlen, "port 0: want 1..65535");
 			return -1;
 		}
 		a->port = (unsigned)v;
@@ -91,8 +93,9 @@ net_addr_str(const struct net_addr *a)
 {
 	static char buf[NET_HOST_LEN + 16];
 
-	snprintf(buf, sizeof(buf), strchr(a->host, ':') != NULL ? "[%s]:%u" :
-	    "%s:%u", a->host, a->port);
+	snprintf(buf, sizeof(buf),
+	    strchr(a->host, ':') != NULL ? "[%s]:%u" : "%s:%u", a->host,
+	    a->port);
 	return buf;
 }
 
@@ -124,20 +127,20 @@ net_connect(struct net_conn *c, const struct net_addr *a, int timeout_ms,
 }
 
 static int
-connect_one(struct net_conn *c, const struct addrinfo *ai, char *err,
-    size_t errlen)
+connect_one(
+    struct net_conn *c, const struct addrinfo *ai, char *err, size_t errlen)
 {
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 	int one = 1, soerr = 0, code;
 	socklen_t sl = sizeof(soerr);
 
 	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), serv,
-	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(host, sizeof(host), "?");
-	snprintf(c->peer, sizeof(c->peer), ai->ai_family == AF_INET6 ?
-	    "[%s]:%s" : "%s:%s", host, serv);
-	c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
+	snprintf(c->peer, sizeof(c->peer),
+	    ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+	c->fd = socket(ai->ai_family,
+	    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (c->fd == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return EX_OSERR;
@@ -153,8 +156,7 @@ connect_one(struct net_conn *c, const struct addrinfo *ai, char *err,
 			net_close(c);
 			return code;
 		}
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) ==
-		    -1)
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
 			soerr = errno;
 		if (soerr != 0) {
 			snprintf(err, errlen, "connect %s: %s", c->peer,
@@ -173,7 +175,7 @@ static int
 wait_fd(struct net_conn *c, short events, const char *what, char *err,
     size_t errlen)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = events };
+	struct pollfd pfd = {.fd = c->fd, .events = events};
 	int r;
 
 	do
@@ -192,8 +194,8 @@ wait_fd(struct net_conn *c, short events, const char *what, char *err,
 }
 
 int
-net_write(struct net_conn *c, const void *buf, size_t len, char *err,
-    size_t errlen)
+net_write(
+    struct net_conn *c, const void *buf, size_t len, char *err, size_t errlen)
 {
 	const char *p = buf;
 	ssize_t n;
@@ -202,8 +204,8 @@ net_write(struct net_conn *c, const void *buf, size_t len, char *err,
 	while (len > 0) {
 		n = send(c->fd, p, len, MSG_NOSIGNAL);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			if ((code = wait_fd(c, POLLOUT, "write", err,
-			    errlen)) != 0)
+			if ((code = wait_fd(
+				 c, POLLOUT, "write", err, errlen)) != 0)
 				return code;
 			continue;
 		}
@@ -219,8 +221,7 @@ net_write(struct net_conn *c, const void *buf, size_t len, char *err,
 }
 
 int
-net_read(struct net_conn *c, void *buf, size_t len, char *err,
-    size_t errlen)
+net_read(struct net_conn *c, void *buf, size_t len, char *err, size_t errlen)
 {
 	char *p = buf;
 	ssize_t n;
@@ -229,8 +230,8 @@ net_read(struct net_conn *c, void *buf, size_t len, char *err,
 	while (len > 0) {
 		n = recv(c->fd, p, len, 0);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			if ((code = wait_fd(c, POLLIN, "read", err,
-			    errlen)) != 0)
+			if ((code = wait_fd(c, POLLIN, "read", err, errlen)) !=
+			    0)
 				return code;
 			continue;
 		}
@@ -247,8 +248,8 @@ net_read(struct net_conn *c, void *buf, size_t len, char *err,
 			 */
 			snprintf(err, errlen,
 			    "read %s: connection %s by the server (allow list"
-			    " or connection limit?)", c->peer,
-			    n == 0 ? "closed" : "reset");
+			    " or connection limit?)",
+			    c->peer, n == 0 ? "closed" : "reset");
 			return EX_UNAVAILABLE;
 		}
 		p += n;
@@ -258,10 +259,10 @@ net_read(struct net_conn *c, void *buf, size_t len, char *err,
 }
 
 int
-net_info_text(struct net_conn *c, char **text, size_t *len, char *err,
-    size_t errlen)
+net_info_text(
+    struct net_conn *c, char **text, size_t *len, char *err, size_t errlen)
 {
-	static const unsigned char req[2] = { 2, 0 };
+	static const unsigned char req[2] = {2, 0};
 	unsigned char hdr[2];
 	int code;
 
@@ -284,8 +285,8 @@ net_info_text(struct net_conn *c, char **text, size_t *len, char *err,
 }
 
 int
-net_info(const struct net_addr *a, int timeout_ms, json_t **info,
-    char **text, char *err, size_t errlen)
+net_info(const struct net_addr *a, int timeout_ms, json_t **info, char **text,
+    char *err, size_t errlen)
 {
 	struct net_conn c;
 	json_error_t je;
@@ -328,10 +329,10 @@ int
 ctl_info(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct net_addr a;
 	uint64_t timeout = NET_TIMEOUT_MS;
@@ -347,7 +348,7 @@ ctl_info(int argc, char **argv)
 			break;
 		case 'T':
 			if (ctl_parse_uint("--timeout", optarg, 1, 3600000,
-			    &timeout) == -1)
+				&timeout) == -1)
 				return EX_USAGE;
 			break;
 		case 'h':
@@ -362,8 +363,8 @@ ctl_info(int argc, char **argv)
 		warnx("%s: %s", argv[optind], why);
 		return EX_USAGE;
 	}
-	if ((code = net_info(&a, (int)timeout, &info, &text, why,
-	    sizeof(why))) != 0) {
+	if ((code = net_info(
+		 &a, (int)timeout, &info, &text, why, sizeof(why))) != 0) {
 		warnx("%s", why);
 		return code;
 	}
@@ -385,16 +386,15 @@ info_print(const json_t *info)
 	char t[TIMEFMT_LEN], *s;
 	int w = 0;
 
+	json_object_foreach((json_t *)info, key, v) if ((int)strlen(key) > w)
+	    w = (int)strlen(key);
 	json_object_foreach((json_t *)info, key, v)
-		if ((int)strlen(key) > w)
-			w = (int)strlen(key);
-	json_object_foreach((json_t *)info, key, v) {
+	{
 		if (json_is_string(v)) {
 			printf("%-*s  %s\n", w, key, json_string_value(v));
 			continue;
 		}
-		if ((s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) ==
-		    NULL)
+		if ((s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) == NULL)
 			return -1;
 		if (json_is_integer(v) && strcmp(key, "epoch") == 0)
 			printf("%-*s  %s (%s)\n", w, key, s,
@@ -410,11 +410,11 @@ int
 ctl_get(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "decode", no_argument, NULL, 'D' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"count", required_argument, NULL, 'n'},
+	    {"decode", no_argument, NULL, 'D'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct net_addr a;
 	struct net_conn c;
@@ -423,8 +423,7 @@ ctl_get(int argc, char **argv)
 	int ch, decode = 0, code;
 
 	ctl_getopt_reset();
-	while ((ch = getopt_long(argc, argv, "n:DT:h", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "n:DT:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			if (ctl_parse_uint("-n", optarg, 1, 1000000000, &n) ==
@@ -436,7 +435,7 @@ ctl_get(int argc, char **argv)
 			break;
 		case 'T':
 			if (ctl_parse_uint("--timeout", optarg, 1, 3600000,
-			    &timeout) == -1)
+				&timeout) == -1)
 				return EX_USAGE;
 			break;
 		case 'h':
@@ -466,7 +465,7 @@ ctl_get(int argc, char **argv)
 static int
 get_run(struct net_conn *c, uint64_t n, int decode, char *err, size_t errlen)
 {
-	static const unsigned char one[2] = { 0, 0 };
+	static const unsigned char one[2] = {0, 0};
 	unsigned char buf[8];
 	uint64_t id, prev = 0;
 	int64_t epoch = 0;
@@ -521,11 +520,12 @@ get_chunks(struct net_conn *c, uint64_t n, int64_t epoch, int decode,
 			frames = 1;
 		} else {
 			for (frames = 0, asked = 0;
-			    frames < GET_WINDOW && got + asked < n; frames++) {
+			     frames < GET_WINDOW && got + asked < n; frames++) {
 				req[frames * 2] = 1;
-				req[frames * 2 + 1] = (unsigned char)(n - got -
-				    asked < GET_CHUNK ? n - got - asked :
-				    GET_CHUNK);
+				req[frames * 2 + 1] =
+				    (unsigned char)(n - got - asked < GET_CHUNK
+					    ? n - got - asked
+					    : GET_CHUNK);
 				asked += req[frames * 2 + 1];
 			}
 		}
@@ -533,17 +533,18 @@ get_chunks(struct net_conn *c, uint64_t n, int64_t epoch, int decode,
 			return code;
 		for (before = got, i = 0; i < frames; i++) {
 			m = 1;
-			if (req[i * 2] == 1 && (code = net_read(c, &m, 1, err,
-			    errlen)) != 0)
+			if (req[i * 2] == 1 &&
+			    (code = net_read(c, &m, 1, err, errlen)) != 0)
 				return code;
 			if (req[i * 2] == 1 && m > req[i * 2 + 1]) {
-				snprintf(err, errlen, "read %s: %u IDs in reply"
-				    " to a request for %u", c->peer, m,
-				    req[i * 2 + 1]);
+				snprintf(err, errlen,
+				    "read %s: %u IDs in reply"
+				    " to a request for %u",
+				    c->peer, m, req[i * 2 + 1]);
 				return EX_PROTOCOL;
 			}
-			if ((code = net_read(c, ids, (size_t)m * 8, err,
-			    errlen)) != 0)
+			if ((code = net_read(
+				 c, ids, (size_t)m * 8, err, errlen)) != 0)
 				return code;
 			for (j = 0; j < m; j++) {
 				const unsigned char *p = ids + j * 8;
@@ -573,8 +574,8 @@ get_print(uint64_t id, int64_t epoch, int decode, uint64_t *prev)
 
 	if (bad)
 		warnx("ID %llu is not above the one before, %llu: IDs of one"
-		    " connection must increase", (unsigned long long)id,
-		    (unsigned long long)*prev);
+		      " connection must increase",
+		    (unsigned long long)id, (unsigned long long)*prev);
 	*prev = id;
 	if (!decode) {
 		printf("%llu\n", (unsigned long long)id);

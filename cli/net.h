@@ -32,8 +32,7 @@ struct net_conn {
  * Parses HOST, HOST:PORT, [IPV6] or [IPV6]:PORT (a bare IPv6 address has
  * no port).  0, or -1 with the reason in err.
  */
-int net_parse_addr(const char *s, struct net_addr *a, char *err,
-    size_t errlen);
+int net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen);
 
 /* HOST:PORT, with brackets around an IPv6 host (static buffer). */
 const char *net_addr_str(const struct net_addr *a);
@@ -43,16 +42,16 @@ int net_connect(struct net_conn *c, const struct net_addr *a, int timeout_ms,
     char *err, size_t errlen);
 
 /* Writes all of buf. */
-int net_write(struct net_conn *c, const void *buf, size_t len, char *err,
-    size_t errlen);
+int net_write(
+    struct net_conn *c, const void *buf, size_t len, char *err, size_t errlen);
 
 /* Reads exactly len bytes, waiting at most timeout_ms for each part. */
-int net_read(struct net_conn *c, void *buf, size_t len, char *err,
-    size_t errlen);
+int net_read(
+    struct net_conn *c, void *buf, size_t len, char *err, size_t errlen);
 
 /* Sends CMD 2 and reads the INFO reply into a malloc'ed string. */
-int net_info_text(struct net_conn *c, char **text, size_t *len, char *err,
-    size_t errlen);
+int net_info_text(
+    struct net_conn *c, char **text, size_t *len, char *err, size_t errlen);
 
 /*
  * Connects to a, asks for INFO, and returns the JSON object in *info

@@ -12,12 +12,23 @@
 
 enum prom_type { PROM_COUNTER, PROM_GAUGE };
 
-static void family(FILE *out, const char *name, enum prom_type type,
-    const char *help);
+static uint64_t field(const void *slot, size_t off);
+static void family(
+    FILE *out, const char *name, enum prom_type type, const char *help);
 static void bucket_family(FILE *out, const struct stats_snap *s,
     const char *name, enum prom_type type, const char *help, size_t off);
 static void worker_family(FILE *out, const struct stats_snap *s,
     const char *name, enum prom_type type, const char *help, size_t off);
+
+/* The 64-bit field at offset off of a bucket or worker slot. */
+static uint64_t
+field(const void *slot, size_t off)
+{
+	const uint64_t *p =
+	    (const uint64_t *)(const void *)((const char *)slot + off);
+
+	return *p;
+}
 
 static void
 family(FILE *out, const char *name, enum prom_type type, const char *help)
@@ -36,8 +47,7 @@ bucket_family(FILE *out, const struct stats_snap *s, const char *name,
 	family(out, name, type, help);
 	for (b = 0; b < STATE_BUCKETS; b++)
 		fprintf(out, "%s{bucket=\"%u\"} %llu\n", name, b,
-		    (unsigned long long)*(const uint64_t *)(const void *)
-		    ((const char *)&s->b[b] + off));
+		    (unsigned long long)field(&s->b[b], off));
 }
 
 /* One sample per running worker slot of the field at off. */
@@ -50,8 +60,7 @@ worker_family(FILE *out, const struct stats_snap *s, const char *name,
 	family(out, name, type, help);
 	for (w = 0; w < s->nworkers; w++)
 		fprintf(out, "%s{worker=\"%u\"} %llu\n", name, w,
-		    (unsigned long long)*(const uint64_t *)(const void *)
-		    ((const char *)&s->w[w] + off));
+		    (unsigned long long)field(&s->w[w], off));
 }
 
 void
@@ -64,7 +73,8 @@ stats_prometheus(FILE *out, const struct stats_snap *s)
 	    "Identity of the node the state file was made for.");
 	fprintf(out,
 	    "genid_info{zone=\"%u\",dc=\"%u\",machine=\"%u\",epoch=\"%lld\"}"
-	    " 1\n", h->zone, h->dc, h->machine, (long long)h->epoch);
+	    " 1\n",
+	    h->zone, h->dc, h->machine, (long long)h->epoch);
 	family(out, "genid_up", PROM_GAUGE,
 	    "1 when the master process is alive and holds the state file.");
 	fprintf(out, "genid_up %d\n", s->master_alive && s->locked);
@@ -73,9 +83,10 @@ stats_prometheus(FILE *out, const struct stats_snap *s)
 	fprintf(out, "genid_start_time_seconds %lld\n", (long long)h->started);
 	family(out, "genid_boots_total", PROM_COUNTER,
 	    "Times a genid started on this state file.");
-	fprintf(out, "genid_boots_total %llu\n",
-	    (unsigned long long)h->boot_count);
-	family(out, "genid_workers", PROM_GAUGE, "Configured worker processes.");
+	fprintf(
+	    out, "genid_boots_total %llu\n", (unsigned long long)h->boot_count);
+	family(
+	    out, "genid_workers", PROM_GAUGE, "Configured worker processes.");
 	fprintf(out, "genid_workers %u\n", h->workers);
 
 	bucket_family(out, s, "genid_bucket_ids_total", PROM_COUNTER,
@@ -104,8 +115,8 @@ stats_prometheus(FILE *out, const struct stats_snap *s)
 	family(out, "genid_worker_up", PROM_GAUGE,
 	    "1 when the worker process of a slot is alive.");
 	for (w = 0; w < s->nworkers; w++)
-		fprintf(out, "genid_worker_up{worker=\"%u\"} %d\n", w,
-		    s->alive[w]);
+		fprintf(
+		    out, "genid_worker_up{worker=\"%u\"} %d\n", w, s->alive[w]);
 	family(out, "genid_worker_ids_total", PROM_COUNTER,
 	    "IDs issued by a worker's buckets.");
 	for (w = 0; w < s->nworkers; w++)
@@ -114,8 +125,9 @@ stats_prometheus(FILE *out, const struct stats_snap *s)
 	family(out, "genid_worker_requests_total", PROM_COUNTER,
 	    "Requests answered by a worker's buckets.");
 	for (w = 0; w < s->nworkers; w++)
-		fprintf(out, "genid_worker_requests_total{worker=\"%u\"} %llu\n",
-		    w, (unsigned long long)s->w_requests[w]);
+		fprintf(out,
+		    "genid_worker_requests_total{worker=\"%u\"} %llu\n", w,
+		    (unsigned long long)s->w_requests[w]);
 	worker_family(out, s, "genid_worker_connections", PROM_GAUGE,
 	    "Connections a worker holds now.",
 	    offsetof(struct state_worker, conns));
@@ -163,8 +175,9 @@ stats_prometheus(FILE *out, const struct stats_snap *s)
 	family(out, "genid_checkpoint_age_seconds", PROM_GAUGE,
 	    "Seconds since the checkpoint was last synced to disk.");
 	fprintf(out, "genid_checkpoint_age_seconds %lld\n",
-	    (long long)(h->checkpoint_synced != 0 ?
-	    s->now - h->checkpoint_synced : 0));
+	    (long long)(h->checkpoint_synced != 0
+		    ? s->now - h->checkpoint_synced
+		    : 0));
 	family(out, "genid_checkpoint_syncs_total", PROM_COUNTER,
 	    "Syncs of the checkpoint to disk.");
 	fprintf(out, "genid_checkpoint_syncs_total %llu\n",

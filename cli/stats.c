@@ -44,16 +44,16 @@ static const char *age(int64_t secs, char *buf, size_t len);
 static const char *exit_str(int64_t status, char *buf, size_t len);
 static void text_header(const struct stats_snap *s, const char *path,
     const struct stats_snap *prev);
-static void text_workers(const struct stats_snap *s,
-    const struct stats_snap *prev);
-static void text_buckets(const struct stats_snap *s,
-    const struct stats_snap *prev);
+static void text_workers(
+    const struct stats_snap *s, const struct stats_snap *prev);
+static void text_buckets(
+    const struct stats_snap *s, const struct stats_snap *prev);
 static json_t *json_snap(const struct stats_snap *s, const char *path,
     const struct stats_snap *prev);
-static json_t *json_workers(const struct stats_snap *s,
-    const struct stats_snap *prev);
-static json_t *json_buckets(const struct stats_snap *s,
-    const struct stats_snap *prev);
+static json_t *json_workers(
+    const struct stats_snap *s, const struct stats_snap *prev);
+static json_t *json_buckets(
+    const struct stats_snap *s, const struct stats_snap *prev);
 static int draw(const struct stats_opts *o, const struct stats_snap *s,
     const char *path, const struct stats_snap *prev);
 static int nap(double secs);
@@ -102,8 +102,8 @@ snap_read(struct stats_snap *s, const struct statefile *sf)
 	s->mono = (double)mt.tv_sec + (double)mt.tv_nsec / 1e9;
 	s->master_alive = pid_alive(s->h.master_pid);
 	s->locked = statefile_in_use(sf) == 1;
-	s->nworkers = s->h.workers < STATE_WORKERS ? s->h.workers :
-	    STATE_WORKERS;
+	s->nworkers =
+	    s->h.workers < STATE_WORKERS ? s->h.workers : STATE_WORKERS;
 	for (w = 0; w < s->nworkers; w++)
 		s->alive[w] = pid_alive(s->w[w].pid);
 	for (b = 0; b < STATE_BUCKETS; b++) {
@@ -167,8 +167,8 @@ age(int64_t secs, char *buf, size_t len)
 	if (secs < 120)
 		snprintf(buf, len, "%s%llds", sign, (long long)secs);
 	else if (secs < 7200)
-		snprintf(buf, len, "%s%lldm%02llds", sign,
-		    (long long)secs / 60, (long long)secs % 60);
+		snprintf(buf, len, "%s%lldm%02llds", sign, (long long)secs / 60,
+		    (long long)secs % 60);
 	else if (secs < 2 * 86400)
 		snprintf(buf, len, "%s%lldh%02lldm", sign,
 		    (long long)secs / 3600, (long long)secs / 60 % 60);
@@ -197,8 +197,8 @@ exit_str(int64_t status, char *buf, size_t len)
 }
 
 static void
-text_header(const struct stats_snap *s, const char *path,
-    const struct stats_snap *prev)
+text_header(
+    const struct stats_snap *s, const char *path, const struct stats_snap *prev)
 {
 	const struct state_header *h = &s->h;
 	char t1[TIMEFMT_LEN], t2[TIMEFMT_LEN], a[32], a2[32];
@@ -210,13 +210,15 @@ text_header(const struct stats_snap *s, const char *path,
 	    timefmt_iso(h->epoch, t1, sizeof(t1)));
 	if (h->master_pid > 0 && s->master_alive)
 		printf("master      pid %lld alive, state file %s, up %s"
-		    " (started %s)\n", (long long)h->master_pid,
+		       " (started %s)\n",
+		    (long long)h->master_pid,
 		    s->locked ? "locked" : "not locked: pid reused?",
 		    age(s->now - h->started, a, sizeof(a)),
 		    timefmt_iso(h->started, t1, sizeof(t1)));
 	else if (h->master_pid > 0)
 		printf("master      pid %lld not running, state file %s;"
-		    " last started %s\n", (long long)h->master_pid,
+		       " last started %s\n",
+		    (long long)h->master_pid,
 		    s->locked ? "locked" : "not locked",
 		    timefmt_iso(h->started, t1, sizeof(t1)));
 	else
@@ -228,23 +230,22 @@ text_header(const struct stats_snap *s, const char *path,
 	printf("workers     %u, %llu restarts, max_ahead %u s\n", h->workers,
 	    (unsigned long long)h->worker_restarts, h->max_ahead);
 	printf("checkpoint  %s, %s ahead of the clock; safe %s;"
-	    " synced %s ago, %llu syncs\n",
+	       " synced %s ago, %llu syncs\n",
 	    timefmt_iso(h->epoch + (int64_t)h->checkpoint, t1, sizeof(t1)),
 	    age(ahead, a, sizeof(a)),
-	    timefmt_iso(h->epoch + (int64_t)h->checkpoint_safe, t2,
-	    sizeof(t2)),
+	    timefmt_iso(h->epoch + (int64_t)h->checkpoint_safe, t2, sizeof(t2)),
 	    age(h->checkpoint_synced != 0 ? s->now - h->checkpoint_synced : 0,
-	    a2, sizeof(a2)),
+		a2, sizeof(a2)),
 	    (unsigned long long)h->checkpoint_syncs);
 	printf("clock       %s; steps back %llu, forward %llu; last step"
-	    " %+.3f s, largest back %.3f s\n",
+	       " %+.3f s, largest back %.3f s\n",
 	    timefmt_iso(s->now, t1, sizeof(t1)),
 	    (unsigned long long)h->clock_steps_back,
 	    (unsigned long long)h->clock_steps_forward,
 	    (double)h->clock_step_last_ns / 1e9,
 	    (double)h->clock_step_max_back_ns / 1e9);
 	printf("total       %llu IDs, %llu requests, %llu connections open"
-	    " (%llu in all), %llu waits, %llu short replies",
+	       " (%llu in all), %llu waits, %llu short replies",
 	    (unsigned long long)s->ids, (unsigned long long)s->requests,
 	    (unsigned long long)s->conns, (unsigned long long)s->conns_total,
 	    (unsigned long long)s->waits, (unsigned long long)s->shorts);
@@ -255,8 +256,8 @@ text_header(const struct stats_snap *s, const char *path,
 	printf("\nlifetime    timestamps last until %s (%s)",
 	    timefmt_iso(h->epoch + ID_TS_MAX, t1, sizeof(t1)),
 	    age((int64_t)ID_TS_MAX - s->now_ts, a, sizeof(a)));
-	printf(s->now_ts < (INT64_C(1) << 31) ?
-	    "; IDs reach 2^63 at %s\n" : "; IDs passed 2^63 at %s\n",
+	printf(s->now_ts < (INT64_C(1) << 31) ? "; IDs reach 2^63 at %s\n"
+					      : "; IDs passed 2^63 at %s\n",
 	    timefmt_iso(h->epoch + (INT64_C(1) << 31), t1, sizeof(t1)));
 }
 
@@ -267,16 +268,16 @@ text_workers(const struct stats_snap *s, const struct stats_snap *prev)
 	char x[32];
 	unsigned i;
 
-	printf("\n%6s %8s %5s %7s %6s %9s %11s %13s %8s %5s %8s %s\n",
-	    "worker", "pid", "alive", "buckets", "conns", "accepted",
-	    "requests", "ids", "rejected", "bad", "restarts",
+	printf("\n%6s %8s %5s %7s %6s %9s %11s %13s %8s %5s %8s %s\n", "worker",
+	    "pid", "alive", "buckets", "conns", "accepted", "requests", "ids",
+	    "rejected", "bad", "restarts",
 	    prev != NULL ? "ids/s     last exit" : "last exit");
 	for (i = 0; i < s->nworkers; i++) {
 		w = &s->w[i];
 		printf("%6u %8lld %5s %7u %6llu %9llu %11llu %13llu %8llu"
-		    " %5llu %8llu ", i, (long long)w->pid,
-		    s->alive[i] ? "yes" : "no", s->w_buckets[i],
-		    (unsigned long long)w->conns,
+		       " %5llu %8llu ",
+		    i, (long long)w->pid, s->alive[i] ? "yes" : "no",
+		    s->w_buckets[i], (unsigned long long)w->conns,
 		    (unsigned long long)w->conns_total,
 		    (unsigned long long)s->w_requests[i],
 		    (unsigned long long)s->w_ids[i],
@@ -284,8 +285,9 @@ text_workers(const struct stats_snap *s, const struct stats_snap *prev)
 		    (unsigned long long)w->bad_requests,
 		    (unsigned long long)w->restarts);
 		if (prev != NULL)
-			printf("%-9.0f ", rate(s->w_ids[i], prev->w_ids[i],
-			    s->mono - prev->mono));
+			printf("%-9.0f ",
+			    rate(s->w_ids[i], prev->w_ids[i],
+				s->mono - prev->mono));
 		printf("%s\n", exit_str(w->exit_status, x, sizeof(x)));
 	}
 }
@@ -313,16 +315,18 @@ text_buckets(const struct stats_snap *s, const struct stats_snap *prev)
 		else
 			snprintf(ow, sizeof(ow), "%d", owner);
 		printf("%6u %5s %-20s %7u %4lld %13llu %11llu %6llu %6llu"
-		    " %6llu", i, ow,
-		    b->word == 0 ? "-" : timefmt_iso(s->h.epoch +
-		    bucket_ts(b->word), t, sizeof(t)), bucket_next(b->word),
-		    (long long)stats_lead(s, i), (unsigned long long)b->ids,
-		    (unsigned long long)b->requests,
+		       " %6llu",
+		    i, ow,
+		    b->word == 0 ? "-"
+				 : timefmt_iso(s->h.epoch + bucket_ts(b->word),
+				       t, sizeof(t)),
+		    bucket_next(b->word), (long long)stats_lead(s, i),
+		    (unsigned long long)b->ids, (unsigned long long)b->requests,
 		    (unsigned long long)b->conns, (unsigned long long)b->waits,
 		    (unsigned long long)b->shorts);
 		if (prev != NULL)
-			printf(" %11.0f", rate(b->ids, prev->b[i].ids,
-			    s->mono - prev->mono));
+			printf(" %11.0f",
+			    rate(b->ids, prev->b[i].ids, s->mono - prev->mono));
 		putchar('\n');
 	}
 	if (unused > 0)
@@ -330,50 +334,51 @@ text_buckets(const struct stats_snap *s, const struct stats_snap *prev)
 }
 
 static json_t *
-json_snap(const struct stats_snap *s, const char *path,
-    const struct stats_snap *prev)
+json_snap(
+    const struct stats_snap *s, const char *path, const struct stats_snap *prev)
 {
 	const struct state_header *h = &s->h;
 	char t[TIMEFMT_LEN], c[TIMEFMT_LEN];
 	json_t *o, *totals;
 
 	o = json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:I, s:I,"
-	    " s:{s:I, s:b, s:b, s:I}, s:I, s:i, s:i, s:I}",
+		      " s:{s:I, s:b, s:b, s:I}, s:I, s:i, s:i, s:I}",
 	    "state_file", path, "now", (json_int_t)s->now, "time",
 	    timefmt_iso(s->now, t, sizeof(t)), "zone", (int)h->zone, "dc",
 	    (int)h->dc, "machine", (int)h->machine, "epoch",
-	    (json_int_t)h->epoch, "created", (json_int_t)h->created,
-	    "master", "pid", (json_int_t)h->master_pid, "alive",
-	    s->master_alive, "locked", s->locked, "started",
-	    (json_int_t)h->started, "boot_count", (json_int_t)h->boot_count,
-	    "workers", (int)h->workers, "max_ahead_s", (int)h->max_ahead,
-	    "worker_restarts", (json_int_t)h->worker_restarts);
+	    (json_int_t)h->epoch, "created", (json_int_t)h->created, "master",
+	    "pid", (json_int_t)h->master_pid, "alive", s->master_alive,
+	    "locked", s->locked, "started", (json_int_t)h->started,
+	    "boot_count", (json_int_t)h->boot_count, "workers", (int)h->workers,
+	    "max_ahead_s", (int)h->max_ahead, "worker_restarts",
+	    (json_int_t)h->worker_restarts);
 	if (o == NULL)
 		return NULL;
-	json_object_set_new(o, "checkpoint", json_pack(
-	    "{s:I, s:s, s:I, s:I, s:I, s:I}", "ts",
-	    (json_int_t)h->checkpoint, "time",
-	    timefmt_iso(h->epoch + (int64_t)h->checkpoint, c, sizeof(c)),
-	    "ahead_s", (json_int_t)((int64_t)h->checkpoint - s->now_ts),
-	    "safe", (json_int_t)h->checkpoint_safe, "synced",
-	    (json_int_t)h->checkpoint_synced, "syncs",
-	    (json_int_t)h->checkpoint_syncs));
-	json_object_set_new(o, "clock", json_pack("{s:I, s:I, s:I, s:I}",
-	    "steps_back", (json_int_t)h->clock_steps_back, "steps_forward",
-	    (json_int_t)h->clock_steps_forward, "last_step_ns",
-	    (json_int_t)h->clock_step_last_ns, "max_step_back_ns",
-	    (json_int_t)h->clock_step_max_back_ns));
+	json_object_set_new(o, "checkpoint",
+	    json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "ts",
+		(json_int_t)h->checkpoint, "time",
+		timefmt_iso(h->epoch + (int64_t)h->checkpoint, c, sizeof(c)),
+		"ahead_s", (json_int_t)((int64_t)h->checkpoint - s->now_ts),
+		"safe", (json_int_t)h->checkpoint_safe, "synced",
+		(json_int_t)h->checkpoint_synced, "syncs",
+		(json_int_t)h->checkpoint_syncs));
+	json_object_set_new(o, "clock",
+	    json_pack("{s:I, s:I, s:I, s:I}", "steps_back",
+		(json_int_t)h->clock_steps_back, "steps_forward",
+		(json_int_t)h->clock_steps_forward, "last_step_ns",
+		(json_int_t)h->clock_step_last_ns, "max_step_back_ns",
+		(json_int_t)h->clock_step_max_back_ns));
 	totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ids",
 	    (json_int_t)s->ids, "requests", (json_int_t)s->requests, "conns",
 	    (json_int_t)s->conns, "conns_total", (json_int_t)s->conns_total,
 	    "waits", (json_int_t)s->waits, "shorts", (json_int_t)s->shorts,
 	    "lead_s", (json_int_t)s->lead);
 	if (totals != NULL && prev != NULL) {
-		json_object_set_new(totals, "ids_per_s", json_real(rate(s->ids,
-		    prev->ids, s->mono - prev->mono)));
+		json_object_set_new(totals, "ids_per_s",
+		    json_real(rate(s->ids, prev->ids, s->mono - prev->mono)));
 		json_object_set_new(totals, "requests_per_s",
-		    json_real(rate(s->requests, prev->requests,
-		    s->mono - prev->mono)));
+		    json_real(rate(
+			s->requests, prev->requests, s->mono - prev->mono)));
 	}
 	json_object_set_new(o, "totals", totals);
 	json_object_set_new(o, "worker", json_workers(s, prev));
@@ -395,21 +400,22 @@ json_workers(const struct stats_snap *s, const struct stats_snap *prev)
 			if (stats_owner(s, b) == (int)i)
 				json_array_append_new(owned, json_integer(b));
 		o = json_pack("{s:i, s:I, s:b, s:I, s:o, s:I, s:I, s:I, s:I,"
-		    " s:I, s:I, s:I, s:I, s:I}", "worker", (int)i, "pid",
-		    (json_int_t)w->pid, "alive", s->alive[i], "started",
-		    (json_int_t)w->started, "buckets", owned, "conns",
-		    (json_int_t)w->conns, "conns_total",
+			      " s:I, s:I, s:I, s:I, s:I}",
+		    "worker", (int)i, "pid", (json_int_t)w->pid, "alive",
+		    s->alive[i], "started", (json_int_t)w->started, "buckets",
+		    owned, "conns", (json_int_t)w->conns, "conns_total",
 		    (json_int_t)w->conns_total, "requests",
 		    (json_int_t)s->w_requests[i], "ids",
-		    (json_int_t)s->w_ids[i], "rejected", (json_int_t)w->rejected,
-		    "bad_requests", (json_int_t)w->bad_requests,
-		    "checkpoint_raises", (json_int_t)w->checkpoint_raises,
-		    "restarts", (json_int_t)w->restarts, "exit_status",
+		    (json_int_t)s->w_ids[i], "rejected",
+		    (json_int_t)w->rejected, "bad_requests",
+		    (json_int_t)w->bad_requests, "checkpoint_raises",
+		    (json_int_t)w->checkpoint_raises, "restarts",
+		    (json_int_t)w->restarts, "exit_status",
 		    (json_int_t)w->exit_status);
 		if (o != NULL && prev != NULL)
 			json_object_set_new(o, "ids_per_s",
 			    json_real(rate(s->w_ids[i], prev->w_ids[i],
-			    s->mono - prev->mono)));
+				s->mono - prev->mono)));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -426,27 +432,30 @@ json_buckets(const struct stats_snap *s, const struct stats_snap *prev)
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		b = &s->b[i];
 		o = json_pack("{s:i, s:i, s:I, s:s?, s:i, s:I, s:I, s:I, s:I,"
-		    " s:I, s:I, s:I}", "bucket", (int)i, "owner",
-		    stats_owner(s, i), "ts", (json_int_t)bucket_ts(b->word),
-		    "time", b->word == 0 ? NULL : timefmt_iso(s->h.epoch +
-		    bucket_ts(b->word), t, sizeof(t)), "counter",
-		    (int)bucket_next(b->word), "lead_s",
+			      " s:I, s:I, s:I}",
+		    "bucket", (int)i, "owner", stats_owner(s, i), "ts",
+		    (json_int_t)bucket_ts(b->word), "time",
+		    b->word == 0 ? NULL
+				 : timefmt_iso(s->h.epoch + bucket_ts(b->word),
+				       t, sizeof(t)),
+		    "counter", (int)bucket_next(b->word), "lead_s",
 		    (json_int_t)stats_lead(s, i), "ids", (json_int_t)b->ids,
 		    "requests", (json_int_t)b->requests, "conns",
 		    (json_int_t)b->conns, "conns_total",
 		    (json_int_t)b->conns_total, "waits", (json_int_t)b->waits,
 		    "shorts", (json_int_t)b->shorts);
 		if (o != NULL && prev != NULL)
-			json_object_set_new(o, "ids_per_s", json_real(rate(
-			    b->ids, prev->b[i].ids, s->mono - prev->mono)));
+			json_object_set_new(o, "ids_per_s",
+			    json_real(rate(
+				b->ids, prev->b[i].ids, s->mono - prev->mono)));
 		json_array_append_new(a, o);
 	}
 	return a;
 }
 
 static int
-draw(const struct stats_opts *o, const struct stats_snap *s,
-    const char *path, const struct stats_snap *prev)
+draw(const struct stats_opts *o, const struct stats_snap *s, const char *path,
+    const struct stats_snap *prev)
 {
 	json_t *j;
 	int r;
@@ -537,16 +546,16 @@ int
 ctl_stats(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "prometheus", no_argument, NULL, 'p' },
-		{ "watch", required_argument, NULL, 'w' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"state", required_argument, NULL, 's'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"prometheus", no_argument, NULL, 'p'},
+	    {"watch", required_argument, NULL, 'w'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct stats_opts o = { FMT_TEXT, 0, 0 };
+	struct stats_opts o = {FMT_TEXT, 0, 0};
 	struct statefile sf;
 	struct cfg *c;
 	const char *state = NULL, *config = NULL;
@@ -554,8 +563,8 @@ ctl_stats(int argc, char **argv)
 	int ch, code;
 
 	ctl_getopt_reset();
-	while ((ch = getopt_long(argc, argv, "s:c:jpw:n:h", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:c:jpw:n:h", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 's':
 			state = optarg;
@@ -574,14 +583,15 @@ ctl_stats(int argc, char **argv)
 			o.watch = strtod(optarg, &end);
 			if (errno != 0 || end == optarg || *end != '\0' ||
 			    !(o.watch >= 0.01 && o.watch <= 86400)) {
-				warnx("--watch \"%s\": want seconds, 0.01..86400",
+				warnx(
+				    "--watch \"%s\": want seconds, 0.01..86400",
 				    optarg);
 				return EX_USAGE;
 			}
 			break;
 		case 'n':
 			if (ctl_parse_uint("--count", optarg, 1, UINT32_MAX,
-			    &o.count) == -1)
+				&o.count) == -1)
 				return EX_USAGE;
 			break;
 		case 'h':
@@ -604,8 +614,8 @@ ctl_stats(int argc, char **argv)
 		return EX_OSERR;
 	}
 	if (config != NULL) {
-		if (cfg_load(c, config, (int64_t)time(NULL), why, sizeof(why)) ==
-		    -1) {
+		if (cfg_load(c, config, (int64_t)time(NULL), why,
+			sizeof(why)) == -1) {
 			warnx("%s", why);
 			free(c);
 			return EX_CONFIG;
@@ -617,8 +627,9 @@ ctl_stats(int argc, char **argv)
 		state = c->state_file;
 	errno = 0;
 	if (statefile_open_ro(&sf, state, why, sizeof(why)) == -1) {
-		code = errno == ENOENT ? EX_NOINPUT : errno == EACCES ?
-		    EX_NOPERM : EX_DATAERR;
+		code = errno == ENOENT ? EX_NOINPUT
+		    : errno == EACCES  ? EX_NOPERM
+				       : EX_DATAERR;
 		warnx("%s", why);
 		free(c);
 		return code;

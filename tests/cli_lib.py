@@ -120,9 +120,11 @@ def iso(t):
 class FakeGenid:
     """
     A genid of SPEC 2 in a thread, on 127.0.0.1 (or ::1) and a free port.
-    short: CMD 1 replies hold at most this many IDs (exhaustion); every
-    third CMD 1 reply is empty when it is 0.  info: the INFO object, or
-    bytes sent as they are.  broken: IDs go down.  silent: never answers.
+    short: CMD 1 replies hold at most this many IDs (exhaustion); with 0,
+    the bucket is used up: CMD 1 gets empty replies except for the three
+    after a CMD 0 (which waits for the clock in the real server).  info:
+    the INFO object, or bytes sent as they are.  broken: IDs go down.
+    silent: never answers.
     """
 
     def __init__(self, family=socket.AF_INET, short=None, info=None,
@@ -168,7 +170,7 @@ class FakeGenid:
 
     def _serve(self, c):
         buf = b""
-        replies = 0
+        fresh = 0
         with c:
             while True:
                 try:
@@ -187,15 +189,14 @@ class FakeGenid:
                     self.frames.append((cmd, n))
                     if cmd == 0:
                         out += struct.pack(">Q", self._ids(1)[0])
+                        fresh = 3
                     elif cmd == 1:
-                        replies += 1
                         m = n
-                        if self.short is not None:
+                        if self.short == 0:
+                            m = n if fresh > 0 else 0
+                            fresh -= 1
+                        elif self.short is not None:
                             m = min(n, self.short)
-                            if self.short == 0 and replies % 3 != 0:
-                                m = 0
-                            elif self.short == 0:
-                                m = n
                         ids = self._ids(m)
                         out += bytes((m,)) + struct.pack(">%dQ" % m, *ids)
                     elif cmd == 2:

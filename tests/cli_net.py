@@ -6,6 +6,7 @@ timeouts, a closed connection, malformed replies, IDs that go down."""
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -78,16 +79,24 @@ def test_get():
     finally:
         f.close()
 
-    # Short and empty replies (an exhausted bucket): asked again.
+    # Short and empty replies (an exhausted bucket): asked again; after a
+    # window of empty replies, one CMD 0 waits for the clock in the server.
     for short in (100, 0):
         f = FakeGenid(short=short)
         try:
             start = f.next
-            r = ctl("get", "-n", 3000, f.addr())
+            try:
+                r = ctl("get", "-n", 3000, f.addr(), timeout=30)
+            except subprocess.TimeoutExpired:
+                check(False, "get with short replies (%d): hangs" % short)
+                continue
             equal((r.rc, ints(r.out)), (0, list(range(start, start + 3000))),
                   "get with short replies (%d): all IDs, once" % short)
             check(all(n <= 255 for c, n in f.frames),
                   "get: no frame asks for more than 255")
+            if short == 0:
+                check((0, 0) in f.frames,
+                      "get: a CMD 0 after a window of empty replies")
         finally:
             f.close()
 
@@ -171,8 +180,8 @@ def test_errors():
     r = ctl("info", "no-such-host.invalid")
     check(r.rc == EX_NOHOST and "resolve no-such-host.invalid" in r.err,
           "info: unknown host: exit 68: %r" % r)
-    for bad in ("127.0.0.1:99999", "127.0.0.1:", "[::1", ":3778",
-                "127.0.0.1:port"):
+    for bad in ("127.0.0.1:99999", "127.0.0.1:", "127.0.0.1:0", "[::1",
+                ":3778", "127.0.0.1:port"):
         r = ctl("info", bad)
         equal(r.rc, EX_USAGE, "info %r: exit 64" % bad)
     r = ctl("get", "-n", 0, "127.0.0.1")

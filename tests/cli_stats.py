@@ -8,12 +8,14 @@ state after the daemon stopped.  The daemon is always killed."""
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_lib import (EX_DATAERR, EX_NOINPUT, EX_USAGE, GENID, Daemon,  # noqa
-                     check, ctl, equal, finish, poll, require_genidctl,
-                     tempdir)
+from cli_lib import (EX_DATAERR, EX_NOINPUT, EX_USAGE, GENID, GENIDCTL,  # noqa
+                     WRAP, Daemon, check, ctl, equal, finish, poll,
+                     require_genidctl, tempdir)
 
 SAMPLE_RE = re.compile(r'^(genid_[a-z_]+)(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*'
                        r'\})? (-?[0-9.]+)$')
@@ -157,6 +159,21 @@ def test_daemon(d):
         r = ctl("stats", "-s", g.state, "--watch", "0.05", "--count", 2)
         equal(r.out.count("state file  "), 2, "stats --watch text: two")
         check("IDs/s" in r.out, "stats --watch text: rates")
+
+        # --watch without --count runs until SIGINT, then exits 0.
+        w = subprocess.Popen(WRAP + [GENIDCTL, "stats", "-s", g.state,
+                                     "--json", "--watch", "0.05"],
+                             stdout=subprocess.PIPE, text=True)
+        try:
+            first = w.stdout.readline()
+            check(json.loads(first)["zone"] == 3, "stats --watch: a reading")
+            w.send_signal(signal.SIGINT)
+            equal(w.wait(timeout=30), 0, "stats --watch: SIGINT ends it, 0")
+        finally:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+            w.stdout.close()
 
         g.stop()
         r = ctl("stats", "-s", g.state, "--json")
