@@ -1,8 +1,6 @@
 /*
  * decode.c - the verbs that only compute with IDs: decode, encode, range.
  */
-#include "config.h"
-
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -2,8 +2,6 @@
  * genidctl.c - the admin CLI of genid: command dispatch, usage, the
  * helpers the verbs share, and the check verb.
  */
-#include "config.h"
-
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>

@@ -2,8 +2,6 @@
  * net.c - talk to a running genid: the wire protocol of SPEC 2, and the
  * info and get verbs.
  */
-#include "config.h"
-
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -2,8 +2,6 @@
  * prom.c - the counters of a state file in the Prometheus text exposition
  * format (SPEC 8b), for a node_exporter textfile collector.
  */
-#include "config.h"
-
 #include <stdio.h>
 
 #include "bucket.h"

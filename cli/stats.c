@@ -2,8 +2,6 @@
  * stats.c - the stats verb: a node's live counters, read from its state
  * file through a read-only mapping (no request reaches the server).
  */
-#include "config.h"
-
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
