@@ -616,7 +616,7 @@ class Daemon:
         except OSError:
             return 0
 
-    def spawn(self, args=None, prefix=(), write_config=True):
+    def spawn(self, args=None, prefix=(), write_config=True, env=None):
         """Starts genid -c CONFIG [args] without waiting for anything."""
         if self.proc and self.proc.poll() is None:
             raise Failure("spawn while the previous master still runs")
@@ -628,8 +628,13 @@ class Daemon:
         cmd = list(prefix) + [genid_path(), "-c", self.conf_path]
         cmd += list(args or [])
         self.started_at = time.monotonic()
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=out, stderr=out, cwd=self.dir)
+                                     stdout=out, stderr=out, cwd=self.dir,
+                                     env=full_env)
         out.close()
         self._own(self.proc.pid)
         # A fixed port is known at once; port 0 waits for the log line.
@@ -658,9 +663,10 @@ class Daemon:
         except OSError:
             return ""
 
-    def start(self, args=None, prefix=(), deadline=15, write_config=True):
+    def start(self, args=None, prefix=(), deadline=15, write_config=True,
+              env=None):
         """Starts genid and waits for "listening on" and "ready:"."""
-        self.spawn(args, prefix, write_config)
+        self.spawn(args, prefix, write_config, env)
         self.wait_ready(deadline)
         return self
 
@@ -858,6 +864,8 @@ class Load:
         self.protocol_errors = []
         self.bucket_max = {}
         self.stop_event = threading.Event()
+        # While set, connections send nothing new (they wait, connected).
+        self.pause = threading.Event()
         self.finished = threading.Event()
         self.timed_out = False
         self.elapsed = 0.0
@@ -962,9 +970,20 @@ class Load:
             self._send_round(c)
         live = len(conns)
         pending = []  # (time, mode) of connections to reopen
+        parked = []  # connections waiting for the pause to end
         last_progress = time.monotonic()
         while live or pending:
             now = time.monotonic()
+            if self.pause.is_set():
+                last_progress = now
+            elif parked:
+                for c in parked:
+                    try:
+                        self._send_round(c)
+                    except OSError as e:
+                        self._close(sel, c, "send: %s" % e)
+                        live -= 1
+                parked = []
             stopping = ((self.total >= self.target and
                          self.cmd0_total >= self.min_cmd0)
                         or self.stop_event.is_set()
@@ -973,6 +992,10 @@ class Load:
                 self.timed_out = True
             if stopping:
                 pending = []
+                for c in parked:
+                    self._close(sel, c)
+                    live -= 1
+                parked = []
             for when, mode in list(pending):
                 if now >= when:
                     pending.remove((when, mode))
@@ -1020,6 +1043,9 @@ class Load:
                     if stopping:
                         self._close(sel, c)
                         live -= 1
+                        continue
+                    if self.pause.is_set():
+                        parked.append(c)
                         continue
                     try:
                         self._send_round(c)
