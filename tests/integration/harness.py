@@ -509,7 +509,8 @@ def run(fn, control=False, timeout=60):
         print("# SKIP: %s" % e)
         rc = SKIP
     except Failure as e:
-        if not t.failures:
+        # A failed require() has printed its check already.
+        if str(e) not in t.failures:
             t.check(False, str(e))
     except TestTimeout as e:
         t.check(False, str(e))
@@ -690,8 +691,8 @@ class Daemon:
         return self
 
     def master_pid(self):
-        """The master: the process we spawned, or the pid file's pid when
-        a wrapper (faketime) sits in between."""
+        """The master: the process we spawned, or its genid child when a
+        wrapper (faketime) sits in between."""
         if self.proc is None:
             return None
         kids = [k for k in children(self.proc.pid)
