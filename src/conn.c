@@ -59,7 +59,7 @@ touch(struct conn *c)
 {
 	struct worker *w = c->w;
 
-	c->last_active = (uint32_t)ev_now(w->loop);
+	c->last_active = ev_now(w->loop);
 	if (w->lru_tail == c)
 		return;
 	if (c->prev != NULL)
@@ -368,7 +368,11 @@ take(struct conn *c, uint64_t *word, unsigned want, uint64_t *ids,
 	struct timespec ts;
 	unsigned n = 0;
 
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	/*
+	 * The precise clock: a CMD 0 that waits is woken just after the
+	 * second turns, and a coarse clock may not have turned by then.
+	 */
+	clock_gettime(CLOCK_REALTIME, &ts);
 	lim.now = ts.tv_sec <= h->epoch ? 0 :
 	    ts.tv_sec - h->epoch >= UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)(ts.tv_sec - h->epoch);

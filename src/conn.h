@@ -21,7 +21,7 @@ struct conn {
 	uint32_t in_len;
 	uint32_t out_len;
 	uint32_t out_off;
-	uint32_t last_active; /* ev_now, seconds, for the idle timeout */
+	ev_tstamp last_active; /* for the idle timeout */
 	uint8_t bucket;	      /* index into the state bucket table */
 	uint8_t slot;	      /* index into the worker's own bucket list */
 	uint8_t waiting : 1;  /* a CMD 0 waits for the clock */

@@ -28,7 +28,7 @@
 #endif
 
 /* How long a new master waits for the workers of a killed one to go. */
-#define LOCK_WAIT_MS 3000
+#define LOCK_WAIT_MS 2000
 /* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
 #define SIGNED_LIMIT_TS (1LL << 31)
 #define YEAR_S (365LL * 86400)

@@ -118,7 +118,7 @@ worker_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	ev_init(&w->wait_timer, wait_cb);
 	ev_init(&w->idle_timer, idle_cb);
 	if (cfg->idle_timeout_s > 0) {
-		ev_timer_set(&w->idle_timer, 1.0, 1.0);
+		ev_timer_set(&w->idle_timer, cfg->idle_timeout_s, 0);
 		ev_timer_start(w->loop, &w->idle_timer);
 	}
 	log_debug("worker %u started", id);
@@ -309,15 +309,21 @@ wait_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 }
 
+/*
+ * Closes the connections idle for idle_timeout_s; the list is in order of
+ * activity, so the timer next fires when its head expires.
+ */
 static void
 idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct worker *w = ev_userdata(loop);
-	uint32_t now = (uint32_t)ev_now(loop);
+	ev_tstamp now = ev_now(loop), timeout = w->cfg->idle_timeout_s;
 
-	while (w->lru_head != NULL &&
-	    now - w->lru_head->last_active >= w->cfg->idle_timeout_s)
+	while (w->lru_head != NULL && now - w->lru_head->last_active >= timeout)
 		conn_close(w->lru_head);
+	ev_timer_set(t, w->lru_head != NULL ?
+	    w->lru_head->last_active + timeout - now : timeout, 0);
+	ev_timer_start(loop, t);
 }
 
 static void
