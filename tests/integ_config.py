@@ -129,13 +129,14 @@ def test_max_connections(t):
 
 def test_idle_timeout(t):
     d = harness.Daemon(t, workers=1, idle_timeout_s=1).start()
+    # The idle client's last request comes just before a second of the
+    # wall clock ends: a timeout counted in whole seconds of the clock
+    # would close it well before it was idle for 1 s.  Both connections
+    # open after the wait, which would otherwise idle them out already.
+    harness.poll(lambda: time.time() % 1.0 >= 0.97, 2, 0.001)
     idle = harness.connect(d.addr)
     busy = harness.connect(d.addr)
     last = harness.get_id(busy)
-    # The idle client's last request comes just before a second of the
-    # wall clock ends: a timeout counted in whole seconds of the clock
-    # would close it well before it was idle for 1 s.
-    harness.poll(lambda: time.time() % 1.0 >= 0.97, 2, 0.001)
     harness.get_id(idle)
     t0 = time.monotonic()
     busy_ok = True
