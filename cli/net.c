@@ -375,26 +375,36 @@ ctl_info(int argc, char **argv)
 	return ctl_finish(0);
 }
 
-/* One key a line, in the server's order, times also in ISO 8601. */
+/* One key a line, in the server's order; Unix times also in ISO 8601. */
 static int
 info_print(const json_t *info)
 {
+	static const char *const times[] = {"epoch", "now", "checkpoint"};
 	const char *key;
 	json_t *v;
+	void *it;
 	char t[TIMEFMT_LEN], *s;
+	size_t i;
 	int w = 0;
 
-	json_object_foreach((json_t *)info, key, v) if ((int)strlen(key) > w)
-	    w = (int)strlen(key);
-	json_object_foreach((json_t *)info, key, v)
-	{
+	for (it = json_object_iter((json_t *)info); it != NULL;
+	     it = json_object_iter_next((json_t *)info, it))
+		if ((int)strlen(json_object_iter_key(it)) > w)
+			w = (int)strlen(json_object_iter_key(it));
+	for (it = json_object_iter((json_t *)info); it != NULL;
+	     it = json_object_iter_next((json_t *)info, it)) {
+		key = json_object_iter_key(it);
+		v = json_object_iter_value(it);
 		if (json_is_string(v)) {
 			printf("%-*s  %s\n", w, key, json_string_value(v));
 			continue;
 		}
 		if ((s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) == NULL)
 			return -1;
-		if (json_is_integer(v) && strcmp(key, "epoch") == 0)
+		for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+			if (json_is_integer(v) && strcmp(key, times[i]) == 0)
+				break;
+		if (i < sizeof(times) / sizeof(times[0]))
 			printf("%-*s  %s (%s)\n", w, key, s,
 			    timefmt_iso(json_integer_value(v), t, sizeof(t)));
 		else

@@ -29,6 +29,8 @@ def test_info():
         equal((rows["zone"], rows["dc"], rows["machine"], rows["bucket"]),
               ("3", "2", "5", "17"), "info: one key a line")
         equal(rows["epoch"], "0 (1970-01-01T00:00:00Z)", "info: epoch in ISO")
+        equal(rows["now"], "1795000000 (2026-11-18T11:06:40Z)",
+              "info: now in ISO")
         equal(list(rows)[:3], ["version", "zone", "dc"],
               "info: the server's order")
         equal(f.frames, [(2, 0)], "info: sends CMD 2")
