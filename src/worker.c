@@ -157,20 +157,41 @@ pause_accepting(struct worker *w, double secs)
 	ev_timer_start(w->loop, &accept_timer);
 }
 
+/* The fewest connections on any bucket of worker slot i. */
+static uint64_t
+lightest_load(const struct worker *w, unsigned i)
+{
+	uint64_t best = UINT64_MAX;
+	unsigned b;
+
+	for (b = 0; b < STATE_BUCKETS; b++) {
+		uint64_t n;
+
+		if (state_bucket_owner(b, w->nworkers) != i)
+			continue;
+		n = state_load(&state_bucket(w->sf->h, b)->conns);
+		if (n < best)
+			best = n;
+	}
+	return best;
+}
+
 /*
- * Whether another running worker has fewer connections: then it should
- * take the next one, so that every bucket of the node gets its share.
+ * Whether another running worker has a bucket with fewer connections than
+ * every bucket of ours: then it should take the next connection, so that
+ * the node's load spreads over all of its buckets.
  */
 static int
 others_lighter(const struct worker *w)
 {
+	uint64_t mine = lightest_load(w, w->id);
 	unsigned i;
 
 	for (i = 0; i < w->nworkers; i++) {
 		struct state_worker *o = state_worker(w->sf->h, i);
 
 		if (i != w->id && state_load((const uint64_t *)&o->pid) != 0 &&
-		    state_load(&o->conns) + 1 < w->nconns)
+		    lightest_load(w, i) < mine)
 			return 1;
 	}
 	return 0;
