@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""
+integ_idle_memory.py - idle connections cost the server little user
+memory (SPEC 11: 100,000 idle connections at <= 512 bytes each).  Opens as
+many connections as this process's descriptor limit allows (capped at
+8,000), checks that every one is accepted and served, and measures the
+workers' resident memory before and after.
+"""
+
+import os
+import resource
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "integration"))
+import harness  # noqa: E402
+
+LIMIT_BYTES = 512
+MAX_CONNS = 8000
+
+
+def test(t):
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    n = min(MAX_CONNS, soft - 256)
+    if n < 1000:
+        t.skip("descriptor limit %d is too low for the measurement" % soft)
+    d = harness.Daemon(t, workers=2, max_connections=n + 100).start()
+    workers = d.wait_workers(2)
+    t.require(workers, "2 workers run")
+    # One connection first, so that buffers made on first use are in the
+    # baseline and not counted against the idle connections.
+    with harness.connect(d.addr) as s:
+        harness.get_ids(s, 255)
+    before = sum(harness.rss_kb(w) for w in workers)
+    socks = []
+    try:
+        for _ in range(n):
+            socks.append(harness.connect(d.addr))
+        # Every connection is accepted: the first and the last few answer.
+        served = 0
+        for s in socks[:20] + socks[-20:]:
+            harness.get_id(s)
+            served += 1
+        t.check(served == 40, "first and last connections served")
+        t.require(harness.poll(
+            lambda: sum(w.conns for w in d.state().workers) == n,
+            10), "the state file counts %d open connections" % n)
+        after = sum(harness.rss_kb(w) for w in workers)
+        per = (after - before) * 1024.0 / n
+        t.note("%d idle connections: workers' RSS %d kB -> %d kB, %.0f "
+               "bytes each" % (n, before, after, per))
+        t.check(per <= LIMIT_BYTES, "<= %d bytes of server memory per idle "
+                "connection" % LIMIT_BYTES, "%.0f bytes" % per)
+    finally:
+        for s in socks:
+            s.close()
+    rc, took = d.stop()
+    t.check(rc == 0, "SIGTERM with %d connections just closed: exit 0" % n,
+            "got %r" % rc)
+
+
+harness.run(test, control=True)
