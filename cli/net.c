@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "genidctl.h"
 #include "net.h"
 #include "timefmt.h"
@@ -40,48 +41,20 @@ static int get_print(uint64_t id, int64_t epoch, int decode, uint64_t *prev);
 int
 net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen)
 {
-	const char *colon, *port = NULL;
-	size_t hostlen;
-	uint64_t v;
-	char why[128];
+	int has_port;
 
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (end == NULL || (end[1] != '\0' && end[1] != ':')) {
-			snprintf(err, errlen, "want [IPV6]:PORT");
-			return -1;
-		}
-		hostlen = (size_t)(end - s - 1);
-		s++;
-		if (end[1] == ':')
-			port = end + 2;
-	} else if ((colon = strchr(s, ':')) != NULL &&
-	    strchr(colon + 1, ':') == NULL) {
-		hostlen = (size_t)(colon - s);
-		port = colon + 1;
-	} else {
-		/* No colon, or a bare IPv6 address: the host only. */
-		hostlen = strlen(s);
-	}
-	if (hostlen == 0 || hostlen >= sizeof(a->host)) {
-		snprintf(err, errlen,
-		    hostlen == 0 ? "no host" : "host name too long");
+	if (addr_parse(s, a->host, sizeof(a->host), &a->port, &has_port, err,
+	    errlen) == -1)
+		return -1;
+	if (a->host[0] == '\0') {
+		snprintf(err, errlen, "no host");
 		return -1;
 	}
-	memcpy(a->host, s, hostlen);
-	a->host[hostlen] = '\0';
-	a->port = NET_DEFAULT_PORT;
-	if (port != NULL) {
-		if (id_parse_uint(port, 65535, &v, why, sizeof(why)) == -1) {
-			snprintf(err, errlen, "port \"%s\": %s", port, why);
-			return -1;
-		}
-		if (v == 0) {
-			snprintf(err, errlen, "port 0: want 1..65535");
-			return -1;
-		}
-		a->port = (unsigned)v;
+	if (!has_port)
+		a->port = NET_DEFAULT_PORT;
+	else if (a->port == 0) {
+		snprintf(err, errlen, "port 0: want 1..65535");
+		return -1;
 	}
 	return 0;
 }

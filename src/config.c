@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "config.h"
 #include "id.h"
 
@@ -410,48 +411,19 @@ set_group(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 	return 0;
 }
 
-/*
- * Reads "host:port", "host", "[v6]:port", "[v6]" or a bare IPv6 address.
- * Without a port the address keeps NO_PORT, filled in later from "port".
- */
+/* Reads an address; without a port it keeps NO_PORT, filled in later. */
 static int
 parse_addr(const char *s, struct cfg_addr *a, struct where *w, char *err,
     size_t errlen)
 {
-	const char *host = s, *port = NULL, *colon;
-	size_t hlen;
-	char *end;
-	unsigned long p;
+	char why[256];
+	int has_port;
 
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-			return fail(w, err, errlen,
-			    "\"%s\": want [IPv6]:port", s);
-		host = s + 1;
-		hlen = (size_t)(close - host);
-		if (close[1] == ':')
-			port = close + 2;
-	} else if ((colon = strchr(s, ':')) != NULL &&
-	    strchr(colon + 1, ':') == NULL) {
-		hlen = (size_t)(colon - s);
-		port = colon + 1;
-	} else
-		hlen = strlen(s);
-	if (hlen >= sizeof(a->host))
-		return fail(w, err, errlen, "\"%s\": host name too long", s);
-	memcpy(a->host, host, hlen);
-	a->host[hlen] = '\0';
-	a->port = NO_PORT;
-	if (port == NULL)
-		return 0;
-	errno = 0;
-	p = strtoul(port, &end, 10);
-	if (*port == '\0' || *end != '\0' || errno != 0 || p > 65535)
-		return fail(w, err, errlen,
-		    "\"%s\": port \"%s\" is not a number 0..65535", s, port);
-	a->port = (unsigned)p;
+	if (addr_parse(s, a->host, sizeof(a->host), &a->port, &has_port, why,
+	    sizeof(why)) == -1)
+		return fail(w, err, errlen, "\"%s\": %s", s, why);
+	if (!has_port)
+		a->port = NO_PORT;
 	return 0;
 }
 

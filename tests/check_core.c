@@ -15,6 +15,7 @@ main(void)
 	int failed;
 
 	sr = srunner_create(make_id_suite());
+	srunner_add_suite(sr, make_addr_suite());
 	srunner_add_suite(sr, make_bucket_suite());
 	srunner_add_suite(sr, make_state_suite());
 	srunner_add_suite(sr, make_timefmt_suite());

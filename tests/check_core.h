@@ -7,6 +7,9 @@
 #include <check.h>
 #include <stdint.h>
 
+/* Address strings: host, port, IPv6 brackets (src/core/addr.c). */
+Suite *make_addr_suite(void);
+
 /* Encode, decode, check and parse of the 64-bit ID (src/core/id.c). */
 Suite *make_id_suite(void);
 
