@@ -340,7 +340,7 @@ serve(struct conn *c, const uint8_t *p, size_t len, size_t *outn)
 			requests++;
 			break;
 		default:
-			worker_bad_request(w, "unknown command", c->io.fd);
+			worker_bad_request(w, p[i], c->io.fd);
 			c->closing = 1;
 			goto done;
 		}

@@ -6,6 +6,7 @@
 #include <bsd/unistd.h>
 #include <errno.h>
 #include <math.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -287,18 +288,38 @@ worker_conn_gone(struct worker *w, struct conn *c)
 		ev_break(w->loop, EVBREAK_ALL);
 }
 
+/* The peer of a connection as host:port, for messages. */
+static const char *
+peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(buf, len, "fd %d", fd);
+	else
+		snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%s" :
+		    "%s:%s", host, port);
+	return buf;
+}
+
 void
-worker_bad_request(struct worker *w, const char *what, int fd)
+worker_bad_request(struct worker *w, unsigned cmd, int fd)
 {
 	double now = ev_now(w->loop);
+	char peer[NI_MAXHOST + NI_MAXSERV + 4];
 
 	state_add(&w->slot->bad_requests, 1);
 	if (now - w->bad_logged < 1.0) {
 		w->bad_suppressed++;
 		return;
 	}
-	log_warnx("closing connection fd %d: %s (%u more like it since the"
-	    " last message)", fd, what, w->bad_suppressed);
+	log_warnx("closing the connection from %s: unknown command 0x%02x"
+	    " (%u more bad requests since the last message)",
+	    peer_name(fd, peer, sizeof(peer)), cmd, w->bad_suppressed);
 	w->bad_logged = now;
 	w->bad_suppressed = 0;
 }

@@ -50,8 +50,9 @@ struct worker {
 void worker_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
     unsigned nfds, unsigned id) __attribute__((noreturn));
 
-/* Stamps a bad request on the worker's counter and log (rate-limited). */
-void worker_bad_request(struct worker *w, const char *what, int fd);
+/* Counts an unknown command cmd on connection fd and logs it, at most
+ * once a second. */
+void worker_bad_request(struct worker *w, unsigned cmd, int fd);
 
 /* Asks the wait timer to retry waiting connections at the next second. */
 void worker_wait_arm(struct worker *w);
