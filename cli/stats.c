@@ -19,7 +19,7 @@
 #include "../src/config.h"
 #include "bucket.h"
 #include "genidctl.h"
-#include "stats.h"
+#include "metrics.h"
 #include "statefile.h"
 #include "timefmt.h"
 
@@ -34,26 +34,23 @@ struct stats_opts {
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig);
-static void copy_words(void *dst, const void *src, size_t size);
-static void snap_read(struct stats_snap *s, const struct statefile *sf);
-static int pid_alive(int64_t pid);
 static double rate(uint64_t cur, uint64_t prev, double dt);
 static const char *age(int64_t secs, char *buf, size_t len);
 static const char *exit_str(int64_t status, char *buf, size_t len);
-static void text_header(const struct stats_snap *s, const char *path,
-    const struct stats_snap *prev);
+static void text_header(const struct metrics_snap *s, const char *path,
+    const struct metrics_snap *prev);
 static void text_workers(
-    const struct stats_snap *s, const struct stats_snap *prev);
+    const struct metrics_snap *s, const struct metrics_snap *prev);
 static void text_buckets(
-    const struct stats_snap *s, const struct stats_snap *prev);
-static json_t *json_snap(const struct stats_snap *s, const char *path,
-    const struct stats_snap *prev);
+    const struct metrics_snap *s, const struct metrics_snap *prev);
+static json_t *json_snap(const struct metrics_snap *s, const char *path,
+    const struct metrics_snap *prev);
 static json_t *json_workers(
-    const struct stats_snap *s, const struct stats_snap *prev);
+    const struct metrics_snap *s, const struct metrics_snap *prev);
 static json_t *json_buckets(
-    const struct stats_snap *s, const struct stats_snap *prev);
-static int draw(const struct stats_opts *o, const struct stats_snap *s,
-    const char *path, const struct stats_snap *prev);
+    const struct metrics_snap *s, const struct metrics_snap *prev);
+static int draw(const struct stats_opts *o, const struct metrics_snap *s,
+    const char *path, const struct metrics_snap *prev);
 static int nap(double secs);
 static int stats_run(const struct stats_opts *o, const struct statefile *sf);
 
@@ -61,89 +58,6 @@ static void
 on_signal(int sig)
 {
 	stop = 1;
-}
-
-/*
- * Every field of the state file is 64-bit aligned and stored at once by
- * its single writer; copying word by word with atomic loads reads each
- * field whole (the two 32-bit halves of a word are separate fields, each
- * also whole).
- */
-static void
-copy_words(void *dst, const void *src, size_t size)
-{
-	uint64_t *d = dst;
-	const uint64_t *p = src;
-	size_t i;
-
-	for (i = 0; i < size / sizeof(uint64_t); i++)
-		d[i] = state_load(&p[i]);
-}
-
-static void
-snap_read(struct stats_snap *s, const struct statefile *sf)
-{
-	struct timespec rt, mt;
-	unsigned b, w;
-	int owner;
-
-	memset(s, 0, sizeof(*s));
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mt);
-	copy_words(&s->h, sf->h, sizeof(s->h));
-	for (b = 0; b < STATE_BUCKETS; b++)
-		copy_words(&s->b[b], state_bucket(sf->h, b), sizeof(s->b[b]));
-	for (w = 0; w < STATE_WORKERS; w++)
-		copy_words(&s->w[w], state_worker(sf->h, w), sizeof(s->w[w]));
-	s->now = rt.tv_sec;
-	s->now_ts = s->now - s->h.epoch;
-	s->mono = (double)mt.tv_sec + (double)mt.tv_nsec / 1e9;
-	s->master_alive = pid_alive(s->h.master_pid);
-	s->locked = statefile_in_use(sf) == 1;
-	s->nworkers =
-	    s->h.workers < STATE_WORKERS ? s->h.workers : STATE_WORKERS;
-	for (w = 0; w < s->nworkers; w++)
-		s->alive[w] = pid_alive(s->w[w].pid);
-	for (b = 0; b < STATE_BUCKETS; b++) {
-		if ((owner = stats_owner(s, b)) >= 0) {
-			s->w_ids[owner] += s->b[b].ids;
-			s->w_requests[owner] += s->b[b].requests;
-			s->w_buckets[owner]++;
-		}
-		s->ids += s->b[b].ids;
-		s->requests += s->b[b].requests;
-		s->conns += s->b[b].conns;
-		s->conns_total += s->b[b].conns_total;
-		s->waits += s->b[b].waits;
-		s->shorts += s->b[b].shorts;
-		if (stats_lead(s, b) > s->lead)
-			s->lead = stats_lead(s, b);
-	}
-}
-
-int
-stats_owner(const struct stats_snap *s, unsigned b)
-{
-	if (s->nworkers == 0)
-		return -1;
-	return (int)state_bucket_owner(b, s->nworkers);
-}
-
-int64_t
-stats_lead(const struct stats_snap *s, unsigned b)
-{
-	int64_t lead = (int64_t)bucket_ts(s->b[b].word) - s->now_ts;
-
-	return lead > 0 ? lead : 0;
-}
-
-/* Whether a process exists; EPERM means it does, under another user. */
-static int
-pid_alive(int64_t pid)
-{
-	if (pid <= 0 || pid > INT32_MAX)
-		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
 static double
@@ -196,7 +110,7 @@ exit_str(int64_t status, char *buf, size_t len)
 
 static void
 text_header(
-    const struct stats_snap *s, const char *path, const struct stats_snap *prev)
+    const struct metrics_snap *s, const char *path, const struct metrics_snap *prev)
 {
 	const struct state_header *h = &s->h;
 	char t1[TIMEFMT_LEN], t2[TIMEFMT_LEN], a[32], a2[32];
@@ -260,7 +174,7 @@ text_header(
 }
 
 static void
-text_workers(const struct stats_snap *s, const struct stats_snap *prev)
+text_workers(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_worker *w;
 	char x[32];
@@ -291,7 +205,7 @@ text_workers(const struct stats_snap *s, const struct stats_snap *prev)
 }
 
 static void
-text_buckets(const struct stats_snap *s, const struct stats_snap *prev)
+text_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_bucket *b;
 	char t[TIMEFMT_LEN], ow[16];
@@ -308,7 +222,7 @@ text_buckets(const struct stats_snap *s, const struct stats_snap *prev)
 			unused++;
 			continue;
 		}
-		if ((owner = stats_owner(s, i)) < 0)
+		if ((owner = metrics_owner(s, i)) < 0)
 			snprintf(ow, sizeof(ow), "-");
 		else
 			snprintf(ow, sizeof(ow), "%d", owner);
@@ -318,7 +232,7 @@ text_buckets(const struct stats_snap *s, const struct stats_snap *prev)
 		    b->word == 0 ? "-"
 				 : timefmt_iso(s->h.epoch + bucket_ts(b->word),
 				       t, sizeof(t)),
-		    bucket_next(b->word), (long long)stats_lead(s, i),
+		    bucket_next(b->word), (long long)metrics_lead(s, i),
 		    (unsigned long long)b->ids, (unsigned long long)b->requests,
 		    (unsigned long long)b->conns, (unsigned long long)b->waits,
 		    (unsigned long long)b->shorts);
@@ -333,7 +247,7 @@ text_buckets(const struct stats_snap *s, const struct stats_snap *prev)
 
 static json_t *
 json_snap(
-    const struct stats_snap *s, const char *path, const struct stats_snap *prev)
+    const struct metrics_snap *s, const char *path, const struct metrics_snap *prev)
 {
 	const struct state_header *h = &s->h;
 	char t[TIMEFMT_LEN], c[TIMEFMT_LEN];
@@ -385,7 +299,7 @@ json_snap(
 }
 
 static json_t *
-json_workers(const struct stats_snap *s, const struct stats_snap *prev)
+json_workers(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_worker *w;
 	json_t *a = json_array(), *o, *owned;
@@ -395,7 +309,7 @@ json_workers(const struct stats_snap *s, const struct stats_snap *prev)
 		w = &s->w[i];
 		owned = json_array();
 		for (b = 0; b < STATE_BUCKETS; b++)
-			if (stats_owner(s, b) == (int)i)
+			if (metrics_owner(s, b) == (int)i)
 				json_array_append_new(owned, json_integer(b));
 		o = json_pack("{s:i, s:I, s:b, s:I, s:o, s:I, s:I, s:I, s:I,"
 			      " s:I, s:I, s:I, s:I, s:I}",
@@ -420,7 +334,7 @@ json_workers(const struct stats_snap *s, const struct stats_snap *prev)
 }
 
 static json_t *
-json_buckets(const struct stats_snap *s, const struct stats_snap *prev)
+json_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_bucket *b;
 	json_t *a = json_array(), *o;
@@ -431,13 +345,13 @@ json_buckets(const struct stats_snap *s, const struct stats_snap *prev)
 		b = &s->b[i];
 		o = json_pack("{s:i, s:i, s:I, s:s?, s:i, s:I, s:I, s:I, s:I,"
 			      " s:I, s:I, s:I}",
-		    "bucket", (int)i, "owner", stats_owner(s, i), "ts",
+		    "bucket", (int)i, "owner", metrics_owner(s, i), "ts",
 		    (json_int_t)bucket_ts(b->word), "time",
 		    b->word == 0 ? NULL
 				 : timefmt_iso(s->h.epoch + bucket_ts(b->word),
 				       t, sizeof(t)),
 		    "counter", (int)bucket_next(b->word), "lead_s",
-		    (json_int_t)stats_lead(s, i), "ids", (json_int_t)b->ids,
+		    (json_int_t)metrics_lead(s, i), "ids", (json_int_t)b->ids,
 		    "requests", (json_int_t)b->requests, "conns",
 		    (json_int_t)b->conns, "conns_total",
 		    (json_int_t)b->conns_total, "waits", (json_int_t)b->waits,
@@ -452,15 +366,15 @@ json_buckets(const struct stats_snap *s, const struct stats_snap *prev)
 }
 
 static int
-draw(const struct stats_opts *o, const struct stats_snap *s, const char *path,
-    const struct stats_snap *prev)
+draw(const struct stats_opts *o, const struct metrics_snap *s, const char *path,
+    const struct metrics_snap *prev)
 {
 	json_t *j;
 	int r;
 
 	switch (o->format) {
 	case FMT_PROMETHEUS:
-		stats_prometheus(stdout, s);
+		metrics_prometheus(stdout, s);
 		break;
 	case FMT_JSON:
 		if ((j = json_snap(s, path, prev)) == NULL) {
@@ -503,7 +417,7 @@ nap(double secs)
 static int
 stats_run(const struct stats_opts *o, const struct statefile *sf)
 {
-	struct stats_snap *cur, *prev, *tmp;
+	struct metrics_snap *cur, *prev, *tmp;
 	struct sigaction sa;
 	uint64_t n;
 	int code = 0;
@@ -524,7 +438,8 @@ stats_run(const struct stats_opts *o, const struct statefile *sf)
 		sigaction(SIGTERM, &sa, NULL);
 	}
 	for (n = 0;; n++) {
-		snap_read(cur, sf);
+		metrics_read(cur, sf->h);
+		cur->locked = statefile_in_use(sf) == 1;
 		if ((code = draw(o, cur, sf->path, n > 0 ? prev : NULL)) != 0)
 			break;
 		if (o->watch <= 0 || (o->count > 0 && n + 1 >= o->count) ||

@@ -1,22 +1,113 @@
 /*
- * prom.c - the counters of a state file in the Prometheus text exposition
- * format (SPEC 8b), for a node_exporter textfile collector.
+ * metrics.c - one reading of the state file's counters, and the same in
+ * the Prometheus text exposition format (SPEC 8b).  genidctl stats and the
+ * master's /metrics endpoint print it with this one code.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "bucket.h"
 #include "id.h"
-#include "stats.h"
+#include "metrics.h"
 
 enum prom_type { PROM_COUNTER, PROM_GAUGE };
 
+static void copy_words(void *dst, const void *src, size_t size);
+static int pid_alive(int64_t pid);
 static uint64_t field(const void *slot, size_t off);
 static void family(
     FILE *out, const char *name, enum prom_type type, const char *help);
-static void bucket_family(FILE *out, const struct stats_snap *s,
+static void bucket_family(FILE *out, const struct metrics_snap *s,
     const char *name, enum prom_type type, const char *help, size_t off);
-static void worker_family(FILE *out, const struct stats_snap *s,
+static void worker_family(FILE *out, const struct metrics_snap *s,
     const char *name, enum prom_type type, const char *help, size_t off);
+
+/*
+ * Every field of the state file is 64-bit aligned and stored at once by
+ * its single writer; copying word by word with atomic loads reads each
+ * field whole (the two 32-bit halves of a word are separate fields, each
+ * also whole).
+ */
+static void
+copy_words(void *dst, const void *src, size_t size)
+{
+	uint64_t *d = dst;
+	const uint64_t *p = src;
+	size_t i;
+
+	for (i = 0; i < size / sizeof(uint64_t); i++)
+		d[i] = state_load(&p[i]);
+}
+
+void
+metrics_read(struct metrics_snap *s, const struct state_header *h)
+{
+	struct timespec rt, mt;
+	unsigned b, w;
+	int owner;
+
+	memset(s, 0, sizeof(*s));
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	copy_words(&s->h, h, sizeof(s->h));
+	for (b = 0; b < STATE_BUCKETS; b++)
+		copy_words(&s->b[b], state_bucket((struct state_header *)h, b),
+		    sizeof(s->b[b]));
+	for (w = 0; w < STATE_WORKERS; w++)
+		copy_words(&s->w[w], state_worker((struct state_header *)h, w),
+		    sizeof(s->w[w]));
+	s->now = rt.tv_sec;
+	s->now_ts = s->now - s->h.epoch;
+	s->mono = (double)mt.tv_sec + (double)mt.tv_nsec / 1e9;
+	s->master_alive = pid_alive(s->h.master_pid);
+	s->nworkers =
+	    s->h.workers < STATE_WORKERS ? s->h.workers : STATE_WORKERS;
+	for (w = 0; w < s->nworkers; w++)
+		s->alive[w] = pid_alive(s->w[w].pid);
+	for (b = 0; b < STATE_BUCKETS; b++) {
+		if ((owner = metrics_owner(s, b)) >= 0) {
+			s->w_ids[owner] += s->b[b].ids;
+			s->w_requests[owner] += s->b[b].requests;
+			s->w_buckets[owner]++;
+		}
+		s->ids += s->b[b].ids;
+		s->requests += s->b[b].requests;
+		s->conns += s->b[b].conns;
+		s->conns_total += s->b[b].conns_total;
+		s->waits += s->b[b].waits;
+		s->shorts += s->b[b].shorts;
+		if (metrics_lead(s, b) > s->lead)
+			s->lead = metrics_lead(s, b);
+	}
+}
+
+int
+metrics_owner(const struct metrics_snap *s, unsigned b)
+{
+	if (s->nworkers == 0)
+		return -1;
+	return (int)state_bucket_owner(b, s->nworkers);
+}
+
+int64_t
+metrics_lead(const struct metrics_snap *s, unsigned b)
+{
+	int64_t lead = (int64_t)bucket_ts(s->b[b].word) - s->now_ts;
+
+	return lead > 0 ? lead : 0;
+}
+
+/* Whether a process exists; EPERM means it does, under another user. */
+static int
+pid_alive(int64_t pid)
+{
+	if (pid <= 0 || pid > INT32_MAX)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
 
 /* The 64-bit field at offset off of a bucket or worker slot. */
 static uint64_t
@@ -37,7 +128,7 @@ family(FILE *out, const char *name, enum prom_type type, const char *help)
 
 /* One sample per bucket of the 64-bit field at off in struct state_bucket. */
 static void
-bucket_family(FILE *out, const struct stats_snap *s, const char *name,
+bucket_family(FILE *out, const struct metrics_snap *s, const char *name,
     enum prom_type type, const char *help, size_t off)
 {
 	unsigned b;
@@ -50,7 +141,7 @@ bucket_family(FILE *out, const struct stats_snap *s, const char *name,
 
 /* One sample per running worker slot of the field at off. */
 static void
-worker_family(FILE *out, const struct stats_snap *s, const char *name,
+worker_family(FILE *out, const struct metrics_snap *s, const char *name,
     enum prom_type type, const char *help, size_t off)
 {
 	unsigned w;
@@ -62,7 +153,7 @@ worker_family(FILE *out, const struct stats_snap *s, const char *name,
 }
 
 void
-stats_prometheus(FILE *out, const struct stats_snap *s)
+metrics_prometheus(FILE *out, const struct metrics_snap *s)
 {
 	const struct state_header *h = &s->h;
 	unsigned b, w;
@@ -108,7 +199,7 @@ stats_prometheus(FILE *out, const struct stats_snap *s)
 	    "How far a bucket's second is ahead of the clock (borrowing).");
 	for (b = 0; b < STATE_BUCKETS; b++)
 		fprintf(out, "genid_bucket_lead_seconds{bucket=\"%u\"} %lld\n",
-		    b, (long long)stats_lead(s, b));
+		    b, (long long)metrics_lead(s, b));
 
 	family(out, "genid_worker_up", PROM_GAUGE,
 	    "1 when the worker process of a slot is alive.");
