@@ -136,8 +136,8 @@ main(int argc, char *argv[], char *envp[])
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf = SYSCONFDIR "/genid.json";
-	int ch, daemonize = 0, test = 0, wait_clock = 0, nfds, rc;
-	int fds[MASTER_MAX_FDS];
+	int ch, daemonize = 0, test = 0, wait_clock = 0, nfds, nmetrics = 0, rc;
+	int fds[MASTER_MAX_FDS], metrics_fds[MASTER_MAX_FDS];
 	struct statefile sf;
 	struct pidfh *pfh = NULL;
 	static struct cfg cfg;
@@ -191,9 +191,9 @@ main(int argc, char *argv[], char *envp[])
 		return EX_CANTCREAT;
 	}
 	warn_signed_overflow(&cfg);
-	if (cfg.npeers > 0 || cfg.has_metrics)
-		log_warnx("\"peers\" and \"metrics_listen\" are accepted but not"
-		    " served by this version yet");
+	if (cfg.npeers > 0)
+		log_warnx("\"peers\" is accepted but not checked by this version"
+		    " yet");
 	raise_fd_limit(cfg.max_connections + 64);
 	rc = statefile_open(&sf, cfg.state_file, &(struct state_identity){
 	    cfg.zone, cfg.dc, cfg.machine, cfg.epoch }, (int64_t)time(NULL),
@@ -203,9 +203,12 @@ main(int argc, char *argv[], char *envp[])
 	if ((rc = checkpoint_boot(&sf, cfg.max_ahead_s, wait_clock, err,
 	    sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if ((nfds = master_listen(&cfg, fds, MASTER_MAX_FDS, err,
-	    sizeof(err))) == -1)
+	if ((nfds = master_listen(cfg.listen, cfg.nlisten, "listening", fds,
+	    MASTER_MAX_FDS, err, sizeof(err))) == -1)
 		die(EX_OSERR, "%s", err);
+	if (cfg.has_metrics && (nmetrics = master_listen(&cfg.metrics_listen,
+	    1, "metrics", metrics_fds, MASTER_MAX_FDS, err, sizeof(err))) == -1)
+		die(EX_OSERR, "metrics_listen: %s", err);
 	if (cfg.pid_file[0] != '\0' &&
 	    (pfh = pidfile_open(cfg.pid_file, 0644, &other)) == NULL) {
 		if (errno == EEXIST)
@@ -231,7 +234,8 @@ main(int argc, char *argv[], char *envp[])
 	    " state %s, boot %llu", PACKAGE_VERSION, cfg.zone, cfg.dc,
 	    cfg.machine, cfg.workers, cfg.state_file,
 	    (unsigned long long)sf.h->boot_count);
-	rc = master_run(&cfg, &sf, fds, (unsigned)nfds);
+	rc = master_run(&cfg, &sf, fds, (unsigned)nfds, metrics_fds,
+	    (unsigned)nmetrics);
 	if (pfh != NULL && pidfile_remove(pfh) == -1)
 		log_warn("remove %s", cfg.pid_file);
 	statefile_close(&sf);

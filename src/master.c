@@ -25,6 +25,7 @@
 #include "checkpoint.h"
 #include "log.h"
 #include "master.h"
+#include "scrape.h"
 #include "worker.h"
 
 /* A clock step smaller than this is timer jitter, not a step. */
@@ -216,6 +217,7 @@ forget_master_watchers(struct ev_loop *loop)
 		ev_child_stop(loop, &m.children[i].watcher);
 		ev_timer_stop(loop, &m.children[i].respawn);
 	}
+	scrape_stop(loop);
 	ev_loop_fork(loop);
 }
 
@@ -285,6 +287,7 @@ term_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	m.stopping = 1;
 	for (i = 0; i < m.nfds; i++)
 		close(m.fds[i]);
+	scrape_stop(loop);
 	for (i = 0; i < m.cfg->workers; i++)
 		ev_timer_stop(loop, &m.children[i].respawn);
 	signal_workers(SIGTERM);
@@ -309,7 +312,7 @@ hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 
 int
 master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
-    unsigned nfds)
+    unsigned nfds, const int *metrics_fds, unsigned nmetrics)
 {
 	struct ev_loop *loop = EV_DEFAULT;
 	double interval = cfg->checkpoint_interval_ms / 1000.0;
@@ -337,6 +340,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 		ev_init(&m.children[i].respawn, respawn_cb);
 		m.children[i].respawn.data = &m.children[i];
 	}
+	scrape_start(loop, metrics_fds, nmetrics, sf);
 	for (i = 0; i < cfg->workers; i++)
 		spawn(i);
 	log_notice("ready: %u workers", cfg->workers);
@@ -372,7 +376,7 @@ listen_one(const struct addrinfo *ai, char *err, size_t errlen,
 }
 
 static void
-log_bound(int fd)
+log_bound(int fd, const char *what)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -383,14 +387,14 @@ log_bound(int fd)
 	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		return;
 	if (ss.ss_family == AF_INET6)
-		log_info("listening on [%s]:%s", host, port);
+		log_info("%s on [%s]:%s", what, host, port);
 	else
-		log_info("listening on %s:%s", host, port);
+		log_info("%s on %s:%s", what, host, port);
 }
 
 int
-master_listen(const struct cfg *cfg, int *fds, size_t maxfds, char *err,
-    size_t errlen)
+master_listen(const struct cfg_addr *addrs, unsigned naddrs,
+    const char *what, int *fds, size_t maxfds, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res, *ai;
 	char port[8], name[CFG_HOST_LEN + 16];
@@ -401,8 +405,8 @@ master_listen(const struct cfg *cfg, int *fds, size_t maxfds, char *err,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	for (i = 0; i < cfg->nlisten; i++) {
-		const struct cfg_addr *a = &cfg->listen[i];
+	for (i = 0; i < naddrs; i++) {
+		const struct cfg_addr *a = &addrs[i];
 
 		snprintf(port, sizeof(port), "%u", a->port);
 		snprintf(name, sizeof(name), "%s:%u", a->host[0] ? a->host : "*",
@@ -424,7 +428,7 @@ master_listen(const struct cfg *cfg, int *fds, size_t maxfds, char *err,
 				freeaddrinfo(res);
 				goto fail;
 			}
-			log_bound(fd);
+			log_bound(fd, what);
 			fds[n++] = fd;
 		}
 		freeaddrinfo(res);
