@@ -220,8 +220,9 @@ lightest_bucket(const struct worker *w)
 static void
 reject(struct worker *w, int fd, const char *why)
 {
-	close(fd);
+	/* Counted first: whoever sees the close may read the counter next. */
 	state_add(&w->slot->rejected, 1);
+	close(fd);
 	log_debug("connection refused: %s", why);
 }
 
