@@ -407,13 +407,13 @@ info(struct conn *c, uint8_t *out, size_t room)
 	    "{\"version\":\"%s\",\"zone\":%u,\"dc\":%u,\"machine\":%u,"
 	    "\"epoch\":%lld,\"buckets\":%u,\"workers\":%u,\"pid\":%lld,"
 	    "\"worker_pid\":%lld,\"uptime_s\":%lld,\"now\":%lld,"
-	    "\"checkpoint\":%lld,\"bucket\":%u}",
+	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\"}",
 	    PACKAGE_VERSION, h->zone, h->dc, h->machine, (long long)h->epoch,
 	    STATE_BUCKETS, w->nworkers, (long long)h->master_pid,
 	    (long long)getpid(), (long long)(now - h->started),
 	    (long long)now,
 	    (long long)(state_load(&h->checkpoint) + (uint64_t)h->epoch),
-	    c->bucket);
+	    c->bucket, (unsigned long long)h->instance);
 	out[0] = (uint8_t)(len >> 8);
 	out[1] = (uint8_t)len;
 	return (size_t)len + 2;

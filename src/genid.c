@@ -3,6 +3,7 @@
  * state file, bind, become a daemon if asked, and hand over to the master.
  */
 #include <bsd/libutil.h>
+#include <bsd/stdlib.h>
 #include <bsd/unistd.h>
 #include <errno.h>
 #include <getopt.h>
@@ -227,6 +228,7 @@ main(int argc, char *argv[], char *envp[])
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		log_warn("write %s", cfg.pid_file);
 	drop_privileges(&cfg);
+	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
 	sf.h->master_pid = getpid();
 	sf.h->started = (int64_t)time(NULL);
 	sf.h->workers = cfg.workers;

@@ -13,6 +13,9 @@ Suite *make_addr_suite(void);
 /* Encode, decode, check and parse of the 64-bit ID (src/core/id.c). */
 Suite *make_id_suite(void);
 
+/* The verdict on a peer's identity (src/core/peer.c). */
+Suite *make_peer_suite(void);
+
 /* The per-bucket generator and the clock rules (src/core/bucket.c). */
 Suite *make_bucket_suite(void);
 

@@ -79,7 +79,12 @@ struct state_header {
 	 * after kill -9 of all of them, so the bucket words can be trusted.
 	 */
 	uint64_t kernel_boot[2];
-	uint64_t reserved[6];
+	/* Random per master start, in INFO: tells a node it is its own peer. */
+	uint64_t instance;
+	/* The last peer check (SPEC 7): peers with this node's identity. */
+	uint64_t peer_conflicts;
+	int64_t peer_checked; /* Unix time, 0 = never */
+	uint64_t reserved[3];
 };
 
 struct state_bucket {
