@@ -18,6 +18,8 @@
 #include "../src/config.h"
 #include "genidctl.h"
 #include "net.h"
+#include "peer.h"
+#include "statefile.h"
 #include "timefmt.h"
 
 #ifndef SYSCONFDIR
@@ -303,6 +305,28 @@ ctl_check(int argc, char **argv)
 }
 
 /*
+ * This node's identity for the peer check, with the instance of the genid
+ * running on the configuration's state file when there is one, so that a
+ * node listed among its own peers is recognised.
+ */
+static void
+self_identity(const struct cfg *c, struct peer_identity *self)
+{
+	struct statefile sf;
+	char why[512];
+
+	self->zone = c->zone;
+	self->dc = c->dc;
+	self->machine = c->machine;
+	self->instance = 0;
+	if (statefile_open_ro(&sf, c->state_file, why, sizeof(why)) == 0) {
+		if (statefile_in_use(&sf) == 1)
+			self->instance = state_load(&sf.h->instance);
+		statefile_close(&sf);
+	}
+}
+
+/*
  * SPEC 7 from the outside: a peer with our identity is a conflict, one in
  * another zone or data centre a misconfiguration, an unreachable one only
  * a warning (it may be down for maintenance).
@@ -310,12 +334,15 @@ ctl_check(int argc, char **argv)
 static int
 check_peers(const struct cfg *c, int timeout_ms)
 {
+	struct peer_identity self, peer;
 	struct net_addr a;
+	const char *inst;
 	json_t *info;
 	char why[512];
 	unsigned i;
 	int code = 0;
 
+	self_identity(c, &self);
 	if (c->npeers == 0)
 		printf("no peers configured\n");
 	for (i = 0; i < c->npeers; i++) {
@@ -328,26 +355,41 @@ check_peers(const struct cfg *c, int timeout_ms)
 			warnx("warning: peer %s: %s", net_addr_str(&a), why);
 			continue;
 		}
-		if (json_unpack(info, "{s:I, s:I, s:I}", "zone", &zone, "dc",
-			&dc, "machine", &machine) == -1) {
+		inst = NULL;
+		if (json_unpack(info, "{s:I, s:I, s:I, s?s}", "zone", &zone,
+			"dc", &dc, "machine", &machine, "instance", &inst) ==
+		    -1) {
 			warnx("peer %s: INFO lacks zone, dc or machine",
 			    net_addr_str(&a));
 			code = EX_PROTOCOL;
-		} else if (zone == c->zone && dc == c->dc &&
-		    machine == c->machine) {
+			json_decref(info);
+			continue;
+		}
+		peer.zone = zone;
+		peer.dc = dc;
+		peer.machine = machine;
+		peer.instance = inst != NULL ? strtoull(inst, NULL, 16) : 0;
+		switch (peer_judge(&self, &peer)) {
+		case PEER_SELF:
+			printf("peer %s: this node itself\n", net_addr_str(&a));
+			break;
+		case PEER_CONFLICT:
 			warnx("peer %s: conflict: it has the same zone %u dc %u"
 			      " machine %u and hands out the same IDs",
 			    net_addr_str(&a), c->zone, c->dc, c->machine);
 			code = EX_CONFIG;
-		} else if (zone != c->zone || dc != c->dc) {
+			break;
+		case PEER_OTHER_DC:
 			warnx("warning: peer %s is in zone %lld dc %lld, this"
 			      " node in zone %u dc %u: peers should share a"
 			      " data centre",
 			    net_addr_str(&a), (long long)zone, (long long)dc,
 			    c->zone, c->dc);
-		} else {
+			break;
+		case PEER_OK:
 			printf("peer %s: OK, machine %lld\n", net_addr_str(&a),
 			    (long long)machine);
+			break;
 		}
 		json_decref(info);
 	}
