@@ -336,39 +336,26 @@ check_peers(const struct cfg *c, int timeout_ms)
 {
 	struct peer_identity self, peer;
 	struct net_addr a;
-	const char *inst;
-	json_t *info;
 	char why[512];
 	unsigned i;
-	int code = 0;
+	int code = 0, rc;
 
 	self_identity(c, &self);
 	if (c->npeers == 0)
 		printf("no peers configured\n");
 	for (i = 0; i < c->npeers; i++) {
-		json_int_t zone, dc, machine;
-
 		snprintf(a.host, sizeof(a.host), "%s", c->peers[i].host);
 		a.port = c->peers[i].port;
-		if (net_info(&a, timeout_ms, &info, NULL, why, sizeof(why)) !=
-		    0) {
+		if ((rc = net_identity(&a, timeout_ms, &peer, why,
+		    sizeof(why))) == EX_PROTOCOL) {
+			warnx("peer %s: %s", net_addr_str(&a), why);
+			code = EX_PROTOCOL;
+			continue;
+		}
+		if (rc != 0) {
 			warnx("warning: peer %s: %s", net_addr_str(&a), why);
 			continue;
 		}
-		inst = NULL;
-		if (json_unpack(info, "{s:I, s:I, s:I, s?s}", "zone", &zone,
-			"dc", &dc, "machine", &machine, "instance", &inst) ==
-		    -1) {
-			warnx("peer %s: INFO lacks zone, dc or machine",
-			    net_addr_str(&a));
-			code = EX_PROTOCOL;
-			json_decref(info);
-			continue;
-		}
-		peer.zone = zone;
-		peer.dc = dc;
-		peer.machine = machine;
-		peer.instance = inst != NULL ? strtoull(inst, NULL, 16) : 0;
 		switch (peer_judge(&self, &peer)) {
 		case PEER_SELF:
 			printf("peer %s: this node itself\n", net_addr_str(&a));
@@ -383,15 +370,14 @@ check_peers(const struct cfg *c, int timeout_ms)
 			warnx("warning: peer %s is in zone %lld dc %lld, this"
 			      " node in zone %u dc %u: peers should share a"
 			      " data centre",
-			    net_addr_str(&a), (long long)zone, (long long)dc,
-			    c->zone, c->dc);
+			    net_addr_str(&a), peer.zone, peer.dc, c->zone,
+			    c->dc);
 			break;
 		case PEER_OK:
 			printf("peer %s: OK, machine %lld\n", net_addr_str(&a),
-			    (long long)machine);
+			    peer.machine);
 			break;
 		}
-		json_decref(info);
 	}
 	return code;
 }

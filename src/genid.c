@@ -22,6 +22,7 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "peers.h"
 #include "statefile.h"
 
 #ifndef SYSCONFDIR
@@ -116,6 +117,24 @@ drop_privileges(const struct cfg *c)
 	log_info("running as user %s", c->user);
 }
 
+/* A peer with this node's identity stops the start (SPEC 7). */
+static void
+check_peers(const struct cfg *c, struct statefile *sf)
+{
+	struct peer_identity self = { c->zone, c->dc, c->machine,
+		sf->h->instance };
+	char err[1024];
+	unsigned n;
+
+	if (c->npeers == 0)
+		return;
+	n = peers_check(c, &self, err, sizeof(err));
+	state_store(&sf->h->peer_conflicts, n);
+	state_store((uint64_t *)&sf->h->peer_checked, (uint64_t)time(NULL));
+	if (n > 0)
+		die(EX_CONFIG, "%s", err);
+}
+
 static void
 warn_signed_overflow(const struct cfg *c)
 {
@@ -192,15 +211,14 @@ main(int argc, char *argv[], char *envp[])
 		return EX_CANTCREAT;
 	}
 	warn_signed_overflow(&cfg);
-	if (cfg.npeers > 0)
-		log_warnx("\"peers\" is accepted but not checked by this version"
-		    " yet");
 	raise_fd_limit(cfg.max_connections + 64);
 	rc = statefile_open(&sf, cfg.state_file, &(struct state_identity){
 	    cfg.zone, cfg.dc, cfg.machine, cfg.epoch }, (int64_t)time(NULL),
 	    LOCK_WAIT_MS, err, sizeof(err));
 	if (rc != 0)
 		die(rc, "%s", err);
+	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
+	check_peers(&cfg, &sf);
 	if ((rc = checkpoint_boot(&sf, cfg.max_ahead_s, wait_clock, err,
 	    sizeof(err))) != 0)
 		die(rc, "%s", err);
@@ -228,7 +246,6 @@ main(int argc, char *argv[], char *envp[])
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		log_warn("write %s", cfg.pid_file);
 	drop_privileges(&cfg);
-	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
 	sf.h->master_pid = getpid();
 	sf.h->started = (int64_t)time(NULL);
 	sf.h->workers = cfg.workers;

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -25,6 +26,7 @@
 #include "checkpoint.h"
 #include "log.h"
 #include "master.h"
+#include "peers.h"
 #include "scrape.h"
 #include "worker.h"
 
@@ -35,6 +37,8 @@
 #define RESPAWN_MAX_S 10.0
 /* A worker that lived this long was not crash-looping. */
 #define RESPAWN_STABLE_S 2.0
+/* How often the peers are asked who they are (SPEC 7). */
+#define PEERS_INTERVAL_S 60.0
 /* Shutdown: first TERM check, doubling; KILL once this much has passed. */
 #define STOP_FIRST_S 0.05
 #define STOP_KILL_S 1.5
@@ -55,11 +59,13 @@ static struct {
 	unsigned nfds;
 	struct child children[STATE_WORKERS];
 	ev_signal sig_term, sig_int, sig_hup;
-	ev_timer checkpoint_timer, stop_timer;
+	ev_timer checkpoint_timer, stop_timer, peers_timer;
+	ev_child peers_child; /* the process asking the peers, if any */
 	int stopping;
 	int code;
 	double stop_waited, stop_delay;
 	struct timespec real, mono; /* last clock samples */
+	pid_t master;
 } m;
 
 static void spawn(unsigned i);
@@ -123,13 +129,13 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 static void
-describe_exit(unsigned i, pid_t pid, int status)
+describe_exit(const char *who, pid_t pid, int status)
 {
 	if (WIFEXITED(status))
-		log_notice("worker %u (pid %ld) exited with code %d", i,
-		    (long)pid, WEXITSTATUS(status));
+		log_notice("%s (pid %ld) exited with code %d", who, (long)pid,
+		    WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		log_warnx("worker %u (pid %ld) was killed by signal %d%s", i,
+		log_warnx("%s (pid %ld) was killed by signal %d%s", who,
 		    (long)pid, WTERMSIG(status),
 		    WCOREDUMP(status) ? " (core dumped)" : "");
 }
@@ -153,9 +159,11 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct state_worker *slot = state_worker(m.sf->h, i);
 	int status = w->rstatus;
 	double lived = ev_now(loop) - ch->started;
+	char who[32];
 
 	ev_child_stop(loop, w);
-	describe_exit(i, ch->pid, status);
+	snprintf(who, sizeof(who), "worker %u", i);
+	describe_exit(who, ch->pid, status);
 	ch->pid = 0;
 	state_store((uint64_t *)&slot->pid, 0);
 	state_store((uint64_t *)&slot->exit_status, (uint64_t)status);
@@ -213,6 +221,8 @@ forget_master_watchers(struct ev_loop *loop)
 	ev_signal_stop(loop, &m.sig_hup);
 	ev_timer_stop(loop, &m.checkpoint_timer);
 	ev_timer_stop(loop, &m.stop_timer);
+	ev_timer_stop(loop, &m.peers_timer);
+	ev_child_stop(loop, &m.peers_child);
 	for (i = 0; i < STATE_WORKERS; i++) {
 		ev_child_stop(loop, &m.children[i].watcher);
 		ev_timer_stop(loop, &m.children[i].respawn);
@@ -249,6 +259,49 @@ spawn(unsigned i)
 	ev_child_set(&ch->watcher, pid, 0);
 	ev_child_start(loop, &ch->watcher);
 	log_info("worker %u started, pid %ld", i, (long)pid);
+}
+
+static void
+peers_done_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	ev_child_stop(loop, w);
+	if (!WIFEXITED(w->rstatus) || WEXITSTATUS(w->rstatus) != 0)
+		describe_exit("the peer check", w->rpid, w->rstatus);
+}
+
+/*
+ * Asks the peers in a child process: a peer that does not answer costs
+ * the master's loop nothing.  The child is the only writer of the peer
+ * fields of the state file while it runs.
+ */
+static void
+peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct state_header *h = m.sf->h;
+	struct peer_identity self = { h->zone, h->dc, h->machine,
+		h->instance };
+	char err[1024];
+	pid_t pid;
+
+	if (m.stopping || ev_is_active(&m.peers_child))
+		return;
+	if ((pid = fork()) == -1) {
+		log_warn("fork the peer check");
+		return;
+	}
+	if (pid == 0) {
+		/* It holds the state file's lock too: it goes with the master. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != m.master)
+			_exit(1);
+		setproctitle("peer check");
+		state_store(&h->peer_conflicts, peers_check(m.cfg, &self, err,
+		    sizeof(err)));
+		state_store((uint64_t *)&h->peer_checked, (uint64_t)time(NULL));
+		_exit(0);
+	}
+	ev_child_set(&m.peers_child, pid, 0);
+	ev_child_start(loop, &m.peers_child);
 }
 
 static void
@@ -320,6 +373,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 
 	m.cfg = cfg;
 	m.sf = sf;
+	m.master = getpid();
 	m.fds = fds;
 	m.nfds = nfds;
 	setproctitle("master");
@@ -334,6 +388,11 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	ev_timer_init(&m.checkpoint_timer, checkpoint_cb, interval, interval);
 	ev_timer_start(loop, &m.checkpoint_timer);
 	ev_init(&m.stop_timer, stop_cb);
+	ev_init(&m.peers_child, peers_done_cb);
+	ev_timer_init(&m.peers_timer, peers_cb, PEERS_INTERVAL_S,
+	    PEERS_INTERVAL_S);
+	if (cfg->npeers > 0)
+		ev_timer_start(loop, &m.peers_timer);
 	for (i = 0; i < STATE_WORKERS; i++) {
 		ev_init(&m.children[i].watcher, child_cb);
 		m.children[i].watcher.data = &m.children[i];

@@ -1,17 +1,20 @@
 /*
- * net.h - genidctl's side of the wire protocol (SPEC 2): connect with a
- * timeout, INFO, and ID requests.
+ * net.h - the blocking client side of the wire protocol (SPEC 2): connect
+ * with a timeout, whole reads and writes, INFO.  genidctl and the daemon's
+ * peer check use it.
  *
  * Functions return 0 or an exit code from sysexits.h (EX_NOHOST,
  * EX_UNAVAILABLE, EX_PROTOCOL ...) with the reason in err.
  */
-#ifndef GENID_CLI_NET_H
-#define GENID_CLI_NET_H
+#ifndef GENID_NET_H
+#define GENID_NET_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include "peer.h"
 
 #define NET_DEFAULT_PORT 3778
 #define NET_TIMEOUT_MS 2000
@@ -59,6 +62,13 @@ int net_info_text(
  */
 int net_info(const struct net_addr *a, int timeout_ms, json_t **info,
     char **text, char *err, size_t errlen);
+
+/*
+ * Connects to a, asks for INFO and reads the node's identity into id.
+ * 0, or the sysexits.h code that fits with the reason in err.
+ */
+int net_identity(const struct net_addr *a, int timeout_ms,
+    struct peer_identity *id, char *err, size_t errlen);
 
 /* Closes the connection. */
 void net_close(struct net_conn *c);
