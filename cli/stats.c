@@ -156,6 +156,12 @@ text_header(
 	    (unsigned long long)h->clock_steps_forward,
 	    (double)h->clock_step_last_ns / 1e9,
 	    (double)h->clock_step_max_back_ns / 1e9);
+	if (h->peer_checked != 0)
+		printf("peers       %s%llu with this node's identity%s (asked %s"
+		       " ago)\n", h->peer_conflicts ? "CONFLICT: " : "",
+		    (unsigned long long)h->peer_conflicts,
+		    h->peer_conflicts ? ", see the log" : "",
+		    age(s->now - h->peer_checked, a, sizeof(a)));
 	printf("total       %llu IDs, %llu requests, %llu connections open"
 	       " (%llu in all), %llu waits, %llu short replies",
 	    (unsigned long long)s->ids, (unsigned long long)s->requests,
@@ -280,6 +286,9 @@ json_snap(
 		(json_int_t)h->clock_steps_forward, "last_step_ns",
 		(json_int_t)h->clock_step_last_ns, "max_step_back_ns",
 		(json_int_t)h->clock_step_max_back_ns));
+	json_object_set_new(o, "peers",
+	    json_pack("{s:I, s:I}", "conflicts", (json_int_t)h->peer_conflicts,
+		"checked", (json_int_t)h->peer_checked));
 	totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ids",
 	    (json_int_t)s->ids, "requests", (json_int_t)s->requests, "conns",
 	    (json_int_t)s->conns, "conns_total", (json_int_t)s->conns_total,

@@ -276,6 +276,11 @@ metrics_prometheus(FILE *out, const struct metrics_snap *s)
 	    "Seconds until the 32-bit timestamp of the IDs runs out.");
 	fprintf(out, "genid_timestamp_seconds_left %lld\n",
 	    (long long)((int64_t)ID_TS_MAX - s->now_ts));
+	family(out, "genid_peer_conflicts", PROM_GAUGE,
+	    "Peers that reported this node's zone, dc and machine at the last"
+	    " check.");
+	fprintf(out, "genid_peer_conflicts %llu\n",
+	    (unsigned long long)h->peer_conflicts);
 	family(out, "genid_signed_seconds_left", PROM_GAUGE,
 	    "Seconds until IDs reach 2^63 and stop fitting a signed 64-bit"
 	    " column (negative: already).");

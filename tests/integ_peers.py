@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""
+integ_peers.py - the peer check at start-up (SPEC 7): a peer with this
+node's zone, dc and machine stops the start with a message naming it; a
+peer of another data centre and an unreachable peer are warnings only.
+"""
+
+import os
+import socket
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "integration"))
+import harness  # noqa: E402
+
+
+def closed_port():
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test(t):
+    a = harness.Daemon(t, workers=1, zone_id=3, dc_id=2,
+                       machine_id=5).start()
+    peer_a = "127.0.0.1:%d" % a.port
+    nobody = "127.0.0.1:%d" % closed_port()
+
+    twin = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=5,
+                          peers=[nobody, peer_a])
+    proc = twin.spawn()
+    rc = proc.wait(timeout=20)
+    err = twin.stderr()
+    t.check(rc == 78, "a peer with the same identity: exit 78 (EX_CONFIG)",
+            "got %r: %s" % (rc, err))
+    t.check(peer_a in err and "machine_id" in err,
+            "the message names the peer and what to change", err)
+
+    other = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=4,
+                           peers=[nobody, peer_a]).start()
+    log = other.output()
+    t.check(nobody in log and "warning" in log,
+            "an unreachable peer is a warning", log)
+    t.check(other.state().h.peer_conflicts == 0,
+            "the state file records no conflict")
+    t.check(other.state().h.peer_checked > 0,
+            "the state file records when the peers were asked")
+    with harness.connect(other.addr) as s:
+        t.check(harness.decode(harness.get_id(s)).machine == 4,
+                "the node with its own machine_id serves")
+    rc, _ = other.stop()
+    t.check(rc == 0, "it stops with 0", "got %r" % rc)
+
+    far = harness.Daemon(t, workers=1, zone_id=4, dc_id=2, machine_id=5,
+                         peers=[peer_a]).start()
+    log = far.output()
+    t.check("is in zone 3 dc 2" in log,
+            "a peer of another data centre is a warning naming its zone and"
+            " dc", log)
+    rc, _ = far.stop()
+    t.check(rc == 0, "it stops with 0", "got %r" % rc)
+    rc, _ = a.stop()
+    t.check(rc == 0, "the first node stops with 0", "got %r" % rc)
+
+
+harness.run(test, control=True)
