@@ -347,7 +347,7 @@ check_peers(const struct cfg *c, int timeout_ms)
 		snprintf(a.host, sizeof(a.host), "%s", c->peers[i].host);
 		a.port = c->peers[i].port;
 		if ((rc = net_identity(&a, timeout_ms, &peer, why,
-		    sizeof(why))) == EX_PROTOCOL) {
+			 sizeof(why))) == EX_PROTOCOL) {
 			warnx("peer %s: %s", net_addr_str(&a), why);
 			code = EX_PROTOCOL;
 			continue;

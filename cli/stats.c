@@ -109,8 +109,8 @@ exit_str(int64_t status, char *buf, size_t len)
 }
 
 static void
-text_header(
-    const struct metrics_snap *s, const char *path, const struct metrics_snap *prev)
+text_header(const struct metrics_snap *s, const char *path,
+    const struct metrics_snap *prev)
 {
 	const struct state_header *h = &s->h;
 	char t1[TIMEFMT_LEN], t2[TIMEFMT_LEN], a[32], a2[32];
@@ -157,8 +157,10 @@ text_header(
 	    (double)h->clock_step_last_ns / 1e9,
 	    (double)h->clock_step_max_back_ns / 1e9);
 	if (h->peer_checked != 0)
-		printf("peers       %s%llu with this node's identity%s (asked %s"
-		       " ago)\n", h->peer_conflicts ? "CONFLICT: " : "",
+		printf(
+		    "peers       %s%llu with this node's identity%s (asked %s"
+		    " ago)\n",
+		    h->peer_conflicts ? "CONFLICT: " : "",
 		    (unsigned long long)h->peer_conflicts,
 		    h->peer_conflicts ? ", see the log" : "",
 		    age(s->now - h->peer_checked, a, sizeof(a)));
@@ -252,8 +254,8 @@ text_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 }
 
 static json_t *
-json_snap(
-    const struct metrics_snap *s, const char *path, const struct metrics_snap *prev)
+json_snap(const struct metrics_snap *s, const char *path,
+    const struct metrics_snap *prev)
 {
 	const struct state_header *h = &s->h;
 	char t[TIMEFMT_LEN], c[TIMEFMT_LEN];

@@ -95,9 +95,9 @@ wait_for_clock(struct state_header *h, unsigned max_ahead, int wait_clock,
 		}
 		if (!logged++)
 			log_warnx("clock %s is %lld s behind the checkpoint %s:"
-			    " waiting for it (--wait-clock)", t_now,
-			    (long long)(ckpt - *now), t_ckpt);
-		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+				  " waiting for it (--wait-clock)",
+			    t_now, (long long)(ckpt - *now), t_ckpt);
+		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
 	}
 }
 
@@ -129,9 +129,10 @@ kernel_boot(uint64_t id[2])
 		return;
 	if (fgets(text, sizeof(text), f) != NULL) {
 		for (i = 0; text[i] != '\0' && n < 32; i++) {
-			int v = text[i] >= '0' && text[i] <= '9' ? text[i] - '0' :
-			    text[i] >= 'a' && text[i] <= 'f' ? text[i] - 'a' + 10 :
-			    -1;
+			int v = text[i] >= '0' && text[i] <= '9' ? text[i] - '0'
+			    : text[i] >= 'a' && text[i] <= 'f'
+			    ? text[i] - 'a' + 10
+			    : -1;
 
 			if (v < 0)
 				continue;
@@ -156,8 +157,8 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 	unsigned i;
 	int rc;
 
-	if ((rc = wait_for_clock(h, max_ahead, wait_clock, &now, err,
-	    errlen)) != 0)
+	if ((rc = wait_for_clock(
+		 h, max_ahead, wait_clock, &now, err, errlen)) != 0)
 		return rc;
 	ckpt = (uint32_t)state_load(&h->checkpoint);
 	kernel_boot(boot);
@@ -167,8 +168,8 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 	h->kernel_boot[1] = boot[1];
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		struct state_bucket *b = state_bucket(h, i);
-		uint64_t word = resume_word(state_load(&b->word), ckpt,
-		    clean || same_boot);
+		uint64_t word =
+		    resume_word(state_load(&b->word), ckpt, clean || same_boot);
 
 		state_store(&b->word, word);
 		if (bucket_ts(word) > highest)
@@ -191,13 +192,17 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 		target = highest;
 	if (checkpoint_raise(sf, target) == -1 ||
 	    (target <= ckpt && statefile_sync(sf) == -1)) {
-		snprintf(err, errlen, "msync %s: %s", sf->path, strerror(errno));
+		snprintf(
+		    err, errlen, "msync %s: %s", sf->path, strerror(errno));
 		return EX_IOERR;
 	}
 	log_info("boot %llu, %s: buckets resume %s; checkpoint %lld s ahead"
-	    " of the clock", (unsigned long long)h->boot_count,
-	    h->boot_count == 1 ? "first start" : clean ? "after a clean stop" :
-	    same_boot ? "after a crash" : "after a crash and a reboot",
+		 " of the clock",
+	    (unsigned long long)h->boot_count,
+	    h->boot_count == 1 ? "first start"
+		: clean	       ? "after a clean stop"
+		: same_boot    ? "after a crash"
+			       : "after a crash and a reboot",
 	    clean || same_boot ? "where they stood" : "above the checkpoint",
 	    (long long)state_load(&h->checkpoint) - (long long)now);
 	return 0;

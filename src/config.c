@@ -49,59 +49,57 @@ struct key {
 	long long max;
 };
 
-static int set_uint(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_epoch(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_path(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_log_file(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_log_level(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_user(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_group(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_listen(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_peers(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_allow(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
-static int set_metrics(struct cfg *, json_t *, const struct key *,
-    struct where *, char *, size_t);
+static int set_uint(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_epoch(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_path(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_log_file(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_log_level(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_user(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_group(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_listen(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_peers(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_allow(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static int set_metrics(
+    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
 
 static const struct key keys[] = {
-	{ "port", set_uint, offsetof(struct cfg, port), 0, 65535 },
-	{ "listen", set_listen, 0, 1, CFG_MAX_LISTEN },
-	{ "zone_id", set_uint, offsetof(struct cfg, zone), 0, ID_ZONE_MAX },
-	{ "dc_id", set_uint, offsetof(struct cfg, dc), 0, ID_DC_MAX },
-	{ "machine_id", set_uint, offsetof(struct cfg, machine), 0,
-	    ID_MACHINE_MAX },
-	{ "workers", set_uint, offsetof(struct cfg, workers), 1, 32 },
-	{ "epoch", set_epoch, 0, 0, 0 },
-	{ "state_file", set_path, offsetof(struct cfg, state_file), 1, 0 },
-	{ "pid_file", set_path, offsetof(struct cfg, pid_file), 0, 0 },
-	{ "log_file", set_log_file, 0, 0, 0 },
-	{ "log_level", set_log_level, 0, 0, 0 },
-	{ "user", set_user, 0, 0, 0 },
-	{ "group", set_group, 0, 0, 0 },
-	{ "max_connections", set_uint, offsetof(struct cfg, max_connections),
-	    1, 1000000 },
-	{ "idle_timeout_s", set_uint, offsetof(struct cfg, idle_timeout_s), 0,
-	    86400 },
-	{ "max_ahead_s", set_uint, offsetof(struct cfg, max_ahead_s), 0,
-	    3600 },
-	{ "checkpoint_interval_ms", set_uint,
-	    offsetof(struct cfg, checkpoint_interval_ms), 10, 60000 },
-	{ "allow", set_allow, 0, 0, CFG_MAX_ALLOW },
-	{ "peers", set_peers, 0, 0, CFG_MAX_PEERS },
-	{ "metrics_listen", set_metrics, 0, 0, 0 },
+    {"port", set_uint, offsetof(struct cfg, port), 0, 65535},
+    {"listen", set_listen, 0, 1, CFG_MAX_LISTEN},
+    {"zone_id", set_uint, offsetof(struct cfg, zone), 0, ID_ZONE_MAX},
+    {"dc_id", set_uint, offsetof(struct cfg, dc), 0, ID_DC_MAX},
+    {"machine_id", set_uint, offsetof(struct cfg, machine), 0, ID_MACHINE_MAX},
+    {"workers", set_uint, offsetof(struct cfg, workers), 1, 32},
+    {"epoch", set_epoch, 0, 0, 0},
+    {"state_file", set_path, offsetof(struct cfg, state_file), 1, 0},
+    {"pid_file", set_path, offsetof(struct cfg, pid_file), 0, 0},
+    {"log_file", set_log_file, 0, 0, 0},
+    {"log_level", set_log_level, 0, 0, 0},
+    {"user", set_user, 0, 0, 0},
+    {"group", set_group, 0, 0, 0},
+    {"max_connections", set_uint, offsetof(struct cfg, max_connections), 1,
+	1000000},
+    {"idle_timeout_s", set_uint, offsetof(struct cfg, idle_timeout_s), 0,
+	86400},
+    {"max_ahead_s", set_uint, offsetof(struct cfg, max_ahead_s), 0, 3600},
+    {"checkpoint_interval_ms", set_uint,
+	offsetof(struct cfg, checkpoint_interval_ms), 10, 60000},
+    {"allow", set_allow, 0, 0, CFG_MAX_ALLOW},
+    {"peers", set_peers, 0, 0, CFG_MAX_PEERS},
+    {"metrics_listen", set_metrics, 0, 0, 0},
 };
 
-static const char *level_names[] = { "error", "warning", "notice", "info",
-	"debug" };
+static const char *level_names[] = {
+    "error", "warning", "notice", "info", "debug"};
 
 const char *
 cfg_log_level_name(enum log_level l)
@@ -121,8 +119,8 @@ cfg_defaults(struct cfg *c)
 	c->workers = n < 1 ? 1 : n > 32 ? 32 : (unsigned)n;
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
 	    LOCALSTATEDIR "/lib/genid/genid.state");
-	snprintf(c->pid_file, sizeof(c->pid_file), "%s",
-	    RUNSTATEDIR "/genid.pid");
+	snprintf(
+	    c->pid_file, sizeof(c->pid_file), "%s", RUNSTATEDIR "/genid.pid");
 	c->log_level = LOG_LEVEL_INFO;
 	c->max_connections = 10000;
 	c->max_ahead_s = 5;
@@ -231,8 +229,8 @@ fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
 		} else
 			col++;
 	}
-	n = snprintf(err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col,
-	    w->key);
+	n = snprintf(
+	    err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col, w->key);
 	if (w->index >= 0 && n > 0 && (size_t)n < errlen)
 		n += snprintf(err + n, errlen - (size_t)n, "[%d]", w->index);
 	if (n > 0 && (size_t)n < errlen - 2) {
@@ -297,18 +295,18 @@ set_epoch(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 	if (n < 0 || n > w->now)
 		return fail(w, err, errlen,
 		    "%lld is out of range 0..%lld (now): an epoch may not lie"
-		    " in the future", (long long)n, (long long)w->now);
+		    " in the future",
+		    (long long)n, (long long)w->now);
 	c->epoch = n;
 	return 0;
 }
 
 static int
-get_string(json_t *v, struct where *w, char *err, size_t errlen,
-    const char **s)
+get_string(json_t *v, struct where *w, char *err, size_t errlen, const char **s)
 {
 	if (!json_is_string(v))
-		return fail(w, err, errlen, "is %s, want a string",
-		    type_name(v));
+		return fail(
+		    w, err, errlen, "is %s, want a string", type_name(v));
 	*s = json_string_value(v);
 	return 0;
 }
@@ -420,7 +418,7 @@ parse_addr(const char *s, struct cfg_addr *a, struct where *w, char *err,
 	int has_port;
 
 	if (addr_parse(s, a->host, sizeof(a->host), &a->port, &has_port, why,
-	    sizeof(why)) == -1)
+		sizeof(why)) == -1)
 		return fail(w, err, errlen, "\"%s\": %s", s, why);
 	if (!has_port)
 		a->port = NO_PORT;
@@ -430,8 +428,10 @@ parse_addr(const char *s, struct cfg_addr *a, struct where *w, char *err,
 /* Reads an array of strings, calling each() for every item. */
 static int
 each_string(json_t *v, const struct key *k, struct where *w, char *err,
-    size_t errlen, int (*each)(struct cfg *, const char *, unsigned,
-    struct where *, char *, size_t), struct cfg *c)
+    size_t errlen,
+    int (*each)(
+	struct cfg *, const char *, unsigned, struct where *, char *, size_t),
+    struct cfg *c)
 {
 	size_t i;
 	json_t *item;
@@ -443,13 +443,14 @@ each_string(json_t *v, const struct key *k, struct where *w, char *err,
 	    json_array_size(v) > (size_t)k->max)
 		return fail(w, err, errlen, "has %zu items, want %lld..%lld",
 		    json_array_size(v), k->min, k->max);
-	json_array_foreach(v, i, item) {
+	json_array_foreach(v, i, item)
+	{
 		w->index = (int)i;
 		if (!json_is_string(item))
 			return fail(w, err, errlen, "is %s, want a string",
 			    type_name(item));
 		if (each(c, json_string_value(item), (unsigned)i, w, err,
-		    errlen) == -1)
+			errlen) == -1)
 			return -1;
 	}
 	w->index = -1;
@@ -472,8 +473,8 @@ set_listen(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 }
 
 static int
-peer_item(struct cfg *c, const char *s, unsigned i, struct where *w,
-    char *err, size_t errlen)
+peer_item(struct cfg *c, const char *s, unsigned i, struct where *w, char *err,
+    size_t errlen)
 {
 	c->npeers = i + 1;
 	if (parse_addr(s, &c->peers[i], w, err, errlen) == -1)
@@ -493,8 +494,8 @@ set_peers(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 }
 
 static int
-allow_item(struct cfg *c, const char *s, unsigned i, struct where *w,
-    char *err, size_t errlen)
+allow_item(struct cfg *c, const char *s, unsigned i, struct where *w, char *err,
+    size_t errlen)
 {
 	struct cfg_cidr *a = &c->allow[i];
 	char host[INET6_ADDRSTRLEN + 1];
@@ -505,7 +506,8 @@ allow_item(struct cfg *c, const char *s, unsigned i, struct where *w,
 
 	c->nallow = i + 1;
 	if (hlen >= sizeof(host))
-		return fail(w, err, errlen, "\"%s\" is not an address/prefix", s);
+		return fail(
+		    w, err, errlen, "\"%s\" is not an address/prefix", s);
 	memcpy(host, s, hlen);
 	host[hlen] = '\0';
 	memset(a->addr, 0, sizeof(a->addr));
@@ -518,7 +520,8 @@ allow_item(struct cfg *c, const char *s, unsigned i, struct where *w,
 	} else
 		return fail(w, err, errlen,
 		    "\"%s\" is not a numeric IPv4 or IPv6 address (CIDR like"
-		    " 10.0.0.0/8 or ::1/128)", s);
+		    " 10.0.0.0/8 or ::1/128)",
+		    s);
 	a->prefix = max;
 	if (slash != NULL) {
 		unsigned long p;
@@ -602,7 +605,8 @@ apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
 	json_t *v;
 	unsigned i;
 
-	json_object_foreach(root, name, v) {
+	json_object_foreach(root, name, v)
+	{
 		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 			if (strcmp(name, keys[i].name) == 0)
 				break;
@@ -624,10 +628,9 @@ apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
 }
 
 int
-cfg_load(struct cfg *c, const char *path, int64_t now, char *err,
-    size_t errlen)
+cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 {
-	struct where w = { path, NULL, NULL, -1, now };
+	struct where w = {path, NULL, NULL, -1, now};
 	json_error_t jerr;
 	json_t *root;
 	char *text;
@@ -645,8 +648,10 @@ cfg_load(struct cfg *c, const char *path, int64_t now, char *err,
 		return -1;
 	}
 	if (!json_is_object(root)) {
-		snprintf(err, errlen, "%s:1:1: the configuration must be a JSON"
-		    " object, like {\"port\": 3778}", path);
+		snprintf(err, errlen,
+		    "%s:1:1: the configuration must be a JSON"
+		    " object, like {\"port\": 3778}",
+		    path);
 		rc = -1;
 	} else {
 		w.text = text;
@@ -672,8 +677,8 @@ prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 int
 cfg_allowed(const struct cfg *c, const struct sockaddr *sa)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0xff, 0xff };
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	const uint8_t *addr;
 	int family = sa->sa_family;
 	unsigned i;
@@ -681,11 +686,12 @@ cfg_allowed(const struct cfg *c, const struct sockaddr *sa)
 	if (c->nallow == 0)
 		return 1;
 	if (family == AF_INET)
-		addr = (const uint8_t *)&((const struct sockaddr_in *)(const void *)
-		    sa)->sin_addr;
+		addr = (const uint8_t *)&(
+		    (const struct sockaddr_in *)(const void *)sa)
+			   ->sin_addr;
 	else if (family == AF_INET6) {
 		addr = ((const struct sockaddr_in6 *)(const void *)sa)
-		    ->sin6_addr.s6_addr;
+			   ->sin6_addr.s6_addr;
 		/* An IPv4 client on an IPv6 socket matches IPv4 entries. */
 		if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
 			addr += 12;

@@ -37,7 +37,7 @@ struct cfg_cidr {
 
 struct cfg {
 	char path[PATH_MAX]; /* the file it was read from */
-	unsigned port; /* for listen addresses that name none */
+	unsigned port;	     /* for listen addresses that name none */
 	struct cfg_addr listen[CFG_MAX_LISTEN];
 	unsigned nlisten;
 	unsigned zone;
@@ -70,8 +70,8 @@ void cfg_defaults(struct cfg *c);
  * Reads and validates the JSON file path into c (defaults first).  0, or
  * -1 with "file:line:col: "key": reason" in err.
  */
-int cfg_load(struct cfg *c, const char *path, int64_t now, char *err,
-    size_t errlen);
+int cfg_load(
+    struct cfg *c, const char *path, int64_t now, char *err, size_t errlen);
 
 /* Whether a peer address matches the allow list (always when empty). */
 int cfg_allowed(const struct cfg *c, const struct sockaddr *sa);

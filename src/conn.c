@@ -27,8 +27,7 @@ enum { CMD_ONE = 0, CMD_MANY = 1, CMD_INFO = 2 };
 
 static void io_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void feed(struct conn *c, const uint8_t *p, size_t len);
-static size_t serve(struct conn *c, const uint8_t *p, size_t len,
-    size_t *outn);
+static size_t serve(struct conn *c, const uint8_t *p, size_t len, size_t *outn);
 static unsigned take(struct conn *c, uint64_t *word, unsigned want,
     uint64_t *ids, struct bucket_result *r);
 static size_t info(struct conn *c, uint8_t *out, size_t room);
@@ -120,8 +119,9 @@ conn_shutdown(struct conn *c)
 static void
 rearm(struct conn *c)
 {
-	int events = c->out != NULL ? EV_WRITE :
-	    c->waiting || c->closing ? 0 : EV_READ;
+	int events = c->out != NULL    ? EV_WRITE
+	    : c->waiting || c->closing ? 0
+				       : EV_READ;
 
 	if (events == (c->io.events & (EV_READ | EV_WRITE)) &&
 	    ev_is_active(&c->io))
@@ -142,7 +142,8 @@ io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	ssize_t n;
 
 	if (revents & EV_WRITE) {
-		if (send_out(c, NULL, 0) == -1 || (c->out == NULL && c->closing)) {
+		if (send_out(c, NULL, 0) == -1 ||
+		    (c->out == NULL && c->closing)) {
 			conn_close(c);
 			return;
 		}
@@ -201,7 +202,8 @@ feed(struct conn *c, const uint8_t *p, size_t len)
 	}
 	if (hold(c, p, len) == -1) {
 		log_warnx("out of memory holding %zu bytes of input: closing"
-		    " fd %d", len, c->io.fd);
+			  " fd %d",
+		    len, c->io.fd);
 		conn_close(c);
 		return;
 	}
@@ -269,7 +271,8 @@ send_out(struct conn *c, const uint8_t *buf, size_t len)
 	}
 	if ((c->out = malloc(len - (size_t)n)) == NULL) {
 		log_warnx("out of memory keeping %zu bytes of replies: closing"
-		    " fd %d", len - (size_t)n, c->io.fd);
+			  " fd %d",
+		    len - (size_t)n, c->io.fd);
 		return -1;
 	}
 	memcpy(c->out, buf + n, len - (size_t)n);
@@ -296,7 +299,8 @@ serve(struct conn *c, const uint8_t *p, size_t len, size_t *outn)
 	struct worker *w = c->w;
 	struct state_bucket *b = state_bucket(w->sf->h, c->bucket);
 	uint8_t *out = w->out + *outn, *end = w->out + sizeof(w->out);
-	uint64_t word = state_load(&b->word), ids[256], requests = 0, issued = 0;
+	uint64_t word = state_load(&b->word), ids[256], requests = 0,
+		 issued = 0;
 	struct bucket_result r;
 	size_t i = 0;
 	unsigned k, n, j;
@@ -304,10 +308,12 @@ serve(struct conn *c, const uint8_t *p, size_t len, size_t *outn)
 	while (len - i >= 2 && end - out >= REPLY_MAX) {
 		switch (p[i]) {
 		case CMD_ONE:
-			/* A run of pipelined CMD 0 frames takes its IDs at once. */
+			/* A run of pipelined CMD 0 frames takes its IDs at
+			 * once. */
 			for (k = 1; k < 256 && len - i - 2 * k >= 2 &&
-			    p[i + 2 * k] == CMD_ONE &&
-			    end - out >= REPLY_MAX + 8 * (k + 1); k++)
+			     p[i + 2 * k] == CMD_ONE &&
+			     end - out >= REPLY_MAX + 8 * (k + 1);
+			     k++)
 				;
 			n = take(c, &word, k, ids, &r);
 			for (j = 0; j < n; j++, out += 8)
@@ -316,7 +322,8 @@ serve(struct conn *c, const uint8_t *p, size_t len, size_t *outn)
 			requests += n;
 			issued += n;
 			if (n < k) {
-				/* The rest waits for the clock, not a short reply. */
+				/* The rest waits for the clock, not a short
+				 * reply. */
 				c->waiting = 1;
 				state_add(&b->waits, 1);
 				goto done;
@@ -373,21 +380,25 @@ take(struct conn *c, uint64_t *word, unsigned want, uint64_t *ids,
 	 * second turns, and a coarse clock may not have turned by then.
 	 */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	lim.now = ts.tv_sec <= h->epoch ? 0 :
-	    ts.tv_sec - h->epoch >= UINT32_MAX ? UINT32_MAX :
-	    (uint32_t)(ts.tv_sec - h->epoch);
+	lim.now = ts.tv_sec <= h->epoch ? 0
+	    : ts.tv_sec - h->epoch >= UINT32_MAX
+	    ? UINT32_MAX
+	    : (uint32_t)(ts.tv_sec - h->epoch);
 	lim.max_ahead = w->cfg->max_ahead_s;
 	for (;;) {
 		lim.checkpoint = (uint32_t)state_load(&h->checkpoint_safe);
-		n += bucket_take(word, w->bases[c->bucket], &lim, want - n,
-		    ids + n, r);
+		n += bucket_take(
+		    word, w->bases[c->bucket], &lim, want - n, ids + n, r);
 		state_store(&state_bucket(h, c->bucket)->word, *word);
 		if (r->stop != BUCKET_CHECKPOINT)
 			break;
 		/* The master's timer fell behind: move the mark ourselves. */
-		if (checkpoint_raise(w->sf, bucket_checkpoint_target(r->need >
-		    lim.now ? r->need : lim.now, lim.max_ahead)) == -1) {
-			log_warn("msync %s (raising the checkpoint)", w->sf->path);
+		if (checkpoint_raise(w->sf,
+			bucket_checkpoint_target(
+			    r->need > lim.now ? r->need : lim.now,
+			    lim.max_ahead)) == -1) {
+			log_warn(
+			    "msync %s (raising the checkpoint)", w->sf->path);
 			break;
 		}
 		state_add(&w->slot->checkpoint_raises, 1);
@@ -410,8 +421,7 @@ info(struct conn *c, uint8_t *out, size_t room)
 	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\"}",
 	    PACKAGE_VERSION, h->zone, h->dc, h->machine, (long long)h->epoch,
 	    STATE_BUCKETS, w->nworkers, (long long)h->master_pid,
-	    (long long)getpid(), (long long)(now - h->started),
-	    (long long)now,
+	    (long long)getpid(), (long long)(now - h->started), (long long)now,
 	    (long long)(state_load(&h->checkpoint) + (uint64_t)h->epoch),
 	    c->bucket, (unsigned long long)h->instance);
 	out[0] = (uint8_t)(len >> 8);

@@ -22,10 +22,10 @@ struct conn {
 	uint32_t out_len;
 	uint32_t out_off;
 	ev_tstamp last_active; /* for the idle timeout */
-	uint8_t bucket;	      /* index into the state bucket table */
-	uint8_t slot;	      /* index into the worker's own bucket list */
-	uint8_t waiting : 1;  /* a CMD 0 waits for the clock */
-	uint8_t closing : 1;  /* close once the output is written */
+	uint8_t bucket;	       /* index into the state bucket table */
+	uint8_t slot;	       /* index into the worker's own bucket list */
+	uint8_t waiting : 1;   /* a CMD 0 waits for the clock */
+	uint8_t closing : 1;   /* close once the output is written */
 };
 
 /* Sets up a connection on an accepted socket and starts reading. */

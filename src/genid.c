@@ -50,7 +50,8 @@ usage(FILE *f)
 	    "  -V            print the version and exit\n"
 	    "  -h            print this help and exit\n"
 	    "  --wait-clock  wait for the clock to pass the checkpoint instead"
-	    " of refusing to start\n", SYSCONFDIR);
+	    " of refusing to start\n",
+	    SYSCONFDIR);
 }
 
 /*
@@ -80,17 +81,18 @@ raise_fd_limit(unsigned want)
 		return;
 	rl.rlim_cur = want;
 	if (rl.rlim_max < want) {
-		struct rlimit root = { want, want };
+		struct rlimit root = {want, want};
 
-		/* Only root may raise the hard limit; others get what they may. */
+		/* Only root may raise the hard limit; others get what they may.
+		 */
 		if (setrlimit(RLIMIT_NOFILE, &root) == 0)
 			return;
 		rl.rlim_cur = rl.rlim_max;
 	}
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
 		log_warnx("max_connections needs %u descriptors, the limit is"
-		    " %lu: raise it (ulimit -n, LimitNOFILE=)", want,
-		    (unsigned long)rl.rlim_cur);
+			  " %lu: raise it (ulimit -n, LimitNOFILE=)",
+		    want, (unsigned long)rl.rlim_cur);
 }
 
 static void
@@ -112,8 +114,10 @@ drop_privileges(const struct cfg *c)
 	}
 	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
 	    setuid(pw->pw_uid) == -1)
-		die(EX_NOPERM, "drop privileges to %s: %s (start genid as root"
-		    " or remove \"user\")", c->user, strerror(errno));
+		die(EX_NOPERM,
+		    "drop privileges to %s: %s (start genid as root"
+		    " or remove \"user\")",
+		    c->user, strerror(errno));
 	log_info("running as user %s", c->user);
 }
 
@@ -121,8 +125,8 @@ drop_privileges(const struct cfg *c)
 static void
 check_peers(const struct cfg *c, struct statefile *sf)
 {
-	struct peer_identity self = { c->zone, c->dc, c->machine,
-		sf->h->instance };
+	struct peer_identity self = {
+	    c->zone, c->dc, c->machine, sf->h->instance};
 	char err[1024];
 	unsigned n;
 
@@ -141,19 +145,21 @@ warn_signed_overflow(const struct cfg *c)
 	long long left = c->epoch + SIGNED_LIMIT_TS - (long long)time(NULL);
 
 	if (left < YEAR_S)
-		log_warnx("IDs reach 2^63 in %lld days: they no longer fit a"
+		log_warnx(
+		    "IDs reach 2^63 in %lld days: they no longer fit a"
 		    " signed 64-bit column (BIGINT, Java long); choose a recent"
-		    " \"epoch\" for a new node", left / 86400);
+		    " \"epoch\" for a new node",
+		    left / 86400);
 }
 
 int
 main(int argc, char *argv[], char *envp[])
 {
 	static const struct option longopts[] = {
-		{ "wait-clock", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"wait-clock", no_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *conf = SYSCONFDIR "/genid.json";
 	int ch, daemonize = 0, test = 0, wait_clock = 0, nfds, nmetrics = 0, rc;
@@ -212,27 +218,30 @@ main(int argc, char *argv[], char *envp[])
 	}
 	warn_signed_overflow(&cfg);
 	raise_fd_limit(cfg.max_connections + 64);
-	rc = statefile_open(&sf, cfg.state_file, &(struct state_identity){
-	    cfg.zone, cfg.dc, cfg.machine, cfg.epoch }, (int64_t)time(NULL),
-	    LOCK_WAIT_MS, err, sizeof(err));
+	rc = statefile_open(&sf, cfg.state_file,
+	    &(struct state_identity){cfg.zone, cfg.dc, cfg.machine, cfg.epoch},
+	    (int64_t)time(NULL), LOCK_WAIT_MS, err, sizeof(err));
 	if (rc != 0)
 		die(rc, "%s", err);
 	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
 	check_peers(&cfg, &sf);
-	if ((rc = checkpoint_boot(&sf, cfg.max_ahead_s, wait_clock, err,
-	    sizeof(err))) != 0)
+	if ((rc = checkpoint_boot(
+		 &sf, cfg.max_ahead_s, wait_clock, err, sizeof(err))) != 0)
 		die(rc, "%s", err);
 	if ((nfds = master_listen(cfg.listen, cfg.nlisten, "listening", fds,
-	    MASTER_MAX_FDS, err, sizeof(err))) == -1)
+		 MASTER_MAX_FDS, err, sizeof(err))) == -1)
 		die(EX_OSERR, "%s", err);
-	if (cfg.has_metrics && (nmetrics = master_listen(&cfg.metrics_listen,
-	    1, "metrics", metrics_fds, MASTER_MAX_FDS, err, sizeof(err))) == -1)
+	if (cfg.has_metrics &&
+	    (nmetrics = master_listen(&cfg.metrics_listen, 1, "metrics",
+		 metrics_fds, MASTER_MAX_FDS, err, sizeof(err))) == -1)
 		die(EX_OSERR, "metrics_listen: %s", err);
 	if (cfg.pid_file[0] != '\0' &&
 	    (pfh = pidfile_open(cfg.pid_file, 0644, &other)) == NULL) {
 		if (errno == EEXIST)
-			die(EX_UNAVAILABLE, "genid is already running, pid %ld"
-			    " (%s)", (long)other, cfg.pid_file);
+			die(EX_UNAVAILABLE,
+			    "genid is already running, pid %ld"
+			    " (%s)",
+			    (long)other, cfg.pid_file);
 		die(EX_CANTCREAT, "pidfile_open %s: %s", cfg.pid_file,
 		    strerror(errno));
 	}
@@ -250,11 +259,11 @@ main(int argc, char *argv[], char *envp[])
 	sf.h->started = (int64_t)time(NULL);
 	sf.h->workers = cfg.workers;
 	log_notice("genid %s starting: zone %u dc %u machine %u, %u workers,"
-	    " state %s, boot %llu", PACKAGE_VERSION, cfg.zone, cfg.dc,
-	    cfg.machine, cfg.workers, cfg.state_file,
-	    (unsigned long long)sf.h->boot_count);
-	rc = master_run(&cfg, &sf, fds, (unsigned)nfds, metrics_fds,
-	    (unsigned)nmetrics);
+		   " state %s, boot %llu",
+	    PACKAGE_VERSION, cfg.zone, cfg.dc, cfg.machine, cfg.workers,
+	    cfg.state_file, (unsigned long long)sf.h->boot_count);
+	rc = master_run(
+	    &cfg, &sf, fds, (unsigned)nfds, metrics_fds, (unsigned)nmetrics);
 	if (pfh != NULL && pidfile_remove(pfh) == -1)
 		log_warn("remove %s", cfg.pid_file);
 	statefile_close(&sf);

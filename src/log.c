@@ -23,8 +23,8 @@ static enum log_dest log_dest = DEST_STDERR;
 static int log_fd = STDERR_FILENO;
 static char log_path[PATH_MAX];
 
-static void vlog(enum log_level level, int with_errno, const char *fmt,
-    va_list ap);
+static void vlog(
+    enum log_level level, int with_errno, const char *fmt, va_list ap);
 
 void
 log_init(const char *name, enum log_level level)
@@ -87,10 +87,10 @@ log_is_stderr(void)
 static void
 vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {
-	static const char *names[] = { "error", "warning", "notice", "info",
-		"debug" };
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE,
-		LOG_INFO, LOG_DEBUG };
+	static const char *names[] = {
+	    "error", "warning", "notice", "info", "debug"};
+	static const int prio[] = {
+	    LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
 	char msg[1024], line[1200], now[TIMEFMT_LEN];
 	int saved = errno, n;
 	ssize_t w;
@@ -113,19 +113,20 @@ vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 	    (long)getpid(), names[level], msg);
 	if (n > (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 1;
-	/* Nothing useful is left to do when the log itself cannot be written. */
+	/* Nothing useful is left to do when the log itself cannot be written.
+	 */
 	w = write(log_fd, line, (size_t)n);
 	(void)w;
 	errno = saved;
 }
 
-#define LOG_FN(name, level, with_errno)                                  \
-	void name(const char *fmt, ...)                                  \
-	{                                                                \
-		va_list ap;                                              \
-		va_start(ap, fmt);                                       \
-		vlog(level, with_errno, fmt, ap);                        \
-		va_end(ap);                                              \
+#define LOG_FN(name, level, with_errno)                                        \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		vlog(level, with_errno, fmt, ap);                              \
+		va_end(ap);                                                    \
 	}
 
 LOG_FN(log_warn, LOG_LEVEL_WARNING, 1)

@@ -90,8 +90,8 @@ watch_clock(struct state_header *h)
 	int64_t step;
 
 	sample_clocks(&real, &mono);
-	step = clock_step_ns(ns(&m.real), ns(&m.mono), ns(&real), ns(&mono),
-	    STEP_TOLERANCE_NS);
+	step = clock_step_ns(
+	    ns(&m.real), ns(&m.mono), ns(&real), ns(&mono), STEP_TOLERANCE_NS);
 	m.real = real;
 	m.mono = mono;
 	if (step == 0)
@@ -105,7 +105,8 @@ watch_clock(struct state_header *h)
 	state_add(&h->clock_steps_back, 1);
 	if ((uint64_t)-step > state_load(&h->clock_step_max_back_ns))
 		state_store(&h->clock_step_max_back_ns, (uint64_t)-step);
-	log_warnx("the clock stepped back by %.3f s: buckets go on counting in"
+	log_warnx(
+	    "the clock stepped back by %.3f s: buckets go on counting in"
 	    " their own second until the clock catches up, no ID is repeated",
 	    -step / 1e9);
 }
@@ -120,11 +121,14 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	watch_clock(h);
 	if ((now = checkpoint_now(h->epoch)) == -1)
 		return;
-	if (checkpoint_raise(m.sf, bucket_checkpoint_target((uint32_t)now,
-	    m.cfg->max_ahead_s)) == -1 && ev_now(loop) - last_warned > 60) {
+	if (checkpoint_raise(m.sf,
+		bucket_checkpoint_target((uint32_t)now, m.cfg->max_ahead_s)) ==
+		-1 &&
+	    ev_now(loop) - last_warned > 60) {
 		last_warned = ev_now(loop);
 		log_warn("msync %s: the checkpoint cannot move; workers stop"
-		    " issuing once it is reached", m.sf->path);
+			 " issuing once it is reached",
+		    m.sf->path);
 	}
 }
 
@@ -174,7 +178,8 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
 		log_warnx("worker %u exited with the fatal code %d and is not"
-		    " respawned", i, WORKER_EXIT_FATAL);
+			  " respawned",
+		    i, WORKER_EXIT_FATAL);
 		ch->fatal = 1;
 		if (live_children() == 0) {
 			log_warnx("no worker left: stopping");
@@ -185,9 +190,9 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	}
 	/* A worker that keeps dying at once is respawned ever more slowly. */
 	if (lived < RESPAWN_STABLE_S)
-		ch->backoff = ch->backoff == 0 ? RESPAWN_FIRST_S :
-		    ch->backoff * 2 > RESPAWN_MAX_S ? RESPAWN_MAX_S :
-		    ch->backoff * 2;
+		ch->backoff = ch->backoff == 0	      ? RESPAWN_FIRST_S
+		    : ch->backoff * 2 > RESPAWN_MAX_S ? RESPAWN_MAX_S
+						      : ch->backoff * 2;
 	else
 		ch->backoff = 0;
 	state_add(&slot->restarts, 1);
@@ -278,8 +283,7 @@ static void
 peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct state_header *h = m.sf->h;
-	struct peer_identity self = { h->zone, h->dc, h->machine,
-		h->instance };
+	struct peer_identity self = {h->zone, h->dc, h->machine, h->instance};
 	char err[1024];
 	pid_t pid;
 
@@ -290,13 +294,14 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		return;
 	}
 	if (pid == 0) {
-		/* It holds the state file's lock too: it goes with the master. */
+		/* It holds the state file's lock too: it goes with the master.
+		 */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
 		    getppid() != m.master)
 			_exit(1);
 		setproctitle("peer check");
-		state_store(&h->peer_conflicts, peers_check(m.cfg, &self, err,
-		    sizeof(err)));
+		state_store(&h->peer_conflicts,
+		    peers_check(m.cfg, &self, err, sizeof(err)));
 		state_store((uint64_t *)&h->peer_checked, (uint64_t)time(NULL));
 		_exit(0);
 	}
@@ -389,8 +394,8 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	ev_timer_start(loop, &m.checkpoint_timer);
 	ev_init(&m.stop_timer, stop_cb);
 	ev_init(&m.peers_child, peers_done_cb);
-	ev_timer_init(&m.peers_timer, peers_cb, PEERS_INTERVAL_S,
-	    PEERS_INTERVAL_S);
+	ev_timer_init(
+	    &m.peers_timer, peers_cb, PEERS_INTERVAL_S, PEERS_INTERVAL_S);
 	if (cfg->npeers > 0)
 		ev_timer_start(loop, &m.peers_timer);
 	for (i = 0; i < STATE_WORKERS; i++) {
@@ -412,13 +417,14 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 }
 
 static int
-listen_one(const struct addrinfo *ai, char *err, size_t errlen,
-    const char *name)
+listen_one(
+    const struct addrinfo *ai, char *err, size_t errlen, const char *name)
 {
 	int fd, one = 1;
 
-	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol)) == -1) {
+	if ((fd = socket(ai->ai_family,
+		 ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		 ai->ai_protocol)) == -1) {
 		snprintf(err, errlen, "socket %s: %s", name, strerror(errno));
 		return -1;
 	}
@@ -443,7 +449,7 @@ log_bound(int fd, const char *what)
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		return;
 	if (ss.ss_family == AF_INET6)
 		log_info("%s on [%s]:%s", what, host, port);
@@ -452,8 +458,8 @@ log_bound(int fd, const char *what)
 }
 
 int
-master_listen(const struct cfg_addr *addrs, unsigned naddrs,
-    const char *what, int *fds, size_t maxfds, char *err, size_t errlen)
+master_listen(const struct cfg_addr *addrs, unsigned naddrs, const char *what,
+    int *fds, size_t maxfds, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res, *ai;
 	char port[8], name[CFG_HOST_LEN + 16];
@@ -468,18 +474,20 @@ master_listen(const struct cfg_addr *addrs, unsigned naddrs,
 		const struct cfg_addr *a = &addrs[i];
 
 		snprintf(port, sizeof(port), "%u", a->port);
-		snprintf(name, sizeof(name), "%s:%u", a->host[0] ? a->host : "*",
-		    a->port);
+		snprintf(name, sizeof(name), "%s:%u",
+		    a->host[0] ? a->host : "*", a->port);
 		if ((rc = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints,
-		    &res)) != 0) {
+			 &res)) != 0) {
 			snprintf(err, errlen, "listen %s: %s", name,
 			    gai_strerror(rc));
 			goto fail;
 		}
 		for (ai = res; ai != NULL; ai = ai->ai_next) {
 			if ((size_t)n == maxfds) {
-				snprintf(err, errlen, "listen %s: more than %zu"
-				    " sockets", name, maxfds);
+				snprintf(err, errlen,
+				    "listen %s: more than %zu"
+				    " sockets",
+				    name, maxfds);
 				freeaddrinfo(res);
 				goto fail;
 			}

@@ -29,7 +29,7 @@ net_parse_addr(const char *s, struct net_addr *a, char *err, size_t errlen)
 	int has_port;
 
 	if (addr_parse(s, a->host, sizeof(a->host), &a->port, &has_port, err,
-	    errlen) == -1)
+		errlen) == -1)
 		return -1;
 	if (a->host[0] == '\0') {
 		snprintf(err, errlen, "no host");
@@ -274,8 +274,8 @@ net_info(const struct net_addr *a, int timeout_ms, json_t **info, char **text,
 }
 
 int
-net_identity(const struct net_addr *a, int timeout_ms,
-    struct peer_identity *id, char *err, size_t errlen)
+net_identity(const struct net_addr *a, int timeout_ms, struct peer_identity *id,
+    char *err, size_t errlen)
 {
 	const char *instance = NULL;
 	json_int_t zone, dc, machine;
@@ -285,7 +285,7 @@ net_identity(const struct net_addr *a, int timeout_ms,
 	if ((code = net_info(a, timeout_ms, &info, NULL, err, errlen)) != 0)
 		return code;
 	if (json_unpack(info, "{s:I, s:I, s:I, s?s}", "zone", &zone, "dc", &dc,
-	    "machine", &machine, "instance", &instance) == -1) {
+		"machine", &machine, "instance", &instance) == -1) {
 		snprintf(err, errlen, "INFO from %s lacks zone, dc or machine",
 		    net_addr_str(a));
 		json_decref(info);
@@ -306,4 +306,3 @@ net_close(struct net_conn *c)
 		close(c->fd);
 	c->fd = -1;
 }
-

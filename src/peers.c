@@ -8,8 +8,8 @@
 #include "peers.h"
 
 unsigned
-peers_check(const struct cfg *c, const struct peer_identity *self,
-    char *err, size_t errlen)
+peers_check(const struct cfg *c, const struct peer_identity *self, char *err,
+    size_t errlen)
 {
 	struct peer_identity peer;
 	char why[512], name[CFG_HOST_LEN + 16];
@@ -22,10 +22,11 @@ peers_check(const struct cfg *c, const struct peer_identity *self,
 		snprintf(na.host, sizeof(na.host), "%s", a->host);
 		na.port = a->port;
 		snprintf(name, sizeof(name), "%s", net_addr_str(&na));
-		if (net_identity(&na, PEERS_TIMEOUT_MS, &peer, why,
-		    sizeof(why)) != 0) {
+		if (net_identity(
+			&na, PEERS_TIMEOUT_MS, &peer, why, sizeof(why)) != 0) {
 			log_warnx("peer %s: %s (it may be down; checked again"
-			    " in a minute)", name, why);
+				  " in a minute)",
+			    name, why);
 			continue;
 		}
 		switch (peer_judge(self, &peer)) {
@@ -33,18 +34,21 @@ peers_check(const struct cfg *c, const struct peer_identity *self,
 			if (conflicts++ == 0)
 				snprintf(err, errlen,
 				    "peer %s has this node's zone %lld dc %lld"
-				    " machine %lld: both would hand out the same"
+				    " machine %lld: both would hand out the "
+				    "same"
 				    " IDs; give one of them another machine_id",
 				    name, self->zone, self->dc, self->machine);
-			log_warnx("CONFLICT: peer %s has this node's zone %lld"
+			log_warnx(
+			    "CONFLICT: peer %s has this node's zone %lld"
 			    " dc %lld machine %lld and hands out the same IDs",
 			    name, self->zone, self->dc, self->machine);
 			break;
 		case PEER_OTHER_DC:
-			log_warnx("peer %s is in zone %lld dc %lld, this node in"
+			log_warnx(
+			    "peer %s is in zone %lld dc %lld, this node in"
 			    " zone %lld dc %lld: \"peers\" should list the"
-			    " nodes of this data centre", name, peer.zone,
-			    peer.dc, self->zone, self->dc);
+			    " nodes of this data centre",
+			    name, peer.zone, peer.dc, self->zone, self->dc);
 			break;
 		case PEER_SELF:
 			log_debug("peer %s is this node", name);

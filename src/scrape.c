@@ -108,9 +108,10 @@ respond(struct scrape_conn *c)
 		body = strdup("genid serves its metrics at /metrics\n");
 		body_len = body != NULL ? strlen(body) : 0;
 	}
-	n = asprintf(&head, "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, type,
-	    body_len);
+	n = asprintf(&head,
+	    "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	    status, type, body_len);
 	if (n < 0 || (c->resp = malloc((size_t)n + body_len)) == NULL) {
 		free(body);
 		if (n >= 0)
@@ -145,7 +146,8 @@ io_cb(struct ev_loop *loop, ev_io *io, int revents)
 		}
 		c->req_len += (size_t)n;
 		c->req[c->req_len] = '\0';
-		/* The headers end with an empty line; a full buffer ends too. */
+		/* The headers end with an empty line; a full buffer ends too.
+		 */
 		if (strstr(c->req, "\r\n\r\n") == NULL &&
 		    strstr(c->req, "\n\n") == NULL &&
 		    c->req_len < sizeof(c->req) - 1)
@@ -185,8 +187,8 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 			log_warn("metrics: accept");
 		return;
 	}
-	if (s.nconns >= SCRAPE_MAX_CONNS || (c = calloc(1, sizeof(*c))) ==
-	    NULL) {
+	if (s.nconns >= SCRAPE_MAX_CONNS ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("metrics: %u scrapes at once already: closing one",
 		    s.nconns);
 		close(fd);

@@ -22,8 +22,8 @@
 
 static int create_file(const char *path, const struct state_identity *id,
     int64_t now, char *err, size_t errlen);
-static int lock_file(int fd, const char *path, unsigned wait_ms, char *err,
-    size_t errlen);
+static int lock_file(
+    int fd, const char *path, unsigned wait_ms, char *err, size_t errlen);
 
 static int
 create_file(const char *path, const struct state_identity *id, int64_t now,
@@ -35,7 +35,8 @@ create_file(const char *path, const struct state_identity *id, int64_t now,
 	int fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) == -1) {
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
+	    -1) {
 		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
@@ -71,10 +72,9 @@ fail:
 }
 
 static int
-lock_file(int fd, const char *path, unsigned wait_ms, char *err,
-    size_t errlen)
+lock_file(int fd, const char *path, unsigned wait_ms, char *err, size_t errlen)
 {
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	struct timespec pause = {0, 10 * 1000 * 1000};
 	unsigned waited = 0;
 
 	/*
@@ -83,14 +83,15 @@ lock_file(int fd, const char *path, unsigned wait_ms, char *err,
 	 */
 	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK) {
-			snprintf(err, errlen, "flock %s: %s", path,
-			    strerror(errno));
+			snprintf(
+			    err, errlen, "flock %s: %s", path, strerror(errno));
 			return EX_CANTCREAT;
 		}
 		if (waited >= wait_ms) {
 			snprintf(err, errlen,
 			    "%s is locked: another genid is running on it (stop"
-			    " it, or give this one another state_file)", path);
+			    " it, or give this one another state_file)",
+			    path);
 			return EX_UNAVAILABLE;
 		}
 		nanosleep(&pause, NULL);
@@ -126,13 +127,13 @@ statefile_open(struct statefile *sf, const char *path,
 	}
 	if ((size_t)st.st_size < sizeof(struct state_header)) {
 		snprintf(err, errlen,
-		    "%s: %lld bytes is too short for a genid state file",
-		    path, (long long)st.st_size);
+		    "%s: %lld bytes is too short for a genid state file", path,
+		    (long long)st.st_size);
 		goto fail;
 	}
 	sf->len = (size_t)st.st_size;
-	sf->h = mmap(NULL, sf->len, PROT_READ | PROT_WRITE, MAP_SHARED, sf->fd,
-	    0);
+	sf->h =
+	    mmap(NULL, sf->len, PROT_READ | PROT_WRITE, MAP_SHARED, sf->fd, 0);
 	if (sf->h == MAP_FAILED) {
 		snprintf(err, errlen, "mmap %s: %s", path, strerror(errno));
 		sf->h = NULL;
@@ -142,7 +143,8 @@ statefile_open(struct statefile *sf, const char *path,
 		char reason[512];
 
 		snprintf(reason, sizeof(reason), "%s", err);
-		snprintf(err, errlen, "%s: %s; refusing to reuse it (move it"
+		snprintf(err, errlen,
+		    "%s: %s; refusing to reuse it (move it"
 		    " away only if this node never issued IDs under it)",
 		    path, reason);
 		goto fail;
@@ -154,8 +156,8 @@ fail:
 }
 
 int
-statefile_open_ro(struct statefile *sf, const char *path, char *err,
-    size_t errlen)
+statefile_open_ro(
+    struct statefile *sf, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 

@@ -32,8 +32,8 @@ int statefile_open(struct statefile *sf, const char *path,
 
 /* Opens path read-only, maps it and checks its layout (any identity);
  * 0, or -1 with the reason in err. */
-int statefile_open_ro(struct statefile *sf, const char *path, char *err,
-    size_t errlen);
+int statefile_open_ro(
+    struct statefile *sf, const char *path, char *err, size_t errlen);
 
 /* Whether some genid holds the lock on the file (1), or not (0). */
 int statefile_in_use(const struct statefile *sf);

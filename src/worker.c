@@ -31,8 +31,8 @@
 /* How long a stopping worker waits for pending replies to be written. */
 #define DRAIN_S 1.0
 
-static struct worker *worker_new(const struct cfg *cfg,
-    struct statefile *sf, unsigned id);
+static struct worker *worker_new(
+    const struct cfg *cfg, struct statefile *sf, unsigned id);
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void term_cb(struct ev_loop *loop, ev_signal *s, int revents);
@@ -66,7 +66,8 @@ worker_new(const struct cfg *cfg, struct statefile *sf, unsigned id)
 		if (state_bucket_owner(b, cfg->workers) != id)
 			continue;
 		w->buckets[w->nbuckets++] = b;
-		/* Connections of a previous worker on this slot died with it. */
+		/* Connections of a previous worker on this slot died with it.
+		 */
 		state_store(&state_bucket(h, b)->conns, 0);
 	}
 	state_store(&w->slot->conns, 0);
@@ -206,8 +207,8 @@ lightest_bucket(const struct worker *w)
 	unsigned i, slot = 0;
 
 	for (i = 0; i < w->nbuckets; i++) {
-		uint64_t n = state_load(&state_bucket(w->sf->h,
-		    w->buckets[i])->conns);
+		uint64_t n =
+		    state_load(&state_bucket(w->sf->h, w->buckets[i])->conns);
 
 		if (n < best) {
 			best = n;
@@ -246,7 +247,8 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE) {
-				log_warn("accept: raise the descriptor limit"
+				log_warn(
+				    "accept: raise the descriptor limit"
 				    " (ulimit -n) or lower max_connections");
 				pause_accepting(w, ACCEPT_PAUSE_S);
 			} else if (errno != EAGAIN && errno != EINTR &&
@@ -299,11 +301,11 @@ peer_name(int fd, char *buf, size_t len)
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
 	    getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), port,
-	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(buf, len, "fd %d", fd);
 	else
-		snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%s" :
-		    "%s:%s", host, port);
+		snprintf(buf, len,
+		    ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 	return buf;
 }
 
@@ -319,7 +321,7 @@ worker_bad_request(struct worker *w, unsigned cmd, int fd)
 		return;
 	}
 	log_warnx("closing the connection from %s: unknown command 0x%02x"
-	    " (%u more bad requests since the last message)",
+		  " (%u more bad requests since the last message)",
 	    peer_name(fd, peer, sizeof(peer)), cmd, w->bad_suppressed);
 	w->bad_logged = now;
 	w->bad_suppressed = 0;
@@ -364,8 +366,10 @@ idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	while (w->lru_head != NULL && now - w->lru_head->last_active >= timeout)
 		conn_close(w->lru_head);
-	ev_timer_set(t, w->lru_head != NULL ?
-	    w->lru_head->last_active + timeout - now : timeout, 0);
+	ev_timer_set(t,
+	    w->lru_head != NULL ? w->lru_head->last_active + timeout - now
+				: timeout,
+	    0);
 	ev_timer_start(loop, t);
 }
 
@@ -375,7 +379,8 @@ drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct worker *w = ev_userdata(loop);
 
 	log_warnx("worker %u: %u connections still had replies pending when"
-	    " the drain time ran out", w->id, w->nconns);
+		  " the drain time ran out",
+	    w->id, w->nconns);
 	ev_break(loop, EVBREAK_ALL);
 }
 

@@ -15,15 +15,15 @@ struct good {
 };
 
 static const struct good goods[] = {
-	{ "127.0.0.1:3778", "127.0.0.1", 1, 3778 },
-	{ "127.0.0.1", "127.0.0.1", 0, 0 },
-	{ "localhost:0", "localhost", 1, 0 },
-	{ ":3778", "", 1, 3778 },
-	{ "[::1]:65535", "::1", 1, 65535 },
-	{ "[::1]", "::1", 0, 0 },
-	{ "::1", "::1", 0, 0 },
-	{ "fe80::1:2", "fe80::1:2", 0, 0 },
-	{ "0x10:0x10", "0x10", 1, 16 },
+    {"127.0.0.1:3778", "127.0.0.1", 1, 3778},
+    {"127.0.0.1", "127.0.0.1", 0, 0},
+    {"localhost:0", "localhost", 1, 0},
+    {":3778", "", 1, 3778},
+    {"[::1]:65535", "::1", 1, 65535},
+    {"[::1]", "::1", 0, 0},
+    {"::1", "::1", 0, 0},
+    {"fe80::1:2", "fe80::1:2", 0, 0},
+    {"0x10:0x10", "0x10", 1, 16},
 };
 
 START_TEST(test_addr_good)
@@ -33,8 +33,9 @@ START_TEST(test_addr_good)
 	unsigned port = 12345;
 	int has = -1;
 
-	ck_assert_int_eq(addr_parse(g->in, host, sizeof(host), &port, &has,
-	    err, sizeof(err)), 0);
+	ck_assert_int_eq(addr_parse(g->in, host, sizeof(host), &port, &has, err,
+			     sizeof(err)),
+	    0);
 	ck_assert_str_eq(host, g->host);
 	ck_assert_int_eq(has, g->has_port);
 	ck_assert_uint_eq(port, g->has_port ? g->port : 12345);
@@ -47,13 +48,13 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{ "127.0.0.1:65536", "port \"65536\": larger than 65535" },
-	{ "127.0.0.1:", "port \"\": not a decimal number" },
-	{ "127.0.0.1:http", "port \"http\": not a decimal number" },
-	{ "127.0.0.1:-1", "port \"-1\": not a decimal number" },
-	{ "[::1", "want [IPv6] or [IPv6]:port" },
-	{ "[::1]x", "want [IPv6] or [IPv6]:port" },
-	{ "a-very-long-host-name-that-does-not-fit:1", "host name too long" },
+    {"127.0.0.1:65536", "port \"65536\": larger than 65535"},
+    {"127.0.0.1:", "port \"\": not a decimal number"},
+    {"127.0.0.1:http", "port \"http\": not a decimal number"},
+    {"127.0.0.1:-1", "port \"-1\": not a decimal number"},
+    {"[::1", "want [IPv6] or [IPv6]:port"},
+    {"[::1]x", "want [IPv6] or [IPv6]:port"},
+    {"a-very-long-host-name-that-does-not-fit:1", "host name too long"},
 };
 
 START_TEST(test_addr_bad)
@@ -63,8 +64,9 @@ START_TEST(test_addr_bad)
 	unsigned port = 0;
 	int has = 0;
 
-	ck_assert_int_eq(addr_parse(b->in, host, sizeof(host), &port, &has,
-	    err, sizeof(err)), -1);
+	ck_assert_int_eq(addr_parse(b->in, host, sizeof(host), &port, &has, err,
+			     sizeof(err)),
+	    -1);
 	ck_assert_str_eq(err, b->reason);
 }
 END_TEST
@@ -75,10 +77,10 @@ make_addr_suite(void)
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("parse");
 
-	tcase_add_loop_test(tc, test_addr_good, 0,
-	    sizeof(goods) / sizeof(goods[0]));
-	tcase_add_loop_test(tc, test_addr_bad, 0,
-	    sizeof(bads) / sizeof(bads[0]));
+	tcase_add_loop_test(
+	    tc, test_addr_good, 0, sizeof(goods) / sizeof(goods[0]));
+	tcase_add_loop_test(
+	    tc, test_addr_bad, 0, sizeof(bads) / sizeof(bads[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

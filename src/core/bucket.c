@@ -53,9 +53,11 @@ bucket_take(uint64_t *word, uint64_t base, const struct bucket_limits *lim,
 		if (c > ID_COUNTER_MAX) {
 			/* Borrow the next second, within both caps. */
 			if (t == UINT32_MAX ||
-			    (uint64_t)t + 1 > (uint64_t)lim->now + lim->max_ahead) {
+			    (uint64_t)t + 1 >
+				(uint64_t)lim->now + lim->max_ahead) {
 				stop(r, BUCKET_EXHAUSTED,
-				    t == UINT32_MAX ? t : t + 1 - lim->max_ahead);
+				    t == UINT32_MAX ? t
+						    : t + 1 - lim->max_ahead);
 				break;
 			}
 			t++;

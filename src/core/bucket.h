@@ -59,14 +59,14 @@ uint64_t bucket_restart_word(uint32_t checkpoint);
 uint32_t bucket_checkpoint_target(uint32_t now, uint32_t max_ahead);
 
 enum clock_start {
-	CLOCK_START_NOW,   /* the clock is past the checkpoint */
-	CLOCK_START_AHEAD, /* serve at once from checkpoint + 1 */
+	CLOCK_START_NOW,    /* the clock is past the checkpoint */
+	CLOCK_START_AHEAD,  /* serve at once from checkpoint + 1 */
 	CLOCK_START_BEHIND, /* the clock is too far behind: refuse or wait */
 };
 
 /* How a node whose checkpoint is checkpoint may start at time now. */
-enum clock_start clock_start_rule(uint32_t now, uint32_t checkpoint,
-    uint32_t max_ahead);
+enum clock_start clock_start_rule(
+    uint32_t now, uint32_t checkpoint, uint32_t max_ahead);
 
 /*
  * Classifies a clock step between two samples: the change of the realtime

@@ -42,11 +42,11 @@ id_check(const struct id_fields *f, char *err, size_t errlen)
 		size_t off;
 		unsigned max;
 	} fields[] = {
-		{ "zone", offsetof(struct id_fields, zone), ID_ZONE_MAX },
-		{ "dc", offsetof(struct id_fields, dc), ID_DC_MAX },
-		{ "machine", offsetof(struct id_fields, machine), ID_MACHINE_MAX },
-		{ "bucket", offsetof(struct id_fields, bucket), ID_BUCKET_MAX },
-		{ "counter", offsetof(struct id_fields, counter), ID_COUNTER_MAX },
+	    {"zone", offsetof(struct id_fields, zone), ID_ZONE_MAX},
+	    {"dc", offsetof(struct id_fields, dc), ID_DC_MAX},
+	    {"machine", offsetof(struct id_fields, machine), ID_MACHINE_MAX},
+	    {"bucket", offsetof(struct id_fields, bucket), ID_BUCKET_MAX},
+	    {"counter", offsetof(struct id_fields, counter), ID_COUNTER_MAX},
 	};
 	size_t i;
 
@@ -64,8 +64,8 @@ id_check(const struct id_fields *f, char *err, size_t errlen)
 }
 
 int
-id_parse_uint(const char *s, uint64_t max, uint64_t *v, char *err,
-    size_t errlen)
+id_parse_uint(
+    const char *s, uint64_t max, uint64_t *v, char *err, size_t errlen)
 {
 	unsigned long long n;
 	const char *p;
@@ -82,18 +82,19 @@ id_parse_uint(const char *s, uint64_t max, uint64_t *v, char *err,
 	 * strtoull accepts a sign, blanks and a second "0x"; a number here
 	 * is digits only.
 	 */
-	if (!(base == 16 ? isxdigit((unsigned char)*s) :
-	    isdigit((unsigned char)*s))) {
+	if (!(base == 16 ? isxdigit((unsigned char)*s)
+			 : isdigit((unsigned char)*s))) {
 		snprintf(err, errlen, "not a %s number",
 		    base == 16 ? "hexadecimal" : "decimal");
 		return -1;
 	}
 	for (p = s; *p != '\0' && !isspace((unsigned char)*p); p++) {
-		if (base == 16 ? !isxdigit((unsigned char)*p) :
-		    !isdigit((unsigned char)*p)) {
-			snprintf(err, errlen, "unexpected character '%c' in a %s"
-			    " number", *p, base == 16 ? "hexadecimal" :
-			    "decimal");
+		if (base == 16 ? !isxdigit((unsigned char)*p)
+			       : !isdigit((unsigned char)*p)) {
+			snprintf(err, errlen,
+			    "unexpected character '%c' in a %s"
+			    " number",
+			    *p, base == 16 ? "hexadecimal" : "decimal");
 			return -1;
 		}
 	}
@@ -106,8 +107,8 @@ id_parse_uint(const char *s, uint64_t max, uint64_t *v, char *err,
 		return -1;
 	}
 	if (errno == ERANGE || n > max) {
-		snprintf(err, errlen, "larger than %llu",
-		    (unsigned long long)max);
+		snprintf(
+		    err, errlen, "larger than %llu", (unsigned long long)max);
 		return -1;
 	}
 	*v = n;

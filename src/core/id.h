@@ -42,8 +42,7 @@ uint64_t id_encode(const struct id_fields *f);
 void id_decode(uint64_t id, struct id_fields *f);
 
 /* The ID bits for zone/dc/machine/bucket: OR in (ts << 32) | counter. */
-uint64_t id_base(unsigned zone, unsigned dc, unsigned machine,
-    unsigned bucket);
+uint64_t id_base(unsigned zone, unsigned dc, unsigned machine, unsigned bucket);
 
 /* Checks every field's range; 0, or -1 with the reason in err. */
 int id_check(const struct id_fields *f, char *err, size_t errlen);
@@ -52,8 +51,8 @@ int id_check(const struct id_fields *f, char *err, size_t errlen);
 int id_parse(const char *s, uint64_t *id, char *err, size_t errlen);
 
 /* Parses an unsigned number (decimal or 0x-hex) no larger than max. */
-int id_parse_uint(const char *s, uint64_t max, uint64_t *v, char *err,
-    size_t errlen);
+int id_parse_uint(
+    const char *s, uint64_t max, uint64_t *v, char *err, size_t errlen);
 
 /* Unix time of an ID's timestamp field under the given epoch. */
 int64_t id_unix_time(uint64_t id, int64_t epoch);

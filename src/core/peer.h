@@ -14,14 +14,14 @@ struct peer_identity {
 };
 
 enum peer_verdict {
-	PEER_OK,	 /* same data centre, another machine */
-	PEER_SELF,	 /* this very node, listed among its own peers */
-	PEER_CONFLICT,	 /* same zone, dc and machine: the same IDs */
-	PEER_OTHER_DC,	 /* another zone or dc: a misconfiguration */
+	PEER_OK,       /* same data centre, another machine */
+	PEER_SELF,     /* this very node, listed among its own peers */
+	PEER_CONFLICT, /* same zone, dc and machine: the same IDs */
+	PEER_OTHER_DC, /* another zone or dc: a misconfiguration */
 };
 
 /* Judges the identity a peer reported against this node's own. */
-enum peer_verdict peer_judge(const struct peer_identity *self,
-    const struct peer_identity *peer);
+enum peer_verdict peer_judge(
+    const struct peer_identity *self, const struct peer_identity *peer);
 
 #endif

@@ -19,8 +19,7 @@ state_size(void)
 }
 
 void
-state_init(struct state_header *h, const struct state_identity *id,
-    int64_t now)
+state_init(struct state_header *h, const struct state_identity *id, int64_t now)
 {
 	unsigned i;
 
@@ -52,7 +51,8 @@ state_check(const struct state_header *h, size_t len,
 		snprintf(err, errlen, "not a genid state file (bad magic)");
 		return -1;
 	}
-	if (len >= offsetof(struct state_header, version) + sizeof(h->version) &&
+	if (len >=
+		offsetof(struct state_header, version) + sizeof(h->version) &&
 	    h->version != STATE_VERSION) {
 		snprintf(err, errlen,
 		    "state file layout version %u, this genid reads version %u",
@@ -61,7 +61,8 @@ state_check(const struct state_header *h, size_t len,
 	}
 	if (len < state_size()) {
 		snprintf(err, errlen,
-		    "state file is damaged (truncated): %zu bytes, layout %u has %zu",
+		    "state file is damaged (truncated): %zu bytes, layout %u "
+		    "has %zu",
 		    len, STATE_VERSION, state_size());
 		return -1;
 	}
@@ -78,11 +79,14 @@ state_check(const struct state_header *h, size_t len,
 		    STATE_VERSION, len, (unsigned long long)h->total_size);
 		return -1;
 	}
-	if (want != NULL && (h->zone != want->zone || h->dc != want->dc ||
-	    h->machine != want->machine || h->epoch != want->epoch)) {
+	if (want != NULL &&
+	    (h->zone != want->zone || h->dc != want->dc ||
+		h->machine != want->machine || h->epoch != want->epoch)) {
 		snprintf(err, errlen,
-		    "state file was made for zone %u dc %u machine %u epoch %lld,"
-		    " the configuration says zone %u dc %u machine %u epoch %lld",
+		    "state file was made for zone %u dc %u machine %u epoch "
+		    "%lld,"
+		    " the configuration says zone %u dc %u machine %u epoch "
+		    "%lld",
 		    h->zone, h->dc, h->machine, (long long)h->epoch, want->zone,
 		    want->dc, want->machine, (long long)want->epoch);
 		return -1;
@@ -116,8 +120,8 @@ state_raise(uint64_t *field, uint64_t v)
 	uint64_t cur = __atomic_load_n(field, __ATOMIC_ACQUIRE);
 
 	while (cur < v) {
-		if (__atomic_compare_exchange_n(field, &cur, v, 0,
-		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		if (__atomic_compare_exchange_n(
+			field, &cur, v, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			return v;
 	}
 	return cur;

@@ -115,8 +115,8 @@ struct state_worker {
 size_t state_size(void);
 
 /* Formats a zeroed region of state_size() bytes for identity id. */
-void state_init(struct state_header *h, const struct state_identity *id,
-    int64_t now);
+void state_init(
+    struct state_header *h, const struct state_identity *id, int64_t now);
 
 /*
  * Validates a mapped region of len bytes: magic, version, sizes and, when
@@ -155,8 +155,8 @@ state_store(uint64_t *p, uint64_t v)
 static inline void
 state_add(uint64_t *p, uint64_t n)
 {
-	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
-	    __ATOMIC_RELAXED);
+	__atomic_store_n(
+	    p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 
 #endif

@@ -94,7 +94,8 @@ parse_unix(const char *s, int64_t *t, char *err, size_t errlen)
 		if (!isdigit((unsigned char)*s)) {
 			snprintf(err, errlen,
 			    "unexpected '%c': want Unix seconds or"
-			    " YYYY-MM-DD[THH:MM:SS[Z]]", *s);
+			    " YYYY-MM-DD[THH:MM:SS[Z]]",
+			    *s);
 			return -1;
 		}
 		if (v > (INT64_MAX - 9) / 10) {
@@ -110,8 +111,8 @@ parse_unix(const char *s, int64_t *t, char *err, size_t errlen)
 int
 timefmt_parse(const char *s, int64_t *t, char *err, size_t errlen)
 {
-	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
-		31, 30, 31 };
+	static const unsigned mdays[] = {
+	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	unsigned y, m, d, hh = 0, mm = 0, ss = 0;
 	const char *p = s;
 
@@ -139,19 +140,22 @@ timefmt_parse(const char *s, int64_t *t, char *err, size_t errlen)
 	if (*p != '\0')
 		goto bad;
 	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
-	    (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))) {
+	    (m == 2 && d == 29 &&
+		!(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))) {
 		snprintf(err, errlen, "no such date %04u-%02u-%02u", y, m, d);
 		return -1;
 	}
 	if (hh > 23 || mm > 59 || ss > 59) {
-		snprintf(err, errlen, "no such time %02u:%02u:%02u", hh, mm, ss);
+		snprintf(
+		    err, errlen, "no such time %02u:%02u:%02u", hh, mm, ss);
 		return -1;
 	}
 	*t = days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
 	return 0;
 bad:
 	snprintf(err, errlen,
-	    "cannot read the time: want Unix seconds or YYYY-MM-DD[THH:MM:SS[Z]]"
+	    "cannot read the time: want Unix seconds or "
+	    "YYYY-MM-DD[THH:MM:SS[Z]]"
 	    " in UTC");
 	return -1;
 }
