@@ -2,7 +2,8 @@
  * client_test.c - libgenid against real genid daemons ($GENID) and small
  * fake servers: single and bulk IDs, prefetch, INFO, decode, and failover
  * from a closed port, a silent server, a reply cut off, a server that
- * stops between calls and in the middle of a bulk request.
+ * stops between calls and in the middle of a bulk request; the errors of
+ * one address tried once.
  *
  * Every wait polls for its condition with a deadline.  The daemons run
  * in their own process groups and are stopped at exit, also on SIGTERM,
@@ -55,6 +56,7 @@ enum fake_mode {
 	FAKE_CUT_BULK,	 /* 100 of 255 IDs and 3 bytes more, then close */
 	FAKE_CUT_SINGLE, /* 5 bytes of an ID, then close */
 	FAKE_STALE,	 /* one ID per connection, closing the first */
+	FAKE_REFUSE,	 /* close at once, like genid turning a client away */
 };
 
 static void check(int ok, int line, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -90,6 +92,7 @@ static void test_silent_first(const char *addr);
 static void test_cut_bulk(const char *addr);
 static void test_cut_single(const char *addr);
 static void test_stale(void);
+static void test_one_address(void);
 static void test_stop_between_calls(struct daemon *a, struct daemon *b);
 static void test_stop_mid_bulk(struct daemon *b, struct daemon *c);
 static void test_all_down(const struct daemon *a, const struct daemon *b);
@@ -129,6 +132,7 @@ main(void)
 		test_cut_bulk(ext);
 		test_cut_single(ext);
 		test_stale();
+		test_one_address();
 		return failures > 0;
 	}
 	genid_path = getenv("GENID");
@@ -156,6 +160,7 @@ main(void)
 	test_cut_bulk(daemons[0].addr);
 	test_cut_single(daemons[0].addr);
 	test_stale();
+	test_one_address();
 	daemon_start(&daemons[1], "b", 2);
 	test_stop_between_calls(&daemons[0], &daemons[1]);
 	daemon_start(&daemons[2], "c", 3);
@@ -462,8 +467,13 @@ fake_run(int lfd, enum fake_mode mode)
 	int fd, conns = mode == FAKE_STALE ? 2 : 1, n;
 
 	for (n = 0; n < conns; n++) {
-		if ((fd = accept(lfd, NULL, NULL)) == -1 ||
-		    recv(fd, req, sizeof(req), MSG_WAITALL) != sizeof(req))
+		if ((fd = accept(lfd, NULL, NULL)) == -1)
+			_exit(1);
+		if (mode == FAKE_REFUSE) {
+			close(fd);
+			continue;
+		}
+		if (recv(fd, req, sizeof(req), MSG_WAITALL) != sizeof(req))
 			_exit(1);
 		switch (mode) {
 		case FAKE_CUT_BULK:
@@ -479,6 +489,8 @@ fake_run(int lfd, enum fake_mode mode)
 		case FAKE_STALE:
 			put64(out, 10 + (uint64_t)n);
 			len = 8;
+			break;
+		case FAKE_REFUSE:
 			break;
 		}
 		if (send(fd, out, len, MSG_NOSIGNAL) != (ssize_t)len)
@@ -913,6 +925,64 @@ test_stale(void)
 		if (children[i] == pid)
 			children[i] = 0;
 	printf("ok - one address: reconnect after the server closed\n");
+}
+
+/*
+ * One address tried once: the message is that failure alone, and errno
+ * tells a refused connection, an unknown host and a server that turns
+ * the client away apart.
+ */
+static void
+test_one_address(void)
+{
+	static const char refused[] =
+	    "by the server (allow list or connection limit?)";
+	struct genid_client *c;
+	char addr[32], want[64], host[80], json[64];
+	unsigned port = closed_port();
+	uint64_t id;
+	pid_t pid;
+	size_t i;
+
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
+	snprintf(want, sizeof(want), "connect %s: Connection refused", addr);
+	c = client(addr, NULL, NULL);
+	errno = 0;
+	CHECK(genid_next(c, &id) == -1 && errno == ECONNREFUSED,
+	    "genid_next from %s: ECONNREFUSED, got %d", addr, errno);
+	CHECK(strcmp(genid_strerror(c), want) == 0,
+	    "message \"%s\", want \"%s\"", genid_strerror(c), want);
+	genid_close(c);
+
+	/* A label over 63 bytes fails before any query leaves the host. */
+	memset(host, 'x', 64);
+	snprintf(host + 64, sizeof(host) - 64, ".invalid");
+	c = client(host, NULL, NULL);
+	errno = 0;
+	CHECK(genid_info(c, json, sizeof(json)) == -1 && errno == ENXIO,
+	    "genid_info from an unknown host: ENXIO, got %d", errno);
+	CHECK(strncmp(genid_strerror(c), "resolve xxxx", 12) == 0,
+	    "message \"%s\"", genid_strerror(c));
+	genid_close(c);
+
+	pid = fake_start(FAKE_REFUSE, &port);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
+	c = client(addr, NULL, NULL);
+	errno = 0;
+	CHECK(genid_info(c, json, sizeof(json)) == -1 &&
+		(errno == ECONNRESET || errno == EPIPE),
+	    "genid_info from a server that closes at once: ECONNRESET or"
+	    " EPIPE, got %d",
+	    errno);
+	CHECK(strstr(genid_strerror(c), addr) != NULL &&
+		strstr(genid_strerror(c), refused) != NULL,
+	    "message \"%s\"", genid_strerror(c));
+	genid_close(c);
+	CHECK(wait_pid(pid, STOP_S, NULL) == 0, "fake server exits");
+	for (i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] == pid)
+			children[i] = 0;
+	printf("ok - one address: the failure alone, errno by kind\n");
 }
 
 /* SIGTERM to the first server between calls: the client moves on. */

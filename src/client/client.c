@@ -63,6 +63,7 @@ struct genid_client {
 	int64_t epoch;
 	uint64_t last;	/* the last ID read on this connection */
 	uint64_t nread; /* IDs read on this connection */
+	int answered;	/* the server has sent something on it */
 	size_t rpos, rlen;
 	uint64_t *pre; /* prefetched IDs: pre[prepos..prelen) */
 	size_t precap, prepos, prelen;
@@ -89,6 +90,8 @@ struct info {
 
 static void set_error(struct genid_client *c, int errnum, const char *fmt, ...)
     PRINTF_LIKE(3, 4);
+static void set_closed(
+    struct genid_client *c, int errnum, const char *what, const char *how);
 static const char *errstr(int errnum, char *buf, size_t len);
 static int64_t now_ms(void);
 static int conn_open(struct genid_client *c);
@@ -307,6 +310,19 @@ set_error(struct genid_client *c, int errnum, const char *fmt, ...)
 	c->errnum = errnum;
 }
 
+/*
+ * genid closes a connection it refuses (allow list, connection limit)
+ * without a word: when nothing came on it, say what that likely means.
+ */
+static void
+set_closed(
+    struct genid_client *c, int errnum, const char *what, const char *how)
+{
+	set_error(c, errnum, "%s %s: connection %s by the server%s", what,
+	    c->addrs[c->cur].name, how,
+	    c->answered ? "" : " (allow list or connection limit?)");
+}
+
 /* strerror without its static buffer: clients live in several threads. */
 static const char *
 errstr(int errnum, char *buf, size_t len)
@@ -341,7 +357,6 @@ call(struct genid_client *c, int (*req)(struct genid_client *, void *),
     void *arg)
 {
 	size_t tries, budget = c->naddrs + (c->fd != -1);
-	int errnum;
 
 	c->trail[0] = '\0';
 	for (tries = 0; tries < budget; tries++) {
@@ -351,8 +366,10 @@ call(struct genid_client *c, int (*req)(struct genid_client *, void *),
 		conn_close(c);
 		c->cur = (c->cur + 1) % c->naddrs;
 	}
-	errnum = c->errnum;
-	set_error(c, errnum, "no genid server answered: %s", c->trail);
+	/* One failure speaks for itself; several are listed in turn. */
+	if (budget > 1)
+		set_error(
+		    c, c->errnum, "no genid server answered: %s", c->trail);
 	return -1;
 }
 
@@ -535,9 +552,12 @@ conn_open(struct genid_client *c)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	snprintf(port, sizeof(port), "%u", a->port);
+	/*
+	 * ENXIO, not EHOSTUNREACH: connect(2) gives that one for a host that
+	 * resolved but cannot be reached, and callers tell the two apart.
+	 */
 	if ((r = getaddrinfo(a->host, port, &hints, &res)) != 0) {
-		set_error(c, r == EAI_SYSTEM ? errno : EHOSTUNREACH,
-		    "resolve %s: %s", a->name,
+		set_error(c, ENXIO, "resolve %s: %s", a->name,
 		    r == EAI_SYSTEM ? errstr(errno, buf, sizeof(buf))
 				    : gai_strerror(r));
 		return -1;
@@ -550,6 +570,7 @@ conn_open(struct genid_client *c)
 		return -1;
 	c->rpos = c->rlen = 0;
 	c->nread = 0;
+	c->answered = 0;
 	return 0;
 }
 
@@ -654,6 +675,11 @@ send_all(struct genid_client *c, const void *buf, size_t len)
 				return -1;
 			continue;
 		}
+		if (n == -1 && (errno == EPIPE || errno == ECONNRESET)) {
+			set_closed(c, errno, "write",
+			    errno == EPIPE ? "closed" : "reset");
+			return -1;
+		}
 		if (n == -1) {
 			set_error(c, errno, "write %s: %s",
 			    c->addrs[c->cur].name,
@@ -683,13 +709,12 @@ fill(struct genid_client *c, int timeout_ms)
 		    c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, 0);
 		if (n > 0) {
 			c->rlen += (size_t)n;
+			c->answered = 1;
 			return 0;
 		}
-		if (n == 0) {
-			set_error(c, ECONNRESET,
-			    "read %s: connection closed"
-			    " by the server",
-			    c->addrs[c->cur].name);
+		if (n == 0 || errno == ECONNRESET) {
+			set_closed(
+			    c, ECONNRESET, "read", n == 0 ? "closed" : "reset");
 			return -1;
 		}
 		if (errno == EINTR)
