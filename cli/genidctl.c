@@ -269,7 +269,7 @@ ctl_check(int argc, char **argv)
 	const char *path = CTL_DEFAULT_CONFIG;
 	struct cfg c;
 	char why[1024];
-	uint64_t timeout = NET_TIMEOUT_MS;
+	uint64_t timeout = CTL_TIMEOUT_MS;
 	int ch, peers = 0;
 
 	ctl_getopt_reset();
@@ -335,8 +335,7 @@ static int
 check_peers(const struct cfg *c, int timeout_ms)
 {
 	struct peer_identity self, peer;
-	struct net_addr a;
-	char why[512];
+	char why[512], name[CFG_HOST_LEN + 16];
 	unsigned i;
 	int code = 0, rc;
 
@@ -344,38 +343,37 @@ check_peers(const struct cfg *c, int timeout_ms)
 	if (c->npeers == 0)
 		printf("no peers configured\n");
 	for (i = 0; i < c->npeers; i++) {
-		snprintf(a.host, sizeof(a.host), "%s", c->peers[i].host);
-		a.port = c->peers[i].port;
-		if ((rc = net_identity(&a, timeout_ms, &peer, why,
+		net_name(
+		    c->peers[i].host, c->peers[i].port, name, sizeof(name));
+		if ((rc = net_identity(name, timeout_ms, &peer, why,
 			 sizeof(why))) == EX_PROTOCOL) {
-			warnx("peer %s: %s", net_addr_str(&a), why);
+			warnx("peer %s: %s", name, why);
 			code = EX_PROTOCOL;
 			continue;
 		}
 		if (rc != 0) {
-			warnx("warning: peer %s: %s", net_addr_str(&a), why);
+			warnx("warning: peer %s: %s", name, why);
 			continue;
 		}
 		switch (peer_judge(&self, &peer)) {
 		case PEER_SELF:
-			printf("peer %s: this node itself\n", net_addr_str(&a));
+			printf("peer %s: this node itself\n", name);
 			break;
 		case PEER_CONFLICT:
 			warnx("peer %s: conflict: it has the same zone %u dc %u"
 			      " machine %u and hands out the same IDs",
-			    net_addr_str(&a), c->zone, c->dc, c->machine);
+			    name, c->zone, c->dc, c->machine);
 			code = EX_CONFIG;
 			break;
 		case PEER_OTHER_DC:
 			warnx("warning: peer %s is in zone %lld dc %lld, this"
 			      " node in zone %u dc %u: peers should share a"
 			      " data centre",
-			    net_addr_str(&a), peer.zone, peer.dc, c->zone,
-			    c->dc);
+			    name, peer.zone, peer.dc, c->zone, c->dc);
 			break;
 		case PEER_OK:
-			printf("peer %s: OK, machine %lld\n", net_addr_str(&a),
-			    peer.machine);
+			printf(
+			    "peer %s: OK, machine %lld\n", name, peer.machine);
 			break;
 		}
 	}

@@ -16,6 +16,9 @@
 /* Width of a uint64_t in decimal. */
 #define CTL_U64_LEN 21
 
+/* The default --timeout of the verbs that ask a server, in ms. */
+#define CTL_TIMEOUT_MS 2000
+
 /* Decodes IDs given as arguments or read from stdin. */
 int ctl_decode(int argc, char **argv);
 

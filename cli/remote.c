@@ -1,5 +1,6 @@
 /*
- * remote.c - the verbs that talk to a running genid: info and get.
+ * remote.c - the verbs that talk to a running genid, through libgenid:
+ * info and get.
  */
 #include <err.h>
 #include <errno.h>
@@ -9,20 +10,25 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "addr.h"
+#include "genid.h"
 #include "genidctl.h"
 #include "net.h"
 #include "timefmt.h"
 
-/* IDs asked for in one CMD 1 frame, and frames sent before reading. */
-#define GET_CHUNK 255
-#define GET_WINDOW 16
+/*
+ * IDs asked of genid_bulk at a time and printed before the next: what
+ * libgenid writes in one go (32 requests of 255), so that the output
+ * streams and memory stays small for any -n.
+ */
+#define GET_BATCH (32 * 255)
 
+static int remote_open(
+    const char *addr, uint64_t timeout_ms, struct genid_client **c);
 static int info_print(const json_t *info);
-static int get_run(
-    struct net_conn *c, uint64_t n, int decode, char *err, size_t errlen);
-static int get_chunks(struct net_conn *c, uint64_t n, int64_t epoch, int decode,
-    uint64_t *prev, char *err, size_t errlen);
-static int get_print(uint64_t id, int64_t epoch, int decode, uint64_t *prev);
+static int get_run(struct genid_client *c, uint64_t n, int decode);
+static int get_epoch(struct genid_client *c, int64_t *epoch);
+static void get_print(uint64_t id, int64_t epoch, int decode);
 
 int
 ctl_info(int argc, char **argv)
@@ -33,10 +39,10 @@ ctl_info(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct net_addr a;
-	uint64_t timeout = NET_TIMEOUT_MS;
+	struct genid_client *c;
+	uint64_t timeout = CTL_TIMEOUT_MS;
 	json_t *info;
-	char why[512], *text;
+	char why[1024], *text;
 	int ch, json = 0, code;
 
 	ctl_getopt_reset();
@@ -58,12 +64,11 @@ ctl_info(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return ctl_usage("info", 0);
-	if (net_parse_addr(argv[optind], &a, why, sizeof(why)) == -1) {
-		warnx("%s: %s", argv[optind], why);
-		return EX_USAGE;
-	}
-	if ((code = net_info(
-		 &a, (int)timeout, &info, &text, why, sizeof(why))) != 0) {
+	if ((code = remote_open(argv[optind], timeout, &c)) != 0)
+		return code;
+	code = net_info(c, &info, &text, why, sizeof(why));
+	genid_close(c);
+	if (code != 0) {
 		warnx("%s", why);
 		return code;
 	}
@@ -74,6 +79,40 @@ ctl_info(int argc, char **argv)
 	free(text);
 	json_decref(info);
 	return ctl_finish(0);
+}
+
+/*
+ * A client for the one address of the command line, with timeout_ms to
+ * connect and for each reply.  The core's parser says what is wrong with
+ * a bad address, where genid_open only refuses it.  0, or the exit code.
+ */
+static int
+remote_open(const char *addr, uint64_t timeout_ms, struct genid_client **c)
+{
+	struct genid_options opt;
+	char host[256], why[128];
+	unsigned port = GENID_PORT;
+	int has_port, code;
+
+	if (addr_parse(addr, host, sizeof(host), &port, &has_port, why,
+		sizeof(why)) == -1) {
+		warnx("%s: %s", addr, why);
+		return EX_USAGE;
+	}
+	if (host[0] == '\0' || port == 0) {
+		warnx("%s: %s", addr,
+		    host[0] == '\0' ? "no host" : "port 0: want 1..65535");
+		return EX_USAGE;
+	}
+	memset(&opt, 0, sizeof(opt));
+	opt.connect_timeout_ms = (int)timeout_ms;
+	opt.io_timeout_ms = (int)timeout_ms;
+	if ((*c = genid_open(&addr, 1, &opt)) == NULL) {
+		code = errno == ENOMEM ? EX_OSERR : EX_USAGE;
+		warn("genid_open %s", addr);
+		return code;
+	}
+	return 0;
 }
 
 /* One key a line, in the server's order; Unix times also in ISO 8601. */
@@ -125,10 +164,8 @@ ctl_get(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct net_addr a;
-	struct net_conn c;
-	uint64_t n = 1, timeout = NET_TIMEOUT_MS;
-	char why[512];
+	struct genid_client *c;
+	uint64_t n = 1, timeout = CTL_TIMEOUT_MS;
 	int ch, decode = 0, code;
 
 	ctl_getopt_reset();
@@ -155,142 +192,83 @@ ctl_get(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return ctl_usage("get", 0);
-	if (net_parse_addr(argv[optind], &a, why, sizeof(why)) == -1) {
-		warnx("%s: %s", argv[optind], why);
-		return EX_USAGE;
-	}
-	if ((code = net_connect(&c, &a, (int)timeout, why, sizeof(why))) != 0) {
-		warnx("%s", why);
+	if ((code = remote_open(argv[optind], timeout, &c)) != 0)
 		return code;
-	}
-	why[0] = '\0';
-	code = get_run(&c, n, decode, why, sizeof(why));
-	net_close(&c);
-	if (code != 0 && why[0] != '\0')
-		warnx("%s", why);
+	code = get_run(c, n, decode);
+	genid_close(c);
 	return ctl_finish(code);
 }
 
-static int
-get_run(struct net_conn *c, uint64_t n, int decode, char *err, size_t errlen)
-{
-	static const unsigned char one[2] = {0, 0};
-	unsigned char buf[8];
-	uint64_t id, prev = 0;
-	int64_t epoch = 0;
-	json_int_t e;
-	json_t *info;
-	json_error_t je;
-	char *text;
-	size_t len;
-	int code;
-
-	if (decode) {
-		/* The server knows the epoch its IDs are made with. */
-		if ((code = net_info_text(c, &text, &len, err, errlen)) != 0)
-			return code;
-		info = json_loadb(text, len, 0, &je);
-		if (json_unpack(info, "{s:I}", "epoch", &e) == 0)
-			epoch = e;
-		json_decref(info);
-		free(text);
-	}
-	if (n > 1)
-		return get_chunks(c, n, epoch, decode, &prev, err, errlen);
-	if ((code = net_write(c, one, sizeof(one), err, errlen)) != 0 ||
-	    (code = net_read(c, buf, sizeof(buf), err, errlen)) != 0)
-		return code;
-	id = (uint64_t)buf[0] << 56 | (uint64_t)buf[1] << 48 |
-	    (uint64_t)buf[2] << 40 | (uint64_t)buf[3] << 32 |
-	    (uint64_t)buf[4] << 24 | (uint64_t)buf[5] << 16 |
-	    (uint64_t)buf[6] << 8 | buf[7];
-	return get_print(id, epoch, decode, &prev) ? EX_PROTOCOL : 0;
-}
-
 /*
- * CMD 1 frames of up to 255 IDs, GET_WINDOW of them in flight.  A short
- * reply (the bucket is used up for now) is made good by asking again; a
- * window that brought nothing asks with CMD 0 once, which waits in the
- * server for the next second instead of spinning here.
+ * One ID is a CMD 0 (genid_next), more go through genid_bulk.  IDs that
+ * came before a failure are printed, then the failure; libgenid hands out
+ * no ID that breaks the order of its connection.
  */
 static int
-get_chunks(struct net_conn *c, uint64_t n, int64_t epoch, int decode,
-    uint64_t *prev, char *err, size_t errlen)
+get_run(struct genid_client *c, uint64_t n, int decode)
 {
-	unsigned char req[GET_WINDOW * 2], m, ids[GET_CHUNK * 8];
-	uint64_t asked, before, got = 0, id;
-	unsigned frames, i, j;
-	int code, bad = 0, waitone = 0;
+	uint64_t *ids, id, done;
+	int64_t epoch = 0;
+	ssize_t got, i;
+	size_t want;
+	int code, errnum;
 
-	while (got < n) {
-		if (waitone) {
-			req[0] = 0;
-			req[1] = 0;
-			frames = 1;
-		} else {
-			for (frames = 0, asked = 0;
-			     frames < GET_WINDOW && got + asked < n; frames++) {
-				req[frames * 2] = 1;
-				req[frames * 2 + 1] =
-				    (unsigned char)(n - got - asked < GET_CHUNK
-					    ? n - got - asked
-					    : GET_CHUNK);
-				asked += req[frames * 2 + 1];
-			}
+	if (decode && (code = get_epoch(c, &epoch)) != 0)
+		return code;
+	if (n == 1) {
+		if (genid_next(c, &id) == -1) {
+			errnum = errno;
+			warnx("%s", genid_strerror(c));
+			return net_exit_code(errnum);
 		}
-		if ((code = net_write(c, req, frames * 2, err, errlen)) != 0)
-			return code;
-		for (before = got, i = 0; i < frames; i++) {
-			m = 1;
-			if (req[i * 2] == 1 &&
-			    (code = net_read(c, &m, 1, err, errlen)) != 0)
-				return code;
-			if (req[i * 2] == 1 && m > req[i * 2 + 1]) {
-				snprintf(err, errlen,
-				    "read %s: %u IDs in reply"
-				    " to a request for %u",
-				    c->peer, m, req[i * 2 + 1]);
-				return EX_PROTOCOL;
-			}
-			if ((code = net_read(
-				 c, ids, (size_t)m * 8, err, errlen)) != 0)
-				return code;
-			for (j = 0; j < m; j++) {
-				const unsigned char *p = ids + j * 8;
-
-				id = (uint64_t)p[0] << 56 |
-				    (uint64_t)p[1] << 48 |
-				    (uint64_t)p[2] << 40 |
-				    (uint64_t)p[3] << 32 |
-				    (uint64_t)p[4] << 24 |
-				    (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 |
-				    p[7];
-				if (get_print(id, epoch, decode, prev) != 0)
-					bad = 1;
-			}
-			got += m;
-		}
-		waitone = !waitone && got == before;
+		get_print(id, epoch, decode);
+		return 0;
 	}
-	return bad ? EX_PROTOCOL : 0;
+	if ((ids = calloc(GET_BATCH, sizeof(*ids))) == NULL) {
+		warn("malloc");
+		return EX_OSERR;
+	}
+	for (code = 0, done = 0; done < n && code == 0; done += want) {
+		want = n - done < GET_BATCH ? (size_t)(n - done) : GET_BATCH;
+		got = genid_bulk(c, ids, want);
+		errnum = errno;
+		for (i = 0; i < got; i++)
+			get_print(ids[i], epoch, decode);
+		if (got != (ssize_t)want) {
+			warnx("%s", genid_strerror(c));
+			code = net_exit_code(errnum);
+		}
+	}
+	free(ids);
+	return code;
 }
 
-/* Prints one ID, and complains when it is not above the one before. */
+/* The epoch of the server's IDs, from its INFO (0 when it names none). */
 static int
-get_print(uint64_t id, int64_t epoch, int decode, uint64_t *prev)
+get_epoch(struct genid_client *c, int64_t *epoch)
 {
-	int bad = *prev != 0 && id <= *prev;
+	json_int_t e;
+	json_t *info;
+	char why[1024];
+	int code;
 
-	if (bad)
-		warnx("ID %llu is not above the one before, %llu: IDs of one"
-		      " connection must increase",
-		    (unsigned long long)id, (unsigned long long)*prev);
-	*prev = id;
+	if ((code = net_info(c, &info, NULL, why, sizeof(why))) != 0) {
+		warnx("%s", why);
+		return code;
+	}
+	if (json_unpack(info, "{s:I}", "epoch", &e) == 0)
+		*epoch = e;
+	json_decref(info);
+	return 0;
+}
+
+static void
+get_print(uint64_t id, int64_t epoch, int decode)
+{
 	if (!decode) {
 		printf("%llu\n", (unsigned long long)id);
-		return bad;
+		return;
 	}
 	ctl_id_line(stdout, id, epoch);
 	putchar('\n');
-	return bad;
 }

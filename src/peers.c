@@ -16,14 +16,10 @@ peers_check(const struct cfg *c, const struct peer_identity *self, char *err,
 	unsigned i, conflicts = 0;
 
 	for (i = 0; i < c->npeers; i++) {
-		const struct cfg_addr *a = &c->peers[i];
-		struct net_addr na;
-
-		snprintf(na.host, sizeof(na.host), "%s", a->host);
-		na.port = a->port;
-		snprintf(name, sizeof(name), "%s", net_addr_str(&na));
+		net_name(
+		    c->peers[i].host, c->peers[i].port, name, sizeof(name));
 		if (net_identity(
-			&na, PEERS_TIMEOUT_MS, &peer, why, sizeof(why)) != 0) {
+			name, PEERS_TIMEOUT_MS, &peer, why, sizeof(why)) != 0) {
 			log_warnx("peer %s: %s (it may be down; checked again"
 				  " in a minute)",
 			    name, why);

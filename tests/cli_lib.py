@@ -124,11 +124,12 @@ class FakeGenid:
     the bucket is used up: CMD 1 gets empty replies except for the three
     after a CMD 0 (which waits for the clock in the real server).  info:
     the INFO object, or bytes sent as they are.  broken: IDs go down.
-    silent: never answers.
+    silent: never answers.  close_after: a connection is closed once it
+    has been sent this many IDs (the replies up to there arrive whole).
     """
 
     def __init__(self, family=socket.AF_INET, short=None, info=None,
-                 broken=False, silent=False, epoch=0):
+                 broken=False, silent=False, epoch=0, close_after=None):
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1",
@@ -138,6 +139,7 @@ class FakeGenid:
         self.short = short
         self.broken = broken
         self.silent = silent
+        self.close_after = close_after
         self.epoch = epoch
         self.info = info if info is not None else {
             "version": "0.1.0", "zone": 3, "dc": 2, "machine": 5,
@@ -171,6 +173,7 @@ class FakeGenid:
     def _serve(self, c):
         buf = b""
         fresh = 0
+        sent = 0
         with c:
             while True:
                 try:
@@ -199,12 +202,23 @@ class FakeGenid:
                             m = min(n, self.short)
                         ids = self._ids(m)
                         out += bytes((m,)) + struct.pack(">%dQ" % m, *ids)
+                        sent += m
                     elif cmd == 2:
                         body = self.info if isinstance(self.info, bytes) \
                             else json.dumps(self.info).encode()
                         out += struct.pack(">H", len(body)) + body
                     else:
                         c.sendall(out)
+                        return
+                    if self.close_after is not None and \
+                            sent >= self.close_after:
+                        # Close the sending side only: a close with
+                        # requests unread would reset the connection and
+                        # could lose the replies in flight.
+                        c.sendall(out)
+                        c.shutdown(socket.SHUT_WR)
+                        while c.recv(4096):
+                            pass
                         return
                 c.sendall(out)
 
