@@ -161,6 +161,7 @@ io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 	if (n == -1)
 		return;
+	w->reads++;
 	touch(c);
 	feed(c, w->in, have + (size_t)n);
 }

@@ -30,6 +30,14 @@
 #define ACCEPT_PAUSE_S 0.1
 /* How long a stopping worker waits for pending replies to be written. */
 #define DRAIN_S 1.0
+/*
+ * Under load the loop waits this long before polling again, so that one
+ * epoll_wait returns many ready connections; a worker that served fewer
+ * than COALESCE_READS reads since its last poll polls at once, and a lone
+ * client never waits.
+ */
+#define COALESCE_S 0.0001
+#define COALESCE_READS 8
 
 static struct worker *worker_new(
     const struct cfg *cfg, struct statefile *sf, unsigned id);
@@ -40,6 +48,7 @@ static void hup_cb(struct ev_loop *loop, ev_signal *s, int revents);
 static void wait_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void idle_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void coalesce_cb(struct ev_loop *loop, ev_prepare *p, int revents);
 
 static ev_io listeners[CFG_MAX_LISTEN];
 static unsigned nlisteners;
@@ -119,6 +128,8 @@ worker_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	ev_signal_start(w->loop, &sig_hup);
 	ev_init(&w->wait_timer, wait_cb);
 	ev_init(&w->idle_timer, idle_cb);
+	ev_prepare_init(&w->coalesce, coalesce_cb);
+	ev_prepare_start(w->loop, &w->coalesce);
 	if (cfg->idle_timeout_s > 0) {
 		ev_timer_set(&w->idle_timer, cfg->idle_timeout_s, 0);
 		ev_timer_start(w->loop, &w->idle_timer);
@@ -371,6 +382,17 @@ idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
 				: timeout,
 	    0);
 	ev_timer_start(loop, t);
+}
+
+/* Before each poll: coalesce events only while many connections are busy. */
+static void
+coalesce_cb(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+	struct worker *w = ev_userdata(loop);
+
+	ev_set_io_collect_interval(loop,
+	    w->reads >= COALESCE_READS ? COALESCE_S : 0);
+	w->reads = 0;
 }
 
 static void

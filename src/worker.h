@@ -37,6 +37,8 @@ struct worker {
 	struct conn *waiting; /* CMD 0 waiting for the clock */
 	ev_timer wait_timer;
 	ev_timer idle_timer;
+	ev_prepare coalesce;
+	unsigned reads; /* reads since the loop last polled */
 	double bad_logged; /* rate limit for bad-request messages */
 	unsigned bad_suppressed;
 	uint8_t in[WORKER_INBUF];
