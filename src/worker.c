@@ -390,8 +390,8 @@ coalesce_cb(struct ev_loop *loop, ev_prepare *p, int revents)
 {
 	struct worker *w = ev_userdata(loop);
 
-	ev_set_io_collect_interval(loop,
-	    w->reads >= COALESCE_READS ? COALESCE_S : 0);
+	ev_set_io_collect_interval(
+	    loop, w->reads >= COALESCE_READS ? COALESCE_S : 0);
 	w->reads = 0;
 }
 

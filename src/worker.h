@@ -38,7 +38,7 @@ struct worker {
 	ev_timer wait_timer;
 	ev_timer idle_timer;
 	ev_prepare coalesce;
-	unsigned reads; /* reads since the loop last polled */
+	unsigned reads;	   /* reads since the loop last polled */
 	double bad_logged; /* rate limit for bad-request messages */
 	unsigned bad_suppressed;
 	uint8_t in[WORKER_INBUF];
