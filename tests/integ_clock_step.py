@@ -11,7 +11,6 @@ increase on every connection, and the state file counts the steps.
 Skips when libfaketime is not installed.
 """
 
-import glob
 import os
 import sys
 import time
@@ -26,17 +25,6 @@ PHASES = (("+0", 300000, 0), ("-2", 300000, -1), ("+0", 200000, 1),
           ("-4", 100000, -1), ("+0", 200000, 1))
 
 
-def libfaketime():
-    for pattern in ("/usr/lib/*/faketime/libfaketime.so.1",
-                    "/usr/lib/faketime/libfaketime.so.1",
-                    "/usr/local/lib/faketime/libfaketime.so.1",
-                    "/usr/lib64/faketime/libfaketime.so.1"):
-        found = sorted(glob.glob(pattern))
-        if found:
-            return found[0]
-    return None
-
-
 def set_offset(path, offset):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -45,7 +33,7 @@ def set_offset(path, offset):
 
 
 def test(t):
-    lib = libfaketime()
+    lib = harness.libfaketime()
     if not lib:
         t.skip("libfaketime is not installed (Debian: faketime)")
     d = harness.Daemon(t, workers=2)

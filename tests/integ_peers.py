@@ -63,6 +63,37 @@ def test(t):
     t.check(rc == 0, "it stops with 0", "got %r" % rc)
     rc, _ = a.stop()
     t.check(rc == 0, "the first node stops with 0", "got %r" % rc)
+    later_conflict(t)
+
+
+def later_conflict(t):
+    """A twin that starts after the node is found by the check every
+    minute; libfaketime runs the node's clocks 60 times as fast, so that
+    minute passes in one second."""
+    lib = harness.libfaketime()
+    if not lib:
+        t.note("libfaketime is not installed: the check every minute is"
+               " not tested")
+        return
+    twin_port = closed_port()
+    node = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=4,
+                          peers=["127.0.0.1:%d" % twin_port])
+    node.start(env={"LD_PRELOAD": lib, "FAKETIME": "+0 x60",
+                    "FAKETIME_NO_CACHE": "1"})
+    t.check(node.state().h.peer_conflicts == 0,
+            "no conflict while the twin is down")
+    twin = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=4,
+                          port=twin_port).start()
+    found = harness.poll(lambda: node.state().h.peer_conflicts == 1, 15,
+                         0.05)
+    t.check(found, "the check every minute finds the twin: one conflict in"
+            " the state file")
+    t.check(harness.poll(lambda: "CONFLICT: peer 127.0.0.1:%d" % twin_port
+                         in node.output(), 5, 0.05),
+            "...and a loud line in the log naming it")
+    for d in (twin, node):
+        rc, _ = d.stop()
+        t.check(rc == 0, "stops with 0", "got %r" % rc)
 
 
 harness.run(test, control=True)

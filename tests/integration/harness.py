@@ -20,6 +20,7 @@ library only.
 import array
 import atexit
 import ctypes
+import glob
 import itertools
 import json
 import operator
@@ -235,6 +236,18 @@ def rss_kb(pid):
                     return int(line.split()[1])
     except OSError:
         pass
+    return None
+
+
+def libfaketime():
+    """The path of libfaketime (Debian: faketime), or None."""
+    for pattern in ("/usr/lib/*/faketime/libfaketime.so.1",
+                    "/usr/lib/faketime/libfaketime.so.1",
+                    "/usr/local/lib/faketime/libfaketime.so.1",
+                    "/usr/lib64/faketime/libfaketime.so.1"):
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
     return None
 
 
