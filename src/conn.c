@@ -147,8 +147,14 @@ io_cb(struct ev_loop *loop, ev_io *io, int revents)
 			conn_close(c);
 			return;
 		}
-		if (c->out == NULL)
+		/*
+		 * A connection waiting for the clock is on the worker's wait
+		 * list and is resumed from there, never twice.
+		 */
+		if (c->out == NULL && !c->waiting)
 			conn_resume(c);
+		else
+			rearm(c);
 		return;
 	}
 	/* Only half a frame (at most one byte) can be held while reading. */
