@@ -142,6 +142,8 @@ io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	ssize_t n;
 
 	if (revents & EV_WRITE) {
+		/* A client draining a long backlog is not idle. */
+		touch(c);
 		if (send_out(c, NULL, 0) == -1 ||
 		    (c->out == NULL && c->closing)) {
 			conn_close(c);
@@ -176,6 +178,14 @@ void
 conn_resume(struct conn *c)
 {
 	c->waiting = 0;
+	/*
+	 * Replies still pending go out first: serving now would put new
+	 * replies ahead of them.  The write watcher resumes once they are out.
+	 */
+	if (c->out != NULL) {
+		rearm(c);
+		return;
+	}
 	if (c->in_len >= 2)
 		feed(c, c->in, c->in_len);
 	else
@@ -255,7 +265,21 @@ static int
 send_out(struct conn *c, const uint8_t *buf, size_t len)
 {
 	ssize_t n;
+	uint8_t *nb;
 
+	if (buf != NULL && c->out != NULL) {
+		/* Never ahead of replies still pending: queue behind them. */
+		if ((nb = realloc(c->out, c->out_len + len)) == NULL) {
+			log_warnx("out of memory keeping %zu bytes of replies:"
+				  " closing fd %d",
+			    c->out_len + len, c->io.fd);
+			return -1;
+		}
+		memcpy(nb + c->out_len, buf, len);
+		c->out = nb;
+		c->out_len += (uint32_t)len;
+		return 0;
+	}
 	if (buf == NULL) {
 		buf = c->out + c->out_off;
 		len = c->out_len - c->out_off;
