@@ -34,6 +34,7 @@ static size_t info(struct conn *c, uint8_t *out, size_t room);
 static int hold(struct conn *c, const uint8_t *p, size_t len);
 static int send_out(struct conn *c, const uint8_t *buf, size_t len);
 static void rearm(struct conn *c);
+static void settle(struct conn *c);
 static void touch(struct conn *c);
 
 struct conn *
@@ -107,11 +108,21 @@ conn_close(struct conn *c)
 void
 conn_shutdown(struct conn *c)
 {
-	if (c->out == NULL) {
+	c->draining = 1;
+	settle(c);
+}
+
+/*
+ * Closes a draining connection once everything it read was answered and
+ * written; otherwise watches for what it needs next.
+ */
+static void
+settle(struct conn *c)
+{
+	if (c->draining && c->out == NULL && !c->waiting && c->in_len < 2) {
 		conn_close(c);
 		return;
 	}
-	c->closing = 1;
 	rearm(c);
 }
 
@@ -119,9 +130,9 @@ conn_shutdown(struct conn *c)
 static void
 rearm(struct conn *c)
 {
-	int events = c->out != NULL    ? EV_WRITE
-	    : c->waiting || c->closing ? 0
-				       : EV_READ;
+	int events = c->out != NULL		      ? EV_WRITE
+	    : c->waiting || c->closing || c->draining ? 0
+						      : EV_READ;
 
 	if (events == (c->io.events & (EV_READ | EV_WRITE)) &&
 	    ev_is_active(&c->io))
@@ -189,7 +200,7 @@ conn_resume(struct conn *c)
 	if (c->in_len >= 2)
 		feed(c, c->in, c->in_len);
 	else
-		rearm(c);
+		settle(c);
 }
 
 /*
@@ -229,7 +240,7 @@ feed(struct conn *c, const uint8_t *p, size_t len)
 		c->w->waiting = c;
 		worker_wait_arm(c->w);
 	}
-	rearm(c);
+	settle(c);
 }
 
 /* Keeps len bytes at p (which may lie inside c->in) as c->in. */

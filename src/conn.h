@@ -25,7 +25,8 @@ struct conn {
 	uint8_t bucket;	       /* index into the state bucket table */
 	uint8_t slot;	       /* index into the worker's own bucket list */
 	uint8_t waiting : 1;   /* a CMD 0 waits for the clock */
-	uint8_t closing : 1;   /* close once the output is written */
+	uint8_t closing : 1;   /* bad request: close once the output is out */
+	uint8_t draining : 1;  /* shutdown: read no more, serve what was read */
 };
 
 /* Sets up a connection on an accepted socket and starts reading. */
@@ -37,7 +38,7 @@ void conn_resume(struct conn *c);
 /* Closes the socket and frees everything the connection holds. */
 void conn_close(struct conn *c);
 
-/* On shutdown: stop reading; close now unless output is pending. */
+/* On shutdown: read no more; serve and write what was read, then close. */
 void conn_shutdown(struct conn *c);
 
 #endif

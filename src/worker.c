@@ -422,7 +422,7 @@ term_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	for (i = 0; i < nlisteners; i++)
 		close(listeners[i].fd);
 	ev_timer_stop(loop, &w->idle_timer);
-	ev_timer_stop(loop, &w->wait_timer);
+	/* The wait timer runs on: a waiting CMD 0 is a reply to finish. */
 	for (c = w->lru_head; c != NULL; c = next) {
 		next = c->next;
 		conn_shutdown(c);
