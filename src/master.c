@@ -266,6 +266,20 @@ spawn(unsigned i)
 	log_info("worker %u started, pid %ld", i, (long)pid);
 }
 
+/* Default dispositions and an empty mask for a child that runs no loop. */
+static void
+forget_master_signals(void)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
+	sigset_t none;
+	unsigned i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static void
 peers_done_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
@@ -285,6 +299,7 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct state_header *h = m.sf->h;
 	struct peer_identity self = {h->zone, h->dc, h->machine, h->instance};
 	char err[1024];
+	unsigned i;
 	pid_t pid;
 
 	if (m.stopping || ev_is_active(&m.peers_child))
@@ -299,6 +314,15 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
 		    getppid() != m.master)
 			_exit(1);
+		/*
+		 * Not a copy of the master: default signals (libev blocked
+		 * them for its signalfd), and none of its sockets, so that the
+		 * port closes when the master closes it.
+		 */
+		forget_master_signals();
+		for (i = 0; i < m.nfds; i++)
+			close(m.fds[i]);
+		scrape_stop(loop);
 		setproctitle("peer check");
 		state_store(&h->peer_conflicts,
 		    peers_check(m.cfg, &self, err, sizeof(err)));

@@ -3,6 +3,12 @@
  * scrapes: GET /metrics answers the text exposition of the state file's
  * counters, anything else an error; one request per connection.  A scrape
  * is cheap (one read of the table) and never touches the workers' hot path.
+ *
+ * A connection reads the request to the end of its headers (keeping only
+ * the request line), writes the reply, then closes gracefully: it shuts
+ * its side down and reads what the client still sends, so that unread
+ * request bytes (a long header, a body) never turn the close into a reset
+ * that would cut the reply.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,32 +23,62 @@
 
 #define SCRAPE_MAX_FDS 8
 #define SCRAPE_MAX_CONNS 16
-#define SCRAPE_REQ_MAX 2048
-#define SCRAPE_TIMEOUT_S 5.0
+#define SCRAPE_LINE_MAX 512
+/* Each step (request, reply, close) may take this long. */
+#define SCRAPE_STEP_S 2.0
+/* After an accept failure for want of descriptors or memory. */
+#define SCRAPE_PAUSE_S 1.0
+/* At most one warning of a kind this often. */
+#define SCRAPE_WARN_S 60.0
+
+enum scrape_state { READING, WRITING, LINGERING };
 
 struct scrape_conn {
 	ev_io io;
 	ev_timer timer;
 	struct scrape_conn *prev;
 	struct scrape_conn *next;
-	char req[SCRAPE_REQ_MAX];
-	size_t req_len;
+	enum scrape_state state;
+	char line[SCRAPE_LINE_MAX]; /* the start of the request */
+	size_t line_len;
+	char tail[3]; /* the last bytes read, to find the headers' end */
+	size_t tail_len;
 	char *resp;
 	size_t resp_len;
 	size_t resp_off;
+};
+
+struct warning {
+	double last;
+	unsigned suppressed;
 };
 
 static struct {
 	const struct statefile *sf;
 	ev_io listeners[SCRAPE_MAX_FDS];
 	unsigned nlisteners;
+	ev_timer pause;
 	unsigned nconns;
-	struct scrape_conn *conns;
+	struct scrape_conn *conns; /* newest first */
+	struct warning busy, accept_failed;
 } s;
 
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void io_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void timeout_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void pause_cb(struct ev_loop *loop, ev_timer *t, int revents);
+
+/* Whether a warning of this kind may be logged now; counts it if not. */
+static int
+may_warn(struct ev_loop *loop, struct warning *w)
+{
+	if (w->last != 0 && ev_now(loop) - w->last < SCRAPE_WARN_S) {
+		w->suppressed++;
+		return 0;
+	}
+	w->last = ev_now(loop);
+	return 1;
+}
 
 static void
 conn_free(struct ev_loop *loop, struct scrape_conn *c)
@@ -59,6 +95,20 @@ conn_free(struct ev_loop *loop, struct scrape_conn *c)
 	free(c->resp);
 	free(c);
 	s.nconns--;
+}
+
+/* Moves c to the next step: new events to watch and a new deadline. */
+static void
+step(struct ev_loop *loop, struct scrape_conn *c, enum scrape_state state,
+    int events)
+{
+	c->state = state;
+	ev_io_stop(loop, &c->io);
+	ev_io_set(&c->io, c->io.fd, events);
+	ev_io_start(loop, &c->io);
+	ev_timer_stop(loop, &c->timer);
+	ev_timer_set(&c->timer, SCRAPE_STEP_S, 0);
+	ev_timer_start(loop, &c->timer);
 }
 
 /* The Prometheus text of the counters as they are now, in a new buffer. */
@@ -82,20 +132,30 @@ exposition(size_t *len)
 	return text;
 }
 
-/* Builds the whole reply for the request line in c->req. */
+/* Whether the request line asks for path, whatever its query string. */
+static int
+asks_for(const char *target, const char *path)
+{
+	size_t n = strlen(path);
+
+	return strncmp(target, path, n) == 0 &&
+	    strchr(" ?\r\n", target[n]) != NULL;
+}
+
+/* Builds the whole reply to the request line in c->line. */
 static void
 respond(struct scrape_conn *c)
 {
 	const char *status = "404 Not Found", *type = "text/plain";
+	const char *target = strchr(c->line, ' ');
+	int head_only = strncmp(c->line, "HEAD ", 5) == 0;
 	char *body = NULL, *head;
 	size_t body_len = 0;
 	int n;
 
-	if (strncmp(c->req, "GET ", 4) != 0 && strncmp(c->req, "HEAD ", 5) != 0)
+	if (strncmp(c->line, "GET ", 4) != 0 && !head_only)
 		status = "405 Method Not Allowed";
-	else if (strncmp(c->req + 4, "/metrics ", 9) == 0 ||
-	    strncmp(c->req + 4, "/metrics?", 9) == 0 ||
-	    strncmp(c->req + 5, "/metrics ", 9) == 0) {
+	else if (target != NULL && asks_for(target + 1, "/metrics")) {
 		if ((body = exposition(&body_len)) == NULL) {
 			status = "500 Internal Server Error";
 			log_warn("metrics: open_memstream");
@@ -120,7 +180,7 @@ respond(struct scrape_conn *c)
 	}
 	memcpy(c->resp, head, (size_t)n);
 	/* A HEAD request gets the headers of the GET, without the body. */
-	if (body_len > 0 && strncmp(c->req, "HEAD ", 5) != 0)
+	if (body_len > 0 && !head_only)
 		memcpy(c->resp + n, body, body_len);
 	else
 		body_len = 0;
@@ -129,44 +189,68 @@ respond(struct scrape_conn *c)
 	free(body);
 }
 
+/*
+ * Takes n more request bytes: keeps the start, and tells whether the
+ * headers ended (an empty line), across the boundaries of reads.
+ */
+static int
+headers_end(struct scrape_conn *c, const char *buf, size_t n)
+{
+	char window[sizeof(c->tail) + 4096];
+	size_t len, keep;
+
+	keep = sizeof(c->line) - 1 - c->line_len;
+	keep = n < keep ? n : keep;
+	memcpy(c->line + c->line_len, buf, keep);
+	c->line_len += keep;
+	c->line[c->line_len] = '\0';
+	memcpy(window, c->tail, c->tail_len);
+	memcpy(window + c->tail_len, buf, n);
+	len = c->tail_len + n;
+	window[len] = '\0';
+	c->tail_len = len < sizeof(c->tail) ? len : sizeof(c->tail);
+	memcpy(c->tail, window + len - c->tail_len, c->tail_len);
+	return strstr(window, "\r\n\r\n") != NULL ||
+	    strstr(window, "\n\n") != NULL;
+}
+
 static void
 io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct scrape_conn *c = (struct scrape_conn *)io;
+	char buf[4096 - 1];
 	ssize_t n;
 
-	if (c->resp == NULL) {
-		n = read(io->fd, c->req + c->req_len,
-		    sizeof(c->req) - 1 - c->req_len);
+	if (c->state == WRITING) {
+		n = write(
+		    io->fd, c->resp + c->resp_off, c->resp_len - c->resp_off);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
 			conn_free(loop, c);
 			return;
 		}
-		c->req_len += (size_t)n;
-		c->req[c->req_len] = '\0';
-		/* The headers end with an empty line; a full buffer ends too.
-		 */
-		if (strstr(c->req, "\r\n\r\n") == NULL &&
-		    strstr(c->req, "\n\n") == NULL &&
-		    c->req_len < sizeof(c->req) - 1)
+		if ((c->resp_off += (size_t)n) < c->resp_len)
 			return;
-		respond(c);
-		if (c->resp == NULL) {
-			conn_free(loop, c);
-			return;
-		}
-		ev_io_stop(loop, io);
-		ev_io_set(io, io->fd, EV_WRITE);
-		ev_io_start(loop, io);
+		shutdown(io->fd, SHUT_WR);
+		step(loop, c, LINGERING, EV_READ);
 		return;
 	}
-	n = write(io->fd, c->resp + c->resp_off, c->resp_len - c->resp_off);
+	n = read(io->fd, buf, sizeof(buf));
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n <= 0 || (c->resp_off += (size_t)n) == c->resp_len)
+	if (n <= 0) {
 		conn_free(loop, c);
+		return;
+	}
+	if (c->state == LINGERING || !headers_end(c, buf, (size_t)n))
+		return;
+	respond(c);
+	if (c->resp == NULL) {
+		conn_free(loop, c);
+		return;
+	}
+	step(loop, c, WRITING, EV_WRITE);
 }
 
 static void
@@ -176,21 +260,73 @@ timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 static void
+listening(struct ev_loop *loop, int on)
+{
+	unsigned i;
+
+	for (i = 0; i < s.nlisteners; i++) {
+		if (on)
+			ev_io_start(loop, &s.listeners[i]);
+		else
+			ev_io_stop(loop, &s.listeners[i]);
+	}
+}
+
+static void
+pause_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	listening(loop, 1);
+}
+
+/*
+ * Makes room for a new connection when all slots are taken: the oldest one
+ * still sending its request goes, so that idle clients cannot keep the
+ * scrapes out.  Returns whether there is room.
+ */
+static int
+make_room(struct ev_loop *loop)
+{
+	struct scrape_conn *c, *oldest = NULL;
+
+	if (s.nconns < SCRAPE_MAX_CONNS)
+		return 1;
+	for (c = s.conns; c != NULL; c = c->next)
+		if (c->state == READING)
+			oldest = c;
+	if (may_warn(loop, &s.busy))
+		log_warnx("metrics: %u scrape connections at once; closing the"
+			  " oldest idle one (%u such messages suppressed)",
+		    s.nconns, s.busy.suppressed);
+	if (oldest == NULL)
+		return 0;
+	conn_free(loop, oldest);
+	return 1;
+}
+
+static void
 accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct scrape_conn *c;
 	int fd;
 
-	if ((fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
-	    -1) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warn("metrics: accept");
+	fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		/*
+		 * Out of descriptors or memory: the listener stays readable,
+		 * so stop watching it for a while instead of spinning.
+		 */
+		if (may_warn(loop, &s.accept_failed))
+			log_warn("metrics: accept (pausing %.0f s; %u such"
+				 " messages suppressed)",
+			    SCRAPE_PAUSE_S, s.accept_failed.suppressed);
+		listening(loop, 0);
+		ev_timer_set(&s.pause, SCRAPE_PAUSE_S, 0);
+		ev_timer_start(loop, &s.pause);
 		return;
 	}
-	if (s.nconns >= SCRAPE_MAX_CONNS ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
-		log_warnx("metrics: %u scrapes at once already: closing one",
-		    s.nconns);
+	if (!make_room(loop) || (c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
 	}
@@ -200,10 +336,9 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		s.conns->prev = c;
 	s.conns = c;
 	ev_io_init(&c->io, io_cb, fd, EV_READ);
-	ev_io_start(loop, &c->io);
-	ev_timer_init(&c->timer, timeout_cb, SCRAPE_TIMEOUT_S, 0);
+	ev_timer_init(&c->timer, timeout_cb, SCRAPE_STEP_S, 0);
 	c->timer.data = c;
-	ev_timer_start(loop, &c->timer);
+	step(loop, c, READING, EV_READ);
 }
 
 void
@@ -213,11 +348,11 @@ scrape_start(struct ev_loop *loop, const int *fds, unsigned nfds,
 	unsigned i;
 
 	s.sf = sf;
-	for (i = 0; i < nfds && i < SCRAPE_MAX_FDS; i++) {
+	ev_timer_init(&s.pause, pause_cb, SCRAPE_PAUSE_S, 0);
+	for (i = 0; i < nfds && i < SCRAPE_MAX_FDS; i++)
 		ev_io_init(&s.listeners[i], accept_cb, fds[i], EV_READ);
-		ev_io_start(loop, &s.listeners[i]);
-	}
 	s.nlisteners = i;
+	listening(loop, 1);
 }
 
 void
@@ -225,6 +360,7 @@ scrape_stop(struct ev_loop *loop)
 {
 	unsigned i;
 
+	ev_timer_stop(loop, &s.pause);
 	for (i = 0; i < s.nlisteners; i++) {
 		ev_io_stop(loop, &s.listeners[i]);
 		close(s.listeners[i].fd);
