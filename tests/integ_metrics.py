@@ -8,7 +8,6 @@ families.
 
 import os
 import re
-import socket
 import subprocess
 import sys
 
@@ -17,21 +16,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
 
-METRICS_RE = re.compile(r"metrics on 127\.0\.0\.1:(\d+)")
 SAMPLE_RE = re.compile(r"^([a-z_]+)(\{[^}]*\})? (\S+)$")
 
 
 def http_get(port, path, method="GET"):
     """Returns (status line, headers text, body) of one HTTP/1.0 request."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(("%s %s HTTP/1.0\r\nHost: x\r\n\r\n"
-                   % (method, path)).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data, err = harness.http_exchange(
+        port, ("%s %s HTTP/1.0\r\nHost: x\r\n\r\n" % (method, path)).encode())
+    if err is not None:
+        raise harness.Failure("%s %s: %s" % (method, path, err))
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     return lines[0], "\n".join(lines[1:]), body.decode()
@@ -65,9 +58,7 @@ def listening_inode(port):
 
 def test(t):
     d = harness.Daemon(t, workers=2, metrics_listen="127.0.0.1:0").start()
-    m = METRICS_RE.search(d.output())
-    t.require(m, "the log names the metrics address")
-    port = int(m.group(1))
+    port = harness.metrics_port(d)
 
     status, headers, body = http_get(port, "/metrics")
     t.check(status == "HTTP/1.0 200 OK", "GET /metrics: 200", status)

@@ -11,8 +11,6 @@ Expected: the full 200 reply (or a clean 431/400), never a reset.
 """
 
 import os
-import re
-import socket
 import sys
 
 sys.dont_write_bytecode = True
@@ -20,31 +18,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
 
-METRICS_RE = re.compile(r"metrics on 127\.0\.0\.1:(\d+)")
-
-
-def fetch(port, request):
-    """The whole reply, or the exception that cut it."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(request)
-        data = b""
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return data, None
-                data += chunk
-        except OSError as e:
-            return data, e
 
 
 def test(t):
     d = harness.Daemon(t, workers=1, metrics_listen="127.0.0.1:0").start()
-    port = int(METRICS_RE.search(d.output()).group(1))
+    port = harness.metrics_port(d)
 
     small = (b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
              b"Authorization: Bearer " + b"a" * 100 + b"\r\n\r\n")
-    data, err = fetch(port, small)
+    data, err = harness.http_exchange(port, small)
     t.check(err is None and data.startswith(b"HTTP/1.0 200"),
             "a small request gets 200", "%r %r" % (data[:40], err))
 
@@ -53,7 +35,7 @@ def test(t):
            b"Authorization: Bearer " + b"a" * 2100 + b"\r\n\r\n")
     resets = 0
     for _ in range(5):
-        data, err = fetch(port, big)
+        data, err = harness.http_exchange(port, big)
         if err is not None or not data.startswith(b"HTTP/1.0 "):
             resets += 1
     t.check(resets == 0, "a request head over 2 KB gets a reply, not a "
@@ -61,7 +43,7 @@ def test(t):
 
     # A request with a body: the body is never read, then close() resets.
     body = b"x" * 4096
-    data, err = fetch(port, b"POST /metrics HTTP/1.0\r\nContent-Length: "
+    data, err = harness.http_exchange(port, b"POST /metrics HTTP/1.0\r\nContent-Length: "
                       b"4096\r\n\r\n" + body)
     t.check(err is None and data.startswith(b"HTTP/1.0 405"),
             "a POST with a body gets its 405, not a reset",

@@ -15,7 +15,6 @@ and close with a reserve fd like nginx/libevent) and rate-limits the log.
 """
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -27,7 +26,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
 
-METRICS_RE = re.compile(r"metrics on 127\.0\.0\.1:(\d+)")
 
 
 def cpu_s(pid):
@@ -39,7 +37,7 @@ def test(t):
     if not shutil.which("prlimit"):
         raise harness.Skip("no prlimit(1)")
     d = harness.Daemon(t, workers=1, metrics_listen="127.0.0.1:0").start()
-    port = int(METRICS_RE.search(d.output()).group(1))
+    port = harness.metrics_port(d)
     master = d.master_pid()
     nfd = len(os.listdir("/proc/%d/fd" % master))
     subprocess.check_call(["prlimit", "--pid", str(master),

@@ -7,8 +7,6 @@ same URL is a 200; HEAD must give the headers of the GET.
 """
 
 import os
-import re
-import socket
 import sys
 
 sys.dont_write_bytecode = True
@@ -16,24 +14,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
 
-METRICS_RE = re.compile(r"metrics on 127\.0\.0\.1:(\d+)")
 
 
 def status(port, request):
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(request)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    """The status line of the reply to a raw request."""
+    data, _ = harness.http_exchange(port, request)
     return data.split(b"\r\n", 1)[0].decode()
 
 
 def test(t):
     d = harness.Daemon(t, workers=1, metrics_listen="127.0.0.1:0").start()
-    port = int(METRICS_RE.search(d.output()).group(1))
+    port = harness.metrics_port(d)
     get = status(port, b"GET /metrics?x=1 HTTP/1.0\r\n\r\n")
     head = status(port, b"HEAD /metrics?x=1 HTTP/1.0\r\n\r\n")
     t.check(get == "HTTP/1.0 200 OK", "GET /metrics?x=1: 200", get)

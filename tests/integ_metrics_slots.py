@@ -16,36 +16,25 @@ and the "scrapes at once" warning is rate-limited.
 """
 
 import os
-import re
 import socket
 import sys
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
 
-METRICS_RE = re.compile(r"metrics on 127\.0\.0\.1:(\d+)")
 
 
 def scrape(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-            s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return data
-                data += chunk
-    except OSError as e:
-        return repr(e).encode()
+    """The reply to GET /metrics, or what cut it short."""
+    data, err = harness.http_exchange(port, b"GET /metrics HTTP/1.0\r\n\r\n")
+    return data if err is None else repr(err).encode()
 
 
 def test(t):
     d = harness.Daemon(t, workers=1, metrics_listen="127.0.0.1:0").start()
-    port = int(METRICS_RE.search(d.output()).group(1))
+    port = harness.metrics_port(d)
 
     master = d.master_pid()
     fds = len(os.listdir("/proc/%d/fd" % master))

@@ -239,6 +239,34 @@ def rss_kb(pid):
     return None
 
 
+METRICS_RE = re.compile(r"metrics on 127\.0\.0\.1:(\d+)")
+
+
+def metrics_port(d):
+    """The port of d's /metrics endpoint, from its log."""
+    m = METRICS_RE.search(d.output())
+    if not m:
+        raise Failure("the log names no metrics address")
+    return int(m.group(1))
+
+
+def http_exchange(port, request, timeout=5):
+    """Sends the raw request to 127.0.0.1:port and reads until the server
+    closes: (the reply, the exception that cut it short or None)."""
+    data = b""
+    try:
+        with socket.create_connection(("127.0.0.1", port),
+                                      timeout=timeout) as s:
+            s.sendall(request)
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return data, None
+                data += chunk
+    except OSError as e:
+        return data, e
+
+
 def libfaketime():
     """The path of libfaketime (Debian: faketime), or None."""
     for pattern in ("/usr/lib/*/faketime/libfaketime.so.1",
