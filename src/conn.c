@@ -303,8 +303,7 @@ queue:
 	return 0;
 }
 
-/* Watches c for events (EV_READ, EV_WRITE or 0), changing only what
- * differs. */
+/* Watches c for events (EV_READ, EV_WRITE or 0); changes only what differs. */
 static void
 watch(struct conn *c, int events)
 {

@@ -120,8 +120,7 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 		if (state_bucket_owner(b, cfg->workers) != id)
 			continue;
 		w->buckets[w->nbuckets++] = b;
-		/* Connections of a previous worker of this slot died with it.
-		 */
+		/* The connections of this slot's last worker died with it. */
 		state_store(&state_bucket(h, b)->conns, 0);
 	}
 	state_store(&w->slot->conns, 0);
