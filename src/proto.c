@@ -136,11 +136,15 @@ take(const struct proto_node *node, unsigned bucket, uint64_t *word,
 		state_store(&state_bucket(h, bucket)->word, *word);
 		if (r.stop != BUCKET_CHECKPOINT)
 			break;
-		/* The master's timer fell behind: move the mark ourselves. */
+		/*
+		 * The master's timer fell behind: move the mark ourselves, to
+		 * where the master would have put it.  That covers r.need,
+		 * which borrowing keeps within max_ahead of now, and stays in
+		 * what a restart accepts (max_ahead + 1 ahead of the clock).
+		 */
 		if (node->raise(node->sf,
-			bucket_checkpoint_target(
-			    r.need > lim.now ? r.need : lim.now,
-			    lim.max_ahead)) == -1) {
+			bucket_checkpoint_target(lim.now, lim.max_ahead)) ==
+		    -1) {
 			*raise_errno = errno;
 			break;
 		}

@@ -266,6 +266,33 @@ START_TEST(checkpoint_is_raised_before_use)
 }
 END_TEST
 
+/*
+ * A stale checkpoint (the master's timer stalled) while the bucket borrows
+ * ahead: the protocol raises it, but never beyond now + max_ahead + 1,
+ * which a restart right after a crash accepts.
+ */
+START_TEST(raised_checkpoint_stays_restartable)
+{
+	uint32_t now = (uint32_t)(NOW - EPOCH);
+	uint8_t in[2 * 64];
+	struct proto_result r;
+	size_t i;
+	unsigned round;
+
+	for (i = 0; i < sizeof(in); i += 2)
+		in[i] = 1, in[i + 1] = 255;
+	sf.h->checkpoint = sf.h->checkpoint_safe = now;
+	for (round = 0; round < 40; round++) {
+		r = serve(in, sizeof(in), sizeof(out));
+		ck_assert_uint_gt(r.written, 0);
+		ck_assert_uint_le(
+		    state_load(&sf.h->checkpoint), now + MAX_AHEAD + 1);
+	}
+	ck_assert_int_ge(raises, 1);
+	ck_assert_uint_gt(bucket_ts(state_bucket(sf.h, BUCKET)->word), now);
+}
+END_TEST
+
 /* A checkpoint that cannot be made durable issues nothing above it. */
 START_TEST(failed_raise_issues_nothing_above)
 {
@@ -300,6 +327,7 @@ main(void)
 	tcase_add_test(tc, output_room_bounds_replies);
 	tcase_add_test(tc, dry_bucket_waits_or_answers_short);
 	tcase_add_test(tc, checkpoint_is_raised_before_use);
+	tcase_add_test(tc, raised_checkpoint_stays_restartable);
 	tcase_add_test(tc, failed_raise_issues_nothing_above);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
