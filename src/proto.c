@@ -17,6 +17,7 @@ static unsigned take(const struct proto_node *node, unsigned bucket,
 static size_t info(
     const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room);
 static size_t put_ids(uint8_t *out, const uint64_t *ids, unsigned n);
+static unsigned run_of_ones(const uint8_t *in, size_t len, size_t room);
 
 struct proto_result
 proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
@@ -33,19 +34,14 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 		switch (in[i]) {
 		case PROTO_ONE:
 			/* A run of pipelined CMD 0 takes its IDs at once. */
-			for (k = 1; k < 256 && len - i >= 2 * (k + 1) &&
-			     in[i + 2 * k] == PROTO_ONE &&
-			     room - o >= PROTO_REPLY_MAX + 8 * (k + 1);
-			     k++)
-				;
+			k = run_of_ones(in + i, len - i, room - o);
 			n = take(node, bucket, &word, k, ids, &r.raise_errno);
 			o += put_ids(out + o, ids, n);
 			i += 2 * (size_t)n;
 			requests += n;
 			issued += n;
 			if (n < k) {
-				/* The rest waits for the clock: CMD 0 has no
-				 * short reply. */
+				/* CMD 0 has no short reply: the rest waits. */
 				r.stop = PROTO_WAIT;
 				state_add(&b->waits, 1);
 				goto done;
@@ -81,6 +77,18 @@ done:
 	r.used = i;
 	r.written = o;
 	return r;
+}
+
+/* How many CMD 0 frames in[] starts with (1..256) that room can answer. */
+static unsigned
+run_of_ones(const uint8_t *in, size_t len, size_t room)
+{
+	unsigned k = 1;
+
+	while (k < 256 && len >= 2 * (k + 1) && in[2 * k] == PROTO_ONE &&
+	    room >= PROTO_REPLY_MAX + 8 * (k + 1))
+		k++;
+	return k;
 }
 
 /* Writes n IDs big-endian; returns the bytes written. */
