@@ -25,6 +25,7 @@ enum counters_slot {
 	COUNTERS_WORKER, /* struct state_worker */
 };
 
+/* One counter: the field it reads and how each reader shows it. */
 struct counters_def {
 	const char *json; /* key in genidctl stats --json */
 	const char *prom; /* Prometheus family, labelled bucket= or worker= */
