@@ -13,6 +13,10 @@ control the process at an already running genid (like memcached's
 T_MEMD_USE_DAEMON); tests that kill or restart the daemon then skip.
 Set GENID_TEST_KEEP=1 to keep the temporary directories.
 
+The layout of the state file and the table of its counters are read from
+the sources, src/core/state.h and src/core/counters.c, under GENID_SRCDIR
+or else the tree this file sits in; there is no copy of either here.
+
 Exit status of a test script: 0 pass, 1 fail, 77 skip.  Python standard
 library only.
 """
