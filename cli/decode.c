@@ -177,7 +177,7 @@ note_signed(uint64_t max, int64_t epoch)
 		return;
 	warnx("note: IDs made from %s on are 2^63 or more and do not fit a"
 	      " signed 64-bit column (SQL BIGINT); a recent epoch avoids this",
-	    timefmt_iso(epoch + (INT64_C(1) << 31), t, sizeof(t)));
+	    timefmt_iso(epoch + ID_TS_SIGNED_LIMIT, t, sizeof(t)));
 }
 
 int
