@@ -22,6 +22,9 @@ Suite *make_bucket_suite(void);
 /* Layout, validation and indexing of the state region (src/core/state.c). */
 Suite *make_state_suite(void);
 
+/* One log line of a kind per interval (src/core/ratelimit.c). */
+Suite *make_ratelimit_suite(void);
+
 /* Unix time to and from ISO 8601 UTC (src/core/timefmt.c). */
 Suite *make_timefmt_suite(void);
 
