@@ -190,8 +190,7 @@ START_TEST(test_id_timestamps)
 		ck_assert_uint_eq(id & 0xffffffffu, 0xffffffffu);
 		ck_assert_int_eq(id_unix_time(id, 0), (int64_t)ts[i]);
 	}
-	/* The last second whose IDs fit a signed 64-bit column, and the next.
-	 */
+	/* The last second whose IDs fit a signed column, and the next. */
 	ck_assert_int_eq(ID_TS_SIGNED_LIMIT, INT64_C(2147483648));
 	f.ts = (uint32_t)(ID_TS_SIGNED_LIMIT - 1);
 	ck_assert_uint_eq(id_encode(&f), (uint64_t)INT64_MAX);
