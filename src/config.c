@@ -98,15 +98,6 @@ static const struct key keys[] = {
     {"metrics_listen", set_metrics, 0, 0, 0},
 };
 
-static const char *level_names[] = {
-    "error", "warning", "notice", "info", "debug"};
-
-const char *
-cfg_log_level_name(enum log_level l)
-{
-	return level_names[l];
-}
-
 void
 cfg_defaults(struct cfg *c)
 {
@@ -363,16 +354,11 @@ set_log_level(struct cfg *c, json_t *v, const struct key *k, struct where *w,
     char *err, size_t errlen)
 {
 	const char *s = NULL;
-	unsigned i;
 
 	if (get_string(v, w, err, errlen, &s) == -1)
 		return -1;
-	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (strcmp(s, level_names[i]) == 0) {
-			c->log_level = (enum log_level)i;
-			return 0;
-		}
-	}
+	if (log_level_parse(s, &c->log_level) == 0)
+		return 0;
 	return fail(w, err, errlen,
 	    "\"%s\" is not a level: error, warning, notice, info or debug", s);
 }

@@ -9,20 +9,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "log.h"
+
 #define CFG_MAX_LISTEN 16
 #define CFG_MAX_ALLOW 64
 #define CFG_MAX_PEERS 16
 #define CFG_HOST_LEN 256
 
 #define CFG_DEFAULT_PORT 3778
-
-enum log_level {
-	LOG_LEVEL_ERROR,
-	LOG_LEVEL_WARNING,
-	LOG_LEVEL_NOTICE,
-	LOG_LEVEL_INFO,
-	LOG_LEVEL_DEBUG,
-};
 
 struct cfg_addr {
 	char host[CFG_HOST_LEN]; /* numeric or name; "" = any address */
@@ -75,8 +69,5 @@ int cfg_load(
 
 /* Whether a peer address matches the allow list (always when empty). */
 int cfg_allowed(const struct cfg *c, const struct sockaddr *sa);
-
-/* The name of a log level, as written in the configuration. */
-const char *cfg_log_level_name(enum log_level l);
 
 #endif
