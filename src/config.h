@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "cidr.h"
 #include "log.h"
 
 #define CFG_MAX_LISTEN 16
@@ -21,12 +22,6 @@
 struct cfg_addr {
 	char host[CFG_HOST_LEN]; /* numeric or name; "" = any address */
 	unsigned port;		 /* 0 = pick a free port (tests) */
-};
-
-struct cfg_cidr {
-	int family; /* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-	unsigned prefix;
 };
 
 struct cfg {
@@ -49,7 +44,7 @@ struct cfg {
 	unsigned idle_timeout_s; /* 0 = never */
 	unsigned max_ahead_s;
 	unsigned checkpoint_interval_ms;
-	struct cfg_cidr allow[CFG_MAX_ALLOW];
+	struct cidr allow[CFG_MAX_ALLOW];
 	unsigned nallow; /* 0 = everybody */
 	struct cfg_addr peers[CFG_MAX_PEERS];
 	unsigned npeers;
