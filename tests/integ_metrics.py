@@ -108,17 +108,22 @@ def socket_inodes(pid):
 
 def tcp_sockets(port):
     """(listening inode or None, inodes of the connections accepted on
-    port), from /proc/net/tcp."""
+    port), asked of the kernel through ss(8) (sock_diag): /proc/net/tcp
+    is read in pieces and misses sockets while others come and go, which
+    a busy machine with many connections does all the time."""
+    r = subprocess.run(["ss", "-Htane", "sport = :%d" % port],
+                       capture_output=True, text=True, timeout=10)
+    if r.returncode != 0:
+        raise harness.Failure("ss: %s" % r.stderr.strip())
     listening, accepted = None, set()
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            cols = line.split()
-            if int(cols[1].split(":")[1], 16) != port:
-                continue
-            if cols[3] == "0A":
-                listening = cols[9]
-            else:
-                accepted.add(cols[9])
+    for line in r.stdout.splitlines():
+        m = re.search(r"\bino:(\d+)", line)
+        if not m or m.group(1) == "0":
+            continue
+        if line.split()[0] == "LISTEN":
+            listening = m.group(1)
+        else:
+            accepted.add(m.group(1))
     return listening, accepted
 
 
