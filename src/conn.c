@@ -16,12 +16,13 @@
 
 #include "conn.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "sock.h"
 
 #define CONNS_INBUF (64 * 1024)
 #define CONNS_OUTBUF (256 * 1024)
-/* At most one message a second about unknown commands. */
-#define BAD_LOG_INTERVAL_S 1.0
+/* At most one message of a kind a second. */
+#define LOG_INTERVAL_S 1.0
 
 struct conn {
 	ev_io io; /* first: the watcher is the connection */
@@ -52,8 +53,8 @@ struct conns {
 	struct conn_list waiting; /* CMD 0 waiting for the clock */
 	unsigned n;
 	unsigned reads;
-	double bad_logged; /* rate limit of bad-request messages */
-	unsigned bad_suppressed;
+	struct ratelimit bad_log;  /* messages about unknown commands */
+	struct ratelimit sync_log; /* messages about a failed msync */
 	uint8_t in[CONNS_INBUF];
 	uint8_t out[CONNS_OUTBUF];
 };
@@ -67,6 +68,7 @@ static int hold(struct conn *c, const uint8_t *p, size_t len);
 static void watch(struct conn *c, int events);
 static void touch(struct conn *c);
 static void bad_request(struct conn *c, unsigned cmd);
+static void sync_failed(struct conns *cs, int errnum);
 static void conn_close(struct conn *c);
 
 struct conns *
@@ -83,6 +85,8 @@ conns_new(struct ev_loop *loop, const struct proto_node *node,
 	cs->arg = arg;
 	TAILQ_INIT(&cs->lru);
 	TAILQ_INIT(&cs->waiting);
+	ratelimit_init(&cs->bad_log, LOG_INTERVAL_S);
+	ratelimit_init(&cs->sync_log, LOG_INTERVAL_S);
 	return cs;
 }
 
@@ -202,8 +206,7 @@ serve(struct conn *c, const uint8_t *p, size_t len)
 		p += r.used;
 		len -= r.used;
 		if (r.raise_errno != 0)
-			log_warnx("msync %s (raising the checkpoint): %s",
-			    cs->node->sf->path, strerror(r.raise_errno));
+			sync_failed(cs, r.raise_errno);
 		if (r.written > 0 && flush(c, cs->out, r.written) == -1) {
 			conn_close(c);
 			return -1;
@@ -337,20 +340,29 @@ static void
 bad_request(struct conn *c, unsigned cmd)
 {
 	struct conns *cs = c->cs;
-	double now = ev_now(cs->loop);
 	char peer[SOCK_NAME_LEN];
+	unsigned held;
 
 	state_add(&cs->node->slot->bad_requests, 1);
-	if (now - cs->bad_logged < BAD_LOG_INTERVAL_S) {
-		cs->bad_suppressed++;
+	if (!ratelimit_allow(&cs->bad_log, ev_now(cs->loop), &held))
 		return;
-	}
 	log_warnx("closing the connection from %s: unknown command 0x%02x"
 		  " (%u more bad requests since the last message)",
-	    sock_name(c->io.fd, SOCK_REMOTE, peer, sizeof(peer)), cmd,
-	    cs->bad_suppressed);
-	cs->bad_logged = now;
-	cs->bad_suppressed = 0;
+	    sock_name(c->io.fd, SOCK_REMOTE, peer, sizeof(peer)), cmd, held);
+}
+
+/* Logs that the checkpoint could not be raised, at most once a second. */
+static void
+sync_failed(struct conns *cs, int errnum)
+{
+	unsigned held;
+
+	if (!ratelimit_allow(&cs->sync_log, ev_now(cs->loop), &held))
+		return;
+	log_warnx("msync %s (raising the checkpoint): %s; IDs above the"
+		  " checkpoint wait until it can be made durable (%u more"
+		  " failures since the last message)",
+	    cs->node->sf->path, strerror(errnum), held);
 }
 
 unsigned

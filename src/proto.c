@@ -105,17 +105,16 @@ put_ids(uint8_t *out, const uint64_t *ids, unsigned n)
 	return 8 * (size_t)n;
 }
 
-/* The node's clock in seconds since the epoch, clamped to an ID's ts. */
+/* The node's clock as an ID's ts: 0 before the epoch, at most ID_TS_MAX. */
 static uint32_t
 now_ts(const struct proto_node *node)
 {
-	int64_t epoch = node->sf->h->epoch;
 	struct timespec ts;
+	int64_t t;
 
 	node->clock(&ts);
-	return ts.tv_sec <= epoch	      ? 0
-	    : ts.tv_sec - epoch >= UINT32_MAX ? UINT32_MAX
-					      : (uint32_t)(ts.tv_sec - epoch);
+	t = id_ts_of((int64_t)ts.tv_sec, node->sf->h->epoch);
+	return t < 0 ? 0 : (uint32_t)t;
 }
 
 /*

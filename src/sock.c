@@ -5,10 +5,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "log.h"
 #include "sock.h"
 
@@ -31,12 +33,11 @@ sock_name(int fd, enum sock_end end, char *buf, size_t len)
 	    : getpeername(fd, (struct sockaddr *)&ss, &sslen);
 	if (rc == -1 ||
 	    getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), port,
-		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
 		snprintf(buf, len, "fd %d", fd);
-	else
-		snprintf(buf, len,
-		    ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
-	return buf;
+		return buf;
+	}
+	return addr_format(host, (unsigned)strtoul(port, NULL, 10), buf, len);
 }
 
 static int
@@ -84,8 +85,8 @@ sock_listen(const struct cfg_addr *addrs, unsigned naddrs, const char *what,
 		const struct cfg_addr *a = &addrs[i];
 
 		snprintf(port, sizeof(port), "%u", a->port);
-		snprintf(name, sizeof(name), "%s:%u",
-		    a->host[0] ? a->host : "*", a->port);
+		addr_format(
+		    a->host[0] ? a->host : "*", a->port, name, sizeof(name));
 		if ((rc = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints,
 			 &res)) != 0) {
 			snprintf(err, errlen, "resolve %s: %s", name,
