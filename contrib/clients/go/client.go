@@ -94,6 +94,11 @@ var ErrNoServer = errors.New("genid: no server answered")
 // same connection.  The client treats that server as failed.
 var ErrProtocol = errors.New("protocol violation")
 
+// ErrServerClosed matches, with errors.Is, a connection the server closed
+// or reset (genid does that to a client its allow list or its connection
+// limit keeps out, and on restart or idle timeout).
+var ErrServerClosed = errors.New("genid: the server closed the connection")
+
 // NoServerError is the error of a call after every address failed: each
 // failure in turn, oldest first.  It matches ErrNoServer with errors.Is,
 // and unwraps to the last failure (errors.Is(err, syscall.ECONNREFUSED)
@@ -479,7 +484,7 @@ func (s *conn) round(ctx context.Context, dst []uint64, got *int, single bool) e
 		s.rpos++
 		if m > int(req[i*2+1]) {
 			return &opError{fmt.Sprintf("read %s: %d IDs in reply to a request for %d",
-				s.addr(), m, req[i*2+1]), ErrProtocol}
+				s.addr(), m, req[i*2+1]), ErrProtocol, false}
 		}
 		if err := s.take(ctx, dst, m, got, s.c.opt.IOTimeout); err != nil {
 			return err
@@ -504,7 +509,7 @@ func (s *conn) take(ctx context.Context, dst []uint64, m int, got *int, timeout 
 			id := binary.BigEndian.Uint64(s.rbuf[s.rpos:])
 			if s.nread > 0 && id <= s.last {
 				return &opError{fmt.Sprintf("read %s: ID %d is not above the one before it, %d",
-					s.addr(), id, s.last), ErrProtocol}
+					s.addr(), id, s.last), ErrProtocol, false}
 			}
 			s.rpos += 8
 			s.last = id
@@ -638,7 +643,7 @@ func (s *conn) fail(what string, err error, timeout time.Duration) error {
 	var ne net.Error
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return &opError{fmt.Sprintf("%s %s: timed out after %v", what, s.addr(), timeout), os.ErrDeadlineExceeded}
+		return &opError{fmt.Sprintf("%s %s: timed out after %v", what, s.addr(), timeout), os.ErrDeadlineExceeded, false}
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		how := "closed"
 		if errors.Is(err, syscall.ECONNRESET) {
@@ -650,19 +655,23 @@ func (s *conn) fail(what string, err error, timeout time.Duration) error {
 			// connection limit) without a word.
 			hint = " (allow list or connection limit?)"
 		}
-		return &opError{fmt.Sprintf("%s %s: connection %s by the server%s", what, s.addr(), how, hint), c}
+		return &opError{fmt.Sprintf("%s %s: connection %s by the server%s", what, s.addr(), how, hint), c, true}
 	}
-	return &opError{fmt.Sprintf("%s %s: %v", what, s.addr(), c), c}
+	return &opError{fmt.Sprintf("%s %s: %v", what, s.addr(), c), c, false}
 }
 
 // opError is one failure on one address.
 type opError struct {
-	msg string
-	err error
+	msg    string
+	err    error
+	closed bool // the server closed or reset the connection
 }
 
 func (e *opError) Error() string { return e.msg }
 func (e *opError) Unwrap() error { return e.err }
+
+// Is matches ErrServerClosed for a connection the server closed.
+func (e *opError) Is(target error) bool { return e.closed && target == ErrServerClosed }
 
 // cause strips the net package's wrapping ("dial tcp ...: connect:") down
 // to the system error, which the message names once.
