@@ -375,6 +375,8 @@ type conn struct {
 // connection open from an earlier call may have been closed by the server
 // meanwhile (idle timeout, restart), so its address may come round once
 // more.  A cancelled context ends the call at once, without failover.
+// After a call that every address failed, the next one starts again from
+// the address this one started with.
 func (s *conn) call(ctx context.Context, req func() error) error {
 	if done := ctx.Done(); done != nil {
 		stop := make(chan struct{})
@@ -393,6 +395,7 @@ func (s *conn) call(ctx context.Context, req func() error) error {
 		}()
 	}
 	n := len(s.c.addrs)
+	start := s.cur
 	budget := n
 	if s.nc != nil {
 		budget++
@@ -413,6 +416,8 @@ func (s *conn) call(ctx context.Context, req func() error) error {
 		fails = append(fails, err)
 		s.cur = (s.cur + 1) % n
 	}
+	// The next call goes round the list again from where this one began.
+	s.cur = start
 	return &NoServerError{Failures: fails}
 }
 
