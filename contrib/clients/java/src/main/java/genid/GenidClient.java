@@ -329,6 +329,26 @@ public final class GenidClient implements AutoCloseable {
         return epoch;
     }
 
+    /** The connect timeout of the client's settings. */
+    public Duration connectTimeout() {
+        return Duration.ofMillis(connectTimeoutMs);
+    }
+
+    /** The I/O timeout of the client's settings. */
+    public Duration ioTimeout() {
+        return Duration.ofMillis(ioTimeoutMs);
+    }
+
+    /** The prefetch of the client's settings (0: none). */
+    public int prefetch() {
+        return prefetch;
+    }
+
+    /** The prefetch age bound of the client's settings. */
+    public Duration prefetchMaxAge() {
+        return Duration.ofNanos(prefetchMaxAgeNanos);
+    }
+
     /**
      * Closes the idle connections at once and the others when their calls
      * end; prefetched IDs not handed out are lost.  Calls after close throw
@@ -462,10 +482,12 @@ public final class GenidClient implements AutoCloseable {
          * addresses from the one that failed.  Each address is tried once;
          * a connection open from an earlier call may have been closed by the
          * server meanwhile (idle timeout, restart), so its address may come
-         * round once more.  False when every try failed (see failures).
+         * round once more.  False when every try failed (see failures);
+         * the next call then starts from the address this one started with.
          */
         boolean call(Request req) {
             failures = new ArrayList<>();
+            int start = cur;
             int budget = addrs.length + (sock != null ? 1 : 0);
             for (int tries = 0; tries < budget; tries++) {
                 try {
@@ -478,6 +500,8 @@ public final class GenidClient implements AutoCloseable {
                     cur = (cur + 1) % addrs.length;
                 }
             }
+            // The next call goes round the list again from where this one began.
+            cur = start;
             return false;
         }
 

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.ProtocolException;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,7 +35,19 @@ class ConformanceTest {
     static Map<String, Object> file() throws IOException {
         Map<String, Object> f = (Map<String, Object>) Helper.cases();
         assertEquals(1L, f.get("format"), "cases.json format this runner knows");
+        known("cases.json", f, "format", "about", "defaults", "genid_identity", "fake_ts", "cases", "decode",
+                "encode_errors", "parse", "addresses");
         return f;
+    }
+
+    /**
+     * Fails on a key this runner does not know, so that a case added later
+     * is never passed by accident.
+     */
+    static void known(String where, Map<String, Object> m, String... keys) {
+        Set<String> unknown = new HashSet<>(m.keySet());
+        unknown.removeAll(List.of(keys));
+        assertTrue(unknown.isEmpty(), where + ": unknown keys " + unknown + ": update the runner");
     }
 
     @SuppressWarnings("unchecked")
@@ -75,13 +88,19 @@ class ConformanceTest {
                 return c instanceof EOFException;
             case "protocol":
                 return c instanceof ProtocolException;
+            case "resolve":
+                return c instanceof UnknownHostException;
             default:
                 return false;
         }
     }
 
     static void runCase(Map<String, Object> c) throws Exception {
+        known("case", c, "name", "about", "servers", "client", "steps", "expect");
         List<Map<String, Object>> servers = list(c.get("servers"));
+        for (Map<String, Object> s : servers) {
+            known("server", s, "genid", "fake", "machine", "epoch", "first");
+        }
         List<Helper> hs = new ArrayList<>();
         try {
             List<String> addrs = new ArrayList<>();
@@ -93,6 +112,7 @@ class ConformanceTest {
                 addrs.add(h.addr());
             }
             Map<String, Object> o = map(c.get("client"));
+            known("client", o, "connect_timeout_ms", "io_timeout_ms", "prefetch", "prefetch_max_age_ms", "epoch");
             GenidClient.Builder b = GenidClient.builder(addrs).connections(1);
             if (o.containsKey("connect_timeout_ms")) {
                 b.connectTimeout(Duration.ofMillis(num(o, "connect_timeout_ms", 0)));
@@ -122,11 +142,14 @@ class ConformanceTest {
 
     static void runStep(GenidClient client, List<Helper> hs, String where, Map<String, Object> st, List<Long> ids)
             throws Exception {
+        known(where, st, "do", "times", "n", "info", "server", "ms", "fails", "ids", "error_names", "within_ms",
+                "at_least_ms");
         String what = (String) st.get("do");
         switch (what) {
             case "kill":
             case "start":
             case "restart":
+            case "stop":
                 hs.get((int) num(st, "server", 0)).command(what);
                 return;
             case "sleep":
@@ -183,7 +206,7 @@ class ConformanceTest {
             if (err == null) {
                 fail(where + ": succeeded, want a failure (" + kind + ")");
             }
-            assertTrue(failsAs(err, kind), where + ": failed with \"" + err.getMessage() + "\" (cause "
+            assertTrue(kind.equals("any") || failsAs(err, kind), where + ": failed with \"" + err.getMessage() + "\" (cause "
                     + err.getCause() + "), not of the kind " + kind);
             for (Object s : (List<?>) st.getOrDefault("error_names", List.of())) {
                 String a = hs.get(((Number) s).intValue()).addr();
@@ -200,6 +223,7 @@ class ConformanceTest {
     }
 
     static void check(Map<String, Object> e, List<Map<String, Object>> servers, long epoch, List<Long> ids) {
+        known("expect", e, "count", "unique", "increasing", "equals", "machines", "fields", "near_now_s");
         assertEquals(num(e, "count", 0), ids.size(), "IDs handed out");
         if (Boolean.TRUE.equals(e.get("unique"))) {
             Set<Long> seen = new HashSet<>();
@@ -218,9 +242,10 @@ class ConformanceTest {
         long now = Instant.now().getEpochSecond();
         for (long id : ids) {
             GenidId f = GenidId.decode(id);
-            Map<String, Long> got = Map.of("zone", (long) f.zone(), "dc", (long) f.dc(), "machine",
-                    (long) f.machine(), "bucket", (long) f.bucket());
+            Map<String, Long> got = Map.of("ts", f.timestamp(), "zone", (long) f.zone(), "dc", (long) f.dc(),
+                    "machine", (long) f.machine(), "bucket", (long) f.bucket(), "counter", (long) f.counter());
             for (Map.Entry<String, Object> kv : fields.entrySet()) {
+                assertTrue(got.containsKey(kv.getKey()), "expect.fields: unknown field " + kv.getKey());
                 assertEquals(kv.getValue(), got.get(kv.getKey()), "ID " + GenidId.format(id) + ": " + kv.getKey());
             }
             if (near > 0) {
@@ -254,6 +279,23 @@ class ConformanceTest {
             }
             assertEquals(want, ids, "the IDs, against the fake servers' sequences");
         }
+    }
+
+    /** The client's defaults are the contract's. */
+    @Test
+    void defaults() throws Exception {
+        Map<String, Object> d = map(file().get("defaults"));
+        known("defaults", d, "port", "connect_timeout_ms", "io_timeout_ms", "prefetch", "prefetch_max_age_ms",
+                "prefetch_max", "epoch");
+        assertEquals(num(d, "port", -1), GenidClient.DEFAULT_PORT);
+        assertEquals(num(d, "prefetch_max", -1), GenidClient.PREFETCH_MAX);
+        GenidClient c = GenidClient.builder("127.0.0.1").build();
+        assertEquals(num(d, "connect_timeout_ms", -1), c.connectTimeout().toMillis());
+        assertEquals(num(d, "io_timeout_ms", -1), c.ioTimeout().toMillis());
+        assertEquals(num(d, "prefetch", -1), c.prefetch());
+        assertEquals(num(d, "prefetch_max_age_ms", -1), c.prefetchMaxAge().toMillis());
+        assertEquals(num(d, "epoch", -1), c.epoch());
+        c.close();
     }
 
     @Test
