@@ -50,5 +50,5 @@ javac --release 17 -Xlint:all -Xlint:-processing -Werror -encoding UTF-8 \
 	-cp "$build/classes:$junit" -d "$build/test-classes" \
 	"$here"/src/test/java/genid/*.java
 cd "$here"
-java -jar "$junit" --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests \
+java -Dgenid.classes="$build/genid-client.jar" -jar "$junit" --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests \
 	-cp "$build/classes:$build/test-classes" --select-package genid
