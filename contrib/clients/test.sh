@@ -13,7 +13,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here="$top/contrib/clients"
-LANGS="python node"
+LANGS="python node go java"
 # Debian's Python and setuptools, not another one earlier in PATH.
 if [ -z "${PYTHON:-}" ]; then
 	PYTHON=python3
@@ -82,6 +82,27 @@ test_node() {
 	rc=$?
 	tally "$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log")" \
 	    "$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log")"
+	return $rc
+}
+
+# Go: go vet, then go test (the conformance cases, the Go-specific tests,
+# the README example) with no module proxy: the module has no
+# dependencies.  Counts the PASS/FAIL lines of tests and subtests.
+test_go() {
+	(cd "$here/go" && export GOPROXY=off GOFLAGS=-mod=mod &&
+	    go vet ./... && go test -count=1 -v ./...)
+	rc=$?
+	tally "$(grep -c -- '--- PASS' "$log")" "$(grep -c -- '--- FAIL' "$log")"
+	return $rc
+}
+
+# Java: build.sh compiles with javac, makes the jar and runs the JUnit 5
+# console launcher; the build goes to the work folder.
+test_java() {
+	BUILD_DIR="$work/java" sh "$here/java/build.sh"
+	rc=$?
+	tally "$(sed -n 's/^\[ *\([0-9]*\) tests successful *\]$/\1/p' "$log")" \
+	    "$(sed -n 's/^\[ *\([0-9]*\) tests failed *\]$/\1/p' "$log")"
 	return $rc
 }
 
