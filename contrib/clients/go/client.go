@@ -150,11 +150,14 @@ type Info struct {
 type Client struct {
 	addrs []string // host:port, for net.Dial and for messages
 	opt   Options
-	sem   chan struct{} // one token per connection in use
-	mu    sync.Mutex
-	free  []*conn // idle connections, the one given back last on top
-	// closed is set by Close; guarded by mu.
-	closed bool
+	// Guarded by mu: the idle connections, the one given back last on
+	// top; how many are in use; the calls waiting for one, first come
+	// first served; whether Close was called.
+	mu      sync.Mutex
+	free    []*conn
+	inUse   int
+	waiters []chan *conn
+	closed  bool
 }
 
 // New makes a client for the addresses ("host", "host:port",
@@ -189,7 +192,7 @@ func New(addrs []string, opt *Options) (*Client, error) {
 	if o.Conns == 0 {
 		o.Conns = DefaultConns
 	}
-	c := &Client{opt: o, sem: make(chan struct{}, o.Conns)}
+	c := &Client{opt: o}
 	for _, a := range addrs {
 		hp, err := parseAddr(a)
 		if err != nil {
@@ -302,8 +305,8 @@ func (c *Client) Time(id uint64) time.Time {
 }
 
 // Close closes the idle connections at once and the others when their
-// calls end; prefetched IDs not handed out are lost.  Calls after Close
-// fail with ErrClosed.
+// calls end; prefetched IDs not handed out are lost.  Calls after Close,
+// and calls waiting for a connection, fail with ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -312,44 +315,81 @@ func (c *Client) Close() error {
 		s.close()
 	}
 	c.free = nil
+	for _, w := range c.waiters {
+		w <- nil
+	}
+	c.waiters = nil
 	return nil
 }
 
-// get takes a connection of the pool, waiting while all are in use.
+// get takes a connection of the pool: an idle one, a new one while fewer
+// than Conns are in use, or else the next one given back.
 func (c *Client) get(ctx context.Context) (*conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
-		<-c.sem
+		c.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if n := len(c.free); n > 0 {
 		s := c.free[n-1]
 		c.free = c.free[:n-1]
+		c.inUse++
+		c.mu.Unlock()
 		return s, nil
 	}
-	return &conn{c: c, rbuf: make([]byte, rbufLen),
-		pre: make([]uint64, 0, c.opt.Prefetch)}, nil
-}
-
-// put gives a connection back to the pool.
-func (c *Client) put(s *conn) {
+	if c.inUse < c.opt.Conns {
+		c.inUse++
+		c.mu.Unlock()
+		return &conn{c: c, rbuf: make([]byte, rbufLen),
+			pre: make([]uint64, 0, c.opt.Prefetch)}, nil
+	}
+	w := make(chan *conn, 1)
+	c.waiters = append(c.waiters, w)
+	c.mu.Unlock()
+	select {
+	case s := <-w:
+		if s == nil {
+			return nil, ErrClosed
+		}
+		return s, nil
+	case <-ctx.Done():
+	}
 	c.mu.Lock()
-	if c.closed {
-		s.close()
-	} else {
-		c.free = append(c.free, s)
+	for i, x := range c.waiters {
+		if x == w {
+			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+			c.mu.Unlock()
+			return nil, ctx.Err()
+		}
 	}
 	c.mu.Unlock()
-	<-c.sem
+	// A connection was handed over meanwhile: pass it on.
+	if s := <-w; s != nil {
+		c.put(s)
+	}
+	return nil, ctx.Err()
+}
+
+// put gives a connection back to the pool, or straight to the first call
+// waiting for one.
+func (c *Client) put(s *conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+		s.close()
+		c.inUse--
+	case len(c.waiters) > 0:
+		w := c.waiters[0]
+		c.waiters = c.waiters[1:]
+		w <- s
+	default:
+		c.free = append(c.free, s)
+		c.inUse--
+	}
 }
 
 // conn is one connection of the pool and what was read on it; one call

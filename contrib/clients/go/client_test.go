@@ -69,10 +69,10 @@ func TestConcurrentGoroutines(t *testing.T) {
 		t.Fatalf("%d IDs, want %d", len(seen), want)
 	}
 	c.mu.Lock()
-	n := len(c.free)
+	n, busy := len(c.free), c.inUse
 	c.mu.Unlock()
-	if n < 1 || n > 4 {
-		t.Fatalf("%d connections in the pool, want 1..4", n)
+	if n < 1 || n > 4 || busy != 0 {
+		t.Fatalf("%d connections in the pool, %d in use; want 1..4 and 0", n, busy)
 	}
 }
 
@@ -136,7 +136,7 @@ func TestWaitForConnection(t *testing.T) {
 	<-started
 	// Wait until the first call holds the only connection.
 	end := time.Now().Add(5 * time.Second)
-	for len(c.sem) == 0 && time.Now().Before(end) {
+	for c.busy() == 0 && time.Now().Before(end) {
 		time.Sleep(time.Millisecond)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -174,5 +174,54 @@ func TestOptionsChecked(t *testing.T) {
 	}
 	if _, err := New(nil, nil); err == nil {
 		t.Error("New without addresses: no error")
+	}
+}
+
+// busy is how many connections are in use.
+func (c *Client) busy() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inUse
+}
+
+// TestCloseWakesWaiters: a call waiting for a connection fails with
+// ErrClosed when the client is closed.
+func TestCloseWakesWaiters(t *testing.T) {
+	silent := startHelper(t, caseServer{Fake: []string{"--mode", "silent"}})
+	c, err := New([]string{silent.addr()}, &Options{Conns: 1, IOTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { _, err := c.Bulk(context.Background(), 10); first <- err }()
+	end := time.Now().Add(5 * time.Second)
+	for c.busy() == 0 && time.Now().Before(end) {
+		time.Sleep(time.Millisecond)
+	}
+	second := make(chan error, 1)
+	go func() { _, err := c.Next(context.Background()); second <- err }()
+	for {
+		c.mu.Lock()
+		n := len(c.waiters)
+		c.mu.Unlock()
+		if n == 1 || time.Now().After(end) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.Close()
+	select {
+	case err := <-second:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("waiting call: %v, want ErrClosed", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the waiting call did not end at Close")
+	}
+	if err := <-first; !errors.Is(err, ErrNoServer) {
+		t.Fatalf("first call: %v, want ErrNoServer after the read timeout", err)
+	}
+	if n := c.busy(); n != 0 {
+		t.Fatalf("%d connections in use after all calls ended", n)
 	}
 }
