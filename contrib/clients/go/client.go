@@ -686,7 +686,10 @@ func (s *conn) fill(ctx context.Context, timeout time.Duration) error {
 func (s *conn) fail(what string, err error, timeout time.Duration) error {
 	c := cause(err)
 	var ne net.Error
+	var dnsErr *net.DNSError
 	switch {
+	case errors.As(err, &dnsErr):
+		return &opError{fmt.Sprintf("resolve %s: %v", s.addr(), dnsErr.Err), dnsErr, false}
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return &opError{fmt.Sprintf("%s %s: timed out after %v", what, s.addr(), timeout), os.ErrDeadlineExceeded, false}
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):

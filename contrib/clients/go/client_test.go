@@ -225,3 +225,4 @@ func TestCloseWakesWaiters(t *testing.T) {
 		t.Fatalf("%d connections in use after all calls ended", n)
 	}
 }
+
