@@ -225,4 +225,3 @@ func TestCloseWakesWaiters(t *testing.T) {
 		t.Fatalf("%d connections in use after all calls ended", n)
 	}
 }
-
