@@ -141,7 +141,8 @@ type Info struct {
 	Now        int64           `json:"now"`
 	Checkpoint int64           `json:"checkpoint"`
 	Bucket     int             `json:"bucket"`
-	State      string          `json:"state"`
+	State      string          `json:"state"`  // "serving", or why not
+	LeadS      float64         `json:"lead_s"` // seconds the node's buckets are ahead of its clock
 	Raw        json.RawMessage `json:"-"`
 }
 
