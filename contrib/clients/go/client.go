@@ -92,7 +92,7 @@ var ErrNoServer = errors.New("genid: no server answered")
 // ErrProtocol matches, with errors.Is, a server that broke the protocol:
 // more IDs than asked for, or an ID not above the one before it on the
 // same connection.  The client treats that server as failed.
-var ErrProtocol = errors.New("protocol violation")
+var ErrProtocol = errors.New("genid: protocol violation")
 
 // ErrServerClosed matches, with errors.Is, a connection the server closed
 // or reset (genid does that to a client its allow list or its connection
