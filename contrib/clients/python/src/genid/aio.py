@@ -16,6 +16,16 @@ from ._protocol import Closed, Connection, ProtocolError, Request, Send
 RECV_SIZE = 65536
 
 
+if hasattr(asyncio, "timeout"):
+    async def _within(aw: Any, timeout: float) -> Any:
+        # asyncio.timeout (3.11) makes no task per call, wait_for does.
+        async with asyncio.timeout(timeout):
+            return await aw
+else:  # pragma: no cover - Python 3.9, 3.10
+    async def _within(aw: Any, timeout: float) -> Any:
+        return await asyncio.wait_for(aw, timeout)
+
+
 class AsyncClient:
     """An asyncio client of a list of genid servers, with failover.
 
@@ -137,8 +147,8 @@ class AsyncClient:
     async def _connect(self) -> None:
         self._phase = "connect"
         host, port = self._s.addrs[self._cur]
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port), self._s.connect_timeout)
+        reader, writer = await _within(asyncio.open_connection(host, port),
+                                       self._s.connect_timeout)
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -165,13 +175,14 @@ class AsyncClient:
                 if isinstance(step, Send):
                     self._phase = "write"
                     writer.write(step.data)
-                    await asyncio.wait_for(writer.drain(),
-                                           self._s.io_timeout)
+                    # Requests are small: wait only when they queue up.
+                    if writer.transport.get_write_buffer_size() > 0:
+                        await _within(writer.drain(), self._s.io_timeout)
                     step = next(req)
                 else:
                     self._phase = "read"
-                    data = await asyncio.wait_for(reader.read(RECV_SIZE),
-                                                  step.timeout)
+                    data = await _within(reader.read(RECV_SIZE),
+                                         step.timeout)
                     step = req.send(data)
         except StopIteration as stop:
             return stop.value
