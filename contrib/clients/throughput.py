@@ -130,8 +130,9 @@ def main():
         srv = conformance.Server({"genid": ["--set", "max_ahead_s=60"]},
                                  genid)
         try:
-            print("# %d s a run, load average %s" % (
-                float(secs), " ".join(open("/proc/loadavg").read().split()[:3])))
+            with open("/proc/loadavg") as f:
+                load = " ".join(f.read().split()[:3])
+            print("# %g s a run, load average %s" % (float(secs), load))
             print("%-16s %14s %14s" % ("client", "IDs/s", "IDs/s prefetch"))
             for name, cmd in clients:
                 row = []

@@ -99,7 +99,9 @@ class AsyncClient:
     async def info(self) -> Dict[str, Any]:
         """The INFO of a server (CMD 2) as a dict."""
         async with self._turn():
-            return await self._call(lambda c: c.info(self._s.io_timeout))
+            info: Dict[str, Any] = await self._call(
+                lambda c: c.info(self._s.io_timeout))
+            return info
 
     def decode(self, id_: int) -> Fields:
         return decode(id_)

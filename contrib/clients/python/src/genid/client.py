@@ -86,7 +86,9 @@ class Client:
     def info(self) -> Dict[str, Any]:
         """The INFO of a server (CMD 2) as a dict."""
         with self._lock:
-            return self._call(lambda c: c.info(self._s.io_timeout))
+            info: Dict[str, Any] = self._call(
+                lambda c: c.info(self._s.io_timeout))
+            return info
 
     def decode(self, id_: int) -> Fields:
         """The fields of an ID."""
