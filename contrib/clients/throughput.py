@@ -10,8 +10,9 @@ a run of a few seconds), then runs each client's single-ID call in a loop
 for SECONDS (3) on a fresh client: without prefetch (one round trip an
 ID) and with prefetch 1000.  A program, never a test: numbers from a busy
 machine are noisy; compare rows of one run only.  Each client is a
-command in CLIENTS taking ADDRESS SECONDS PREFETCH and printing the count
-of IDs it got; add a language there.
+command taking ADDRESS SECONDS PREFETCH that prints the count of IDs it
+got, optionally followed by the seconds it took; add a language to the
+list in main().
 """
 
 import os
@@ -143,8 +144,10 @@ def main():
                     if out.returncode != 0:
                         row.append("failed: " + out.stderr.strip()[-80:])
                     else:
-                        n, took = out.stdout.split()
-                        row.append("%.0f" % (int(n) / float(took)))
+                        # "COUNT SECONDS", or only the count of the
+                        # nominal seconds.
+                        words = out.stdout.split() + [secs]
+                        row.append("%.0f" % (int(words[0]) / float(words[1])))
                 print("%-16s %14s %14s" % (name, row[0], row[1]), flush=True)
         finally:
             srv.stop()
