@@ -175,8 +175,10 @@ class Client:
             step = next(req)
             while True:
                 if isinstance(step, Send):
+                    # Requests are at most 64 bytes: they go to the socket
+                    # buffer at once, under the timeout of the last read
+                    # (at least io_timeout).
                     self._phase = "write"
-                    self._settimeout(self._s.io_timeout)
                     sock.sendall(step.data)
                     step = next(req)
                 else:
