@@ -5,7 +5,7 @@
 # when all is there already.
 set -eu
 
-pkgs_python="python3 python3-venv python3-setuptools python3-wheel python3-pip"
+pkgs_python="python3 python3-venv python3-setuptools python3-wheel python3-pip mypy"
 pkgs_node="nodejs"
 pkgs_go="golang-go"
 pkgs_java="openjdk-17-jdk-headless junit5"

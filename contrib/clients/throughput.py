@@ -10,8 +10,9 @@ a run of a few seconds), then runs each client's single-ID call in a loop
 for SECONDS (3) on a fresh client: without prefetch (one round trip an
 ID) and with prefetch 1000.  A program, never a test: numbers from a busy
 machine are noisy; compare rows of one run only.  Each client is a
-command in CLIENTS taking ADDRESS SECONDS PREFETCH and printing the count
-of IDs it got; add a language there.
+command taking ADDRESS SECONDS PREFETCH that prints the count of IDs it
+got, optionally followed by the seconds it took; add a language to the
+list in main().
 """
 
 import os
@@ -41,17 +42,17 @@ int main(int argc, char **argv) {
 	const char *addr[1] = {argv[1]};
 	struct genid_options opt = {.prefetch = (size_t)atoi(argv[3])};
 	struct genid_client *c = genid_open(addr, 1, &opt);
-	double end = now() + atof(argv[2]);
+	double start = now(), end = start + atof(argv[2]);
 	uint64_t id, n = 0;
 
 	while (now() < end) {
-		for (int i = 0; i < 1000; i++, n++)
+		for (int i = 0; i < 100; i++, n++)
 			if (genid_next(c, &id) == -1) {
 				fprintf(stderr, "%s\n", genid_strerror(c));
 				return 1;
 			}
 	}
-	printf("%llu\n", (unsigned long long)n);
+	printf("%llu %f\n", (unsigned long long)n, now() - start);
 	genid_close(c);
 	return 0;
 }
@@ -63,12 +64,12 @@ sys.path.insert(0, %r)
 import genid
 addr, secs, pre = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 with genid.Client([addr], prefetch=pre) as c:
-    n, end = 0, time.monotonic() + secs
-    while time.monotonic() < end:
-        for _ in range(1000):
+    n, start = 0, time.monotonic()
+    while time.monotonic() < start + secs:
+        for _ in range(100):
             c.next()
-        n += 1000
-print(n)
+        n += 100
+print(n, time.monotonic() - start)
 """ % os.path.join(HERE, "python", "src")
 
 PY_ASYNC_LOOP = """
@@ -77,12 +78,12 @@ sys.path.insert(0, %r)
 import genid
 async def main(addr, secs, pre):
     async with genid.AsyncClient([addr], prefetch=pre) as c:
-        n, end = 0, time.monotonic() + secs
-        while time.monotonic() < end:
-            for _ in range(1000):
+        n, start = 0, time.monotonic()
+        while time.monotonic() < start + secs:
+            for _ in range(100):
                 await c.next()
-            n += 1000
-    print(n)
+            n += 100
+    print(n, time.monotonic() - start)
 asyncio.run(main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3])))
 """ % os.path.join(HERE, "python", "src")
 
@@ -92,13 +93,13 @@ const [addr, secs, pre] = process.argv.slice(1);
 (async () => {
   const c = new genid.Client([addr], { prefetch: Number(pre) });
   let n = 0;
-  const end = performance.now() + Number(secs) * 1000;
-  while (performance.now() < end) {
-    for (let i = 0; i < 1000; i++) await c.next();
-    n += 1000;
+  const start = performance.now();
+  while (performance.now() < start + Number(secs) * 1000) {
+    for (let i = 0; i < 100; i++) await c.next();
+    n += 100;
   }
   await c.close();
-  console.log(n);
+  console.log(n, (performance.now() - start) / 1000);
 })();
 """ % os.path.join(HERE, "node")
 
@@ -130,6 +131,9 @@ def main():
         srv = conformance.Server({"genid": ["--set", "max_ahead_s=60"]},
                                  genid)
         try:
+            with open("/proc/loadavg") as f:
+                load = " ".join(f.read().split()[:3])
+            print("# %g s a run, load average %s" % (float(secs), load))
             print("%-16s %14s %14s" % ("client", "IDs/s", "IDs/s prefetch"))
             for name, cmd in clients:
                 row = []
@@ -140,7 +144,10 @@ def main():
                     if out.returncode != 0:
                         row.append("failed: " + out.stderr.strip()[-80:])
                     else:
-                        row.append("%.0f" % (int(out.stdout) / float(secs)))
+                        # "COUNT SECONDS", or only the count of the
+                        # nominal seconds.
+                        words = out.stdout.split() + [secs]
+                        row.append("%.0f" % (int(words[0]) / float(words[1])))
                 print("%-16s %14s %14s" % (name, row[0], row[1]), flush=True)
         finally:
             srv.stop()

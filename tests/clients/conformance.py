@@ -68,7 +68,8 @@ def _read_line(proc, deadline_s, what):
     sel.register(proc.stdout, selectors.EVENT_READ)
     try:
         if not sel.select(deadline_s):
-            raise RuntimeError("%s: no answer within %d s" % (what, deadline_s))
+            raise RuntimeError("%s: no answer within %d s"
+                               % (what, deadline_s))
     finally:
         sel.close()
     line = proc.stdout.readline()
@@ -94,9 +95,9 @@ class Server:
         else:
             cmd = [sys.executable, FAKE] + spec["fake"]
         self.what = " ".join(os.path.basename(c) for c in cmd[1:])
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE if self.is_genid else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, text=True)
+        stdin = subprocess.PIPE if self.is_genid else subprocess.DEVNULL
+        self.proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE,
+                                     text=True)
         line = _read_line(self.proc, START_DEADLINE_S, self.what)
         if not line.isdigit():
             raise RuntimeError("%s: %s" % (self.what, line))
@@ -282,8 +283,9 @@ def _expect(expect, ids, servers, epoch):
                if abs((i >> 32) + epoch - now) > expect["near_now_s"]]
         if far:
             problems.append("%d IDs are more than %d s from now, first %d "
-                            "(Unix time %d)" % (len(far), expect["near_now_s"],
-                                                far[0], (far[0] >> 32) + epoch))
+                            "(Unix time %d)"
+                            % (len(far), expect["near_now_s"], far[0],
+                               (far[0] >> 32) + epoch))
     return problems
 
 

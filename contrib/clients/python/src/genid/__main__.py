@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 from typing import List, Optional
@@ -15,9 +16,8 @@ EX_UNAVAILABLE = 69
 
 
 def _time(unix: int) -> str:
-    from ._id import _dt
-    return _dt.datetime.fromtimestamp(unix, _dt.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+    t = datetime.datetime.fromtimestamp(unix, datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _describe(id_: int, epoch: int, as_json: bool) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass
-from typing import Generator, List, Union
+from typing import Any, Dict, Generator, List, Union
 
 CHUNK = 255  # the most IDs one CMD 1 frame asks for
 WINDOW = 32  # CMD 1 frames written before their replies are read
@@ -33,7 +33,9 @@ class Recv:
 
 
 Step = Union[Send, Recv]
-Request = Generator[Step, bytes, object]
+# A request: the steps it takes, and what it gives at the end.
+Request = Generator[Step, bytes, Any]
+Steps = Generator[Step, bytes, None]
 
 
 class ProtocolError(Exception):
@@ -70,7 +72,7 @@ class Connection:
     def avail(self) -> int:
         return len(self.buf) - self.pos
 
-    def take_ids(self, dst: List[int], m: int, timeout: float) -> Request:
+    def take_ids(self, dst: List[int], m: int, timeout: float) -> Steps:
         """Reads m IDs into dst, each as soon as it is whole, so that the
         IDs read before a connection breaks are kept.  An ID not above the
         one before it is refused, never handed out."""
@@ -96,7 +98,7 @@ class Connection:
             m -= k
 
     def round(self, dst: List[int], n: int, single: bool,
-              timeout: float) -> Request:
+              timeout: float) -> Steps:
         """One round: one CMD 0, or up to WINDOW CMD 1 frames for the n
         IDs still missing, and their replies.  A short reply (the bucket
         is used up for this second) is no error: the next round asks for
@@ -105,7 +107,7 @@ class Connection:
             yield Send(b"\x00\x00")
             yield from self.take_ids(dst, 1, timeout + WAIT_S)
             return
-        counts = []
+        counts: List[int] = []
         asked = 0
         while len(counts) < WINDOW and asked < n:
             counts.append(min(n - asked, CHUNK))
@@ -121,7 +123,8 @@ class Connection:
                                     % (m, c))
             yield from self.take_ids(dst, m, timeout)
 
-    def info(self, timeout: float) -> Request:
+    def info(self,
+             timeout: float) -> Generator[Step, bytes, Dict[str, Any]]:
         """CMD 2: the server's INFO JSON as a dict."""
         yield Send(b"\x02\x00")
         while self.avail() < 2:
@@ -133,6 +136,9 @@ class Connection:
         text = bytes(self.buf[self.pos:self.pos + length])
         self.pos += length
         try:
-            return json.loads(text.decode("utf-8"))
+            info = json.loads(text.decode("utf-8"))
         except ValueError as e:
             raise ProtocolError("bad INFO reply: %s" % e) from e
+        if not isinstance(info, dict):
+            raise ProtocolError("bad INFO reply: not a JSON object")
+        return info
