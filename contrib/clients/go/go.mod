@@ -1,0 +1,3 @@
+module genid
+
+go 1.19
