@@ -1,6 +1,6 @@
 'use strict';
 // The genid client: the wire protocol of SPEC 2 over one connection at a
-// time, with failover along a list of addresses (doc/clients.md).
+// time, with failover along a list of addresses (contrib/clients/CONTRACT.md).
 
 const net = require('node:net');
 const { parseAddress, formatAddress } = require('./address');

@@ -7,7 +7,7 @@
     print(genid.decode(id_))
 
 genid.Client blocks, genid.AsyncClient is its asyncio twin.  Both follow
-the client contract of genid (doc/clients.md in the source): failover
+the client contract of genid (contrib/clients/CONTRACT.md in the source): failover
 along a list of addresses, timeouts, bulk requests, optional prefetch,
 and never an ID handed out twice.  Standard library only.
 """

@@ -10,7 +10,7 @@ from typing import List, Sequence
 
 from ._protocol import Closed, ProtocolError
 
-#: The kinds of failure (doc/clients.md).
+#: The kinds of failure (contrib/clients/CONTRACT.md).
 REFUSED = "refused"
 TIMEOUT = "timeout"
 CLOSED = "closed"
