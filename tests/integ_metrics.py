@@ -93,43 +93,9 @@ def metrics(port):
     return Exposition(body)
 
 
-def socket_inodes(pid):
-    """The inodes of the sockets pid holds."""
-    out = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            out.add(link[8:-1])
-    return out
-
-
-def tcp_sockets(port):
-    """(listening inode or None, inodes of the connections accepted on
-    port), asked of the kernel through ss(8) (sock_diag): /proc/net/tcp
-    is read in pieces and misses sockets while others come and go, which
-    a busy machine with many connections does all the time."""
-    r = subprocess.run(["ss", "-Htane", "sport = :%d" % port],
-                       capture_output=True, text=True, timeout=10)
-    if r.returncode != 0:
-        raise harness.Failure("ss: %s" % r.stderr.strip())
-    listening, accepted = None, set()
-    for line in r.stdout.splitlines():
-        m = re.search(r"\bino:(\d+)", line)
-        if not m or m.group(1) == "0":
-            continue
-        if line.split()[0] == "LISTEN":
-            listening = m.group(1)
-        else:
-            accepted.add(m.group(1))
-    return listening, accepted
-
-
 def scrape_conns(d, port):
     """How many metrics connections the master holds now."""
-    return len(tcp_sockets(port)[1] & socket_inodes(d.master_pid()))
+    return len(harness.tcp_sockets(port)[1] & harness.socket_inodes(d.master_pid()))
 
 
 def ctl(*args):
@@ -393,12 +359,12 @@ def case_idle_connections(t, d, port):
 
 def case_workers_hold_no_metrics_socket(t, d, port):
     """Only the master holds the metrics socket; no worker does."""
-    listening, _ = tcp_sockets(port)
+    listening, _ = harness.tcp_sockets(port)
     t.require(listening is not None, "the metrics socket is listening")
-    t.check(listening in socket_inodes(d.master_pid()),
+    t.check(listening in harness.socket_inodes(d.master_pid()),
             "the master holds the metrics socket")
     for w in d.workers_now():
-        t.check(listening not in socket_inodes(w), "worker %d does not hold "
+        t.check(listening not in harness.socket_inodes(w), "worker %d does not hold "
                 "the metrics socket" % w)
 
 

@@ -25,35 +25,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import harness  # noqa: E402
 
 
-def socket_inodes(pid):
-    out = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            out.add(link)
-    return out
-
-
-def listening_inode(port):
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            cols = line.split()
-            if int(cols[1].split(":")[1], 16) == port and cols[3] == "0A":
-                return "socket:[%s]" % cols[9]
-    return None
-
-
 def test(t):
-    # A peer that accepts and never answers keeps the check busy ~1 s each.
+    # A peer that accepts and never answers keeps the check busy ~1 s each:
+    # eight of them keep the child alive long enough to be signalled.
     hole = socket.socket()
     hole.bind(("127.0.0.1", 0))
     hole.listen(16)
     peer = "127.0.0.1:%d" % hole.getsockname()[1]
     d = harness.Daemon(t, workers=1, machine_id=4,
-                       peers=[peer, peer, peer, peer]).start()
+                       peers=[peer] * 8).start(deadline=30)
     master = d.master_pid()
     workers = set(d.workers_now())
     child = None
@@ -65,13 +45,18 @@ def test(t):
         time.sleep(0.02)  # a poll interval: the child is looked for
     t.require(child is not None, "the periodic peer check child ran")
     try:
-        held = socket_inodes(child)
+        held = harness.socket_inodes(child)
     except OSError:
         held = set()
-    lst = listening_inode(d.port)
+    lst = harness.tcp_sockets(d.port)[0]
+    t.require(lst is not None, "the ID port's listening socket is found")
     t.check(lst not in held, "the peer check child does not hold the ID "
             "listening socket", "%s in %s" % (lst, sorted(held)))
-    os.kill(child, 15)  # our own grandchild: the harness started genid
+    try:
+        os.kill(child, 15)  # our own grandchild: the harness started genid
+    except ProcessLookupError:
+        raise harness.Failure("the peer check child %d ended before it "
+                              "could be signalled" % child)
     t.check(harness.poll(lambda: not harness.alive(child), 2),
             "the peer check child stops on "
             "SIGTERM", "pid %d still alive" % child)

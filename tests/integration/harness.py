@@ -271,6 +271,40 @@ def http_exchange(port, request, timeout=5):
         return data, e
 
 
+def socket_inodes(pid):
+    """The inodes of the sockets pid holds."""
+    out = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out.add(link[8:-1])
+    return out
+
+
+def tcp_sockets(port):
+    """(listening inode or None, inodes of the connections accepted on
+    port), asked of the kernel through ss(8) (sock_diag): /proc/net/tcp
+    is read in pieces and misses sockets while others come and go, which
+    a busy machine with many connections does all the time."""
+    r = subprocess.run(["ss", "-Htane", "sport = :%d" % port],
+                       capture_output=True, text=True, timeout=10)
+    if r.returncode != 0:
+        raise Failure("ss: %s" % r.stderr.strip())
+    listening, accepted = None, set()
+    for line in r.stdout.splitlines():
+        m = re.search(r"\bino:(\d+)", line)
+        if not m or m.group(1) == "0":
+            continue
+        if line.split()[0] == "LISTEN":
+            listening = m.group(1)
+        else:
+            accepted.add(m.group(1))
+    return listening, accepted
+
+
 def libfaketime():
     """The path of libfaketime (Debian: faketime), or None."""
     for pattern in ("/usr/lib/*/faketime/libfaketime.so.1",
