@@ -89,7 +89,7 @@ fail() {
 
 # The init script with everything pointed into the temporary directory.
 initd() {
-	env DAEMON="$GENID" CONFIG="${config:-$conf}" PIDFILE="$pidfile" \
+	env DAEMON="$GENID" CONFIG="${config:-$conf}" PIDFILE="$pidfile" RUN_AS= \
 	    STATEDIR="$tmp" DAEMON_OPTS= START_TIMEOUT=20 STOP_TIMEOUT=20 \
 	    "$script" "$@"
 }
