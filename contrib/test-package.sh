@@ -86,9 +86,28 @@ poll() {
 	done
 }
 
+# The pid of the master in the installed pid file, if one runs.
+master_pid() {
+	pid=$(cat /run/genid/genid.pid 2>/dev/null) &&
+	    case $(tr '\000' ' ' <"/proc/$pid/cmdline" 2>/dev/null) in
+	    *"genid: master"*) echo "$pid" ;;
+	    *) return 1 ;;
+	    esac
+}
+
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
 cleanup() {
 	if [ -n "$installed_by_us" ]; then
 		echo "# cleanup: purging the packages, the state and the user genid"
+		# A master this test's packages started, should a stop have
+		# failed.
+		if pid=$(master_pid); then
+			kill -TERM "$pid"
+			poll 20 gone "$pid" || kill -KILL "$pid"
+		fi
 		if [ -x /etc/init.d/genid ]; then
 			/etc/init.d/genid stop >/dev/null 2>&1
 		fi
@@ -247,13 +266,6 @@ if [ "$started_by_postinst" = no ]; then
 	/etc/init.d/genid start || not_ok "/etc/init.d/genid start"
 fi
 
-master_pid() {
-	pid=$(cat /run/genid/genid.pid 2>/dev/null) &&
-	    case $(tr '\000' ' ' <"/proc/$pid/cmdline" 2>/dev/null) in
-	    *"genid: master"*) echo "$pid" ;;
-	    *) return 1 ;;
-	    esac
-}
 
 serving() {
 	genidctl get -T 1000 "127.0.0.1:$port" >/dev/null 2>&1
@@ -382,9 +394,6 @@ check "upgrade: the next ID is not from an earlier second than the first" \
 
 DEBIAN_FRONTEND=noninteractive apt-get remove -y -q genid >"$tmp/remove.log" 2>&1
 check "apt-get remove genid" test $? -eq 0
-gone() {
-	! kill -0 "$1" 2>/dev/null
-}
 check "remove: the master $master is stopped" poll 20 gone "$master"
 check "remove: no process of user genid is left" \
     poll 20 sh -c '! pgrep -u genid >/dev/null'
