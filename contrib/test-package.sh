@@ -70,6 +70,11 @@ now() {
 	date +%s
 }
 
+# Runs a command without its output.
+quiet() {
+	"$@" >/dev/null 2>&1
+}
+
 # Whether $1 is set and differs from $2.
 differ() {
 	[ -n "$1" ] && [ "$1" != "$2" ]
@@ -189,8 +194,13 @@ else
 	tail -n 60 "$tmp/build.log"
 	abort "dpkg-buildpackage -us -uc -b (log above)"
 fi
-check "the source tree is as it was before the build" \
-    test "$(tree_status)" = "$before"
+after=$(tree_status)
+check "the source tree is as it was before the build" test "$after" = "$before"
+if [ "$after" != "$before" ]; then
+	echo "# git status before and after:"
+	echo "$before" | sed 's/^/#   before: /'
+	echo "$after" | sed 's/^/#   after:  /'
+fi
 debs=
 for p in genid genidctl libgenid0 libgenid-dev; do
 	f=$tmp/${p}_${version}_$arch.deb
@@ -247,7 +257,7 @@ fi
 
 check "user genid is a system user" \
     test "$(getent passwd genid | cut -d: -f3)" -lt 1000
-check "group genid exists" getent group genid >/dev/null
+check "group genid exists" quiet getent group genid
 check "/var/lib/genid is genid:genid 0750" \
     test "$(stat -c '%U:%G %a' /var/lib/genid)" = "genid:genid 750"
 check "/var/log/genid is genid:adm 2750" \
@@ -258,7 +268,7 @@ check "the libraries are in /usr/lib/$multiarch" \
     test -f "/usr/lib/$multiarch/libgenid.so.0"
 check "no libtool archive is installed" \
     test -z "$(dpkg -L libgenid0 libgenid-dev | grep '\.la$')"
-check "man genid_next finds libgenid(3)" man -w genid_next >/dev/null
+check "man genid_next finds libgenid(3)" quiet man -w genid_next
 check "pkg-config --modversion libgenid is $version" \
     test "$(pkg-config --modversion libgenid)" = "$version"
 
@@ -343,9 +353,6 @@ else
 	not_ok "cc with pkg-config --cflags --libs libgenid"
 fi
 
-quiet() {
-	"$@" >/dev/null 2>&1
-}
 check "genidctl stats reads $state" quiet genidctl stats -s "$state"
 
 # ----------------------------------------------------------------- upgrade
@@ -413,8 +420,8 @@ check "purge: /etc/default/genid is gone" test ! -e /etc/default/genid
 check "purge: /var/log/genid is gone" test ! -e /var/log/genid
 check "purge: /run/genid is gone" test ! -e /run/genid
 check "purge: the user genid is kept (Debian keeps system users)" \
-    getent passwd genid >/dev/null
-check "purge: genidctl is still installed" command -v genidctl >/dev/null
+    quiet getent passwd genid
+check "purge: genidctl is still installed" quiet command -v genidctl
 echo "# left after purge:"
 find /var/lib/genid /etc -name '*genid*' 2>/dev/null | sed 's/^/#   /'
 finish
