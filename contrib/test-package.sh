@@ -176,18 +176,22 @@ tree_status() {
 	git -C "$top" status --porcelain --ignored 2>/dev/null
 }
 before=$(tree_status)
-mkdir "$tmp/src"
+src=$tmp/genid-$version
+mkdir "$src"
 if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
 	# Tracked files and new ones not ignored: what a commit would hold.
 	(cd "$top" && git ls-files -z -co --exclude-standard |
-	    xargs -0 tar -cf - --no-recursion) | tar -xf - -C "$tmp/src"
+	    xargs -0 tar -cf - --no-recursion) | tar -xf - -C "$src"
 else
-	cp -a "$top/." "$tmp/src/"
+	cp -a "$top/." "$src/"
 fi
-echo "# dpkg-buildpackage -us -uc -b in $tmp/src"
+# The source package first, from the clean copy (for lintian).
+(cd "$tmp" && dpkg-source -b "genid-$version") >"$tmp/source.log" 2>&1 ||
+	not_ok "dpkg-source -b: $(tail -n 3 "$tmp/source.log")"
+echo "# dpkg-buildpackage -us -uc -b in $src"
 opts="nocheck"
 [ "${GENID_PACKAGE_CHECK:-0}" = 1 ] && opts=""
-if (cd "$tmp/src" && DEB_BUILD_OPTIONS="$opts parallel=2" \
+if (cd "$src" && DEB_BUILD_OPTIONS="$opts parallel=2" \
     dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
 	ok "dpkg-buildpackage -us -uc -b"
 else
@@ -214,8 +218,8 @@ done
 # ----------------------------------------------------------------- lintian
 
 changes=$tmp/genid_${version}_$arch.changes
-lintian --fail-on error,warning --tag-display-limit 0 "$changes" \
-    >"$tmp/lintian.log" 2>&1
+lintian --fail-on error,warning --display-info --tag-display-limit 0 \
+    "$changes" "$tmp/genid_$version.dsc" >"$tmp/lintian.log" 2>&1
 rc=$?
 sed 's/^/# lintian: /' "$tmp/lintian.log"
 check "lintian: no error and no warning" test "$rc" -eq 0
