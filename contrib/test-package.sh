@@ -181,7 +181,7 @@ mkdir "$src"
 if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
 	# Tracked files and new ones not ignored: what a commit would hold.
 	(cd "$top" && git ls-files -z -co --exclude-standard |
-	    xargs -0 tar -cf - --no-recursion) | tar -xf - -C "$src"
+	    tar -cf - --null --no-recursion -T -) | tar -xf - -C "$src"
 else
 	cp -a "$top/." "$src/"
 fi
