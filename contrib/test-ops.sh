@@ -77,7 +77,7 @@ need() {
 	command -v "$1" >/dev/null 2>&1 && return 0
 	if [ "$(id -u)" -eq 0 ]; then
 		echo "# installing $2 for $1"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$2" \
 		    >/dev/null 2>&1
 	fi
 	command -v "$1" >/dev/null 2>&1 && return 0

@@ -116,7 +116,7 @@ cleanup() {
 		if [ -x /etc/init.d/genid ]; then
 			/etc/init.d/genid stop >/dev/null 2>&1
 		fi
-		DEBIAN_FRONTEND=noninteractive apt-get purge -y -q \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -q \
 		    genid genidctl libgenid0 libgenid-dev >/dev/null 2>&1
 		rm -rf /var/lib/genid
 		if getent passwd genid >/dev/null; then
@@ -142,7 +142,7 @@ trap 'exit 1' HUP INT TERM
 for tool in dpkg-buildpackage apt-get lintian dpkg-architecture; do
 	command -v "$tool" >/dev/null 2>&1 || {
 		echo "# installing the Debian packaging tools"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
 		    build-essential debhelper dh-autoreconf devscripts lintian \
 		    >/dev/null || abort "apt-get install of the packaging tools"
 		break
@@ -251,7 +251,7 @@ fi
 
 installed_by_us=yes
 # shellcheck disable=SC2086 # one argument per package file
-if DEBIAN_FRONTEND=noninteractive apt-get install -y -q $debs \
+if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $debs \
     >"$tmp/install.log" 2>&1; then
 	ok "apt-get install ./genid*.deb ./libgenid*.deb"
 else
@@ -372,7 +372,7 @@ sed -i 's/"log_level": "info"/"log_level": "notice"/' /etc/genid.json
 conf_sum=$(md5sum </etc/genid.json)
 state_inode=$(stat -c %i "$state")
 # shellcheck disable=SC2086 # one argument per package file
-if DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall $debs \
+if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --reinstall $debs \
     >"$tmp/upgrade.log" 2>&1; then
 	ok "apt-get install --reinstall: an upgrade over itself"
 else
@@ -403,7 +403,7 @@ check "upgrade: the next ID is not from an earlier second than the first" \
 
 # ------------------------------------------------------------ remove, purge
 
-DEBIAN_FRONTEND=noninteractive apt-get remove -y -q genid >"$tmp/remove.log" 2>&1
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 remove -y -q genid >"$tmp/remove.log" 2>&1
 check "apt-get remove genid" test $? -eq 0
 check "remove: the master $master is stopped" poll 20 gone "$master"
 check "remove: no process of user genid is left" \
@@ -414,7 +414,7 @@ check "remove: the state file is kept" test -f "$state"
 check "remove: genidctl decode works without the daemon" \
     quiet genidctl decode "$first"
 
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -q genid >"$tmp/purge.log" 2>&1
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -q genid >"$tmp/purge.log" 2>&1
 check "apt-get purge genid" test $? -eq 0
 sed 's/^/# purge: /' "$tmp/purge.log" | grep -i 'genid\.state' || true
 check "purge: says it keeps $state" grep -q "purge keeps $state" "$tmp/purge.log"
