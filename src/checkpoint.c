@@ -10,6 +10,7 @@
 
 #include "bucket.h"
 #include "checkpoint.h"
+#include "id.h"
 #include "log.h"
 #include "timefmt.h"
 
@@ -36,9 +37,7 @@ checkpoint_raise(struct statefile *sf, uint32_t target)
 int64_t
 checkpoint_now(int64_t epoch)
 {
-	int64_t now = (int64_t)time(NULL) - epoch;
-
-	return now < 0 ? -1 : now > UINT32_MAX ? UINT32_MAX : now;
+	return id_ts_of((int64_t)time(NULL), epoch);
 }
 
 static void

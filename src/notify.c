@@ -137,6 +137,7 @@ notify_status(const struct state_header *h)
 	metrics_read(&s, h);
 	notify_send("STATUS=serving: %llu connections, checkpoint %lld s"
 		    " ahead, lead %lld s",
-	    (unsigned long long)s.conns,
+	    (unsigned long long)metrics_sum(
+		&s, offsetof(struct state_bucket, conns), -1),
 	    (long long)s.h.checkpoint - (long long)s.now_ts, (long long)s.lead);
 }
