@@ -92,7 +92,11 @@ tree_files() {
 	if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
 		git -C "$top" ls-files -co --exclude-standard
 	else
-		(cd "$top" && find . -type f ! -path './.git/*' | sed 's|^\./||')
+		# Not a git checkout (a tarball): the hand-written parts only,
+		# not what autoreconf, configure or a build made.
+		(cd "$top" && find . -maxdepth 1 -type f -name '*.sh' &&
+		    find .ci contrib debian etc man tests -type f) 2>/dev/null |
+		    sed 's|^\./||'
 	fi
 }
 
