@@ -22,6 +22,7 @@
 #include "checkpoint.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "peers.h"
 #include "scrape.h"
 #include "worker.h"
@@ -115,6 +116,8 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	int64_t now;
 
 	watch_clock(h);
+	if (!m.stopping)
+		notify_status(h);
 	if ((now = checkpoint_now(h->epoch)) == -1)
 		return;
 	if (checkpoint_raise(m.sf,
@@ -362,6 +365,7 @@ term_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	if (m.stopping)
 		return;
 	log_notice("%s: stopping", s->signum == SIGINT ? "SIGINT" : "SIGTERM");
+	notify_send("STOPPING=1\nSTATUS=stopping");
 	m.stopping = 1;
 	for (i = 0; i < m.nfds; i++)
 		close(m.fds[i]);
@@ -381,11 +385,13 @@ term_cb(struct ev_loop *loop, ev_signal *s, int revents)
 static void
 hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
+	notify_reloading();
 	if (log_reopen() == -1)
 		log_warn("reopen the log file");
 	else
 		log_notice("SIGHUP: log file reopened");
 	signal_workers(SIGHUP);
+	notify_send("READY=1");
 }
 
 int
@@ -402,6 +408,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	m.fds = fds;
 	m.nfds = nfds;
 	setproctitle("master");
+	notify_init();
 	signal(SIGPIPE, SIG_IGN);
 	ev_signal_init(&m.sig_term, term_cb, SIGTERM);
 	ev_signal_init(&m.sig_int, term_cb, SIGINT);
@@ -428,6 +435,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	for (i = 0; i < cfg->workers; i++)
 		spawn(i);
 	log_notice("ready: %u workers", cfg->workers);
+	notify_send("READY=1\nSTATUS=serving: %u workers", cfg->workers);
 	ev_run(loop, 0);
 	if (checkpoint_shutdown(sf) == -1)
 		log_warn("msync %s: the next start counts as after a crash",

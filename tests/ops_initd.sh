@@ -89,7 +89,7 @@ fail() {
 
 # The init script with everything pointed into the temporary directory.
 initd() {
-	env DAEMON="$GENID" CONFIG="${config:-$conf}" PIDFILE="$pidfile" \
+	env DAEMON="$GENID" CONFIG="${config:-$conf}" PIDFILE="$pidfile" RUN_AS= \
 	    STATEDIR="$tmp" DAEMON_OPTS= START_TIMEOUT=20 STOP_TIMEOUT=20 \
 	    "$script" "$@"
 }
@@ -155,7 +155,7 @@ expect 0 start
 expect 0 status
 
 echo "+ init.d/genid status, PIDFILE from the configuration"
-env DAEMON="$GENID" CONFIG="$conf" STATEDIR="$tmp" "$script" status ||
+env DAEMON="$GENID" CONFIG="$conf" STATEDIR="$tmp" RUN_AS= "$script" status ||
 	fail "status with the pid file taken from $conf exited $?"
 
 # A restart with a configuration that does not load leaves genid running.

@@ -64,6 +64,7 @@ stop() {
 	return 0
 }
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	stop "$gpid"
 	stop "$rpid"

@@ -1,0 +1,431 @@
+#!/bin/sh
+# The Debian packages end to end, on a Debian machine, as root: builds them
+# with dpkg-buildpackage -us -uc -b in a copy of the tree (the tree itself
+# stays as it is), runs lintian, installs them with apt-get, checks the
+# service runs as the user genid (through the init script where systemd is
+# not PID 1), fetches and decodes an ID with genidctl and with a program
+# built against libgenid-dev, upgrades over itself keeping the state file
+# and the configuration, removes, purges, and checks what is left.  Ends
+# with one line "N passed, M failed".
+#
+# genid listens on 127.0.0.1:3778 as installed: that port must be free.
+# The test refuses to run where a genid package is installed already, and
+# at the end removes what it installed and the state it left (the state
+# file and the user genid, which a real purge keeps on purpose).
+#
+# GENID_PACKAGE_CHECK=1 runs make check inside the package build too (the
+# build uses DEB_BUILD_OPTIONS=nocheck otherwise: CI runs the suite on its
+# own).  In a container whose /usr/sbin/policy-rc.d forbids starting
+# services, postinst cannot start genid: the test then starts it through
+# the init script and says so, or, with GENID_TEST_POLICY=allow-genid,
+# puts a policy-rc.d in place for the run that allows genid alone (and
+# asks the original for everything else), and puts the original back.
+# Functions run through check and poll look unreachable to shellcheck.
+# shellcheck disable=SC2317
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+pass=0
+failed=0
+port=3778
+state=/var/lib/genid/genid.state
+policy=/usr/sbin/policy-rc.d
+policy_saved=$policy.genid-test-orig
+tmp=
+installed_by_us=
+
+ok() {
+	pass=$((pass + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok - $*"
+}
+
+# check DESCRIPTION COMMAND...: one check, passed when COMMAND succeeds.
+check() {
+	what=$1
+	shift
+	if "$@"; then
+		ok "$what"
+	else
+		not_ok "$what"
+	fi
+}
+
+finish() {
+	echo "$pass passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+# Gives up: the rest of the test depends on what just failed.
+abort() {
+	not_ok "$*"
+	finish
+}
+
+now() {
+	date +%s
+}
+
+# Runs a command without its output.
+quiet() {
+	"$@" >/dev/null 2>&1
+}
+
+# Whether $1 is set and differs from $2.
+differ() {
+	[ -n "$1" ] && [ "$1" != "$2" ]
+}
+
+# poll SECONDS COMMAND...: runs COMMAND until it succeeds, for at most
+# SECONDS.
+poll() {
+	deadline=$(($(now) + $1))
+	shift
+	until "$@"; do
+		[ "$(now)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# The pid of the master in the installed pid file, if one runs.
+master_pid() {
+	pid=$(cat /run/genid/genid.pid 2>/dev/null) &&
+	    case $(tr '\000' ' ' <"/proc/$pid/cmdline" 2>/dev/null) in
+	    *"genid: master"*) echo "$pid" ;;
+	    *) return 1 ;;
+	    esac
+}
+
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+cleanup() {
+	if [ -n "$installed_by_us" ]; then
+		echo "# cleanup: purging the packages, the state and the user genid"
+		# A master this test's packages started, should a stop have
+		# failed.
+		if pid=$(master_pid); then
+			kill -TERM "$pid"
+			poll 20 gone "$pid" || kill -KILL "$pid"
+		fi
+		if [ -x /etc/init.d/genid ]; then
+			/etc/init.d/genid stop >/dev/null 2>&1
+		fi
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -q \
+		    genid genidctl libgenid0 libgenid-dev >/dev/null 2>&1
+		rm -rf /var/lib/genid
+		if getent passwd genid >/dev/null; then
+			deluser --quiet --system genid >/dev/null 2>&1
+		fi
+		if getent group genid >/dev/null; then
+			delgroup --quiet --system genid >/dev/null 2>&1
+		fi
+	fi
+	if [ -e "$policy_saved" ]; then
+		mv -f "$policy_saved" "$policy"
+	fi
+	if [ -n "$tmp" ]; then
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+# ------------------------------------------------------------- preconditions
+
+[ "$(id -u)" -eq 0 ] || abort "the test installs packages: run it as root"
+for tool in dpkg-buildpackage apt-get lintian dpkg-architecture; do
+	command -v "$tool" >/dev/null 2>&1 || {
+		echo "# installing the Debian packaging tools"
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+		    build-essential debhelper dh-autoreconf devscripts lintian \
+		    >/dev/null || abort "apt-get install of the packaging tools"
+		break
+	}
+done
+sh "$top/contrib/deps.sh" || abort "contrib/deps.sh could not install the build dependencies"
+for p in genid genidctl libgenid0 libgenid-dev; do
+	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q installed; then
+		abort "package $p is installed already: run this test where no genid package is"
+	fi
+done
+if getent passwd genid >/dev/null || [ -e /var/lib/genid ]; then
+	abort "user genid or /var/lib/genid exists already: the test checks what the package makes"
+fi
+if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)' \
+    "$port" 2>/dev/null; then
+	abort "127.0.0.1:$port accepts connections already: the installed genid needs it"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/genid-package.XXXXXX") || abort "mktemp"
+chmod 0755 "$tmp"
+arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
+
+# ------------------------------------------------------------------- build
+
+# What git says about the tree before, to compare after: the build must not
+# write into it.  Without git, the copy is the whole tree.
+tree_status() {
+	git -C "$top" status --porcelain --ignored 2>/dev/null
+}
+before=$(tree_status)
+src=$tmp/genid-$version
+mkdir "$src"
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+	# Tracked files and new ones not ignored: what a commit would hold.
+	(cd "$top" && git ls-files -z -co --exclude-standard |
+	    tar -cf - --null --no-recursion -T -) | tar -xf - -C "$src"
+else
+	cp -a "$top/." "$src/"
+fi
+# The source package first, from the clean copy (for lintian).
+(cd "$tmp" && dpkg-source -b "genid-$version") >"$tmp/source.log" 2>&1 ||
+	not_ok "dpkg-source -b: $(tail -n 3 "$tmp/source.log")"
+echo "# dpkg-buildpackage -us -uc -b in $src"
+opts="nocheck"
+[ "${GENID_PACKAGE_CHECK:-0}" = 1 ] && opts=""
+if (cd "$src" && DEB_BUILD_OPTIONS="$opts parallel=2" \
+    dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
+	ok "dpkg-buildpackage -us -uc -b"
+else
+	tail -n 60 "$tmp/build.log"
+	abort "dpkg-buildpackage -us -uc -b (log above)"
+fi
+after=$(tree_status)
+check "the source tree is as it was before the build" test "$after" = "$before"
+if [ "$after" != "$before" ]; then
+	echo "# git status before and after:"
+	echo "$before" | sed 's/^/#   before: /'
+	echo "$after" | sed 's/^/#   after:  /'
+fi
+debs=
+for p in genid genidctl libgenid0 libgenid-dev; do
+	f=$tmp/${p}_${version}_$arch.deb
+	if [ -f "$f" ]; then
+		debs="$debs $f"
+	else
+		not_ok "no $f"
+	fi
+done
+
+# ----------------------------------------------------------------- lintian
+
+changes=$tmp/genid_${version}_$arch.changes
+lintian --fail-on error,warning --display-info --tag-display-limit 0 \
+    "$changes" "$tmp/genid_$version.dsc" >"$tmp/lintian.log" 2>&1
+rc=$?
+sed 's/^/# lintian: /' "$tmp/lintian.log"
+check "lintian: no error and no warning" test "$rc" -eq 0
+
+# ----------------------------------------------------------------- install
+
+policy_denies() {
+	[ -x "$policy" ] && ! "$policy" genid start >/dev/null 2>&1
+}
+started_by_postinst=yes
+if policy_denies; then
+	if [ "${GENID_TEST_POLICY:-}" = allow-genid ]; then
+		echo "# $policy forbids starting services: allowing genid alone for this run"
+		mv "$policy" "$policy_saved"
+		cat >"$policy" <<EOF
+#!/bin/sh
+# Put here by genid's contrib/test-package.sh for one run: allows genid,
+# asks the original ($policy_saved) about everything else.
+for a; do [ "\$a" = genid ] && exit 0; done
+exec "$policy_saved" "\$@"
+EOF
+		chmod 0755 "$policy"
+	else
+		echo "# $policy forbids starting services here: the test starts genid" \
+		    "through the init script (GENID_TEST_POLICY=allow-genid tests postinst's start)"
+		started_by_postinst=no
+	fi
+fi
+
+installed_by_us=yes
+# shellcheck disable=SC2086 # one argument per package file
+if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $debs \
+    >"$tmp/install.log" 2>&1; then
+	ok "apt-get install ./genid*.deb ./libgenid*.deb"
+else
+	cat "$tmp/install.log"
+	abort "apt-get install of the packages (log above)"
+fi
+
+check "user genid is a system user" \
+    test "$(getent passwd genid | cut -d: -f3)" -lt 1000
+check "group genid exists" quiet getent group genid
+check "/var/lib/genid is genid:genid 0750" \
+    test "$(stat -c '%U:%G %a' /var/lib/genid)" = "genid:genid 750"
+check "/var/log/genid is genid:adm 2750" \
+    test "$(stat -c '%U:%G %a' /var/log/genid)" = "genid:adm 2750"
+dpkg-query -W -f='${Conffiles}\n' genid >"$tmp/conffiles"
+check "/etc/genid.json is a conffile" grep -q '^ /etc/genid.json ' "$tmp/conffiles"
+check "the libraries are in /usr/lib/$multiarch" \
+    test -f "/usr/lib/$multiarch/libgenid.so.0"
+check "no libtool archive is installed" \
+    test -z "$(dpkg -L libgenid0 libgenid-dev | grep '\.la$')"
+check "man genid_next finds libgenid(3)" quiet man -w genid_next
+check "pkg-config --modversion libgenid is $version" \
+    test "$(pkg-config --modversion libgenid)" = "$version"
+
+if [ "$started_by_postinst" = no ]; then
+	/etc/init.d/genid start || not_ok "/etc/init.d/genid start"
+fi
+
+
+serving() {
+	genidctl get -T 1000 "127.0.0.1:$port" >/dev/null 2>&1
+}
+
+# Checks the master and its workers run as genid; sets master.
+check_service() {
+	if ! poll 20 master_pid >/dev/null; then
+		not_ok "$1: a genid master in /run/genid/genid.pid"
+		return
+	fi
+	master=$(master_pid)
+	ok "$1: genid master $master from /run/genid/genid.pid"
+	check "$1: the master runs as user genid" \
+	    test "$(ps -o user= -p "$master")" = genid
+	workers=$(ps -o pid= --ppid "$master")
+	users=$(ps -o user= --ppid "$master" | sort -u)
+	check "$1: its workers ($(echo "$workers" | tr '\n' ' ')) run as user genid" \
+	    test "${workers:+set}:$users" = set:genid
+	check "$1: /etc/init.d/genid status says running" \
+	    /etc/init.d/genid status >/dev/null
+	check "$1: genid serves on 127.0.0.1:$port" poll 20 serving
+}
+if [ "$started_by_postinst" = yes ]; then
+	check_service "install (started by postinst)"
+else
+	check_service "install (started by the init script)"
+fi
+
+first=$(genidctl get "127.0.0.1:$port" 2>"$tmp/get.err")
+check "genidctl get prints an ID" test -n "$first"
+decoded=$(genidctl decode --json "$first" 2>&1)
+echo "# $decoded"
+year=$(date -u +%Y)
+decoded_ok() {
+	case $decoded in
+	*"\"time\":\"$year-"*"\"zone\":0,\"dc\":0,\"machine\":0,"*) return 0 ;;
+	esac
+	return 1
+}
+check "genidctl decode: zone 0, dc 0, machine 0, this year" decoded_ok
+
+# A program built against libgenid-dev.
+cat >"$tmp/client.c" <<'EOF'
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <genid.h>
+
+int
+main(int argc, char *argv[])
+{
+	const char *addr = argc > 1 ? argv[1] : "127.0.0.1:3778";
+	struct genid_client *c = genid_open(&addr, 1, NULL);
+	uint64_t id;
+
+	if (c == NULL || genid_next(c, &id) == -1) {
+		fprintf(stderr, "client: %s\n",
+		    c ? genid_strerror(c) : "genid_open failed");
+		return 1;
+	}
+	printf("%" PRIu64 "\n", id);
+	genid_close(c);
+	return 0;
+}
+EOF
+# shellcheck disable=SC2046 # pkg-config prints several words
+if cc -o "$tmp/client" "$tmp/client.c" $(pkg-config --cflags --libs libgenid) \
+    2>"$tmp/cc.log"; then
+	lib_id=$("$tmp/client" "127.0.0.1:$port")
+	check "a program built with pkg-config libgenid gets an ID" \
+	    differ "$lib_id" "$first"
+else
+	cat "$tmp/cc.log"
+	not_ok "cc with pkg-config --cflags --libs libgenid"
+fi
+
+check "genidctl stats reads $state" quiet genidctl stats -s "$state"
+
+# ----------------------------------------------------------------- upgrade
+
+boots() {
+	genidctl stats --json -s "$state" |
+	    sed -n 's/.*"boot_count":[[:space:]]*\([0-9]*\).*/\1/p'
+}
+boots_before=$(boots)
+old_master=${master:-}
+# An operator's change to the conffile, which the upgrade must keep.
+sed -i 's/"log_level": "info"/"log_level": "notice"/' /etc/genid.json
+conf_sum=$(md5sum </etc/genid.json)
+state_inode=$(stat -c %i "$state")
+# shellcheck disable=SC2086 # one argument per package file
+if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --reinstall $debs \
+    >"$tmp/upgrade.log" 2>&1; then
+	ok "apt-get install --reinstall: an upgrade over itself"
+else
+	cat "$tmp/upgrade.log"
+	not_ok "apt-get install --reinstall (log above)"
+fi
+check "upgrade: /etc/genid.json keeps the operator's change" \
+    test "$(md5sum </etc/genid.json)" = "$conf_sum"
+check "upgrade: no /etc/genid.json.dpkg-* left" \
+    test -z "$(ls /etc/genid.json.dpkg-* 2>/dev/null)"
+check "upgrade: the state file is the same file" \
+    test "$(stat -c %i "$state" 2>/dev/null)" = "$state_inode"
+if [ "$started_by_postinst" = no ]; then
+	/etc/init.d/genid restart >/dev/null || not_ok "/etc/init.d/genid restart"
+fi
+check_service "upgrade"
+check "upgrade: genid was restarted (master $old_master -> ${master:-})" \
+    differ "${master:-}" "$old_master"
+boots_after=$(boots)
+check "upgrade: the state file counts one more boot ($boots_before -> $boots_after)" \
+    test "$boots_after" -eq $((boots_before + 1))
+second=$(genidctl get "127.0.0.1:$port")
+later_id() {
+	differ "$1" "$2" && [ "$(($1 >> 32))" -ge "$(($2 >> 32))" ]
+}
+check "upgrade: the next ID is not from an earlier second than the first" \
+    later_id "$second" "$first"
+
+# ------------------------------------------------------------ remove, purge
+
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 remove -y -q genid >"$tmp/remove.log" 2>&1
+check "apt-get remove genid" test $? -eq 0
+check "remove: the master $master is stopped" poll 20 gone "$master"
+check "remove: no process of user genid is left" \
+    poll 20 sh -c '! pgrep -u genid >/dev/null'
+check "remove: /usr/sbin/genid is gone" test ! -e /usr/sbin/genid
+check "remove: /etc/genid.json is kept (a conffile)" test -f /etc/genid.json
+check "remove: the state file is kept" test -f "$state"
+check "remove: genidctl decode works without the daemon" \
+    quiet genidctl decode "$first"
+
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -q genid >"$tmp/purge.log" 2>&1
+check "apt-get purge genid" test $? -eq 0
+sed 's/^/# purge: /' "$tmp/purge.log" | grep -i 'genid\.state' || true
+check "purge: says it keeps $state" grep -q "purge keeps $state" "$tmp/purge.log"
+check "purge: the state file is kept" test -f "$state"
+check "purge: /etc/genid.json is gone" test ! -e /etc/genid.json
+check "purge: /etc/default/genid is gone" test ! -e /etc/default/genid
+check "purge: /var/log/genid is gone" test ! -e /var/log/genid
+check "purge: /run/genid is gone" test ! -e /run/genid
+check "purge: the user genid is kept (Debian keeps system users)" \
+    quiet getent passwd genid
+check "purge: genidctl is still installed" quiet command -v genidctl
+echo "# left after purge:"
+find /var/lib/genid /etc -name '*genid*' 2>/dev/null | sed 's/^/#   /'
+finish
