@@ -69,6 +69,8 @@ static struct {
 } m;
 
 static void spawn(unsigned i);
+static int stop_pending(void);
+static void begin_stop(struct ev_loop *loop, const char *why);
 
 static void
 sample_clocks(struct timespec *real, struct timespec *mono)
@@ -171,9 +173,27 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	ch->pid = 0;
 	state_store((uint64_t *)&slot->pid, 0);
 	state_store((uint64_t *)&slot->exit_status, (uint64_t)status);
+	/*
+	 * A SIGTERM to the whole process group (systemd's KillMode) reaches
+	 * the workers too: their exits may come in before the master's own
+	 * signal is handled, in the same loop turn.  A worker that exits 0
+	 * was told to stop, and nothing is respawned once a stop is pending.
+	 */
+	if (!m.stopping && stop_pending()) {
+		begin_stop(loop, "SIGTERM (pending)");
+		return;
+	}
 	if (m.stopping) {
 		if (live_children() == 0)
 			ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		log_warnx("worker %u exited 0: it was told to stop, it is not"
+			  " respawned",
+		    i);
+		if (live_children() == 0)
+			begin_stop(loop, "no worker left");
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
@@ -358,14 +378,36 @@ stop_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	ev_timer_start(loop, t);
 }
 
+/*
+ * Whether SIGTERM or SIGINT has arrived but its watcher has not run yet:
+ * already queued by the loop, or still pending in the kernel (libev's
+ * signalfd leaves it there until it reads it).
+ */
+static int
+stop_pending(void)
+{
+	sigset_t set;
+
+	if (ev_is_pending(&m.sig_term) || ev_is_pending(&m.sig_int))
+		return 1;
+	return sigpending(&set) == 0 &&
+	    (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1);
+}
+
 static void
 term_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
+	if (!m.stopping)
+		begin_stop(loop, s->signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* Stops the node: no more accepts, TERM to the workers, KILL later. */
+static void
+begin_stop(struct ev_loop *loop, const char *why)
+{
 	unsigned i;
 
-	if (m.stopping)
-		return;
-	log_notice("%s: stopping", s->signum == SIGINT ? "SIGINT" : "SIGTERM");
+	log_notice("%s: stopping", why);
 	m.stopping = 1;
 	for (i = 0; i < m.nfds; i++)
 		close(m.fds[i]);

@@ -606,6 +606,8 @@ class Daemon:
         self.set(**overrides)
         self.proc = None
         self.port = None
+        # True: genid leads its own process group (killpg reaches only it).
+        self.new_session = False
         self.pids = {}  # pid -> start time, every one of ours seen
         self.started_at = None
         self._log_off = 0
@@ -676,7 +678,8 @@ class Daemon:
             full_env.update(env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=out, stderr=out, cwd=self.dir,
-                                     env=full_env)
+                                     env=full_env,
+                                     start_new_session=self.new_session)
         out.close()
         self._own(self.proc.pid)
         # A fixed port is known at once; port 0 waits for the log line.
