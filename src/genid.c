@@ -24,6 +24,7 @@
 #include "master.h"
 #include "peers.h"
 #include "statefile.h"
+#include "timefmt.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -34,6 +35,9 @@
 /* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
 #define SIGNED_LIMIT_TS (1LL << 31)
 #define YEAR_S (365LL * 86400)
+/* Descriptors a process needs besides its connections: listeners, state
+ * file, log, metrics. */
+#define FD_OWN 64u
 
 static void usage(FILE *f);
 static void die(int code, const char *fmt, ...)
@@ -90,9 +94,11 @@ raise_fd_limit(unsigned want)
 		rl.rlim_cur = rl.rlim_max;
 	}
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
-		log_warnx("max_connections needs %u descriptors, the limit is"
-			  " %lu: raise it (ulimit -n, LimitNOFILE=)",
-		    want, (unsigned long)rl.rlim_cur);
+		log_warnx("each worker needs %u descriptors (its share of"
+			  " max_connections and %u of its own), the limit is"
+			  " %lu: raise it (ulimit -n, LimitNOFILE=) or add"
+			  " workers",
+		    want, FD_OWN, (unsigned long)rl.rlim_cur);
 }
 
 static void
@@ -143,8 +149,15 @@ static void
 warn_signed_overflow(const struct cfg *c)
 {
 	long long left = c->epoch + SIGNED_LIMIT_TS - (long long)time(NULL);
+	char when[TIMEFMT_LEN];
 
-	if (left < YEAR_S)
+	if (left <= 0) {
+		timefmt_iso(c->epoch + SIGNED_LIMIT_TS, when, sizeof(when));
+		log_warnx("IDs passed 2^63 on %s: they no longer fit a signed"
+			  " 64-bit column (BIGINT, Java long); choose a recent"
+			  " \"epoch\" for a new node",
+		    when);
+	} else if (left < YEAR_S)
 		log_warnx(
 		    "IDs reach 2^63 in %lld days: they no longer fit a"
 		    " signed 64-bit column (BIGINT, Java long); choose a recent"
@@ -217,7 +230,12 @@ main(int argc, char *argv[], char *envp[])
 		return EX_CANTCREAT;
 	}
 	warn_signed_overflow(&cfg);
-	raise_fd_limit(cfg.max_connections + 64);
+	/*
+	 * The limit is per process: a worker holds only its share of the
+	 * connections (the master's metrics connections are few).
+	 */
+	raise_fd_limit(
+	    (cfg.max_connections + cfg.workers - 1) / cfg.workers + FD_OWN);
 	rc = statefile_open(&sf, cfg.state_file,
 	    &(struct state_identity){cfg.zone, cfg.dc, cfg.machine, cfg.epoch},
 	    (int64_t)time(NULL), LOCK_WAIT_MS, err, sizeof(err));
