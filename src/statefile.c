@@ -22,6 +22,7 @@
 
 static int create_file(const char *path, const struct state_identity *id,
     int64_t now, char *err, size_t errlen);
+static int sync_dir(const char *path, char *err, size_t errlen);
 static int lock_file(
     int fd, const char *path, unsigned wait_ms, char *err, size_t errlen);
 
@@ -64,11 +65,38 @@ create_file(const char *path, const struct state_identity *id, int64_t now,
 		return -1;
 	}
 	unlink(tmp);
-	return 0;
+	/* The name must be as durable as the content before the first ID. */
+	return sync_dir(path, err, errlen);
 fail:
 	close(fd);
 	unlink(tmp);
 	return -1;
+}
+
+/* fsyncs the directory that holds path: its entries reach the disk. */
+static int
+sync_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, rc;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(
+		    err, errlen, "open directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((rc = fsync(fd)) == -1)
+		snprintf(err, errlen, "fsync directory %s: %s", dir,
+		    strerror(errno));
+	close(fd);
+	return rc;
 }
 
 static int
