@@ -33,7 +33,7 @@ create_file(const char *path, const struct state_identity *id, int64_t now,
 	char tmp[PATH_MAX + 16];
 	struct state_header *h;
 	size_t len = state_size();
-	int fd;
+	int fd, rc;
 
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
@@ -41,8 +41,16 @@ create_file(const char *path, const struct state_identity *id, int64_t now,
 		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (ftruncate(fd, (off_t)len) == -1) {
-		snprintf(err, errlen, "ftruncate %s: %s", tmp, strerror(errno));
+	/*
+	 * Allocated, not sparse: a full file system fails here with a
+	 * message, not later with SIGBUS on a store through the mapping.
+	 */
+	if ((rc = posix_fallocate(fd, 0, (off_t)len)) != 0) {
+		snprintf(err, errlen, "allocate %zu bytes for %s: %s%s", len,
+		    tmp, strerror(rc),
+		    rc == ENOSPC ? " (make room there, or point state_file at"
+				   " another file system)"
+				 : "");
 		goto fail;
 	}
 	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

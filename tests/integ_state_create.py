@@ -88,8 +88,10 @@ def full_disk(t):
 
 
 def test(t):
-    if not durable(t):
-        t.skip("strace is not installed")
+    ran = durable(t)
+    ran = full_disk(t) or ran
+    if not ran:
+        t.skip("neither strace nor a tmpfs mount is available")
 
 
 harness.run(test, control=True)
