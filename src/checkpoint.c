@@ -21,6 +21,7 @@ checkpoint_raise(struct statefile *sf, uint32_t target)
 	if (state_load(&h->checkpoint_safe) >= target)
 		return 0;
 	state_raise(&h->checkpoint, target);
+	state_raise(&h->checkpoint_seal, state_seal(h, target));
 	/*
 	 * Another process may have raised it further meanwhile; syncing the
 	 * page covers its value too, and workers may then use ours.
@@ -66,10 +67,9 @@ reset_counters(struct state_header *h)
 }
 
 static int
-wait_for_clock(struct state_header *h, unsigned max_ahead, int wait_clock,
-    int64_t *now, char *err, size_t errlen)
+wait_for_clock(struct state_header *h, uint32_t ckpt, unsigned max_ahead,
+    int wait_clock, int64_t *now, char *err, size_t errlen)
 {
-	uint32_t ckpt = (uint32_t)state_load(&h->checkpoint);
 	char t_now[TIMEFMT_LEN], t_ckpt[TIMEFMT_LEN];
 	int logged = 0;
 
@@ -106,14 +106,54 @@ wait_for_clock(struct state_header *h, unsigned max_ahead, int wait_clock,
  * the same kernel boot it is what the last writer stored, whatever killed
  * it.  Otherwise (power loss, reboot after a crash) the table may be older
  * than the checkpoint, and only the checkpoint is to be trusted: every
- * bucket restarts above it.
+ * bucket restarts above it.  Never below its stored word, though: that
+ * one may have been issued.
  */
 static uint64_t
 resume_word(uint64_t word, uint32_t ckpt, int trusted)
 {
-	if (trusted && bucket_ts(word) <= ckpt)
+	uint64_t above = bucket_restart_word(ckpt);
+
+	if (trusted || word > above)
 		return word;
-	return bucket_restart_word(ckpt);
+	return above;
+}
+
+/*
+ * The table as the last boot left it must be one a genid could have
+ * written: every word valid under the checkpoint and, after a clean stop,
+ * the table's checksum.  Damage is refused, never repaired by a guess.
+ */
+static int
+check_table(
+    struct statefile *sf, uint32_t ckpt, int clean, char *err, size_t errlen)
+{
+	struct state_header *h = sf->h;
+	unsigned i;
+
+	if (clean && state_load(&h->table_sum) != state_table_sum(h)) {
+		snprintf(err, errlen,
+		    "%s: the bucket table fails the checksum written at its"
+		    " clean stop: the state file is damaged; refusing to reuse"
+		    " it (restore it from a copy, or see genid(8) on a lost"
+		    " state file)",
+		    sf->path);
+		return EX_DATAERR;
+	}
+	for (i = 0; i < STATE_BUCKETS; i++) {
+		uint64_t word = state_load(&state_bucket(h, i)->word);
+
+		if (state_word_valid(word, ckpt))
+			continue;
+		snprintf(err, errlen,
+		    "%s: bucket %u holds second %u counter %u, impossible under"
+		    " the checkpoint %u: the state file is damaged; refusing"
+		    " to reuse it (restore it from a copy, or see genid(8) on"
+		    " a lost state file)",
+		    sf->path, i, bucket_ts(word), bucket_next(word), ckpt);
+		return EX_DATAERR;
+	}
+	return 0;
 }
 
 /* The kernel's boot id (Linux), or zeroes when it cannot be read. */
@@ -157,10 +197,15 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 	unsigned i;
 	int rc;
 
-	if ((rc = wait_for_clock(
-		 h, max_ahead, wait_clock, &now, err, errlen)) != 0)
+	/* The seal was checked when the file was opened. */
+	ckpt = (uint32_t)(state_load(&h->checkpoint_seal) >> 32);
+	if ((rc = check_table(sf, ckpt, clean, err, errlen)) != 0)
 		return rc;
-	ckpt = (uint32_t)state_load(&h->checkpoint);
+	if ((rc = wait_for_clock(
+		 h, ckpt, max_ahead, wait_clock, &now, err, errlen)) != 0)
+		return rc;
+	/* A raise cut short by a crash may have moved only this copy. */
+	state_store(&h->checkpoint, ckpt);
 	kernel_boot(boot);
 	same_boot = boot[0] != 0 && boot[0] == h->kernel_boot[0] &&
 	    boot[1] == h->kernel_boot[1];
@@ -213,6 +258,7 @@ checkpoint_shutdown(struct statefile *sf)
 {
 	if (msync(sf->h, sf->len, MS_SYNC) == -1)
 		return -1;
+	state_store(&sf->h->table_sum, state_table_sum(sf->h));
 	state_store(&sf->h->clean, 1);
 	return statefile_sync(sf);
 }

@@ -318,7 +318,9 @@ _BUILTIN_LAYOUT = {
         ("clock_step_last_ns", "int64_t", 1),
         ("clock_step_max_back_ns", "uint64_t", 1),
         ("clean", "uint64_t", 1), ("kernel_boot", "uint64_t", 2),
-        ("reserved", "uint64_t", 6)],
+        ("instance", "uint64_t", 1), ("peer_conflicts", "uint64_t", 1),
+        ("peer_checked", "int64_t", 1), ("checkpoint_seal", "uint64_t", 1),
+        ("table_sum", "uint64_t", 1), ("header_sum", "uint64_t", 1)],
     "state_bucket": [
         ("word", "uint64_t", 1), ("ids", "uint64_t", 1),
         ("requests", "uint64_t", 1), ("conns", "uint64_t", 1),
@@ -431,8 +433,53 @@ def bucket_word_offset(state, i):
             + StateBucket.word.offset)
 
 
+_FNV_OFFSET = 0xcbf29ce484222325
+_FNV_PRIME = 0x100000001b3
+_M64 = (1 << 64) - 1
+
+
+def fnv(total, data):
+    """FNV-1a 64 as src/core/state.c sums the state file."""
+    for b in data:
+        total = ((total ^ b) * _FNV_PRIME) & _M64
+    return total
+
+
+def header_sum(raw):
+    """state_header_sum() of the file content raw."""
+    return fnv(_FNV_OFFSET, raw[:header_offset("checkpoint")])
+
+
+def seal(raw, ckpt):
+    """state_seal(): the checkpoint_seal word of second ckpt."""
+    h = StateHeader.from_buffer_copy(raw)
+    total = fnv(h.header_sum ^ _FNV_OFFSET, struct.pack("<Q", ckpt))
+    return ckpt << 32 | ((total ^ (total >> 32)) & 0xffffffff)
+
+
+def table_sum(raw):
+    """state_table_sum() of the file content raw."""
+    h = StateHeader.from_buffer_copy(raw)
+    total = fnv(h.header_sum ^ _FNV_OFFSET,
+                struct.pack("<QQ", h.checkpoint_seal, h.boot_count))
+    for i in range(h.bucket_count):
+        off = h.bucket_off + i * h.bucket_size + StateBucket.word.offset
+        total = fnv(total, raw[off:off + 8])
+    return total
+
+
 def patch_state(path, field, value):
-    """Overwrites one state_header field in place (little-endian)."""
+    """Overwrites one state_header field in place (little-endian).  The
+    checkpoint is written with its seal (and, after a clean stop, the
+    table's checksum), as genid writes it."""
+    if field == "checkpoint" and has_header_field("checkpoint_seal"):
+        with open(path, "rb") as f:
+            raw = f.read()
+        patch_state(path, "checkpoint_seal", seal(raw, value))
+        with open(path, "rb") as f:
+            raw = f.read()
+        if StateHeader.from_buffer_copy(raw).clean == 1:
+            patch_state(path, "table_sum", table_sum(raw))
     ctype = getattr(StateHeader, field)
     fmt = "<Q" if ctype.size == 8 else "<I"
     if field in ("epoch", "created", "checkpoint_synced", "master_pid",
