@@ -62,6 +62,7 @@ static struct {
 	ev_timer checkpoint_timer, stop_timer, peers_timer;
 	ev_child peers_child; /* the process asking the peers, if any */
 	int stopping;
+	int lost; /* the state file was cut short: do not touch the mapping */
 	int code;
 	double stop_waited, stop_delay;
 	struct timespec real, mono; /* last clock samples */
@@ -69,6 +70,8 @@ static struct {
 } m;
 
 static void spawn(unsigned i);
+static int file_lost(struct ev_loop *loop);
+static void signal_workers(int sig);
 static int stop_pending(void);
 static void begin_stop(struct ev_loop *loop, const char *why);
 
@@ -113,6 +116,35 @@ watch_clock(struct state_header *h)
 	    -step / 1e9);
 }
 
+/*
+ * A state file cut short while running (a stray truncate, a copy over it)
+ * took the bucket table with it: every access to the lost pages is a
+ * SIGBUS, and a worker that read zeroes would repeat IDs.  The node stops
+ * at once, loudly, and leaves the file as it is for the operator.
+ */
+static int
+file_lost(struct ev_loop *loop)
+{
+	long long size = 0;
+
+	if (m.lost)
+		return 1;
+	if (statefile_health(m.sf, &size) != STATEFILE_TRUNCATED)
+		return 0;
+	log_warnx("%s was truncated to %lld bytes while genid ran (it needs"
+		  " %zu): its bucket table is lost, so no worker may issue"
+		  " another ID from it; killing the workers and stopping."
+		  " Restore the file from a copy or see genid(8) on a lost"
+		  " state file before starting again",
+	    m.sf->path, size, state_size());
+	m.lost = 1;
+	m.stopping = 1;
+	m.code = EX_IOERR;
+	signal_workers(SIGKILL);
+	ev_break(loop, EVBREAK_ALL);
+	return 1;
+}
+
 static void
 checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -120,6 +152,8 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct state_header *h = m.sf->h;
 	int64_t now;
 
+	if (file_lost(loop))
+		return;
 	watch_clock(h);
 	if ((now = checkpoint_now(h->epoch)) == -1)
 		return;
@@ -171,6 +205,8 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	snprintf(who, sizeof(who), "worker %u", i);
 	describe_exit(who, ch->pid, status);
 	ch->pid = 0;
+	if (file_lost(loop))
+		return;
 	state_store((uint64_t *)&slot->pid, 0);
 	state_store((uint64_t *)&slot->exit_status, (uint64_t)status);
 	/*
@@ -475,6 +511,8 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 		spawn(i);
 	log_notice("ready: %u workers", cfg->workers);
 	ev_run(loop, 0);
+	if (m.lost)
+		return m.code;
 	if (checkpoint_shutdown(sf) == -1)
 		log_warn("msync %s: the next start counts as after a crash",
 		    sf->path);

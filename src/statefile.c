@@ -248,6 +248,22 @@ statefile_sync(struct statefile *sf)
 	return msync(sf->h, sizeof(struct state_header), MS_SYNC);
 }
 
+enum statefile_health
+statefile_health(const struct statefile *sf, long long *size)
+{
+	struct stat st;
+
+	/* fstat failing tells nothing about the file: go on as before. */
+	if (fstat(sf->fd, &st) == -1)
+		return STATEFILE_OK;
+	*size = (long long)st.st_size;
+	if ((size_t)st.st_size < state_size())
+		return STATEFILE_TRUNCATED;
+	if (st.st_nlink == 0)
+		return STATEFILE_DELETED;
+	return STATEFILE_OK;
+}
+
 void
 statefile_close(struct statefile *sf)
 {

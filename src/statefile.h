@@ -41,6 +41,16 @@ int statefile_in_use(const struct statefile *sf);
 /* Writes the header to disk (msync MS_SYNC); 0, or -1 with errno set. */
 int statefile_sync(struct statefile *sf);
 
+enum statefile_health {
+	STATEFILE_OK,
+	STATEFILE_DELETED,   /* no name left: a restart would not find it */
+	STATEFILE_TRUNCATED, /* shorter than the mapping: reads would SIGBUS */
+};
+
+/* How the file under the mapping stands now (fstat); its size in *size. */
+enum statefile_health statefile_health(
+    const struct statefile *sf, long long *size);
+
 /* Unmaps and closes; the lock goes with the last process holding it. */
 void statefile_close(struct statefile *sf);
 
