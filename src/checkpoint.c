@@ -185,13 +185,47 @@ kernel_boot(uint64_t id[2])
 		id[0] = id[1] = 0;
 }
 
+/*
+ * A new state file knows nothing of what this identity issued before: a
+ * predecessor whose file was lost may have issued up to 2 * max_ahead + 1
+ * seconds ahead of the clock (see clock_start_rule).  The buckets start
+ * above that, unless the operator says this node never ran.
+ */
+static int
+start_fresh(struct statefile *sf, uint32_t *ckpt, int64_t now,
+    unsigned max_ahead, char *err, size_t errlen)
+{
+	uint64_t reach = (uint64_t)now + 2 * (uint64_t)max_ahead + 1;
+	char when[TIMEFMT_LEN];
+
+	if (reach > UINT32_MAX)
+		reach = UINT32_MAX;
+	if (reach <= *ckpt)
+		return 0;
+	if (checkpoint_raise(sf, (uint32_t)reach) == -1) {
+		snprintf(
+		    err, errlen, "msync %s: %s", sf->path, strerror(errno));
+		return EX_IOERR;
+	}
+	*ckpt = (uint32_t)reach;
+	timefmt_iso((int64_t)reach + sf->h->epoch, when, sizeof(when));
+	log_notice("new state file: IDs start after %s, beyond what a"
+		   " predecessor with this identity may have issued; each"
+		   " bucket serves 65536 IDs at once, then waits for the"
+		   " clock (about %u s); --new-node skips this for a node"
+		   " that never ran",
+	    when, max_ahead + 2);
+	return 0;
+}
+
 int
 checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
-    char *err, size_t errlen)
+    int new_node, char *err, size_t errlen)
 {
 	struct state_header *h = sf->h;
 	uint32_t ckpt, target, highest = 0;
 	int clean = state_load(&h->clean) == 1, same_boot;
+	int fresh = state_load(&h->boot_count) == 0;
 	uint64_t boot[2];
 	int64_t now;
 	unsigned i;
@@ -206,6 +240,9 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 		return rc;
 	/* A raise cut short by a crash may have moved only this copy. */
 	state_store(&h->checkpoint, ckpt);
+	if (fresh && !new_node &&
+	    (rc = start_fresh(sf, &ckpt, now, max_ahead, err, errlen)) != 0)
+		return rc;
 	kernel_boot(boot);
 	same_boot = boot[0] != 0 && boot[0] == h->kernel_boot[0] &&
 	    boot[1] == h->kernel_boot[1];

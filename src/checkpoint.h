@@ -20,15 +20,17 @@ int checkpoint_raise(struct statefile *sf, uint32_t target);
 int64_t checkpoint_now(int64_t epoch);
 
 /*
- * Applies the start-up rules to a freshly opened state file: refuses (or,
- * with wait_clock, waits) while the clock is behind the checkpoint; then
- * resumes the buckets where they stood after a clean stop, or else sets
- * them above the checkpoint; zeroes the live counters, counts the boot
- * and raises the checkpoint.  0, or the sysexits.h code with a one-line
- * reason in err.
+ * Applies the start-up rules to a freshly opened state file: refuses a
+ * damaged bucket table; refuses (or, with wait_clock, waits) while the
+ * clock is behind the checkpoint; then resumes the buckets where they
+ * stood after a clean stop, or else sets them above the checkpoint; on a
+ * new file, unless new_node, above what a predecessor with the same
+ * identity may have issued; zeroes the live counters, counts the boot and
+ * raises the checkpoint.  0, or the sysexits.h code with a one-line reason
+ * in err.
  */
 int checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
-    char *err, size_t errlen);
+    int new_node, char *err, size_t errlen);
 
 /* After the last worker is gone: syncs the whole table and marks the
  * stop clean.  0, or -1 with errno set (the next start then counts as

@@ -47,14 +47,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: genid [-dhtV] [-c file] [--wait-clock]\n"
+	    "usage: genid [-dhtV] [-c file] [--wait-clock] [--new-node]\n"
 	    "  -c file       configuration (default %s/genid.json)\n"
 	    "  -d            run as a daemon in the background\n"
 	    "  -t            test the configuration and exit\n"
 	    "  -V            print the version and exit\n"
 	    "  -h            print this help and exit\n"
 	    "  --wait-clock  wait for the clock to pass the checkpoint instead"
-	    " of refusing to start\n",
+	    " of refusing to start\n"
+	    "  --new-node    on a new state file: this node never issued IDs"
+	    " under its\n"
+	    "                identity, start at the clock (see genid(8))\n",
 	    SYSCONFDIR);
 }
 
@@ -170,12 +173,14 @@ main(int argc, char *argv[], char *envp[])
 {
 	static const struct option longopts[] = {
 	    {"wait-clock", no_argument, NULL, 'w'},
+	    {"new-node", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *conf = SYSCONFDIR "/genid.json";
-	int ch, daemonize = 0, test = 0, wait_clock = 0, nfds, nmetrics = 0, rc;
+	int ch, daemonize = 0, test = 0, wait_clock = 0, new_node = 0, nfds;
+	int nmetrics = 0, rc;
 	int fds[MASTER_MAX_FDS], metrics_fds[MASTER_MAX_FDS];
 	struct statefile sf;
 	struct pidfh *pfh = NULL;
@@ -198,6 +203,9 @@ main(int argc, char *argv[], char *envp[])
 			break;
 		case 'w':
 			wait_clock = 1;
+			break;
+		case 'n':
+			new_node = 1;
 			break;
 		case 'V':
 			printf("genid %s\n", PACKAGE_VERSION);
@@ -243,8 +251,8 @@ main(int argc, char *argv[], char *envp[])
 		die(rc, "%s", err);
 	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
 	check_peers(&cfg, &sf);
-	if ((rc = checkpoint_boot(
-		 &sf, cfg.max_ahead_s, wait_clock, err, sizeof(err))) != 0)
+	if ((rc = checkpoint_boot(&sf, cfg.max_ahead_s, wait_clock, new_node,
+		 err, sizeof(err))) != 0)
 		die(rc, "%s", err);
 	if ((nfds = master_listen(cfg.listen, cfg.nlisten, "listening", fds,
 		 MASTER_MAX_FDS, err, sizeof(err))) == -1)

@@ -145,11 +145,52 @@ file_lost(struct ev_loop *loop)
 	return 1;
 }
 
+/*
+ * The checkpoint the restored copy of a deleted state file must hold now:
+ * beyond anything a worker may issue under before the next tick, raises of
+ * its own included (2 * max_ahead + 1 ahead, see clock_start_rule).
+ */
+static uint32_t
+mirror_floor(int64_t now)
+{
+	uint64_t f = (uint64_t)now + 2 * (uint64_t)m.cfg->max_ahead_s + 1 +
+	    (m.cfg->checkpoint_interval_ms + 999) / 1000;
+
+	return f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
+}
+
+/*
+ * The state file lost its name (rm, a clean-up job): a restart would find
+ * none and start afresh.  The mapping still holds everything: it is
+ * written back under the path and, since the workers go on writing the
+ * old inode, copied there again on every tick and at the stop.
+ */
+static void
+restore_file(int64_t now)
+{
+	char err[1024];
+
+	log_warnx("%s was deleted while genid runs: restoring it from memory;"
+		  " find out what deleted it",
+	    m.sf->path);
+	m.sf->mirror_floor = mirror_floor(now);
+	if (statefile_restore(m.sf, err, sizeof(err)) == -1)
+		log_warnx("cannot restore the state file: %s; a restart will"
+			  " find no state file and start as a new node"
+			  " (genid(8))",
+		    err);
+	else
+		log_warnx("%s restored; genid keeps it up to date until it"
+			  " stops",
+		    m.sf->path);
+}
+
 static void
 checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	static double last_warned;
+	static double last_warned, mirror_warned;
 	struct state_header *h = m.sf->h;
+	long long size;
 	int64_t now;
 
 	if (file_lost(loop))
@@ -157,6 +198,14 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	watch_clock(h);
 	if ((now = checkpoint_now(h->epoch)) == -1)
 		return;
+	if (statefile_health(m.sf, &size) == STATEFILE_DELETED)
+		restore_file(now);
+	if (m.sf->mirror_fd != -1 &&
+	    statefile_mirror(m.sf, mirror_floor(now)) == -1 &&
+	    ev_now(loop) - mirror_warned > 60) {
+		mirror_warned = ev_now(loop);
+		log_warn("write the restored %s", m.sf->path);
+	}
 	if (checkpoint_raise(m.sf,
 		bucket_checkpoint_target((uint32_t)now, m.cfg->max_ahead_s)) ==
 		-1 &&
@@ -515,6 +564,10 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 		return m.code;
 	if (checkpoint_shutdown(sf) == -1)
 		log_warn("msync %s: the next start counts as after a crash",
+		    sf->path);
+	else if (sf->mirror_fd != -1 && statefile_mirror(sf, 0) == -1)
+		log_warn("write the restored %s: the next start counts as"
+			 " after a crash",
 		    sf->path);
 	log_notice("stopped");
 	return m.code;

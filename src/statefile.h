@@ -16,6 +16,13 @@ struct statefile {
 	struct state_header *h;
 	size_t len;
 	char path[PATH_MAX];
+	/*
+	 * After the file was deleted under a running genid: the new file
+	 * restored at path from the mapping, kept current by the master
+	 * (statefile_mirror), or -1.
+	 */
+	int mirror_fd;
+	uint32_t mirror_floor; /* the checkpoint the copy gets at least */
 };
 
 /*
@@ -50,6 +57,20 @@ enum statefile_health {
 /* How the file under the mapping stands now (fstat); its size in *size. */
 enum statefile_health statefile_health(
     const struct statefile *sf, long long *size);
+
+/*
+ * Writes what the mapping holds to a new file at the path, its checkpoint
+ * raised to sf->mirror_floor, durably (file and directory entry), locks
+ * it and keeps it as sf->mirror_fd.  0, or -1 with the reason in err.
+ */
+int statefile_restore(struct statefile *sf, char *err, size_t errlen);
+
+/*
+ * Brings the restored file up to the mapping, its checkpoint raised to at
+ * least floor (what the workers may issue under before the next call; 0
+ * once they are gone), and syncs it.  0, or -1 with errno set.
+ */
+int statefile_mirror(struct statefile *sf, uint32_t floor);
 
 /* Unmaps and closes; the lock goes with the last process holding it. */
 void statefile_close(struct statefile *sf);

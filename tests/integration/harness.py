@@ -655,6 +655,8 @@ class Daemon:
         self.port = None
         # True: genid leads its own process group (killpg reaches only it).
         self.new_session = False
+        # A test's node never ran before: --new-node (genid(8)).
+        self.new_node = True
         self.pids = {}  # pid -> start time, every one of ours seen
         self.started_at = None
         self._log_off = 0
@@ -718,6 +720,8 @@ class Daemon:
         out = open(self.out_path, "ab")
         cmd = list(prefix) + [genid_path(), "-c", self.conf_path]
         cmd += list(args or [])
+        if self.new_node and "--new-node" not in cmd:
+            cmd.append("--new-node")
         self.started_at = time.monotonic()
         full_env = None
         if env:
