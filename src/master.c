@@ -50,6 +50,7 @@ struct child {
 	double started;
 	double backoff;
 	int fatal;
+	int hung; /* killed for a stale heartbeat, not yet reaped */
 };
 
 static struct {
@@ -59,7 +60,7 @@ static struct {
 	unsigned nfds;
 	struct child children[STATE_WORKERS];
 	ev_signal sig_term, sig_int, sig_hup;
-	ev_timer checkpoint_timer, stop_timer, peers_timer;
+	ev_timer checkpoint_timer, stop_timer, peers_timer, watchdog_timer;
 	ev_child peers_child; /* the process asking the peers, if any */
 	int stopping;
 	int lost; /* the state file was cut short: do not touch the mapping */
@@ -217,6 +218,35 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 }
 
+/*
+ * A worker that is stopped (SIGSTOP), hung or spinning holds its buckets
+ * and its connections hostage: its clients wait without an error.  One
+ * whose heartbeat is older than worker_timeout_ms is killed; child_cb
+ * respawns it.  A worker that never beat (an older worker) is left alone.
+ */
+static void
+watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	unsigned i;
+
+	if (m.stopping)
+		return;
+	for (i = 0; i < m.cfg->workers; i++) {
+		struct child *ch = &m.children[i];
+		int64_t age;
+
+		if (ch->pid == 0 || ch->hung ||
+		    (age = statefile_beat_age(m.sf, i)) == -1 ||
+		    age <= (int64_t)m.cfg->worker_timeout_ms)
+			continue;
+		log_warnx("worker %u (pid %ld) gave no sign of life for %.1f s"
+			  " (worker_timeout_ms %u): killing it",
+		    i, (long)ch->pid, age / 1000.0, m.cfg->worker_timeout_ms);
+		ch->hung = 1;
+		kill(ch->pid, SIGKILL);
+	}
+}
+
 static void
 describe_exit(const char *who, pid_t pid, int status)
 {
@@ -332,6 +362,7 @@ forget_master_watchers(struct ev_loop *loop)
 	ev_timer_stop(loop, &m.checkpoint_timer);
 	ev_timer_stop(loop, &m.stop_timer);
 	ev_timer_stop(loop, &m.peers_timer);
+	ev_timer_stop(loop, &m.watchdog_timer);
 	ev_child_stop(loop, &m.peers_child);
 	for (i = 0; i < STATE_WORKERS; i++) {
 		ev_child_stop(loop, &m.children[i].watcher);
@@ -360,7 +391,10 @@ spawn(unsigned i)
 		worker_run(m.cfg, m.sf, m.fds, m.nfds, i);
 	}
 	ch->pid = pid;
+	ch->hung = 0;
 	ch->started = ev_now(loop);
+	/* The old worker's heartbeat is not the new one's. */
+	state_store((uint64_t *)&state_worker(m.sf->h, i)->beat, 0);
 	/*
 	 * Noted here and not only by the worker, so that the others see it
 	 * running (and leave it its share of connections) before it is.
@@ -549,6 +583,13 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	    &m.peers_timer, peers_cb, PEERS_INTERVAL_S, PEERS_INTERVAL_S);
 	if (cfg->npeers > 0)
 		ev_timer_start(loop, &m.peers_timer);
+	if (cfg->worker_timeout_ms > 0) {
+		double every = cfg->worker_timeout_ms / 4000.0;
+
+		every = every > STATEFILE_BEAT_S ? STATEFILE_BEAT_S : every;
+		ev_timer_init(&m.watchdog_timer, watchdog_cb, every, every);
+		ev_timer_start(loop, &m.watchdog_timer);
+	}
 	for (i = 0; i < STATE_WORKERS; i++) {
 		ev_init(&m.children[i].watcher, child_cb);
 		m.children[i].watcher.data = &m.children[i];

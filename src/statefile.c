@@ -250,6 +250,47 @@ statefile_sync(struct statefile *sf)
 	return msync(sf->h, sizeof(struct state_header), MS_SYNC);
 }
 
+int64_t
+statefile_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+statefile_beat(struct statefile *sf, unsigned slot)
+{
+	state_store((uint64_t *)&state_worker(sf->h, slot)->beat,
+	    (uint64_t)statefile_mono_ms());
+}
+
+int64_t
+statefile_beat_age(const struct statefile *sf, unsigned slot)
+{
+	struct state_worker *w = state_worker(sf->h, slot);
+	int64_t beat = (int64_t)state_load((const uint64_t *)&w->beat);
+
+	if (state_load((const uint64_t *)&w->pid) == 0 || beat == 0)
+		return -1;
+	return statefile_mono_ms() - beat;
+}
+
+int
+statefile_worker_live(const struct statefile *sf, unsigned slot)
+{
+	struct state_worker *w = state_worker(sf->h, slot);
+	int64_t age;
+
+	if (state_load((const uint64_t *)&w->pid) == 0)
+		return 0;
+	/* Not beaten yet: just started, give it its share. */
+	if ((age = statefile_beat_age(sf, slot)) == -1)
+		return 1;
+	return age <= STATEFILE_LIVE_MS;
+}
+
 enum statefile_health
 statefile_health(const struct statefile *sf, long long *size)
 {

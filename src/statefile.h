@@ -72,6 +72,26 @@ int statefile_restore(struct statefile *sf, char *err, size_t errlen);
  */
 int statefile_mirror(struct statefile *sf, uint32_t floor);
 
+/* How often a worker should call statefile_beat, in seconds. */
+#define STATEFILE_BEAT_S 0.25
+/* A worker whose last beat is older than this is not given connections. */
+#define STATEFILE_LIVE_MS 1000
+
+/* CLOCK_MONOTONIC in milliseconds: the clock heartbeats are told in. */
+int64_t statefile_mono_ms(void);
+
+/* Publishes worker slot's heartbeat (the worker calls it from a timer). */
+void statefile_beat(struct statefile *sf, unsigned slot);
+
+/*
+ * Milliseconds since worker slot's last heartbeat, or -1 when the slot has
+ * no process or has not beaten yet.
+ */
+int64_t statefile_beat_age(const struct statefile *sf, unsigned slot);
+
+/* Whether worker slot runs and beat within STATEFILE_LIVE_MS (1 or 0). */
+int statefile_worker_live(const struct statefile *sf, unsigned slot);
+
 /* Unmaps and closes; the lock goes with the last process holding it. */
 void statefile_close(struct statefile *sf);
 

@@ -120,7 +120,12 @@ struct state_worker {
 	uint64_t bad_requests; /* unknown command: connection closed */
 	uint64_t checkpoint_raises;
 	int64_t exit_status; /* last wait status of this slot, -1 if none */
-	uint64_t reserved[7];
+	/*
+	 * The worker's heartbeat: CLOCK_MONOTONIC in milliseconds when it
+	 * last ran its loop (statefile_beat), 0 before its first.
+	 */
+	int64_t beat;
+	uint64_t reserved[6];
 };
 
 /* Size of a state file with the current layout. */

@@ -332,7 +332,8 @@ _BUILTIN_LAYOUT = {
         ("conns_total", "uint64_t", 1), ("rejected", "uint64_t", 1),
         ("bad_requests", "uint64_t", 1),
         ("checkpoint_raises", "uint64_t", 1),
-        ("exit_status", "int64_t", 1), ("reserved", "uint64_t", 7)],
+        ("exit_status", "int64_t", 1), ("beat", "int64_t", 1),
+        ("reserved", "uint64_t", 6)],
 }
 
 
