@@ -53,6 +53,16 @@ static void coalesce_cb(struct ev_loop *loop, ev_prepare *p, int revents);
 static ev_io listeners[CFG_MAX_LISTEN];
 static unsigned nlisteners;
 static ev_timer accept_timer;
+static ev_timer beat_timer; /* TEMP worker hook: the lead redoes this */
+
+/* TEMP worker hook: the heartbeat the master's watchdog reads. */
+static void
+beat_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = ev_userdata(loop);
+
+	statefile_beat(w->sf, w->id);
+}
 
 static struct worker *
 worker_new(const struct cfg *cfg, struct statefile *sf, unsigned id)
@@ -122,6 +132,9 @@ worker_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	}
 	nlisteners = nfds;
 	ev_timer_init(&accept_timer, accept_resume_cb, 0, 0);
+	statefile_beat(sf, id);
+	ev_timer_init(&beat_timer, beat_cb, STATEFILE_BEAT_S, STATEFILE_BEAT_S);
+	ev_timer_start(w->loop, &beat_timer);
 	ev_signal_init(&sig_term, term_cb, SIGTERM);
 	ev_signal_start(w->loop, &sig_term);
 	ev_signal_init(&sig_hup, hup_cb, SIGHUP);
@@ -204,6 +217,7 @@ others_lighter(const struct worker *w)
 		struct state_worker *o = state_worker(w->sf->h, i);
 
 		if (i != w->id && state_load((const uint64_t *)&o->pid) != 0 &&
+		    statefile_worker_live(w->sf, i) &&
 		    lightest_load(w, i) < mine)
 			return 1;
 	}
