@@ -13,25 +13,72 @@
 #include "log.h"
 #include "timefmt.h"
 
+/* After a failed msync, how long raises fail without trying again. */
+#define RAISE_RETRY_MS 100
+/* The least time between two messages about failing raises. */
+#define WARN_EVERY_MS 10000
+
+/*
+ * The failures of this process: a disk that returns EIO would otherwise
+ * be asked again on every request, and logged as often (the shared rate
+ * limiter of src/core/ratelimit.c is not there yet).
+ */
+static struct {
+	int64_t failed_ms; /* last failed msync, 0 = none since it worked */
+	int error;
+	int64_t warned_ms;
+	unsigned long failures; /* since the last message */
+} fails;
+
 int
 checkpoint_raise(struct statefile *sf, uint32_t target)
 {
 	struct state_header *h = sf->h;
+	int64_t now_ms;
 
 	if (state_load(&h->checkpoint_safe) >= target)
 		return 0;
 	state_raise(&h->checkpoint, target);
 	state_raise(&h->checkpoint_seal, state_seal(h, target));
+	now_ms = statefile_mono_ms();
+	if (fails.failed_ms != 0 && now_ms - fails.failed_ms < RAISE_RETRY_MS) {
+		fails.failures++;
+		errno = fails.error;
+		return -1;
+	}
 	/*
 	 * Another process may have raised it further meanwhile; syncing the
 	 * page covers its value too, and workers may then use ours.
 	 */
-	if (statefile_sync(sf) == -1)
+	if (statefile_sync(sf) == -1) {
+		fails.failed_ms = now_ms;
+		fails.error = errno;
+		fails.failures++;
 		return -1;
+	}
+	if (fails.failed_ms != 0) {
+		log_notice("msync %s works again", sf->path);
+		fails.failed_ms = 0;
+	}
 	state_raise(&h->checkpoint_safe, target);
 	state_store(&h->checkpoint_syncs, state_load(&h->checkpoint_syncs) + 1);
 	state_store((uint64_t *)&h->checkpoint_synced, (uint64_t)time(NULL));
 	return 0;
+}
+
+void
+checkpoint_warn(const struct statefile *sf, const char *what)
+{
+	int64_t now_ms = statefile_mono_ms();
+
+	if (fails.warned_ms != 0 && now_ms - fails.warned_ms < WARN_EVERY_MS)
+		return;
+	log_warnx("msync %s (%s): %s: the checkpoint cannot move; workers stop"
+		  " issuing once it is reached (%lu failed raises since the"
+		  " last message)",
+	    sf->path, what, strerror(fails.error), fails.failures);
+	fails.warned_ms = now_ms;
+	fails.failures = 0;
 }
 
 int64_t

@@ -12,9 +12,17 @@
 /*
  * Raises the checkpoint to at least target: the durable field first, then
  * msync, then the field workers issue under.  0, or -1 with errno set (the
- * safe field is then left where it was).
+ * safe field is then left where it was).  After a failed msync the next
+ * RAISE_RETRY_MS fail at once without another msync.
  */
 int checkpoint_raise(struct statefile *sf, uint32_t target);
+
+/*
+ * After checkpoint_raise failed: logs why, at most once every 10 s per
+ * process, with the count of failures since the last message; what names
+ * the caller ("the checkpoint timer", "raising the checkpoint").
+ */
+void checkpoint_warn(const struct statefile *sf, const char *what);
 
 /* Seconds since epoch now, or -1 when the clock is before the epoch. */
 int64_t checkpoint_now(int64_t epoch);

@@ -189,7 +189,7 @@ restore_file(int64_t now)
 static void
 checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	static double last_warned, mirror_warned;
+	static double mirror_warned;
 	struct state_header *h = m.sf->h;
 	long long size;
 	int64_t now;
@@ -209,13 +209,8 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 	if (checkpoint_raise(m.sf,
 		bucket_checkpoint_target((uint32_t)now, m.cfg->max_ahead_s)) ==
-		-1 &&
-	    ev_now(loop) - last_warned > 60) {
-		last_warned = ev_now(loop);
-		log_warn("msync %s: the checkpoint cannot move; workers stop"
-			 " issuing once it is reached",
-		    m.sf->path);
-	}
+	    -1)
+		checkpoint_warn(m.sf, "the checkpoint timer");
 }
 
 /*
