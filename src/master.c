@@ -123,6 +123,24 @@ watch_clock(struct state_header *h)
  * SIGBUS, and a worker that read zeroes would repeat IDs.  The node stops
  * at once, loudly, and leaves the file as it is for the operator.
  */
+/*
+ * The last resort when the file is cut between a check and a read: a
+ * message on stderr (only async-signal-safe calls here) and the exit
+ * status file_lost() would have given.  The workers die with the master.
+ */
+static void
+sigbus_handler(int sig)
+{
+	static const char msg[] =
+	    "genid: SIGBUS: the state file was truncated while genid ran;"
+	    " stopping (see genid(8) on a lost state file)\n";
+
+	(void)sig;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1)
+		_exit(EX_IOERR);
+	_exit(EX_IOERR);
+}
+
 static int
 file_lost(struct ev_loop *loop)
 {
@@ -224,7 +242,7 @@ watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	unsigned i;
 
-	if (m.stopping)
+	if (m.stopping || file_lost(loop))
 		return;
 	for (i = 0; i < m.cfg->workers; i++) {
 		struct child *ch = &m.children[i];
@@ -270,7 +288,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct child *ch = w->data;
 	unsigned i = (unsigned)(ch - m.children);
-	struct state_worker *slot = state_worker(m.sf->h, i);
+	struct state_worker *slot;
 	int status = w->rstatus;
 	double lived = ev_now(loop) - ch->started;
 	char who[32];
@@ -281,6 +299,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	ch->pid = 0;
 	if (file_lost(loop))
 		return;
+	slot = state_worker(m.sf->h, i);
 	state_store((uint64_t *)&slot->pid, 0);
 	state_store((uint64_t *)&slot->exit_status, (uint64_t)status);
 	/*
@@ -341,7 +360,7 @@ respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct child *ch = t->data;
 
-	if (!m.stopping)
+	if (!m.stopping && !file_lost(loop))
 		spawn((unsigned)(ch - m.children));
 }
 
@@ -436,7 +455,7 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	unsigned i;
 	pid_t pid;
 
-	if (m.stopping || ev_is_active(&m.peers_child))
+	if (m.stopping || ev_is_active(&m.peers_child) || file_lost(loop))
 		return;
 	if ((pid = fork()) == -1) {
 		log_warn("fork the peer check");
@@ -563,6 +582,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	m.nfds = nfds;
 	setproctitle("master");
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGBUS, sigbus_handler);
 	ev_signal_init(&m.sig_term, term_cb, SIGTERM);
 	ev_signal_init(&m.sig_int, term_cb, SIGINT);
 	ev_signal_init(&m.sig_hup, hup_cb, SIGHUP);
