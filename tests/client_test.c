@@ -307,7 +307,9 @@ daemon_start(struct daemon *d, const char *name, unsigned machine)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl(genid_path, genid_path, "-c", conf, (char *)NULL);
+		/* A test node never ran before (genid(8), --new-node). */
+		execl(genid_path, genid_path, "-c", conf, "--new-node",
+		    (char *)NULL);
 		_exit(127);
 	}
 	setpgid(d->pid, d->pid);
