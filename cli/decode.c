@@ -13,6 +13,14 @@
 #include "genidctl.h"
 #include "timefmt.h"
 
+/* Which of the node options of encode and range were given. */
+enum node_opt {
+	OPT_ZONE = 1 << 0,
+	OPT_DC = 1 << 1,
+	OPT_MACHINE = 1 << 2,
+	OPT_NODE = OPT_ZONE | OPT_DC | OPT_MACHINE,
+};
+
 /* The node part of an ID: zone, dc and machine, as narrowed by range. */
 struct node_filter {
 	int depth; /* 0 none, 1 zone, 2 zone and dc, 3 the machine too */
@@ -26,6 +34,7 @@ static int decode_stdin(int json, int64_t epoch);
 static int parse_time(
     const char *name, const char *s, int64_t epoch, uint32_t *ts);
 static void note_signed(uint64_t max, int64_t epoch);
+static int node_depth(unsigned given);
 static void node_sql(const struct node_filter *nf, char *buf, size_t len);
 static int range_print(int json, int64_t epoch, int64_t from, int64_t to,
     uint64_t lo, uint64_t hi, const char *where, const char *node);
@@ -177,7 +186,7 @@ note_signed(uint64_t max, int64_t epoch)
 		return;
 	warnx("note: IDs made from %s on are 2^63 or more and do not fit a"
 	      " signed 64-bit column (SQL BIGINT); a recent epoch avoids this",
-	    timefmt_iso(epoch + (INT64_C(1) << 31), t, sizeof(t)));
+	    timefmt_iso(epoch + ID_TS_SIGNED_LIMIT, t, sizeof(t)));
 }
 
 int
@@ -199,7 +208,8 @@ ctl_encode(int argc, char **argv)
 	struct id_fields f;
 	uint64_t v[5] = {0, 0, 0, 0, 0}, id;
 	int64_t epoch = 0;
-	int ch, hex = 0, code, seen = 0;
+	unsigned given = 0;
+	int ch, hex = 0, code;
 
 	ctl_getopt_reset();
 	while ((ch = getopt_long(
@@ -212,19 +222,19 @@ ctl_encode(int argc, char **argv)
 			if (ctl_parse_uint(
 				"--zone", optarg, 0, ID_ZONE_MAX, &v[0]) == -1)
 				return EX_USAGE;
-			seen |= 1;
+			given |= OPT_ZONE;
 			break;
 		case 'd':
 			if (ctl_parse_uint(
 				"--dc", optarg, 0, ID_DC_MAX, &v[1]) == -1)
 				return EX_USAGE;
-			seen |= 2;
+			given |= OPT_DC;
 			break;
 		case 'm':
 			if (ctl_parse_uint("--machine", optarg, 0,
 				ID_MACHINE_MAX, &v[2]) == -1)
 				return EX_USAGE;
-			seen |= 4;
+			given |= OPT_MACHINE;
 			break;
 		case 'b':
 			if (ctl_parse_uint("--bucket", optarg, 0, ID_BUCKET_MAX,
@@ -251,7 +261,7 @@ ctl_encode(int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage("encode", 0);
-	if (when == NULL || seen != 7) {
+	if (when == NULL || given != OPT_NODE) {
 		warnx("encode needs --time, --zone, --dc and --machine");
 		return ctl_usage("encode", 0);
 	}
@@ -266,6 +276,29 @@ ctl_encode(int argc, char **argv)
 	printf(hex ? "0x%016llx\n" : "%llu\n", (unsigned long long)id);
 	note_signed(id, epoch);
 	return ctl_finish(0);
+}
+
+/*
+ * How many node fields, from the zone down, the options given narrow the
+ * IDs to (struct node_filter's depth); -1 when one is given without the
+ * field above it: lower fields vary inside a node's part of the ID, never
+ * above it.
+ */
+static int
+node_depth(unsigned given)
+{
+	switch (given) {
+	case 0:
+		return 0;
+	case OPT_ZONE:
+		return 1;
+	case OPT_ZONE | OPT_DC:
+		return 2;
+	case OPT_NODE:
+		return 3;
+	default:
+		return -1;
+	}
 }
 
 /* The SQL test of the node bits: "((id >> 21) & 2047) = 1234". */
@@ -302,7 +335,8 @@ ctl_range(int argc, char **argv)
 	uint32_t from, to;
 	int64_t epoch = 0;
 	char node[64] = "", where[160];
-	int ch, json = 0, code, seen = 0;
+	unsigned given = 0;
+	int ch, json = 0, code;
 
 	ctl_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "z:d:m:e:jh", longopts, NULL)) !=
@@ -313,21 +347,21 @@ ctl_range(int argc, char **argv)
 				"--zone", optarg, 0, ID_ZONE_MAX, &v) == -1)
 				return EX_USAGE;
 			nf.zone = (unsigned)v;
-			seen |= 1;
+			given |= OPT_ZONE;
 			break;
 		case 'd':
 			if (ctl_parse_uint("--dc", optarg, 0, ID_DC_MAX, &v) ==
 			    -1)
 				return EX_USAGE;
 			nf.dc = (unsigned)v;
-			seen |= 2;
+			given |= OPT_DC;
 			break;
 		case 'm':
 			if (ctl_parse_uint("--machine", optarg, 0,
 				ID_MACHINE_MAX, &v) == -1)
 				return EX_USAGE;
 			nf.machine = (unsigned)v;
-			seen |= 4;
+			given |= OPT_MACHINE;
 			break;
 		case 'e':
 			if (ctl_parse_epoch(optarg, &epoch) == -1)
@@ -344,12 +378,10 @@ ctl_range(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return ctl_usage("range", 0);
-	/* Lower fields vary inside a node's part of the ID, never above. */
-	if (seen != 0 && seen != 1 && seen != 3 && seen != 7) {
+	if ((nf.depth = node_depth(given)) == -1) {
 		warnx("--dc needs --zone, and --machine needs --dc");
 		return ctl_usage("range", 0);
 	}
-	nf.depth = seen == 7 ? 3 : seen == 3 ? 2 : seen;
 	if ((code = parse_time("FROM", argv[optind], epoch, &from)) != 0 ||
 	    (code = parse_time("TO", argv[optind + 1], epoch, &to)) != 0)
 		return code;

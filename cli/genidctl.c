@@ -1,6 +1,6 @@
 /*
- * genidctl.c - the admin CLI of genid: command dispatch, usage, the
- * helpers the verbs share, and the check verb.
+ * genidctl.c - the admin CLI of genid: command dispatch, usage, and the
+ * helpers the verbs share.
  */
 #include <err.h>
 #include <errno.h>
@@ -9,24 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 
 #include <bsd/stdlib.h>
 
 #include <jansson.h>
 
-#include "../src/config.h"
 #include "genidctl.h"
-#include "net.h"
-#include "peer.h"
-#include "statefile.h"
 #include "timefmt.h"
-
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-
-#define CTL_DEFAULT_CONFIG SYSCONFDIR "/genid.json"
 
 struct verb {
 	const char *name;
@@ -39,7 +28,6 @@ struct verb {
 
 static const struct verb *verb_find(const char *name);
 static void usage_all(FILE *out);
-static int check_peers(const struct cfg *c, int timeout_ms);
 
 static const struct verb verbs[] = {
     {"decode", ctl_decode, "[--json] [--epoch SECONDS] [ID ...]",
@@ -252,130 +240,6 @@ ctl_finish(int code)
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		warn("write standard output");
 		return EX_IOERR;
-	}
-	return code;
-}
-
-int
-ctl_check(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"peers", no_argument, NULL, 'P'},
-	    {"timeout", required_argument, NULL, 'T'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *path = CTL_DEFAULT_CONFIG;
-	struct cfg c;
-	char why[1024];
-	uint64_t timeout = CTL_TIMEOUT_MS;
-	int ch, peers = 0;
-
-	ctl_getopt_reset();
-	while ((ch = getopt_long(argc, argv, "c:PT:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'P':
-			peers = 1;
-			break;
-		case 'T':
-			if (ctl_parse_uint("--timeout", optarg, 1, 3600000,
-				&timeout) == -1)
-				return EX_USAGE;
-			break;
-		case 'h':
-			return ctl_usage("check", 1);
-		default:
-			return ctl_usage("check", 0);
-		}
-	}
-	if (optind != argc)
-		return ctl_usage("check", 0);
-	if (cfg_load(&c, path, (int64_t)time(NULL), why, sizeof(why)) == -1) {
-		warnx("%s", why);
-		return EX_CONFIG;
-	}
-	printf("%s: configuration OK\n", path);
-	if (peers)
-		return ctl_finish(check_peers(&c, (int)timeout));
-	return ctl_finish(0);
-}
-
-/*
- * This node's identity for the peer check, with the instance of the genid
- * running on the configuration's state file when there is one, so that a
- * node listed among its own peers is recognised.
- */
-static void
-self_identity(const struct cfg *c, struct peer_identity *self)
-{
-	struct statefile sf;
-	char why[512];
-
-	self->zone = c->zone;
-	self->dc = c->dc;
-	self->machine = c->machine;
-	self->instance = 0;
-	if (statefile_open_ro(&sf, c->state_file, why, sizeof(why)) == 0) {
-		if (statefile_in_use(&sf) == 1)
-			self->instance = state_load(&sf.h->instance);
-		statefile_close(&sf);
-	}
-}
-
-/*
- * SPEC 7 from the outside: a peer with our identity is a conflict, one in
- * another zone or data centre a misconfiguration, an unreachable one only
- * a warning (it may be down for maintenance).
- */
-static int
-check_peers(const struct cfg *c, int timeout_ms)
-{
-	struct peer_identity self, peer;
-	char why[512], name[CFG_HOST_LEN + 16];
-	unsigned i;
-	int code = 0, rc;
-
-	self_identity(c, &self);
-	if (c->npeers == 0)
-		printf("no peers configured\n");
-	for (i = 0; i < c->npeers; i++) {
-		net_name(
-		    c->peers[i].host, c->peers[i].port, name, sizeof(name));
-		if ((rc = net_identity(name, timeout_ms, &peer, why,
-			 sizeof(why))) == EX_PROTOCOL) {
-			warnx("peer %s: %s", name, why);
-			code = EX_PROTOCOL;
-			continue;
-		}
-		if (rc != 0) {
-			warnx("warning: peer %s: %s", name, why);
-			continue;
-		}
-		switch (peer_judge(&self, &peer)) {
-		case PEER_SELF:
-			printf("peer %s: this node itself\n", name);
-			break;
-		case PEER_CONFLICT:
-			warnx("peer %s: conflict: it has the same zone %u dc %u"
-			      " machine %u and hands out the same IDs",
-			    name, c->zone, c->dc, c->machine);
-			code = EX_CONFIG;
-			break;
-		case PEER_OTHER_DC:
-			warnx("warning: peer %s is in zone %lld dc %lld, this"
-			      " node in zone %u dc %u: peers should share a"
-			      " data centre",
-			    name, peer.zone, peer.dc, c->zone, c->dc);
-			break;
-		case PEER_OK:
-			printf(
-			    "peer %s: OK, machine %lld\n", name, peer.machine);
-			break;
-		}
 	}
 	return code;
 }

@@ -13,6 +13,13 @@
 
 #include "id.h"
 
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* The configuration file of check when -c names none. */
+#define CTL_DEFAULT_CONFIG SYSCONFDIR "/genid.json"
+
 /* Width of a uint64_t in decimal. */
 #define CTL_U64_LEN 21
 

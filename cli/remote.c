@@ -13,7 +13,7 @@
 #include "addr.h"
 #include "genid.h"
 #include "genidctl.h"
-#include "net.h"
+#include "peers.h"
 #include "timefmt.h"
 
 /*
@@ -66,7 +66,7 @@ ctl_info(int argc, char **argv)
 		return ctl_usage("info", 0);
 	if ((code = remote_open(argv[optind], timeout, &c)) != 0)
 		return code;
-	code = net_info(c, &info, &text, why, sizeof(why));
+	code = peers_info(c, &info, &text, why, sizeof(why));
 	genid_close(c);
 	if (code != 0) {
 		warnx("%s", why);
@@ -219,7 +219,7 @@ get_run(struct genid_client *c, uint64_t n, int decode)
 		if (genid_next(c, &id) == -1) {
 			errnum = errno;
 			warnx("%s", genid_strerror(c));
-			return net_exit_code(errnum);
+			return peers_exit_code(errnum);
 		}
 		get_print(id, epoch, decode);
 		return 0;
@@ -236,7 +236,7 @@ get_run(struct genid_client *c, uint64_t n, int decode)
 			get_print(ids[i], epoch, decode);
 		if (got != (ssize_t)want) {
 			warnx("%s", genid_strerror(c));
-			code = net_exit_code(errnum);
+			code = peers_exit_code(errnum);
 		}
 	}
 	free(ids);
@@ -252,7 +252,7 @@ get_epoch(struct genid_client *c, int64_t *epoch)
 	char why[1024];
 	int code;
 
-	if ((code = net_info(c, &info, NULL, why, sizeof(why))) != 0) {
+	if ((code = peers_info(c, &info, NULL, why, sizeof(why))) != 0) {
 		warnx("%s", why);
 		return code;
 	}

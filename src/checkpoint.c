@@ -10,25 +10,26 @@
 
 #include "bucket.h"
 #include "checkpoint.h"
+#include "id.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "timefmt.h"
 
 /* After a failed msync, how long raises fail without trying again. */
 #define RAISE_RETRY_MS 100
 /* The least time between two messages about failing raises. */
-#define WARN_EVERY_MS 10000
+#define WARN_EVERY_S 10.0
 
 /*
  * The failures of this process: a disk that returns EIO would otherwise
- * be asked again on every request, and logged as often (the shared rate
- * limiter of src/core/ratelimit.c is not there yet).
+ * be asked again on every request, and logged as often.
  */
 static struct {
 	int64_t failed_ms; /* last failed msync, 0 = none since it worked */
 	int error;
-	int64_t warned_ms;
+	struct ratelimit log;
 	unsigned long failures; /* since the last message */
-} fails;
+} fails = {0, 0, {WARN_EVERY_S, 0, 0, 0}, 0};
 
 int
 checkpoint_raise(struct statefile *sf, uint32_t target)
@@ -69,24 +70,21 @@ checkpoint_raise(struct statefile *sf, uint32_t target)
 void
 checkpoint_warn(const struct statefile *sf, const char *what)
 {
-	int64_t now_ms = statefile_mono_ms();
+	unsigned held;
 
-	if (fails.warned_ms != 0 && now_ms - fails.warned_ms < WARN_EVERY_MS)
+	if (!ratelimit_allow(&fails.log, statefile_mono_ms() / 1000.0, &held))
 		return;
 	log_warnx("msync %s (%s): %s: the checkpoint cannot move; workers stop"
 		  " issuing once it is reached (%lu failed raises since the"
 		  " last message)",
 	    sf->path, what, strerror(fails.error), fails.failures);
-	fails.warned_ms = now_ms;
 	fails.failures = 0;
 }
 
 int64_t
 checkpoint_now(int64_t epoch)
 {
-	int64_t now = (int64_t)time(NULL) - epoch;
-
-	return now < 0 ? -1 : now > UINT32_MAX ? UINT32_MAX : now;
+	return id_ts_of((int64_t)time(NULL), epoch);
 }
 
 static void

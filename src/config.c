@@ -1,15 +1,13 @@
 /*
  * config.c - read and validate genid.json (SPEC 6).
  *
- * jansson parses the file; it keeps no positions for values, so a small
- * scanner finds where a top-level key's value (or one item of an array
+ * jansson parses the file; it keeps no positions for values, so the core's
+ * jsonpos finds where a top-level key's value (or one item of an array
  * value) starts, and every error names file, line, column and key.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,8 +17,10 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "cidr.h"
 #include "config.h"
 #include "id.h"
+#include "jsonpos.h"
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
@@ -40,37 +40,25 @@ struct where {
 	int64_t now; /* the latest epoch allowed */
 };
 
+struct key;
+
+/*
+ * Reads the value v of key k into c.  0, or -1 with the reason in err,
+ * which names the place w.
+ */
+typedef int key_setter(struct cfg *c, json_t *v, const struct key *k,
+    struct where *w, char *err, size_t errlen);
+
 struct key {
 	const char *name;
-	int (*set)(struct cfg *c, json_t *v, const struct key *k,
-	    struct where *w, char *err, size_t errlen);
+	key_setter *set;
 	size_t off;
 	long long min;
 	long long max;
 };
 
-static int set_uint(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_epoch(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_path(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_log_file(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_log_level(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_user(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_group(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_listen(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_peers(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_allow(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
-static int set_metrics(
-    struct cfg *, json_t *, const struct key *, struct where *, char *, size_t);
+static key_setter set_uint, set_epoch, set_path, set_log_file, set_log_level,
+    set_user, set_group, set_listen, set_peers, set_allow, set_metrics;
 
 static const struct key keys[] = {
     {"port", set_uint, offsetof(struct cfg, port), 0, 65535},
@@ -100,15 +88,6 @@ static const struct key keys[] = {
     {"metrics_listen", set_metrics, 0, 0, 0},
 };
 
-static const char *level_names[] = {
-    "error", "warning", "notice", "info", "debug"};
-
-const char *
-cfg_log_level_name(enum log_level l)
-{
-	return level_names[l];
-}
-
 void
 cfg_defaults(struct cfg *c)
 {
@@ -130,108 +109,13 @@ cfg_defaults(struct cfg *c)
 	c->worker_timeout_ms = 3000;
 }
 
-/*
- * Skips a JSON string starting at the quote p; returns the character after
- * the closing quote.
- */
-static const char *
-skip_string(const char *p)
-{
-	for (p++; *p != '\0' && *p != '"'; p++)
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-	return *p == '"' ? p + 1 : p;
-}
-
-static const char *
-skip_space(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-/* Skips one JSON value at p; returns the character after it. */
-static const char *
-skip_value(const char *p)
-{
-	int depth = 0;
-
-	while (*p != '\0') {
-		if (*p == '"') {
-			p = skip_string(p);
-			if (depth == 0)
-				return p;
-			continue;
-		}
-		if (*p == '{' || *p == '[')
-			depth++;
-		else if (*p == '}' || *p == ']') {
-			if (depth == 0)
-				return p;
-			if (--depth == 0)
-				return p + 1;
-		} else if (depth == 0 && strchr(",: \t\r\n", *p) != NULL)
-			return p;
-		p++;
-	}
-	return p;
-}
-
-/* The start of a top-level key's value, or of item index in it. */
-static const char *
-find_value(const char *text, const char *key, int index)
-{
-	size_t klen = strlen(key);
-	const char *p = skip_space(text);
-
-	if (*p != '{')
-		return text;
-	p = skip_space(p + 1);
-	while (*p == '"') {
-		const char *name = p + 1, *end = skip_string(p);
-		int match = (size_t)(end - 1 - name) == klen &&
-		    strncmp(name, key, klen) == 0;
-
-		p = skip_space(end);
-		if (*p != ':')
-			break;
-		p = skip_space(p + 1);
-		if (match) {
-			int i;
-
-			if (index < 0 || *p != '[')
-				return p;
-			p = skip_space(p + 1);
-			for (i = 0; i < index; i++) {
-				p = skip_space(skip_value(p));
-				if (*p != ',')
-					break;
-				p = skip_space(p + 1);
-			}
-			return p;
-		}
-		p = skip_space(skip_value(p));
-		if (*p == ',')
-			p = skip_space(p + 1);
-	}
-	return text;
-}
-
 static int
 fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
 {
-	const char *at = find_value(w->text, w->key, w->index), *p;
-	int line = 1, col = 1, n;
+	int line, col, n;
 	va_list ap;
 
-	for (p = w->text; p < at; p++) {
-		if (*p == '\n') {
-			line++;
-			col = 1;
-		} else
-			col++;
-	}
+	jsonpos_find(w->text, w->key, w->index, &line, &col);
 	n = snprintf(
 	    err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col, w->key);
 	if (w->index >= 0 && n > 0 && (size_t)n < errlen)
@@ -366,16 +250,11 @@ set_log_level(struct cfg *c, json_t *v, const struct key *k, struct where *w,
     char *err, size_t errlen)
 {
 	const char *s = NULL;
-	unsigned i;
 
 	if (get_string(v, w, err, errlen, &s) == -1)
 		return -1;
-	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (strcmp(s, level_names[i]) == 0) {
-			c->log_level = (enum log_level)i;
-			return 0;
-		}
-	}
+	if (log_level_parse(s, &c->log_level) == 0)
+		return 0;
 	return fail(w, err, errlen,
 	    "\"%s\" is not a level: error, warning, notice, info or debug", s);
 }
@@ -500,42 +379,11 @@ static int
 allow_item(struct cfg *c, const char *s, unsigned i, struct where *w, char *err,
     size_t errlen)
 {
-	struct cfg_cidr *a = &c->allow[i];
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	size_t hlen = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	unsigned max;
-	char *end;
+	char why[512];
 
 	c->nallow = i + 1;
-	if (hlen >= sizeof(host))
-		return fail(
-		    w, err, errlen, "\"%s\" is not an address/prefix", s);
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	memset(a->addr, 0, sizeof(a->addr));
-	if (inet_pton(AF_INET, host, a->addr) == 1) {
-		a->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, host, a->addr) == 1) {
-		a->family = AF_INET6;
-		max = 128;
-	} else
-		return fail(w, err, errlen,
-		    "\"%s\" is not a numeric IPv4 or IPv6 address (CIDR like"
-		    " 10.0.0.0/8 or ::1/128)",
-		    s);
-	a->prefix = max;
-	if (slash != NULL) {
-		unsigned long p;
-
-		errno = 0;
-		p = strtoul(slash + 1, &end, 10);
-		if (slash[1] == '\0' || *end != '\0' || errno != 0 || p > max)
-			return fail(w, err, errlen,
-			    "\"%s\": prefix length must be 0..%u", s, max);
-		a->prefix = (unsigned)p;
-	}
+	if (cidr_parse(s, &c->allow[i], why, sizeof(why)) == -1)
+		return fail(w, err, errlen, "%s", why);
 	return 0;
 }
 
@@ -665,46 +513,8 @@ cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 	return rc;
 }
 
-static int
-prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
-{
-	unsigned full = bits / 8, rest = bits % 8;
-
-	if (memcmp(a, b, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	return ((a[full] ^ b[full]) & (0xff << (8 - rest))) == 0;
-}
-
 int
 cfg_allowed(const struct cfg *c, const struct sockaddr *sa)
 {
-	static const uint8_t mapped[12] = {
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	const uint8_t *addr;
-	int family = sa->sa_family;
-	unsigned i;
-
-	if (c->nallow == 0)
-		return 1;
-	if (family == AF_INET)
-		addr = (const uint8_t *)&(
-		    (const struct sockaddr_in *)(const void *)sa)
-			   ->sin_addr;
-	else if (family == AF_INET6) {
-		addr = ((const struct sockaddr_in6 *)(const void *)sa)
-			   ->sin6_addr.s6_addr;
-		/* An IPv4 client on an IPv6 socket matches IPv4 entries. */
-		if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
-			addr += 12;
-			family = AF_INET;
-		}
-	} else
-		return 0;
-	for (i = 0; i < c->nallow; i++)
-		if (c->allow[i].family == family &&
-		    prefix_match(c->allow[i].addr, addr, c->allow[i].prefix))
-			return 1;
-	return 0;
+	return c->nallow == 0 || cidr_match(c->allow, c->nallow, sa);
 }

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "cidr.h"
+#include "log.h"
+
 #define CFG_MAX_LISTEN 16
 #define CFG_MAX_ALLOW 64
 #define CFG_MAX_PEERS 16
@@ -16,23 +19,9 @@
 
 #define CFG_DEFAULT_PORT 3778
 
-enum log_level {
-	LOG_LEVEL_ERROR,
-	LOG_LEVEL_WARNING,
-	LOG_LEVEL_NOTICE,
-	LOG_LEVEL_INFO,
-	LOG_LEVEL_DEBUG,
-};
-
 struct cfg_addr {
 	char host[CFG_HOST_LEN]; /* numeric or name; "" = any address */
 	unsigned port;		 /* 0 = pick a free port (tests) */
-};
-
-struct cfg_cidr {
-	int family; /* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-	unsigned prefix;
 };
 
 struct cfg {
@@ -56,7 +45,7 @@ struct cfg {
 	unsigned max_ahead_s;
 	unsigned checkpoint_interval_ms;
 	unsigned worker_timeout_ms; /* 0 = never */
-	struct cfg_cidr allow[CFG_MAX_ALLOW];
+	struct cidr allow[CFG_MAX_ALLOW];
 	unsigned nallow; /* 0 = everybody */
 	struct cfg_addr peers[CFG_MAX_PEERS];
 	unsigned npeers;
@@ -76,8 +65,5 @@ int cfg_load(
 
 /* Whether a peer address matches the allow list (always when empty). */
 int cfg_allowed(const struct cfg *c, const struct sockaddr *sa);
-
-/* The name of a log level, as written in the configuration. */
-const char *cfg_log_level_name(enum log_level l);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,10 @@
 
 enum log_dest { DEST_STDERR, DEST_FILE, DEST_SYSLOG };
 
+/* The names of the levels, as in the configuration and in log lines. */
+static const char *const level_names[] = {
+    "error", "warning", "notice", "info", "debug"};
+
 static const char *log_name = "genid";
 static enum log_level log_max = LOG_LEVEL_INFO;
 static enum log_dest log_dest = DEST_STDERR;
@@ -25,6 +30,20 @@ static char log_path[PATH_MAX];
 
 static void vlog(
     enum log_level level, int with_errno, const char *fmt, va_list ap);
+
+int
+log_level_parse(const char *name, enum log_level *level)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcmp(name, level_names[i]) == 0) {
+			*level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 void
 log_init(const char *name, enum log_level level)
@@ -87,8 +106,6 @@ log_is_stderr(void)
 static void
 vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {
-	static const char *names[] = {
-	    "error", "warning", "notice", "info", "debug"};
 	static const int prio[] = {
 	    LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
 	char msg[1024], line[1200], now[TIMEFMT_LEN];
@@ -110,7 +127,7 @@ vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 	}
 	timefmt_iso((int64_t)time(NULL), now, sizeof(now));
 	n = snprintf(line, sizeof(line), "%s %s[%ld]: %s: %s\n", now, log_name,
-	    (long)getpid(), names[level], msg);
+	    (long)getpid(), level_names[level], msg);
 	if (n > (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 1;
 	/* Nothing useful is left to do when the log itself cannot be written.

@@ -6,7 +6,20 @@
 
 #include <stdarg.h>
 
-#include "config.h"
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARNING,
+	LOG_LEVEL_NOTICE,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+/*
+ * The level called name ("error", "warning", "notice", "info" or "debug",
+ * as in the configuration and in log lines) in *level; 0, or -1 when no
+ * level has that name.
+ */
+int log_level_parse(const char *name, enum log_level *level);
 
 /* Starts logging to stderr at the given level, tagging lines with name. */
 void log_init(const char *name, enum log_level level);
@@ -20,7 +33,7 @@ int log_open(const char *dest, enum log_level level);
 /* Reopens the log file (SIGHUP, after logrotate moved it); 0 or -1. */
 int log_reopen(void);
 
-/* Whether messages go to a terminal-less destination already. */
+/* Whether messages still go to stderr: no file or syslog was opened. */
 int log_is_stderr(void);
 
 /* Messages of one level; log_warn appends strerror(errno). */

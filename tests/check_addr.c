@@ -71,6 +71,50 @@ START_TEST(test_addr_bad)
 }
 END_TEST
 
+struct formatted {
+	const char *host;
+	unsigned port;
+	const char *out;
+};
+
+static const struct formatted formats[] = {
+    {"127.0.0.1", 3778, "127.0.0.1:3778"},
+    {"localhost", 0, "localhost:0"},
+    {"", 3778, ":3778"},
+    {"::1", 65535, "[::1]:65535"},
+    {"fe80::1:2", 1, "[fe80::1:2]:1"},
+};
+
+START_TEST(test_addr_format)
+{
+	const struct formatted *f = &formats[_i];
+	char buf[64], host[64], err[128];
+	unsigned port = 0;
+	int has = 0;
+
+	ck_assert_ptr_eq(addr_format(f->host, f->port, buf, sizeof(buf)), buf);
+	ck_assert_str_eq(buf, f->out);
+	/* What it writes reads back as the same host and port. */
+	ck_assert_int_eq(
+	    addr_parse(buf, host, sizeof(host), &port, &has, err, sizeof(err)),
+	    0);
+	ck_assert_str_eq(host, f->host);
+	ck_assert_int_eq(has, 1);
+	ck_assert_uint_eq(port, f->port);
+}
+END_TEST
+
+START_TEST(test_addr_format_cut)
+{
+	char buf[8];
+
+	memset(buf, 'x', sizeof(buf));
+	addr_format("::1", 3778, buf, 6);
+	ck_assert_str_eq(buf, "[::1]");
+	ck_assert_int_eq(buf[6], 'x');
+}
+END_TEST
+
 Suite *
 make_addr_suite(void)
 {
@@ -81,6 +125,11 @@ make_addr_suite(void)
 	    tc, test_addr_good, 0, sizeof(goods) / sizeof(goods[0]));
 	tcase_add_loop_test(
 	    tc, test_addr_bad, 0, sizeof(bads) / sizeof(bads[0]));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("format");
+	tcase_add_loop_test(
+	    tc, test_addr_format, 0, sizeof(formats) / sizeof(formats[0]));
+	tcase_add_test(tc, test_addr_format_cut);
 	suite_add_tcase(s, tc);
 	return s;
 }

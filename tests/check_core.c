@@ -17,9 +17,13 @@ main(void)
 	sr = srunner_create(make_id_suite());
 	srunner_add_suite(sr, make_addr_suite());
 	srunner_add_suite(sr, make_bucket_suite());
+	srunner_add_suite(sr, make_counters_suite());
 	srunner_add_suite(sr, make_peer_suite());
 	srunner_add_suite(sr, make_state_suite());
 	srunner_add_suite(sr, make_timefmt_suite());
+	srunner_add_suite(sr, make_ratelimit_suite());
+	srunner_add_suite(sr, make_cidr_suite());
+	srunner_add_suite(sr, make_jsonpos_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

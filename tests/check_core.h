@@ -10,17 +10,29 @@
 /* Address strings: host, port, IPv6 brackets (src/core/addr.c). */
 Suite *make_addr_suite(void);
 
+/* Address prefixes of the allow list (src/core/cidr.c). */
+Suite *make_cidr_suite(void);
+
+/* Where a value sits in a JSON text (src/core/jsonpos.c). */
+Suite *make_jsonpos_suite(void);
+
 /* Encode, decode, check and parse of the 64-bit ID (src/core/id.c). */
 Suite *make_id_suite(void);
 
 /* The verdict on a peer's identity (src/core/peer.c). */
 Suite *make_peer_suite(void);
 
+/* The tables of the bucket and worker counters (src/core/counters.c). */
+Suite *make_counters_suite(void);
+
 /* The per-bucket generator and the clock rules (src/core/bucket.c). */
 Suite *make_bucket_suite(void);
 
 /* Layout, validation and indexing of the state region (src/core/state.c). */
 Suite *make_state_suite(void);
+
+/* One log line of a kind per interval (src/core/ratelimit.c). */
+Suite *make_ratelimit_suite(void);
 
 /* Unix time to and from ISO 8601 UTC (src/core/timefmt.c). */
 Suite *make_timefmt_suite(void);

@@ -190,12 +190,40 @@ START_TEST(test_id_timestamps)
 		ck_assert_uint_eq(id & 0xffffffffu, 0xffffffffu);
 		ck_assert_int_eq(id_unix_time(id, 0), (int64_t)ts[i]);
 	}
-	/* 2^31 - 1 is the last second whose IDs fit a signed 64-bit column. */
-	f.ts = UINT32_C(2147483647);
+	/* The last second whose IDs fit a signed column, and the next. */
+	ck_assert_int_eq(ID_TS_SIGNED_LIMIT, INT64_C(2147483648));
+	f.ts = (uint32_t)(ID_TS_SIGNED_LIMIT - 1);
 	ck_assert_uint_eq(id_encode(&f), (uint64_t)INT64_MAX);
-	f.ts = UINT32_C(2147483648);
+	f.ts = (uint32_t)ID_TS_SIGNED_LIMIT;
 	f.zone = f.dc = f.machine = f.bucket = f.counter = 0;
 	ck_assert_uint_eq(id_encode(&f), UINT64_C(1) << 63);
+}
+END_TEST
+
+START_TEST(test_id_ts_of)
+{
+	const int64_t epoch = 1700000000;
+
+	ck_assert_int_eq(id_ts_of(0, 0), 0);
+	ck_assert_int_eq(id_ts_of(1795000000, 0), 1795000000);
+	ck_assert_int_eq(id_ts_of(epoch, epoch), 0);
+	ck_assert_int_eq(id_ts_of(epoch + 1, epoch), 1);
+	/* Before the epoch there is no timestamp. */
+	ck_assert_int_eq(id_ts_of(epoch - 1, epoch), -1);
+	ck_assert_int_eq(id_ts_of(-1, 0), -1);
+	ck_assert_int_eq(id_ts_of(INT64_MIN, 0), -1);
+	/* The last second of the field, and every later one, saturate. */
+	ck_assert_int_eq(id_ts_of(INT64_C(4294967295), 0), INT64_C(4294967295));
+	ck_assert_int_eq(id_ts_of(INT64_C(4294967296), 0), INT64_C(4294967295));
+	ck_assert_int_eq(
+	    id_ts_of(epoch + INT64_C(4294967296), epoch), INT64_C(4294967295));
+	ck_assert_int_eq(id_ts_of(INT64_MAX, 0), INT64_C(4294967295));
+	/* Differences beyond int64_t do not wrap around. */
+	ck_assert_int_eq(id_ts_of(INT64_MAX, INT64_MIN), INT64_C(4294967295));
+	ck_assert_int_eq(id_ts_of(INT64_MIN, INT64_MAX), -1);
+	/* It is the inverse of id_unix_time within the field. */
+	ck_assert_int_eq(id_ts_of(id_unix_time(EXAMPLE_ID, epoch), epoch),
+	    (int64_t)(EXAMPLE_ID >> 32));
 }
 END_TEST
 
@@ -462,6 +490,7 @@ make_id_suite(void)
 	tcase_add_test(tc, test_id_base);
 	tcase_add_test(tc, test_id_check);
 	tcase_add_test(tc, test_id_unix_time);
+	tcase_add_test(tc, test_id_ts_of);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

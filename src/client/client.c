@@ -160,9 +160,7 @@ genid_open(const char *const *addrs, size_t n, const struct genid_options *opt)
 			errno = EINVAL;
 			return NULL;
 		}
-		snprintf(a->name, sizeof(a->name),
-		    strchr(a->host, ':') != NULL ? "[%s]:%u" : "%s:%u", a->host,
-		    a->port);
+		addr_format(a->host, a->port, a->name, sizeof(a->name));
 	}
 	return c;
 }

@@ -1,5 +1,5 @@
 /*
- * addr.c - split address strings into host and port.
+ * addr.c - split address strings into host and port, and join them.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -51,4 +51,12 @@ addr_parse(const char *s, char *host, size_t hostlen, unsigned *port,
 	}
 	*port = (unsigned)v;
 	return 0;
+}
+
+const char *
+addr_format(const char *host, unsigned port, char *buf, size_t len)
+{
+	snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u",
+	    host, port);
+	return buf;
 }

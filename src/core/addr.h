@@ -1,6 +1,7 @@
 /*
  * addr.h - the address strings of the configuration and the command line:
- * "host", "host:port", "[v6]", "[v6]:port" and a bare IPv6 address.
+ * "host", "host:port", "[v6]", "[v6]:port" and a bare IPv6 address; and
+ * host:port for messages.
  */
 #ifndef GENID_CORE_ADDR_H
 #define GENID_CORE_ADDR_H
@@ -14,5 +15,11 @@
  */
 int addr_parse(const char *s, char *host, size_t hostlen, unsigned *port,
     int *has_port, char *err, size_t errlen);
+
+/*
+ * Writes host and port to buf (len bytes, cut to fit) as "host:port", or
+ * "[host]:port" for an IPv6 host, which has colons; returns buf.
+ */
+const char *addr_format(const char *host, unsigned port, char *buf, size_t len);
 
 #endif

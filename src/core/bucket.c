@@ -37,7 +37,6 @@ bucket_take(uint64_t *word, uint64_t base, const struct bucket_limits *lim,
 	uint32_t next = bucket_next(*word);
 	unsigned n = 0;
 
-	r->lead = 0;
 	stop(r, BUCKET_DONE, 0);
 	/*
 	 * A new second restarts the counter.  A clock that went back leaves
@@ -73,9 +72,6 @@ bucket_take(uint64_t *word, uint64_t base, const struct bucket_limits *lim,
 		ts = t;
 		next = c + 1;
 	}
-	if (ts > lim->now)
-		r->lead = ts - lim->now;
-	r->n = n;
 	/*
 	 * Only a bucket that issued something moves: a stop before the first
 	 * ID of a new second keeps the stored state as it was.

@@ -25,11 +25,9 @@ struct bucket_limits {
 };
 
 struct bucket_result {
-	unsigned n;	       /* IDs written to the output array */
 	enum bucket_stop stop; /* why it stopped */
 	uint32_t need;	       /* BUCKET_EXHAUSTED: the second it waits for;
 				  BUCKET_CHECKPOINT: the checkpoint it needs */
-	uint32_t lead;	       /* seconds the bucket's ts is ahead of now */
 };
 
 /* Packs a bucket state word. */

@@ -126,3 +126,15 @@ id_unix_time(uint64_t id, int64_t epoch)
 {
 	return epoch + (int64_t)(id >> ID_TS_SHIFT);
 }
+
+int64_t
+id_ts_of(int64_t unix_s, int64_t epoch)
+{
+	uint64_t since;
+
+	if (unix_s < epoch)
+		return -1;
+	/* Unsigned, so that the difference of any two int64_t is exact. */
+	since = (uint64_t)unix_s - (uint64_t)epoch;
+	return since > ID_TS_MAX ? (int64_t)ID_TS_MAX : (int64_t)since;
+}

@@ -17,13 +17,17 @@
 #define ID_BUCKET_SHIFT 16
 
 #define ID_TS_MAX UINT32_MAX
+/*
+ * The first timestamp whose IDs are 2^63 or more: from it on an ID no
+ * longer fits a signed 64-bit integer (SQL BIGINT, Java long).
+ */
+#define ID_TS_SIGNED_LIMIT (INT64_C(1) << 31)
 #define ID_ZONE_MAX 31u
 #define ID_DC_MAX 7u
 #define ID_MACHINE_MAX 7u
 #define ID_BUCKET_MAX 31u
 #define ID_COUNTER_MAX 65535u
 
-#define ID_BUCKETS (ID_BUCKET_MAX + 1)
 #define ID_COUNTERS (ID_COUNTER_MAX + 1)
 
 struct id_fields {
@@ -56,5 +60,13 @@ int id_parse_uint(
 
 /* Unix time of an ID's timestamp field under the given epoch. */
 int64_t id_unix_time(uint64_t id, int64_t epoch);
+
+/*
+ * The ID timestamp of the Unix second unix_s under epoch: the seconds
+ * since the epoch, ID_TS_MAX for any later second (the field is used up),
+ * or -1 for a second before the epoch, which has no timestamp; the caller
+ * decides what such a clock means.
+ */
+int64_t id_ts_of(int64_t unix_s, int64_t epoch);
 
 #endif

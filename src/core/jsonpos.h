@@ -1,0 +1,19 @@
+/*
+ * jsonpos.h - where a value sits in the text of a JSON object, for error
+ * messages ("genid.json:12:5: ..."): jansson keeps no positions.
+ */
+#ifndef GENID_CORE_JSONPOS_H
+#define GENID_CORE_JSONPOS_H
+
+/*
+ * The line and column (both from 1; a column counts bytes) at which the
+ * value of the top-level key of the JSON object text starts or, when
+ * index is not negative and the value is an array, item index of it.
+ * The text should be valid JSON; where the key is missing or the text is
+ * no object it gives 1:1, and for an item past the end the place the
+ * array stops.
+ */
+void jsonpos_find(
+    const char *text, const char *key, int index, int *line, int *col);
+
+#endif
