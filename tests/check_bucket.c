@@ -671,13 +671,16 @@ START_TEST(test_clock_start_rule)
 	ck_assert_int_eq(
 	    clock_start_rule(0, UINT32_MAX, UINT32_MAX - 1), CLOCK_START_AHEAD);
 
-	/* What a worker may have raised: up to 2 * max_ahead + 1. */
+	/* What a worker may have raised (up to 2 * max_ahead + 1), and a
+	 * new state file one above that. */
 	ck_assert_int_eq(clock_start_rule(T, T + 7, 5), CLOCK_START_AHEAD);
 	ck_assert_int_eq(clock_start_rule(T, T + 11, 5), CLOCK_START_AHEAD);
+	ck_assert_int_eq(clock_start_rule(T, T + 12, 5), CLOCK_START_AHEAD);
+	ck_assert_int_eq(clock_start_rule(T, T + 2, 0), CLOCK_START_AHEAD);
 
 	/* Beyond: refuse or wait. */
-	ck_assert_int_eq(clock_start_rule(T, T + 12, 5), CLOCK_START_BEHIND);
-	ck_assert_int_eq(clock_start_rule(T, T + 2, 0), CLOCK_START_BEHIND);
+	ck_assert_int_eq(clock_start_rule(T, T + 13, 5), CLOCK_START_BEHIND);
+	ck_assert_int_eq(clock_start_rule(T, T + 3, 0), CLOCK_START_BEHIND);
 	ck_assert_int_eq(clock_start_rule(T - 86400, T, 5), CLOCK_START_BEHIND);
 	ck_assert_int_eq(
 	    clock_start_rule(0, UINT32_MAX, 5), CLOCK_START_BEHIND);

@@ -93,6 +93,14 @@ def fresh(t):
         first = harness.decode(harness.get_id(s))
     out = d.output()
     d.stop()
+    d.spawn()
+    try:
+        d.wait_ready(15)
+        t.check(True, "a restart right after that first start serves")
+    except harness.Failure as e:
+        t.check(False, "a restart right after that first start serves",
+                str(e))
+    d.stop()
     reach = int(t0) + 2 * d.max_ahead + 1
     t.check(first.ts > reach, "new state file without --new-node: the first "
             "ID's second %d is above clock + 2 * max_ahead_s + 1 = %d"

@@ -64,8 +64,8 @@ enum clock_start {
 
 /*
  * How a node whose checkpoint is checkpoint may start at time now: AHEAD
- * up to 2 * max_ahead + 1 ahead of now, what a worker raising the
- * checkpoint itself may have left; further is BEHIND.
+ * up to 2 * max_ahead + 2 ahead of now, what a worker raising the
+ * checkpoint itself or a new state file may have left; further is BEHIND.
  */
 enum clock_start clock_start_rule(
     uint32_t now, uint32_t checkpoint, uint32_t max_ahead);
