@@ -114,12 +114,6 @@ watch_clock(struct state_header *h)
 }
 
 /*
- * A state file cut short while running (a stray truncate, a copy over it)
- * took the bucket table with it: every access to the lost pages is a
- * SIGBUS, and a worker that read zeroes would repeat IDs.  The node stops
- * at once, loudly, and leaves the file as it is for the operator.
- */
-/*
  * The last resort when the file is cut between a check and a read: a
  * message on stderr (only async-signal-safe calls here) and the exit
  * status file_lost() would have given.  The workers die with the master.
@@ -137,6 +131,12 @@ sigbus_handler(int sig)
 	_exit(EX_IOERR);
 }
 
+/*
+ * A state file cut short while running (a stray truncate, a copy over it)
+ * took the bucket table with it: every access to the lost pages is a
+ * SIGBUS, and a worker that read zeroes would repeat IDs.  The node stops
+ * at once, loudly, and leaves the file as it is for the operator.
+ */
 static int
 file_lost(struct ev_loop *loop)
 {
