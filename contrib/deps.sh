@@ -3,7 +3,8 @@
 # or as a user who may sudo).  Prints nothing when all is there already.
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config libev-dev
-libjansson-dev libbsd-dev check python3 mandoc faketime procps iproute2"
+libjansson-dev libbsd-dev check python3 mandoc faketime procps iproute2
+strace util-linux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

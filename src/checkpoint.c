@@ -12,26 +12,73 @@
 #include "checkpoint.h"
 #include "id.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "timefmt.h"
+
+/* After a failed msync, how long raises fail without trying again. */
+#define RAISE_RETRY_MS 100
+/* The least time between two messages about failing raises. */
+#define WARN_EVERY_S 10.0
+
+/*
+ * The failures of this process: a disk that returns EIO would otherwise
+ * be asked again on every request, and logged as often.
+ */
+static struct {
+	int64_t failed_ms; /* last failed msync, 0 = none since it worked */
+	int error;
+	struct ratelimit log;
+	unsigned long failures; /* since the last message */
+} fails = {0, 0, {WARN_EVERY_S, 0, 0, 0}, 0};
 
 int
 checkpoint_raise(struct statefile *sf, uint32_t target)
 {
 	struct state_header *h = sf->h;
+	int64_t now_ms;
 
 	if (state_load(&h->checkpoint_safe) >= target)
 		return 0;
 	state_raise(&h->checkpoint, target);
+	state_raise(&h->checkpoint_seal, state_seal(h, target));
+	now_ms = statefile_mono_ms();
+	if (fails.failed_ms != 0 && now_ms - fails.failed_ms < RAISE_RETRY_MS) {
+		fails.failures++;
+		errno = fails.error;
+		return -1;
+	}
 	/*
 	 * Another process may have raised it further meanwhile; syncing the
 	 * page covers its value too, and workers may then use ours.
 	 */
-	if (statefile_sync(sf) == -1)
+	if (statefile_sync(sf) == -1) {
+		fails.failed_ms = now_ms;
+		fails.error = errno;
+		fails.failures++;
 		return -1;
+	}
+	if (fails.failed_ms != 0) {
+		log_notice("msync %s works again", sf->path);
+		fails.failed_ms = 0;
+	}
 	state_raise(&h->checkpoint_safe, target);
 	state_store(&h->checkpoint_syncs, state_load(&h->checkpoint_syncs) + 1);
 	state_store((uint64_t *)&h->checkpoint_synced, (uint64_t)time(NULL));
 	return 0;
+}
+
+void
+checkpoint_warn(const struct statefile *sf, const char *what)
+{
+	unsigned held;
+
+	if (!ratelimit_allow(&fails.log, statefile_mono_ms() / 1000.0, &held))
+		return;
+	log_warnx("msync %s (%s): %s: the checkpoint cannot move; workers stop"
+		  " issuing once it is reached (%lu failed raises since the"
+		  " last message)",
+	    sf->path, what, strerror(fails.error), fails.failures);
+	fails.failures = 0;
 }
 
 int64_t
@@ -65,10 +112,9 @@ reset_counters(struct state_header *h)
 }
 
 static int
-wait_for_clock(struct state_header *h, unsigned max_ahead, int wait_clock,
-    int64_t *now, char *err, size_t errlen)
+wait_for_clock(struct state_header *h, uint32_t ckpt, unsigned max_ahead,
+    int wait_clock, int64_t *now, char *err, size_t errlen)
 {
-	uint32_t ckpt = (uint32_t)state_load(&h->checkpoint);
 	char t_now[TIMEFMT_LEN], t_ckpt[TIMEFMT_LEN];
 	int logged = 0;
 
@@ -105,14 +151,54 @@ wait_for_clock(struct state_header *h, unsigned max_ahead, int wait_clock,
  * the same kernel boot it is what the last writer stored, whatever killed
  * it.  Otherwise (power loss, reboot after a crash) the table may be older
  * than the checkpoint, and only the checkpoint is to be trusted: every
- * bucket restarts above it.
+ * bucket restarts above it.  Never below its stored word, though: that
+ * one may have been issued.
  */
 static uint64_t
 resume_word(uint64_t word, uint32_t ckpt, int trusted)
 {
-	if (trusted && bucket_ts(word) <= ckpt)
+	uint64_t above = bucket_restart_word(ckpt);
+
+	if (trusted || word > above)
 		return word;
-	return bucket_restart_word(ckpt);
+	return above;
+}
+
+/*
+ * The table as the last boot left it must be one a genid could have
+ * written: every word valid under the checkpoint and, after a clean stop,
+ * the table's checksum.  Damage is refused, never repaired by a guess.
+ */
+static int
+check_table(
+    struct statefile *sf, uint32_t ckpt, int clean, char *err, size_t errlen)
+{
+	struct state_header *h = sf->h;
+	unsigned i;
+
+	if (clean && state_load(&h->table_sum) != state_table_sum(h)) {
+		snprintf(err, errlen,
+		    "%s: the bucket table fails the checksum written at its"
+		    " clean stop: the state file is damaged; refusing to reuse"
+		    " it (restore it from a copy, or see genid(8) on a lost"
+		    " state file)",
+		    sf->path);
+		return EX_DATAERR;
+	}
+	for (i = 0; i < STATE_BUCKETS; i++) {
+		uint64_t word = state_load(&state_bucket(h, i)->word);
+
+		if (state_word_valid(word, ckpt))
+			continue;
+		snprintf(err, errlen,
+		    "%s: bucket %u holds second %u counter %u, impossible under"
+		    " the checkpoint %u: the state file is damaged; refusing"
+		    " to reuse it (restore it from a copy, or see genid(8) on"
+		    " a lost state file)",
+		    sf->path, i, bucket_ts(word), bucket_next(word), ckpt);
+		return EX_DATAERR;
+	}
+	return 0;
 }
 
 /* The kernel's boot id (Linux), or zeroes when it cannot be read. */
@@ -144,22 +230,64 @@ kernel_boot(uint64_t id[2])
 		id[0] = id[1] = 0;
 }
 
+/*
+ * A new state file knows nothing of what this identity issued before: a
+ * predecessor whose file was lost may have issued up to 2 * max_ahead + 1
+ * seconds ahead of the clock (see clock_start_rule).  The buckets start
+ * above that, unless the operator says this node never ran.
+ */
+static int
+start_fresh(struct statefile *sf, uint32_t *ckpt, int64_t now,
+    unsigned max_ahead, char *err, size_t errlen)
+{
+	uint64_t reach = (uint64_t)now + 2 * (uint64_t)max_ahead + 1;
+	char when[TIMEFMT_LEN];
+
+	if (reach > UINT32_MAX)
+		reach = UINT32_MAX;
+	if (reach <= *ckpt)
+		return 0;
+	if (checkpoint_raise(sf, (uint32_t)reach) == -1) {
+		snprintf(
+		    err, errlen, "msync %s: %s", sf->path, strerror(errno));
+		return EX_IOERR;
+	}
+	*ckpt = (uint32_t)reach;
+	timefmt_iso((int64_t)reach + sf->h->epoch, when, sizeof(when));
+	log_notice("new state file: IDs start after %s, beyond what a"
+		   " predecessor with this identity may have issued; each"
+		   " bucket serves 65536 IDs at once, then waits for the"
+		   " clock (about %u s); --new-node skips this for a node"
+		   " that never ran",
+	    when, max_ahead + 2);
+	return 0;
+}
+
 int
 checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
-    char *err, size_t errlen)
+    int new_node, char *err, size_t errlen)
 {
 	struct state_header *h = sf->h;
 	uint32_t ckpt, target, highest = 0;
 	int clean = state_load(&h->clean) == 1, same_boot;
+	int fresh = state_load(&h->boot_count) == 0;
 	uint64_t boot[2];
 	int64_t now;
 	unsigned i;
 	int rc;
 
-	if ((rc = wait_for_clock(
-		 h, max_ahead, wait_clock, &now, err, errlen)) != 0)
+	/* The seal was checked when the file was opened. */
+	ckpt = (uint32_t)(state_load(&h->checkpoint_seal) >> 32);
+	if ((rc = check_table(sf, ckpt, clean, err, errlen)) != 0)
 		return rc;
-	ckpt = (uint32_t)state_load(&h->checkpoint);
+	if ((rc = wait_for_clock(
+		 h, ckpt, max_ahead, wait_clock, &now, err, errlen)) != 0)
+		return rc;
+	/* A raise cut short by a crash may have moved only this copy. */
+	state_store(&h->checkpoint, ckpt);
+	if (fresh && !new_node &&
+	    (rc = start_fresh(sf, &ckpt, now, max_ahead, err, errlen)) != 0)
+		return rc;
 	kernel_boot(boot);
 	same_boot = boot[0] != 0 && boot[0] == h->kernel_boot[0] &&
 	    boot[1] == h->kernel_boot[1];
@@ -212,6 +340,7 @@ checkpoint_shutdown(struct statefile *sf)
 {
 	if (msync(sf->h, sf->len, MS_SYNC) == -1)
 		return -1;
+	state_store(&sf->h->table_sum, state_table_sum(sf->h));
 	state_store(&sf->h->clean, 1);
 	return statefile_sync(sf);
 }

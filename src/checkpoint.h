@@ -12,23 +12,33 @@
 /*
  * Raises the checkpoint to at least target: the durable field first, then
  * msync, then the field workers issue under.  0, or -1 with errno set (the
- * safe field is then left where it was).
+ * safe field is then left where it was).  After a failed msync the next
+ * RAISE_RETRY_MS fail at once without another msync.
  */
 int checkpoint_raise(struct statefile *sf, uint32_t target);
+
+/*
+ * After checkpoint_raise failed: logs why, at most once every 10 s per
+ * process, with the count of failures since the last message; what names
+ * the caller ("the checkpoint timer", "raising the checkpoint").
+ */
+void checkpoint_warn(const struct statefile *sf, const char *what);
 
 /* Seconds since epoch now, or -1 when the clock is before the epoch. */
 int64_t checkpoint_now(int64_t epoch);
 
 /*
- * Applies the start-up rules to a freshly opened state file: refuses (or,
- * with wait_clock, waits) while the clock is behind the checkpoint; then
- * resumes the buckets where they stood after a clean stop, or else sets
- * them above the checkpoint; zeroes the live counters, counts the boot
- * and raises the checkpoint.  0, or the sysexits.h code with a one-line
- * reason in err.
+ * Applies the start-up rules to a freshly opened state file: refuses a
+ * damaged bucket table; refuses (or, with wait_clock, waits) while the
+ * clock is behind the checkpoint; then resumes the buckets where they
+ * stood after a clean stop, or else sets them above the checkpoint; on a
+ * new file, unless new_node, above what a predecessor with the same
+ * identity may have issued; zeroes the live counters, counts the boot and
+ * raises the checkpoint.  0, or the sysexits.h code with a one-line reason
+ * in err.
  */
 int checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
-    char *err, size_t errlen);
+    int new_node, char *err, size_t errlen);
 
 /* After the last worker is gone: syncs the whole table and marks the
  * stop clean.  0, or -1 with errno set (the next start then counts as

@@ -81,6 +81,8 @@ static const struct key keys[] = {
     {"max_ahead_s", set_uint, offsetof(struct cfg, max_ahead_s), 0, 3600},
     {"checkpoint_interval_ms", set_uint,
 	offsetof(struct cfg, checkpoint_interval_ms), 10, 60000},
+    {"worker_timeout_ms", set_uint, offsetof(struct cfg, worker_timeout_ms), 0,
+	600000},
     {"allow", set_allow, 0, 0, CFG_MAX_ALLOW},
     {"peers", set_peers, 0, 0, CFG_MAX_PEERS},
     {"metrics_listen", set_metrics, 0, 0, 0},
@@ -104,6 +106,7 @@ cfg_defaults(struct cfg *c)
 	c->max_connections = 10000;
 	c->max_ahead_s = 5;
 	c->checkpoint_interval_ms = 1000;
+	c->worker_timeout_ms = 3000;
 }
 
 static int

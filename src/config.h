@@ -44,6 +44,7 @@ struct cfg {
 	unsigned idle_timeout_s; /* 0 = never */
 	unsigned max_ahead_s;
 	unsigned checkpoint_interval_ms;
+	unsigned worker_timeout_ms; /* 0 = never */
 	struct cidr allow[CFG_MAX_ALLOW];
 	unsigned nallow; /* 0 = everybody */
 	struct cfg_addr peers[CFG_MAX_PEERS];

@@ -25,6 +25,7 @@
 #include "peers.h"
 #include "sock.h"
 #include "statefile.h"
+#include "timefmt.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -35,6 +36,9 @@
 /* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
 #define SIGNED_LIMIT_TS (1LL << 31)
 #define YEAR_S (365LL * 86400)
+/* Descriptors a process needs besides its connections: listeners, state
+ * file, log, metrics. */
+#define FD_OWN 64u
 
 static void usage(FILE *f);
 static void die(int code, const char *fmt, ...)
@@ -44,14 +48,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: genid [-dhtV] [-c file] [--wait-clock]\n"
+	    "usage: genid [-dhtV] [-c file] [--wait-clock] [--new-node]\n"
 	    "  -c file       configuration (default %s/genid.json)\n"
 	    "  -d            run as a daemon in the background\n"
 	    "  -t            test the configuration and exit\n"
 	    "  -V            print the version and exit\n"
 	    "  -h            print this help and exit\n"
 	    "  --wait-clock  wait for the clock to pass the checkpoint instead"
-	    " of refusing to start\n",
+	    " of refusing to start\n"
+	    "  --new-node    on a new state file: this node never issued IDs"
+	    " under its\n"
+	    "                identity, start at the clock (see genid(8))\n",
 	    SYSCONFDIR);
 }
 
@@ -91,9 +98,11 @@ raise_fd_limit(unsigned want)
 		rl.rlim_cur = rl.rlim_max;
 	}
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
-		log_warnx("max_connections needs %u descriptors, the limit is"
-			  " %lu: raise it (ulimit -n, LimitNOFILE=)",
-		    want, (unsigned long)rl.rlim_cur);
+		log_warnx("each worker needs %u descriptors (its share of"
+			  " max_connections and %u of its own), the limit is"
+			  " %lu: raise it (ulimit -n, LimitNOFILE=) or add"
+			  " workers",
+		    want, FD_OWN, (unsigned long)rl.rlim_cur);
 }
 
 static void
@@ -144,8 +153,15 @@ static void
 warn_signed_overflow(const struct cfg *c)
 {
 	long long left = c->epoch + SIGNED_LIMIT_TS - (long long)time(NULL);
+	char when[TIMEFMT_LEN];
 
-	if (left < YEAR_S)
+	if (left <= 0) {
+		timefmt_iso(c->epoch + SIGNED_LIMIT_TS, when, sizeof(when));
+		log_warnx("IDs passed 2^63 on %s: they no longer fit a signed"
+			  " 64-bit column (BIGINT, Java long); choose a recent"
+			  " \"epoch\" for a new node",
+		    when);
+	} else if (left < YEAR_S)
 		log_warnx(
 		    "IDs reach 2^63 in %lld days: they no longer fit a"
 		    " signed 64-bit column (BIGINT, Java long); choose a recent"
@@ -158,12 +174,14 @@ main(int argc, char *argv[], char *envp[])
 {
 	static const struct option longopts[] = {
 	    {"wait-clock", no_argument, NULL, 'w'},
+	    {"new-node", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *conf = SYSCONFDIR "/genid.json";
-	int ch, daemonize = 0, test = 0, wait_clock = 0, nfds, nmetrics = 0, rc;
+	int ch, daemonize = 0, test = 0, wait_clock = 0, new_node = 0, nfds;
+	int nmetrics = 0, rc;
 	int fds[SOCK_MAX_FDS], metrics_fds[SOCK_MAX_FDS];
 	struct statefile sf;
 	struct pidfh *pfh = NULL;
@@ -186,6 +204,9 @@ main(int argc, char *argv[], char *envp[])
 			break;
 		case 'w':
 			wait_clock = 1;
+			break;
+		case 'n':
+			new_node = 1;
 			break;
 		case 'V':
 			printf("genid %s\n", PACKAGE_VERSION);
@@ -218,7 +239,12 @@ main(int argc, char *argv[], char *envp[])
 		return EX_CANTCREAT;
 	}
 	warn_signed_overflow(&cfg);
-	raise_fd_limit(cfg.max_connections + 64);
+	/*
+	 * The limit is per process: a worker holds only its share of the
+	 * connections (the master's metrics connections are few).
+	 */
+	raise_fd_limit(
+	    (cfg.max_connections + cfg.workers - 1) / cfg.workers + FD_OWN);
 	rc = statefile_open(&sf, cfg.state_file,
 	    &(struct state_identity){cfg.zone, cfg.dc, cfg.machine, cfg.epoch},
 	    (int64_t)time(NULL), LOCK_WAIT_MS, err, sizeof(err));
@@ -226,8 +252,8 @@ main(int argc, char *argv[], char *envp[])
 		die(rc, "%s", err);
 	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
 	check_peers(&cfg, &sf);
-	if ((rc = checkpoint_boot(
-		 &sf, cfg.max_ahead_s, wait_clock, err, sizeof(err))) != 0)
+	if ((rc = checkpoint_boot(&sf, cfg.max_ahead_s, wait_clock, new_node,
+		 err, sizeof(err))) != 0)
 		die(rc, "%s", err);
 	if ((nfds = sock_listen(cfg.listen, cfg.nlisten, "listening", fds,
 		 SOCK_MAX_FDS, err, sizeof(err))) == -1)

@@ -47,6 +47,7 @@ struct child {
 	double started;
 	double backoff;
 	int fatal;
+	int hung; /* killed for a stale heartbeat, not yet reaped */
 };
 
 static struct {
@@ -56,9 +57,10 @@ static struct {
 	unsigned nfds;
 	struct child children[STATE_WORKERS];
 	ev_signal sig_term, sig_int, sig_hup;
-	ev_timer checkpoint_timer, stop_timer, peers_timer;
+	ev_timer checkpoint_timer, stop_timer, peers_timer, watchdog_timer;
 	ev_child peers_child; /* the process asking the peers, if any */
 	int stopping;
+	int lost; /* the state file was cut short: do not touch the mapping */
 	int code;
 	double stop_waited, stop_delay;
 	struct timespec real, mono; /* last clock samples */
@@ -66,6 +68,10 @@ static struct {
 } m;
 
 static void spawn(unsigned i);
+static int file_lost(struct ev_loop *loop);
+static void signal_workers(int sig);
+static int stop_pending(void);
+static void begin_stop(struct ev_loop *loop, const char *why);
 
 static void
 sample_clocks(struct timespec *real, struct timespec *mono)
@@ -108,26 +114,148 @@ watch_clock(struct state_header *h)
 	    -step / 1e9);
 }
 
+/*
+ * The last resort when the file is cut between a check and a read: a
+ * message on stderr (only async-signal-safe calls here) and the exit
+ * status file_lost() would have given.  The workers die with the master.
+ */
+static void
+sigbus_handler(int sig)
+{
+	static const char msg[] =
+	    "genid: SIGBUS: the state file was truncated while genid ran;"
+	    " stopping (see genid(8) on a lost state file)\n";
+
+	(void)sig;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1)
+		_exit(EX_IOERR);
+	_exit(EX_IOERR);
+}
+
+/*
+ * A state file cut short while running (a stray truncate, a copy over it)
+ * took the bucket table with it: every access to the lost pages is a
+ * SIGBUS, and a worker that read zeroes would repeat IDs.  The node stops
+ * at once, loudly, and leaves the file as it is for the operator.
+ */
+static int
+file_lost(struct ev_loop *loop)
+{
+	long long size = 0;
+
+	if (m.lost)
+		return 1;
+	if (statefile_health(m.sf, &size) != STATEFILE_TRUNCATED)
+		return 0;
+	log_warnx("%s was truncated to %lld bytes while genid ran (it needs"
+		  " %zu): its bucket table is lost, so no worker may issue"
+		  " another ID from it; killing the workers and stopping."
+		  " Restore the file from a copy or see genid(8) on a lost"
+		  " state file before starting again",
+	    m.sf->path, size, state_size());
+	m.lost = 1;
+	m.stopping = 1;
+	m.code = EX_IOERR;
+	signal_workers(SIGKILL);
+	ev_break(loop, EVBREAK_ALL);
+	return 1;
+}
+
+/*
+ * The checkpoint the restored copy of a deleted state file must hold now:
+ * beyond anything a worker may issue under before the next tick, raises of
+ * its own included (2 * max_ahead + 1 ahead, see clock_start_rule).
+ */
+static uint32_t
+mirror_floor(int64_t now)
+{
+	uint64_t f = (uint64_t)now + 2 * (uint64_t)m.cfg->max_ahead_s + 1 +
+	    (m.cfg->checkpoint_interval_ms + 999) / 1000;
+
+	return f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
+}
+
+/*
+ * The state file lost its name (rm, a clean-up job): a restart would find
+ * none and start afresh.  The mapping still holds everything: it is
+ * written back under the path and, since the workers go on writing the
+ * old inode, copied there again on every tick and at the stop.
+ */
+static void
+restore_file(int64_t now)
+{
+	char err[1024];
+
+	log_warnx("%s was deleted while genid runs: restoring it from memory;"
+		  " find out what deleted it",
+	    m.sf->path);
+	m.sf->mirror_floor = mirror_floor(now);
+	if (statefile_restore(m.sf, err, sizeof(err)) == -1)
+		log_warnx("cannot restore the state file: %s; a restart will"
+			  " find no state file and start as a new node"
+			  " (genid(8))",
+		    err);
+	else
+		log_warnx("%s restored; genid keeps it up to date until it"
+			  " stops",
+		    m.sf->path);
+}
+
 static void
 checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	static double last_warned;
+	static double mirror_warned;
 	struct state_header *h = m.sf->h;
+	long long size;
 	int64_t now;
 
+	if (file_lost(loop))
+		return;
 	watch_clock(h);
 	if (!m.stopping)
 		notify_status(h);
 	if ((now = checkpoint_now(h->epoch)) == -1)
 		return;
+	if (statefile_health(m.sf, &size) == STATEFILE_DELETED)
+		restore_file(now);
+	if (m.sf->mirror_fd != -1 &&
+	    statefile_mirror(m.sf, mirror_floor(now)) == -1 &&
+	    ev_now(loop) - mirror_warned > 60) {
+		mirror_warned = ev_now(loop);
+		log_warn("write the restored %s", m.sf->path);
+	}
 	if (checkpoint_raise(m.sf,
 		bucket_checkpoint_target((uint32_t)now, m.cfg->max_ahead_s)) ==
-		-1 &&
-	    ev_now(loop) - last_warned > 60) {
-		last_warned = ev_now(loop);
-		log_warn("msync %s: the checkpoint cannot move; workers stop"
-			 " issuing once it is reached",
-		    m.sf->path);
+	    -1)
+		checkpoint_warn(m.sf, "the checkpoint timer");
+}
+
+/*
+ * A worker that is stopped (SIGSTOP), hung or spinning holds its buckets
+ * and its connections hostage: its clients wait without an error.  One
+ * whose heartbeat is older than worker_timeout_ms is killed; child_cb
+ * respawns it.  A worker that never beat (an older worker) is left alone.
+ */
+static void
+watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	unsigned i;
+
+	if (m.stopping || file_lost(loop))
+		return;
+	for (i = 0; i < m.cfg->workers; i++) {
+		struct child *ch = &m.children[i];
+		int64_t age;
+
+		if (ch->pid == 0 || ch->hung ||
+		    (age = statefile_beat_age(m.sf, i)) == -1 ||
+		    age <= (int64_t)m.cfg->worker_timeout_ms)
+			continue;
+		log_warnx("worker %u (pid %ld) gave no sign of life for %.1f s"
+			  " (worker_timeout_ms %u): killing it",
+		    i, (long)ch->pid, age / 1000.0, m.cfg->worker_timeout_ms);
+		ch->hung = 1;
+		kill(ch->pid, SIGKILL);
 	}
 }
 
@@ -159,7 +287,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct child *ch = w->data;
 	unsigned i = (unsigned)(ch - m.children);
-	struct state_worker *slot = state_worker(m.sf->h, i);
+	struct state_worker *slot;
 	int status = w->rstatus;
 	double lived = ev_now(loop) - ch->started;
 	char who[32];
@@ -168,11 +296,32 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	snprintf(who, sizeof(who), "worker %u", i);
 	describe_exit(who, ch->pid, status);
 	ch->pid = 0;
+	if (file_lost(loop))
+		return;
+	slot = state_worker(m.sf->h, i);
 	state_store((uint64_t *)&slot->pid, 0);
 	state_store((uint64_t *)&slot->exit_status, (uint64_t)status);
+	/*
+	 * A SIGTERM to the whole process group (systemd's KillMode) reaches
+	 * the workers too: their exits may come in before the master's own
+	 * signal is handled, in the same loop turn.  A worker that exits 0
+	 * was told to stop, and nothing is respawned once a stop is pending.
+	 */
+	if (!m.stopping && stop_pending()) {
+		begin_stop(loop, "SIGTERM (pending)");
+		return;
+	}
 	if (m.stopping) {
 		if (live_children() == 0)
 			ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		log_warnx("worker %u exited 0: it was told to stop, it is not"
+			  " respawned",
+		    i);
+		if (live_children() == 0)
+			begin_stop(loop, "no worker left");
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
@@ -210,7 +359,7 @@ respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct child *ch = t->data;
 
-	if (!m.stopping)
+	if (!m.stopping && !file_lost(loop))
 		spawn((unsigned)(ch - m.children));
 }
 
@@ -226,6 +375,7 @@ forget_master_watchers(struct ev_loop *loop)
 	ev_timer_stop(loop, &m.checkpoint_timer);
 	ev_timer_stop(loop, &m.stop_timer);
 	ev_timer_stop(loop, &m.peers_timer);
+	ev_timer_stop(loop, &m.watchdog_timer);
 	ev_child_stop(loop, &m.peers_child);
 	for (i = 0; i < STATE_WORKERS; i++) {
 		ev_child_stop(loop, &m.children[i].watcher);
@@ -254,7 +404,10 @@ spawn(unsigned i)
 		worker_run(m.cfg, m.sf, m.fds, m.nfds, i);
 	}
 	ch->pid = pid;
+	ch->hung = 0;
 	ch->started = ev_now(loop);
+	/* The old worker's heartbeat is not the new one's. */
+	state_store((uint64_t *)&state_worker(m.sf->h, i)->beat, 0);
 	/*
 	 * Noted here and not only by the worker, so that the others see it
 	 * running (and leave it its share of connections) before it is.
@@ -301,7 +454,7 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	unsigned i;
 	pid_t pid;
 
-	if (m.stopping || ev_is_active(&m.peers_child))
+	if (m.stopping || ev_is_active(&m.peers_child) || file_lost(loop))
 		return;
 	if ((pid = fork()) == -1) {
 		log_warn("fork the peer check");
@@ -357,14 +510,36 @@ stop_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	ev_timer_start(loop, t);
 }
 
+/*
+ * Whether SIGTERM or SIGINT has arrived but its watcher has not run yet:
+ * already queued by the loop, or still pending in the kernel (libev's
+ * signalfd leaves it there until it reads it).
+ */
+static int
+stop_pending(void)
+{
+	sigset_t set;
+
+	if (ev_is_pending(&m.sig_term) || ev_is_pending(&m.sig_int))
+		return 1;
+	return sigpending(&set) == 0 &&
+	    (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1);
+}
+
 static void
 term_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
+	if (!m.stopping)
+		begin_stop(loop, s->signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* Stops the node: no more accepts, TERM to the workers, KILL later. */
+static void
+begin_stop(struct ev_loop *loop, const char *why)
+{
 	unsigned i;
 
-	if (m.stopping)
-		return;
-	log_notice("%s: stopping", s->signum == SIGINT ? "SIGINT" : "SIGTERM");
+	log_notice("%s: stopping", why);
 	notify_send("STOPPING=1\nSTATUS=stopping");
 	m.stopping = 1;
 	for (i = 0; i < m.nfds; i++)
@@ -410,6 +585,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	setproctitle("master");
 	notify_init();
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGBUS, sigbus_handler);
 	ev_signal_init(&m.sig_term, term_cb, SIGTERM);
 	ev_signal_init(&m.sig_int, term_cb, SIGINT);
 	ev_signal_init(&m.sig_hup, hup_cb, SIGHUP);
@@ -425,6 +601,13 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	    &m.peers_timer, peers_cb, PEERS_INTERVAL_S, PEERS_INTERVAL_S);
 	if (cfg->npeers > 0)
 		ev_timer_start(loop, &m.peers_timer);
+	if (cfg->worker_timeout_ms > 0) {
+		double every = cfg->worker_timeout_ms / 4000.0;
+
+		every = every > STATEFILE_BEAT_S ? STATEFILE_BEAT_S : every;
+		ev_timer_init(&m.watchdog_timer, watchdog_cb, every, every);
+		ev_timer_start(loop, &m.watchdog_timer);
+	}
 	for (i = 0; i < STATE_WORKERS; i++) {
 		ev_init(&m.children[i].watcher, child_cb);
 		m.children[i].watcher.data = &m.children[i];
@@ -437,8 +620,14 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	log_notice("ready: %u workers", cfg->workers);
 	notify_send("READY=1\nSTATUS=serving: %u workers", cfg->workers);
 	ev_run(loop, 0);
+	if (m.lost)
+		return m.code;
 	if (checkpoint_shutdown(sf) == -1)
 		log_warn("msync %s: the next start counts as after a crash",
+		    sf->path);
+	else if (sf->mirror_fd != -1 && statefile_mirror(sf, 0) == -1)
+		log_warn("write the restored %s: the next start counts as"
+			 " after a crash",
 		    sf->path);
 	log_notice("stopped");
 	return m.code;

@@ -119,6 +119,11 @@ exposition(size_t *len)
 	char *text = NULL;
 	FILE *f;
 
+	long long size;
+
+	/* A file cut short would SIGBUS the read; the master stops the node. */
+	if (statefile_health(s.sf, &size) == STATEFILE_TRUNCATED)
+		return NULL;
 	if ((f = open_memstream(&text, len)) == NULL)
 		return NULL;
 	metrics_read(&snap, s.sf->h);

@@ -22,6 +22,7 @@
 
 static int create_file(const char *path, const struct state_identity *id,
     int64_t now, char *err, size_t errlen);
+static int sync_dir(const char *path, char *err, size_t errlen);
 static int lock_file(
     int fd, const char *path, unsigned wait_ms, char *err, size_t errlen);
 
@@ -32,7 +33,7 @@ create_file(const char *path, const struct state_identity *id, int64_t now,
 	char tmp[PATH_MAX + 16];
 	struct state_header *h;
 	size_t len = state_size();
-	int fd;
+	int fd, rc;
 
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
@@ -40,8 +41,16 @@ create_file(const char *path, const struct state_identity *id, int64_t now,
 		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (ftruncate(fd, (off_t)len) == -1) {
-		snprintf(err, errlen, "ftruncate %s: %s", tmp, strerror(errno));
+	/*
+	 * Allocated, not sparse: a full file system fails here with a
+	 * message, not later with SIGBUS on a store through the mapping.
+	 */
+	if ((rc = posix_fallocate(fd, 0, (off_t)len)) != 0) {
+		snprintf(err, errlen, "allocate %zu bytes for %s: %s%s", len,
+		    tmp, strerror(rc),
+		    rc == ENOSPC ? " (make room there, or point state_file at"
+				   " another file system)"
+				 : "");
 		goto fail;
 	}
 	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -64,11 +73,38 @@ create_file(const char *path, const struct state_identity *id, int64_t now,
 		return -1;
 	}
 	unlink(tmp);
-	return 0;
+	/* The name must be as durable as the content before the first ID. */
+	return sync_dir(path, err, errlen);
 fail:
 	close(fd);
 	unlink(tmp);
 	return -1;
+}
+
+/* fsyncs the directory that holds path: its entries reach the disk. */
+static int
+sync_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, rc;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(
+		    err, errlen, "open directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((rc = fsync(fd)) == -1)
+		snprintf(err, errlen, "fsync directory %s: %s", dir,
+		    strerror(errno));
+	close(fd);
+	return rc;
 }
 
 static int
@@ -110,6 +146,7 @@ statefile_open(struct statefile *sf, const char *path,
 
 	memset(sf, 0, sizeof(*sf));
 	sf->fd = -1;
+	sf->mirror_fd = -1;
 	snprintf(sf->path, sizeof(sf->path), "%s", path);
 	if (access(path, F_OK) == -1 && errno == ENOENT &&
 	    create_file(path, id, now, err, errlen) == -1)
@@ -162,6 +199,7 @@ statefile_open_ro(
 	struct stat st;
 
 	memset(sf, 0, sizeof(*sf));
+	sf->mirror_fd = -1;
 	snprintf(sf->path, sizeof(sf->path), "%s", path);
 	if ((sf->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
@@ -212,6 +250,152 @@ statefile_sync(struct statefile *sf)
 	return msync(sf->h, sizeof(struct state_header), MS_SYNC);
 }
 
+int64_t
+statefile_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+statefile_beat(struct statefile *sf, unsigned slot)
+{
+	state_store((uint64_t *)&state_worker(sf->h, slot)->beat,
+	    (uint64_t)statefile_mono_ms());
+}
+
+int64_t
+statefile_beat_age(const struct statefile *sf, unsigned slot)
+{
+	struct state_worker *w = state_worker(sf->h, slot);
+	int64_t beat = (int64_t)state_load((const uint64_t *)&w->beat);
+
+	if (state_load((const uint64_t *)&w->pid) == 0 || beat == 0)
+		return -1;
+	return statefile_mono_ms() - beat;
+}
+
+int
+statefile_worker_live(const struct statefile *sf, unsigned slot)
+{
+	struct state_worker *w = state_worker(sf->h, slot);
+	int64_t age;
+
+	if (state_load((const uint64_t *)&w->pid) == 0)
+		return 0;
+	/* Not beaten yet: just started, give it its share. */
+	if ((age = statefile_beat_age(sf, slot)) == -1)
+		return 1;
+	return age <= STATEFILE_LIVE_MS;
+}
+
+enum statefile_health
+statefile_health(const struct statefile *sf, long long *size)
+{
+	struct stat st;
+
+	/* fstat failing tells nothing about the file: go on as before. */
+	if (fstat(sf->fd, &st) == -1)
+		return STATEFILE_OK;
+	*size = (long long)st.st_size;
+	if ((size_t)st.st_size < state_size())
+		return STATEFILE_TRUNCATED;
+	if (st.st_nlink == 0 &&
+	    (sf->mirror_fd == -1 ||
+		(fstat(sf->mirror_fd, &st) == 0 && st.st_nlink == 0)))
+		return STATEFILE_DELETED;
+	return STATEFILE_OK;
+}
+
+/* A copy of the mapping with the checkpoint raised to floor, resealed. */
+static void
+copy_state(const struct statefile *sf, struct state_header *c, uint32_t floor)
+{
+	uint32_t ckpt;
+	unsigned i;
+
+	/* Field by field in one access each, as every reader does. */
+	for (i = 0; i < state_size() / sizeof(uint64_t); i++)
+		((uint64_t *)(void *)c)[i] =
+		    state_load(&((uint64_t *)(void *)sf->h)[i]);
+	ckpt = (uint32_t)(c->checkpoint_seal >> 32);
+	if (floor > ckpt) {
+		c->checkpoint = floor;
+		c->checkpoint_seal = state_seal(c, floor);
+	}
+	/*
+	 * The copy's table lags the workers by up to a tick: a restart must
+	 * not take it for this boot's own (only the raised checkpoint is to
+	 * be trusted), unless the stop was clean and the copy exact.
+	 */
+	if (c->clean == 1)
+		c->table_sum = state_table_sum(c);
+	else
+		c->kernel_boot[0] = c->kernel_boot[1] = 0;
+}
+
+int
+statefile_mirror(struct statefile *sf, uint32_t floor)
+{
+	static uint64_t buf[8192 / sizeof(uint64_t)];
+	struct state_header *c = (struct state_header *)(void *)buf;
+	size_t len = state_size();
+
+	_Static_assert(sizeof(buf) >= 6400, "mirror buffer");
+	copy_state(sf, c, floor);
+	if (pwrite(sf->mirror_fd, c, len, 0) != (ssize_t)len ||
+	    fdatasync(sf->mirror_fd) == -1)
+		return -1;
+	sf->mirror_floor = floor;
+	return 0;
+}
+
+int
+statefile_restore(struct statefile *sf, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX + 16];
+	size_t len = state_size();
+	int fd, rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", sf->path, (long)getpid());
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
+	    -1) {
+		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if ((rc = posix_fallocate(fd, 0, (off_t)len)) != 0) {
+		snprintf(err, errlen, "allocate %s: %s", tmp, strerror(rc));
+		goto fail;
+	}
+	if (sf->mirror_fd != -1)
+		close(sf->mirror_fd);
+	sf->mirror_fd = fd;
+	if (statefile_mirror(sf, sf->mirror_floor) == -1) {
+		snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	/* Locked like the original: no other genid may start on it. */
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(err, errlen, "flock %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (link(tmp, sf->path) == -1) {
+		snprintf(err, errlen, "link %s: %s%s", sf->path,
+		    strerror(errno),
+		    errno == EEXIST ? " (another file took its place)" : "");
+		goto fail;
+	}
+	unlink(tmp);
+	return sync_dir(sf->path, err, errlen);
+fail:
+	close(fd);
+	sf->mirror_fd = -1;
+	unlink(tmp);
+	return -1;
+}
+
 void
 statefile_close(struct statefile *sf)
 {
@@ -219,6 +403,9 @@ statefile_close(struct statefile *sf)
 		munmap(sf->h, sf->len);
 	if (sf->fd != -1)
 		close(sf->fd);
+	if (sf->mirror_fd != -1)
+		close(sf->mirror_fd);
 	sf->h = NULL;
 	sf->fd = -1;
+	sf->mirror_fd = -1;
 }

@@ -16,6 +16,13 @@ struct statefile {
 	struct state_header *h;
 	size_t len;
 	char path[PATH_MAX];
+	/*
+	 * After the file was deleted under a running genid: the new file
+	 * restored at path from the mapping, kept current by the master
+	 * (statefile_mirror), or -1.
+	 */
+	int mirror_fd;
+	uint32_t mirror_floor; /* the checkpoint the copy gets at least */
 };
 
 /*
@@ -40,6 +47,50 @@ int statefile_in_use(const struct statefile *sf);
 
 /* Writes the header to disk (msync MS_SYNC); 0, or -1 with errno set. */
 int statefile_sync(struct statefile *sf);
+
+enum statefile_health {
+	STATEFILE_OK,
+	STATEFILE_DELETED,   /* no name left: a restart would not find it */
+	STATEFILE_TRUNCATED, /* shorter than the mapping: reads would SIGBUS */
+};
+
+/* How the file under the mapping stands now (fstat); its size in *size. */
+enum statefile_health statefile_health(
+    const struct statefile *sf, long long *size);
+
+/*
+ * Writes what the mapping holds to a new file at the path, its checkpoint
+ * raised to sf->mirror_floor, durably (file and directory entry), locks
+ * it and keeps it as sf->mirror_fd.  0, or -1 with the reason in err.
+ */
+int statefile_restore(struct statefile *sf, char *err, size_t errlen);
+
+/*
+ * Brings the restored file up to the mapping, its checkpoint raised to at
+ * least floor (what the workers may issue under before the next call; 0
+ * once they are gone), and syncs it.  0, or -1 with errno set.
+ */
+int statefile_mirror(struct statefile *sf, uint32_t floor);
+
+/* How often a worker should call statefile_beat, in seconds. */
+#define STATEFILE_BEAT_S 0.25
+/* A worker whose last beat is older than this is not given connections. */
+#define STATEFILE_LIVE_MS 1000
+
+/* CLOCK_MONOTONIC in milliseconds: the clock heartbeats are told in. */
+int64_t statefile_mono_ms(void);
+
+/* Publishes worker slot's heartbeat (the worker calls it from a timer). */
+void statefile_beat(struct statefile *sf, unsigned slot);
+
+/*
+ * Milliseconds since worker slot's last heartbeat, or -1 when the slot has
+ * no process or has not beaten yet.
+ */
+int64_t statefile_beat_age(const struct statefile *sf, unsigned slot);
+
+/* Whether worker slot runs and beat within STATEFILE_LIVE_MS (1 or 0). */
+int statefile_worker_live(const struct statefile *sf, unsigned slot);
 
 /* Unmaps and closes; the lock goes with the last process holding it. */
 void statefile_close(struct statefile *sf);

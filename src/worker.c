@@ -58,6 +58,7 @@ struct worker {
 	ev_timer wait_timer;   /* waiting CMD 0 try again */
 	ev_timer idle_timer;   /* idle connections closed */
 	ev_timer drain_timer;  /* shutdown gives up on pending replies */
+	ev_timer beat_timer;   /* TEMP worker hook: the heartbeat */
 	ev_signal sig_term, sig_hup;
 	ev_prepare coalesce;
 };
@@ -75,6 +76,7 @@ static void term_cb(struct ev_loop *loop, ev_signal *s, int revents);
 static void hup_cb(struct ev_loop *loop, ev_signal *s, int revents);
 static void conn_wait(void *arg);
 static void conn_gone(void *arg);
+static void beat_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 static void
 real_clock(struct timespec *now)
@@ -140,6 +142,11 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 	ev_init(&w->wait_timer, wait_cb);
 	ev_init(&w->idle_timer, idle_cb);
 	ev_init(&w->drain_timer, drain_cb);
+	/* TEMP worker hook: the heartbeat the master's watchdog reads. */
+	statefile_beat(sf, id);
+	ev_timer_init(
+	    &w->beat_timer, beat_cb, STATEFILE_BEAT_S, STATEFILE_BEAT_S);
+	ev_timer_start(w->loop, &w->beat_timer);
 	ev_signal_init(&w->sig_term, term_cb, SIGTERM);
 	ev_signal_start(w->loop, &w->sig_term);
 	ev_signal_init(&w->sig_hup, hup_cb, SIGHUP);
@@ -150,6 +157,15 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 		ev_timer_set(&w->idle_timer, cfg->idle_timeout_s, 0);
 		ev_timer_start(w->loop, &w->idle_timer);
 	}
+}
+
+/* TEMP worker hook: the heartbeat the master's watchdog reads. */
+static void
+beat_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = ev_userdata(loop);
+
+	statefile_beat(w->sf, w->id);
 }
 
 static void
@@ -230,6 +246,7 @@ others_lighter(const struct worker *w)
 		struct state_worker *o = state_worker(w->sf->h, i);
 
 		if (i != w->id && state_load((const uint64_t *)&o->pid) != 0 &&
+		    statefile_worker_live(w->sf, i) &&
 		    lightest_load(w, i) < mine)
 			return 1;
 	}

@@ -671,14 +671,75 @@ START_TEST(test_clock_start_rule)
 	ck_assert_int_eq(
 	    clock_start_rule(0, UINT32_MAX, UINT32_MAX - 1), CLOCK_START_AHEAD);
 
+	/* What a worker may have raised (up to 2 * max_ahead + 1), and a
+	 * new state file one above that. */
+	ck_assert_int_eq(clock_start_rule(T, T + 7, 5), CLOCK_START_AHEAD);
+	ck_assert_int_eq(clock_start_rule(T, T + 11, 5), CLOCK_START_AHEAD);
+	ck_assert_int_eq(clock_start_rule(T, T + 12, 5), CLOCK_START_AHEAD);
+	ck_assert_int_eq(clock_start_rule(T, T + 2, 0), CLOCK_START_AHEAD);
+
 	/* Beyond: refuse or wait. */
-	ck_assert_int_eq(clock_start_rule(T, T + 7, 5), CLOCK_START_BEHIND);
-	ck_assert_int_eq(clock_start_rule(T, T + 2, 0), CLOCK_START_BEHIND);
+	ck_assert_int_eq(clock_start_rule(T, T + 13, 5), CLOCK_START_BEHIND);
+	ck_assert_int_eq(clock_start_rule(T, T + 3, 0), CLOCK_START_BEHIND);
 	ck_assert_int_eq(clock_start_rule(T - 86400, T, 5), CLOCK_START_BEHIND);
 	ck_assert_int_eq(
 	    clock_start_rule(0, UINT32_MAX, 5), CLOCK_START_BEHIND);
-	ck_assert_int_eq(clock_start_rule(0, UINT32_MAX, UINT32_MAX - 2),
+	ck_assert_int_eq(
+	    clock_start_rule(0, UINT32_MAX, UINT32_MAX / 2), CLOCK_START_AHEAD);
+	ck_assert_int_eq(clock_start_rule(0, UINT32_MAX, UINT32_MAX / 2 - 1),
 	    CLOCK_START_BEHIND);
+}
+END_TEST
+
+/*
+ * A worker whose bucket borrowed up to now + max_ahead raises the
+ * checkpoint itself to need + max_ahead + 1 (conn.c take()); a crash right
+ * after must not make the restart at the same second refuse to start.
+ */
+START_TEST(test_clock_start_after_worker_raise)
+{
+	static const uint32_t aheads[] = {0, 1, 2, 5, 9};
+	unsigned i;
+
+	for (i = 0; i < sizeof(aheads) / sizeof(aheads[0]); i++) {
+		uint32_t ma = aheads[i], start, worst = 0;
+
+		/* From a master that kept up (T + ma + 1) to one that stalled
+		 * (down to T - 1). */
+		for (start = T - 1; start <= T + ma + 1; start++) {
+			struct bucket_limits lim = {T, start, ma};
+			static uint64_t ids[4096];
+			uint64_t word = bucket_word(T, 0);
+			struct bucket_result r;
+			unsigned rounds = 0;
+
+			/* Take until the bucket stops for good, raising the
+			 * checkpoint the way take() does. */
+			for (;;) {
+				while (bucket_take(
+					   &word, 0, &lim, 256, ids, &r) > 0)
+					;
+				if (r.stop != BUCKET_CHECKPOINT)
+					break;
+				ck_assert_uint_le(r.need, T + ma);
+				lim.checkpoint = r.need + ma + 1;
+				ck_assert_uint_lt(++rounds, 4);
+			}
+			ck_assert_int_eq(r.stop, BUCKET_EXHAUSTED);
+			if (lim.checkpoint > worst)
+				worst = lim.checkpoint;
+			/* A crash now, a restart in the same second or later.
+			 */
+			ck_assert_int_ne(
+			    clock_start_rule(T, lim.checkpoint, ma),
+			    CLOCK_START_BEHIND);
+			ck_assert_int_ne(
+			    clock_start_rule(T + 1, lim.checkpoint, ma),
+			    CLOCK_START_BEHIND);
+		}
+		/* The rule's bound is reached: it accepts no more than that. */
+		ck_assert_uint_eq(worst, T + 2 * ma + 1);
+	}
 }
 END_TEST
 
@@ -864,6 +925,7 @@ make_bucket_suite(void)
 	tcase_add_test(tc, test_bucket_restart_word_end);
 	tcase_add_test(tc, test_bucket_checkpoint_target);
 	tcase_add_test(tc, test_clock_start_rule);
+	tcase_add_test(tc, test_clock_start_after_worker_raise);
 	tcase_add_test(tc, test_clock_step_ns);
 	suite_add_tcase(s, tc);
 

@@ -62,14 +62,14 @@ assert_refused(const struct state_header *h, size_t len,
 
 START_TEST(test_state_size)
 {
-	/* Layout version 1: a 256-byte header, 32 bucket slots of 64 bytes,
+	/* Layout version 2: a 256-byte header, 32 bucket slots of 64 bytes,
 	 * 32 worker slots of 128.  A change here needs a new version. */
 	ck_assert_uint_eq(sizeof(struct state_header), 256);
 	ck_assert_uint_eq(sizeof(struct state_bucket), 64);
 	ck_assert_uint_eq(sizeof(struct state_worker), 128);
 	ck_assert_uint_eq(state_size(), 256 + 32 * 64 + 32 * 128);
 	ck_assert_uint_eq(state_size(), 6400);
-	ck_assert_uint_eq(STATE_VERSION, 1);
+	ck_assert_uint_eq(STATE_VERSION, 2);
 	ck_assert_uint_eq(STATE_BUCKETS, 32);
 	ck_assert_uint_eq(STATE_WORKERS, 32);
 }
@@ -103,6 +103,8 @@ START_TEST(test_state_init)
 	ck_assert_int_eq(h->created, NOW);
 	ck_assert_uint_eq(h->checkpoint, 0);
 	ck_assert_uint_eq(h->boot_count, 0);
+	ck_assert_uint_eq(h->header_sum, state_header_sum(h));
+	ck_assert_uint_eq(h->checkpoint_seal, state_seal(h, 0));
 	for (i = 0; i < STATE_WORKERS; i++)
 		ck_assert_int_eq(state_worker(h, i)->exit_status, -1);
 
@@ -116,6 +118,7 @@ START_TEST(test_state_init)
 	copy->worker_off = copy->worker_size = copy->worker_count = 0;
 	copy->zone = copy->dc = copy->machine = 0;
 	copy->epoch = copy->created = 0;
+	copy->header_sum = copy->checkpoint_seal = 0;
 	for (i = 0; i < state_size(); i++)
 		if (((unsigned char *)copy)[i] != 0)
 			ck_abort_msg("byte %u is 0x%02x after state_init", i,
@@ -160,19 +163,22 @@ START_TEST(test_state_other_version)
 {
 	struct state_header *h = region();
 
-	h->version = 2;
+	h->version = 3;
 	assert_refused(
-	    h, state_size(), &ident, "layout version 2", "reads version 1");
+	    h, state_size(), &ident, "layout version 3", "reads version 2");
+	h->version = 1;
+	assert_refused(h, state_size(), &ident,
+	    "layout version 1 was made by an older genid", "reads version 2");
 	h->version = 0;
 	assert_refused(
-	    h, state_size(), &ident, "layout version 0", "reads version 1");
+	    h, state_size(), &ident, "layout version 0", "reads version 2");
 	h->version = UINT32_MAX;
 	assert_refused(
 	    h, state_size(), NULL, "layout version 4294967295", NULL);
 	/* Another layout may well be larger. */
-	h->version = 2;
+	h->version = 3;
 	assert_refused(
-	    h, MAPPED, &ident, "layout version 2", "reads version 1");
+	    h, MAPPED, &ident, "layout version 3", "reads version 2");
 	free(h);
 }
 END_TEST
@@ -187,13 +193,13 @@ START_TEST(test_state_other_version_other_size)
 {
 	struct state_header *h = region(), *p;
 
-	h->version = 2;
+	h->version = 3;
 	p = prefix(h, 1024);
-	assert_refused(p, 1024, &ident, "layout version 2", "reads version 1");
+	assert_refused(p, 1024, &ident, "layout version 3", "reads version 2");
 	free(p);
 	h->version = 0;
 	p = prefix(h, 4096);
-	assert_refused(p, 4096, &ident, "layout version 0", "reads version 1");
+	assert_refused(p, 4096, &ident, "layout version 0", "reads version 2");
 	free(p);
 	free(h);
 }
@@ -263,6 +269,147 @@ START_TEST(test_state_damaged_header)
 	h->total_size -= 64;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
 	free(h);
+}
+END_TEST
+
+/* Any change to a field fixed at creation fails the header's checksum. */
+START_TEST(test_state_header_sum)
+{
+	struct state_header *h = region();
+	size_t i, bit;
+
+	for (i = offsetof(struct state_header, zone);
+	     i < offsetof(struct state_header, checkpoint); i++) {
+		for (bit = 0; bit < 8; bit++) {
+			((unsigned char *)h)[i] ^= (unsigned char)(1u << bit);
+			assert_refused(h, state_size(), NULL,
+			    "header fails its checksum", NULL);
+			((unsigned char *)h)[i] ^= (unsigned char)(1u << bit);
+		}
+	}
+	h->created++;
+	assert_refused(
+	    h, state_size(), &ident, "header fails its checksum", NULL);
+	h->created--;
+	h->header_sum ^= 1;
+	assert_refused(
+	    h, state_size(), &ident, "header fails its checksum", NULL);
+	h->header_sum ^= 1;
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	free(h);
+}
+END_TEST
+
+/* Every field a boot reads back is range checked. */
+START_TEST(test_state_field_ranges)
+{
+	struct state_header *h = region();
+
+	h->checkpoint = UINT64_C(1) << 32;
+	assert_refused(h, state_size(), &ident, "checkpoint is 4294967296",
+	    "0..4294967295");
+	h->checkpoint = UINT32_MAX;
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	h->checkpoint = 0;
+	h->checkpoint_safe = UINT64_MAX;
+	assert_refused(h, state_size(), &ident, "checkpoint_safe", NULL);
+	h->checkpoint_safe = 0;
+	h->clean = 2;
+	assert_refused(h, state_size(), &ident, "clean is 2", "0..1");
+	h->clean = 1;
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	h->clean = 0;
+	h->workers = STATE_WORKERS + 1;
+	assert_refused(h, state_size(), &ident, "workers is 33", NULL);
+	h->workers = STATE_WORKERS;
+	h->max_ahead = STATE_MAX_AHEAD + 1;
+	assert_refused(h, state_size(), &ident, "max_ahead is 3601", NULL);
+	h->max_ahead = STATE_MAX_AHEAD;
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	free(h);
+}
+END_TEST
+
+/* A checkpoint zeroed or made up does not pass for a real one. */
+START_TEST(test_state_seal)
+{
+	struct state_header *h = region(), *other;
+	uint32_t ckpt = 1;
+	struct state_identity id2 = ident;
+
+	ck_assert_int_eq(state_unseal(h, h->checkpoint_seal, &ckpt), 0);
+	ck_assert_uint_eq(ckpt, 0);
+	h->checkpoint_seal = state_seal(h, 95000000);
+	ck_assert_int_eq(state_unseal(h, h->checkpoint_seal, &ckpt), 0);
+	ck_assert_uint_eq(ckpt, 95000000);
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	/* Raising the sealed word as a number raises the second. */
+	ck_assert_uint_gt(state_seal(h, 95000001), state_seal(h, 95000000));
+	ck_assert_uint_gt(
+	    state_seal(h, 95000001), state_seal(h, 95000000) | 0xffffffffu);
+
+	h->checkpoint_seal = 0;
+	assert_refused(
+	    h, state_size(), &ident, "checkpoint fails its checksum", NULL);
+	h->checkpoint_seal = UINT64_C(0x0eadbeef) << 32;
+	assert_refused(
+	    h, state_size(), &ident, "checkpoint fails its checksum", NULL);
+	ck_assert_int_eq(state_unseal(h, h->checkpoint_seal, &ckpt), -1);
+	h->checkpoint_seal = state_seal(h, 95000000) + (UINT64_C(1) << 32);
+	assert_refused(
+	    h, state_size(), &ident, "checkpoint fails its checksum", NULL);
+
+	/* A seal is bound to its file: another identity's does not pass. */
+	id2.machine = 6;
+	other = region();
+	state_init(other, &id2, NOW);
+	h->checkpoint_seal = state_seal(other, 95000000);
+	assert_refused(
+	    h, state_size(), &ident, "checkpoint fails its checksum", NULL);
+	free(other);
+	free(h);
+}
+END_TEST
+
+START_TEST(test_state_table_sum)
+{
+	struct state_header *h = region();
+	uint64_t sum;
+	unsigned i;
+
+	for (i = 0; i < STATE_BUCKETS; i++)
+		state_bucket(h, i)->word = (UINT64_C(95000000) + i) << 32 | i;
+	sum = state_table_sum(h);
+	/* Counters are not part of it; words, boot count, checkpoint are. */
+	state_bucket(h, 3)->ids += 7;
+	ck_assert_uint_eq(state_table_sum(h), sum);
+	for (i = 0; i < STATE_BUCKETS; i++) {
+		state_bucket(h, i)->word ^= UINT64_C(1) << 40;
+		ck_assert_uint_ne(state_table_sum(h), sum);
+		state_bucket(h, i)->word ^= UINT64_C(1) << 40;
+	}
+	h->boot_count++;
+	ck_assert_uint_ne(state_table_sum(h), sum);
+	h->boot_count--;
+	h->checkpoint_seal = state_seal(h, 95000040);
+	ck_assert_uint_ne(state_table_sum(h), sum);
+	free(h);
+}
+END_TEST
+
+START_TEST(test_state_word_valid)
+{
+	const uint32_t c = 95000000;
+
+	ck_assert_int_eq(state_word_valid(0, c), 1);
+	ck_assert_int_eq(state_word_valid((uint64_t)c << 32 | 65536, c), 1);
+	ck_assert_int_eq(state_word_valid((uint64_t)(c + 1) << 32, c), 1);
+	ck_assert_int_eq(state_word_valid((uint64_t)(c + 2) << 32, c), 0);
+	ck_assert_int_eq(state_word_valid((uint64_t)c << 32 | 65537, c), 0);
+	ck_assert_int_eq(state_word_valid(UINT64_MAX, c), 0);
+	ck_assert_int_eq(
+	    state_word_valid((uint64_t)UINT32_MAX << 32 | 65536, UINT32_MAX),
+	    1);
 }
 END_TEST
 
@@ -433,6 +580,11 @@ make_state_suite(void)
 	tcase_add_test(tc, test_state_truncated);
 	tcase_add_test(tc, test_state_damaged_header);
 	tcase_add_test(tc, test_state_other_identity);
+	tcase_add_test(tc, test_state_header_sum);
+	tcase_add_test(tc, test_state_field_ranges);
+	tcase_add_test(tc, test_state_seal);
+	tcase_add_test(tc, test_state_table_sum);
+	tcase_add_test(tc, test_state_word_valid);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -68,7 +68,9 @@ class Daemon:
 
     def start(self):
         with open(self.log, "wb") as err:
-            self.proc = subprocess.Popen([GENID, "-c", self.conf],
+            # A test node never ran before (genid(8), --new-node).
+            self.proc = subprocess.Popen([GENID, "-c", self.conf,
+                                          "--new-node"],
                                          stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL,
                                          stderr=err)

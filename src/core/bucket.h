@@ -62,7 +62,11 @@ enum clock_start {
 	CLOCK_START_BEHIND, /* the clock is too far behind: refuse or wait */
 };
 
-/* How a node whose checkpoint is checkpoint may start at time now. */
+/*
+ * How a node whose checkpoint is checkpoint may start at time now: AHEAD
+ * up to 2 * max_ahead + 2 ahead of now, what a worker raising the
+ * checkpoint itself or a new state file may have left; further is BEHIND.
+ */
 enum clock_start clock_start_rule(
     uint32_t now, uint32_t checkpoint, uint32_t max_ahead);
 

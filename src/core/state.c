@@ -4,7 +4,83 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "id.h"
 #include "state.h"
+
+#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+
+static uint64_t fnv(uint64_t sum, const void *p, size_t len);
+static uint64_t fnv_word(uint64_t sum, uint64_t v);
+static int check_ranges(const struct state_header *h, char *err, size_t errlen);
+
+/* FNV-1a 64: small, and the same in the test harness (harness.py). */
+static uint64_t
+fnv(uint64_t sum, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sum = (sum ^ b[i]) * FNV_PRIME;
+	return sum;
+}
+
+/* A 64-bit value in the sum in little-endian order, whatever the host. */
+static uint64_t
+fnv_word(uint64_t sum, uint64_t v)
+{
+	unsigned char b[8];
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	return fnv(sum, b, sizeof(b));
+}
+
+uint64_t
+state_header_sum(const struct state_header *h)
+{
+	return fnv(FNV_OFFSET, h, offsetof(struct state_header, checkpoint));
+}
+
+uint64_t
+state_seal(const struct state_header *h, uint32_t ckpt)
+{
+	uint64_t sum = fnv_word(h->header_sum ^ FNV_OFFSET, ckpt);
+
+	return (uint64_t)ckpt << 32 | (uint32_t)(sum ^ sum >> 32);
+}
+
+int
+state_unseal(const struct state_header *h, uint64_t seal, uint32_t *ckpt)
+{
+	if (state_seal(h, (uint32_t)(seal >> 32)) != seal)
+		return -1;
+	*ckpt = (uint32_t)(seal >> 32);
+	return 0;
+}
+
+uint64_t
+state_table_sum(const struct state_header *h)
+{
+	uint64_t sum = h->header_sum ^ FNV_OFFSET;
+	unsigned i;
+
+	sum = fnv_word(sum, h->checkpoint_seal);
+	sum = fnv_word(sum, h->boot_count);
+	for (i = 0; i < STATE_BUCKETS; i++)
+		sum = fnv_word(
+		    sum, state_bucket((struct state_header *)h, i)->word);
+	return sum;
+}
+
+int
+state_word_valid(uint64_t word, uint32_t ckpt)
+{
+	return (uint32_t)word <= ID_COUNTERS &&
+	    word >> 32 <= (uint64_t)ckpt + 1;
+}
 
 _Static_assert(sizeof(struct state_header) % 64 == 0, "header cache lines");
 _Static_assert(sizeof(struct state_bucket) == 64, "one bucket a cache line");
@@ -41,6 +117,57 @@ state_init(struct state_header *h, const struct state_identity *id, int64_t now)
 	h->created = now;
 	for (i = 0; i < STATE_WORKERS; i++)
 		state_worker(h, i)->exit_status = -1;
+	h->header_sum = state_header_sum(h);
+	h->checkpoint_seal = state_seal(h, 0);
+}
+
+/* Every field a genid reads back lies in its range; err says which not. */
+static int
+check_ranges(const struct state_header *h, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		size_t off, size;
+		uint64_t max;
+	} fields[] = {
+#define FIELD(f, max)                                                          \
+	{#f, offsetof(struct state_header, f),                                 \
+	    sizeof(((struct state_header *)0)->f), max}
+	    FIELD(zone, ID_ZONE_MAX),
+	    FIELD(dc, ID_DC_MAX),
+	    FIELD(machine, ID_MACHINE_MAX),
+	    FIELD(epoch, INT64_MAX),
+	    FIELD(checkpoint, UINT32_MAX),
+	    FIELD(checkpoint_safe, UINT32_MAX),
+	    FIELD(workers, STATE_WORKERS),
+	    FIELD(max_ahead, STATE_MAX_AHEAD),
+	    FIELD(clean, 1),
+#undef FIELD
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *p = (const char *)h + fields[i].off;
+		uint64_t v;
+
+		if (fields[i].size == 4) {
+			uint32_t v32;
+
+			memcpy(&v32, p, sizeof(v32));
+			v = v32;
+		} else {
+			memcpy(&v, p, sizeof(v));
+		}
+		if (v > fields[i].max) {
+			snprintf(err, errlen,
+			    "state file is damaged: its %s is %llu, out of "
+			    "range 0..%llu",
+			    fields[i].name, (unsigned long long)v,
+			    (unsigned long long)fields[i].max);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -55,8 +182,11 @@ state_check(const struct state_header *h, size_t len,
 		offsetof(struct state_header, version) + sizeof(h->version) &&
 	    h->version != STATE_VERSION) {
 		snprintf(err, errlen,
-		    "state file layout version %u, this genid reads version %u",
-		    h->version, STATE_VERSION);
+		    "state file layout version %u was made by %s genid, this"
+		    " genid reads version %u",
+		    h->version,
+		    h->version < STATE_VERSION ? "an older" : "another",
+		    STATE_VERSION);
 		return -1;
 	}
 	if (len < state_size()) {
@@ -77,6 +207,19 @@ state_check(const struct state_header *h, size_t len,
 		    "state file is damaged: its sizes do not match layout %u"
 		    " (%zu bytes, header says %llu)",
 		    STATE_VERSION, len, (unsigned long long)h->total_size);
+		return -1;
+	}
+	if (h->header_sum != state_header_sum(h)) {
+		snprintf(err, errlen,
+		    "state file is damaged: its header fails its checksum");
+		return -1;
+	}
+	if (check_ranges(h, err, errlen) == -1)
+		return -1;
+	if (state_seal(h, (uint32_t)(state_load(&h->checkpoint_seal) >> 32)) !=
+	    state_load(&h->checkpoint_seal)) {
+		snprintf(err, errlen,
+		    "state file is damaged: its checkpoint fails its checksum");
 		return -1;
 	}
 	if (want != NULL &&

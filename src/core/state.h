@@ -15,9 +15,11 @@
 #include <stdint.h>
 
 #define STATE_MAGIC UINT64_C(0x31545344494e4547) /* "GENIDST1" on disk */
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u
 #define STATE_BUCKETS 32u
 #define STATE_WORKERS 32u
+/* The largest max_ahead_s a header may hold (genid.json(5)). */
+#define STATE_MAX_AHEAD 3600u
 
 struct state_identity {
 	uint32_t zone;
@@ -49,7 +51,8 @@ struct state_header {
 	/*
 	 * checkpoint is raised and synced to disk first; checkpoint_safe,
 	 * the cap workers issue under, follows once the sync returned.  A
-	 * restart trusts checkpoint, which is never below any issued ts.
+	 * restart trusts checkpoint_seal (below), never below any issued ts;
+	 * checkpoint holds the same second for readers.
 	 */
 	uint64_t checkpoint;
 	uint64_t checkpoint_safe;
@@ -84,7 +87,16 @@ struct state_header {
 	/* The last peer check (SPEC 7): peers with this node's identity. */
 	uint64_t peer_conflicts;
 	int64_t peer_checked; /* Unix time, 0 = never */
-	uint64_t reserved[3];
+	/*
+	 * Layout 2.  The checkpoint with its own check: (checkpoint << 32) |
+	 * state_seal(); raised with one atomic store like checkpoint, before
+	 * it, so that a damaged checkpoint is told from a real one.
+	 */
+	uint64_t checkpoint_seal;
+	/* state_table_sum() as written at the last clean stop. */
+	uint64_t table_sum;
+	/* state_header_sum(): the fields fixed at creation, magic..created. */
+	uint64_t header_sum;
 };
 
 /*
@@ -112,7 +124,12 @@ struct state_worker {
 	uint64_t bad_requests; /* unknown command: connection closed */
 	uint64_t checkpoint_raises;
 	int64_t exit_status; /* last wait status of this slot, -1 if none */
-	uint64_t reserved[7];
+	/*
+	 * The worker's heartbeat: CLOCK_MONOTONIC in milliseconds when it
+	 * last ran its loop (statefile_beat), 0 before its first.
+	 */
+	int64_t beat;
+	uint64_t reserved[6];
 };
 
 /* Size of a state file with the current layout. */
@@ -123,11 +140,33 @@ void state_init(
     struct state_header *h, const struct state_identity *id, int64_t now);
 
 /*
- * Validates a mapped region of len bytes: magic, version, sizes and, when
- * want is not NULL, the identity.  0, or -1 with the reason in err.
+ * Validates a mapped region of len bytes: magic, version, sizes, the
+ * header's checksum, the range of every header field, the checkpoint's
+ * seal and, when want is not NULL, the identity.  0, or -1 with the reason
+ * in err.
  */
 int state_check(const struct state_header *h, size_t len,
     const struct state_identity *want, char *err, size_t errlen);
+
+/* The checksum of the header's fields fixed at creation (magic..created). */
+uint64_t state_header_sum(const struct state_header *h);
+
+/* The checkpoint_seal word of second ckpt in the file of header h. */
+uint64_t state_seal(const struct state_header *h, uint32_t ckpt);
+
+/* The second a checkpoint_seal word holds: 0 with it in *ckpt, or -1 when
+ * the word fails its check. */
+int state_unseal(const struct state_header *h, uint64_t seal, uint32_t *ckpt);
+
+/* The checksum of the bucket table and checkpoint written at a clean stop. */
+uint64_t state_table_sum(const struct state_header *h);
+
+/*
+ * Whether a bucket word may be resumed from under a durable checkpoint
+ * ckpt: a valid counter, a second no later than ckpt + 1 (the word a boot
+ * sets before it raises the checkpoint).  1 or 0.
+ */
+int state_word_valid(uint64_t word, uint32_t ckpt);
 
 /* Bucket slot i (0..STATE_BUCKETS-1) of a checked region. */
 struct state_bucket *state_bucket(struct state_header *h, unsigned i);

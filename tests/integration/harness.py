@@ -506,8 +506,53 @@ def bucket_word_offset(state, i):
             + StateBucket.word.offset)
 
 
+_FNV_OFFSET = 0xcbf29ce484222325
+_FNV_PRIME = 0x100000001b3
+_M64 = (1 << 64) - 1
+
+
+def fnv(total, data):
+    """FNV-1a 64 as src/core/state.c sums the state file."""
+    for b in data:
+        total = ((total ^ b) * _FNV_PRIME) & _M64
+    return total
+
+
+def header_sum(raw):
+    """state_header_sum() of the file content raw."""
+    return fnv(_FNV_OFFSET, raw[:header_offset("checkpoint")])
+
+
+def seal(raw, ckpt):
+    """state_seal(): the checkpoint_seal word of second ckpt."""
+    h = StateHeader.from_buffer_copy(raw)
+    total = fnv(h.header_sum ^ _FNV_OFFSET, struct.pack("<Q", ckpt))
+    return ckpt << 32 | ((total ^ (total >> 32)) & 0xffffffff)
+
+
+def table_sum(raw):
+    """state_table_sum() of the file content raw."""
+    h = StateHeader.from_buffer_copy(raw)
+    total = fnv(h.header_sum ^ _FNV_OFFSET,
+                struct.pack("<QQ", h.checkpoint_seal, h.boot_count))
+    for i in range(h.bucket_count):
+        off = h.bucket_off + i * h.bucket_size + StateBucket.word.offset
+        total = fnv(total, raw[off:off + 8])
+    return total
+
+
 def patch_state(path, field, value):
-    """Overwrites one state_header field in place (little-endian)."""
+    """Overwrites one state_header field in place (little-endian).  The
+    checkpoint is written with its seal (and, after a clean stop, the
+    table's checksum), as genid writes it."""
+    if field == "checkpoint" and has_header_field("checkpoint_seal"):
+        with open(path, "rb") as f:
+            raw = f.read()
+        patch_state(path, "checkpoint_seal", seal(raw, value))
+        with open(path, "rb") as f:
+            raw = f.read()
+        if StateHeader.from_buffer_copy(raw).clean == 1:
+            patch_state(path, "table_sum", table_sum(raw))
     ctype = getattr(StateHeader, field)
     fmt = "<Q" if ctype.size == 8 else "<I"
     if field in ("epoch", "created", "checkpoint_synced", "master_pid",
@@ -684,6 +729,10 @@ class Daemon:
         self.set(**overrides)
         self.proc = None
         self.port = None
+        # True: genid leads its own process group (killpg reaches only it).
+        self.new_session = False
+        # A test's node never ran before: --new-node (genid(8)).
+        self.new_node = True
         self.pids = {}  # pid -> start time, every one of ours seen
         self.started_at = None
         self._log_off = 0
@@ -747,6 +796,8 @@ class Daemon:
         out = open(self.out_path, "ab")
         cmd = list(prefix) + [genid_path(), "-c", self.conf_path]
         cmd += list(args or [])
+        if self.new_node and "--new-node" not in cmd:
+            cmd.append("--new-node")
         self.started_at = time.monotonic()
         full_env = None
         if env:
@@ -754,7 +805,8 @@ class Daemon:
             full_env.update(env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=out, stderr=out, cwd=self.dir,
-                                     env=full_env)
+                                     env=full_env,
+                                     start_new_session=self.new_session)
         out.close()
         self._own(self.proc.pid)
         # A fixed port is known at once; port 0 waits for the log line.
