@@ -58,7 +58,7 @@ struct worker {
 	ev_timer wait_timer;   /* waiting CMD 0 try again */
 	ev_timer idle_timer;   /* idle connections closed */
 	ev_timer drain_timer;  /* shutdown gives up on pending replies */
-	ev_timer beat_timer;   /* TEMP worker hook: the heartbeat */
+	ev_timer beat_timer;   /* the heartbeat the master watches */
 	ev_signal sig_term, sig_hup;
 	ev_prepare coalesce;
 };
@@ -142,7 +142,7 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 	ev_init(&w->wait_timer, wait_cb);
 	ev_init(&w->idle_timer, idle_cb);
 	ev_init(&w->drain_timer, drain_cb);
-	/* TEMP worker hook: the heartbeat the master's watchdog reads. */
+	/* A worker that stops beating is killed and respawned by the master. */
 	statefile_beat(sf, id);
 	ev_timer_init(
 	    &w->beat_timer, beat_cb, STATEFILE_BEAT_S, STATEFILE_BEAT_S);
@@ -159,7 +159,6 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 	}
 }
 
-/* TEMP worker hook: the heartbeat the master's watchdog reads. */
 static void
 beat_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -234,7 +233,8 @@ lightest_load(const struct worker *w, unsigned i)
 /*
  * Whether another running worker has a bucket with fewer connections than
  * every bucket of ours: then it should take the next connection, so that
- * the node's load spreads over all of its buckets.
+ * the node's load spreads over all of its buckets.  A worker whose
+ * heartbeat is late (stopped, hung) is not waited for.
  */
 static int
 others_lighter(const struct worker *w)
