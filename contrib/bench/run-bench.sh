@@ -272,6 +272,10 @@ function fmt(k, kind,   a, b, c) {
 }
 function ratio(a, b) { return has(a) && has(b) && m(b) + 0 > 0 ? sprintf("%.2fx", m(a) / m(b)) : "n/a" }
 function pct(a) { return has(a) ? sprintf("%.1f%% of 2^21", 100 * m(a) / cap) : "n/a" }
+# le(a, b, f): a <= f * b over the medians ("" when either is missing)
+function le(a, b, f) { return has(a) && has(b) ? m(a) <= f * m(b) : "" }
+function ge(a, b, f) { return has(a) && has(b) ? m(a) >= f * m(b) : "" }
+function atleast(a, v) { return has(a) ? m(a) >= v : "" }
 function verdict(ok) { total++; if (ok == "") return "n/a"; if (ok) { met++; return "MET" } return "MISSED" }
 function row(what, g, r, rat, target, v) {
 	printf "%-36s %-26s %-26s %-15s %-16s %s\n", what, g, r, rat, target, v
@@ -287,13 +291,12 @@ END {
 	row("", "", "B " fmt("redis_incrby.ids_per_s", "k"), "", "", "")
 	row("  sustained IDs/s (less borrowing)", fmt("bulk.sustained_ids_per_s", "k"), "-",
 	    pct("bulk.sustained_ids_per_s"), ">= 95% of 2^21",
-	    verdict(has("bulk.sustained_ids_per_s") ? m("bulk.sustained_ids_per_s") >= 0.95 * cap : ""))
+	    verdict(atleast("bulk.sustained_ids_per_s", 0.95 * cap)))
 	row("  server CPU s per million IDs", fmt("bulk.server_cpu_s_per_m_ids", "cpu"),
 	    "A " fmt("redis_bulk.server_cpu_s_per_m_ids", "cpu"),
 	    "A " ratio("bulk.server_cpu_s_per_m_ids", "redis_bulk.server_cpu_s_per_m_ids"),
 	    "<= 0.33x A",
-	    verdict(has("bulk.server_cpu_s_per_m_ids") && has("redis_bulk.server_cpu_s_per_m_ids") ?
-		m("bulk.server_cpu_s_per_m_ids") <= m("redis_bulk.server_cpu_s_per_m_ids") / 3 : ""))
+	    verdict(le("bulk.server_cpu_s_per_m_ids", "redis_bulk.server_cpu_s_per_m_ids", 1 / 3)))
 	row("", "", "B " fmt("redis_incrby.server_cpu_s_per_m_ids", "cpu"),
 	    "B " ratio("bulk.server_cpu_s_per_m_ids", "redis_incrby.server_cpu_s_per_m_ids"), "", "")
 	row("  server CPU per request", fmt("bulk.server_cpu_us_per_req", "cpr"),
@@ -307,7 +310,7 @@ END {
 	    ratio("pipe.ids_per_s", "redis_pipe.ids_per_s"), "", "")
 	row("  sustained IDs/s (less borrowing)", fmt("pipe.sustained_ids_per_s", "k"), "-",
 	    pct("pipe.sustained_ids_per_s"), ">= 95% of 2^21",
-	    verdict(has("pipe.sustained_ids_per_s") ? m("pipe.sustained_ids_per_s") >= 0.95 * cap : ""))
+	    verdict(atleast("pipe.sustained_ids_per_s", 0.95 * cap)))
 	row("  server CPU per request", fmt("pipe.server_cpu_us_per_req", "cpr"),
 	    fmt("redis_pipe.server_cpu_us_per_req", "cpr"),
 	    ratio("pipe.server_cpu_us_per_req", "redis_pipe.server_cpu_us_per_req"), "", "")
@@ -317,14 +320,12 @@ END {
 	print "one in flight: CMD 0 vs INCR, 50 conns x 1"
 	row("  requests/s", fmt("single.requests_per_s", "k"), fmt("redis_single.requests_per_s", "k"),
 	    ratio("single.requests_per_s", "redis_single.requests_per_s"), ">= 1.0x redis",
-	    verdict(has("single.requests_per_s") && has("redis_single.requests_per_s") ?
-		m("single.requests_per_s") >= m("redis_single.requests_per_s") : ""))
+	    verdict(ge("single.requests_per_s", "redis_single.requests_per_s", 1)))
 	row("  p50", fmt("single.p50_us", "us"), fmt("redis_single.p50_us", "us"),
 	    ratio("single.p50_us", "redis_single.p50_us"), "", "")
 	row("  p99", fmt("single.p99_us", "us"), fmt("redis_single.p99_us", "us"),
 	    ratio("single.p99_us", "redis_single.p99_us"), "<= 1.0x redis",
-	    verdict(has("single.p99_us") && has("redis_single.p99_us") ?
-		m("single.p99_us") <= m("redis_single.p99_us") : ""))
+	    verdict(le("single.p99_us", "redis_single.p99_us", 1)))
 	row("  p99 to kernel receive time", fmt("single.krx_p99_us", "us"), fmt("redis_single.krx_p99_us", "us"),
 	    ratio("single.krx_p99_us", "redis_single.krx_p99_us"), "", "")
 	row("  p999", fmt("single.p999_us", "us"), fmt("redis_single.p999_us", "us"),
@@ -332,8 +333,7 @@ END {
 	row("  server CPU per request", fmt("single.server_cpu_us_per_req", "cpr"),
 	    fmt("redis_single.server_cpu_us_per_req", "cpr"),
 	    ratio("single.server_cpu_us_per_req", "redis_single.server_cpu_us_per_req"), "<= 0.8x redis",
-	    verdict(has("single.server_cpu_us_per_req") && has("redis_single.server_cpu_us_per_req") ?
-		m("single.server_cpu_us_per_req") <= 0.8 * m("redis_single.server_cpu_us_per_req") : ""))
+	    verdict(le("single.server_cpu_us_per_req", "redis_single.server_cpu_us_per_req", 0.8)))
 	row("  client CPU s", fmt("single.client_cpu_s", "cpu"), fmt("redis_single.client_cpu_s", "cpu"),
 	    ratio("single.client_cpu_s", "redis_single.client_cpu_s"), "", "")
 	printf "\ntargets met: %d of %d\n", met, total
