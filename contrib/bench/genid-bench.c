@@ -32,6 +32,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -72,6 +73,7 @@ struct opts {
 	int backoff;
 	unsigned batch; /* redis-incr: INCR commands written as one request */
 	int rx_ts;	/* also measure to the kernel's receive timestamp */
+	double rate;	/* requests/s over all connections, 0 = closed loop */
 };
 
 struct idvec {
@@ -96,6 +98,8 @@ struct conn {
 	int64_t rx_ns;	 /* arrival time of the data being parsed */
 	int64_t krx_ns;	 /* the kernel's receive time of it, 0 = unknown */
 	int64_t wake_ns; /* bulk: resume after a short reply, 0 = now */
+	int64_t due_ns;	 /* --rate: when the next request is due */
+	int64_t sched_ns; /* --rate: when the request being sent was due */
 	unsigned pstate; /* reply parser */
 	unsigned pcount;
 	unsigned pleft;
@@ -111,6 +115,8 @@ struct conn {
 struct thread {
 	pthread_t tid;
 	int ep;
+	int tfd;	  /* --rate: timerfd for the next request due */
+	int64_t armed_ns; /* the time it is set to, 0 = none */
 	int measuring;
 	struct conn **conns;
 	unsigned nconns;
@@ -182,6 +188,7 @@ static void conn_event(struct conn *c, uint32_t events);
 static void conn_fail(struct conn *c, const char *why);
 static ssize_t recv_ts(struct conn *c, uint8_t *buf, size_t len);
 static void conn_topup(struct conn *c);
+static void rate_tick(struct thread *t);
 static void conn_flush(struct conn *c);
 static void parse_one(struct conn *c, const uint8_t *p, size_t n);
 static void parse_bulk(struct conn *c, const uint8_t *p, size_t n);
@@ -228,6 +235,7 @@ static const char *const mode_names[] = {
     [MODE_INCRBY] = "redis-incrby",
 };
 static int64_t real_minus_mono; /* ns, for the kernel's timestamps */
+static int64_t rate_gap_ns;	/* --rate: between two requests of a conn */
 #define IS_REDIS(m) ((m) == MODE_REDIS || (m) == MODE_INCRBY)
 
 static void
@@ -239,7 +247,7 @@ usage(int code)
 	    "                   [-s seconds] [-w warmup] [--settle seconds]"
 	    " [--check] [--json]\n"
 	    "                   [--server-pid pid] [--key key] [--no-backoff]\n"
-	    "                   [--batch n] [--rx-timestamps]\n"
+	    "                   [--batch n] [--rx-timestamps] [--rate r]\n"
 	    "                   bulk | pipe | single | redis-incr |"
 	    " redis-incrby\n"
 	    "  bulk        CMD 1 n=255, depth -d (default 1) per connection\n"
@@ -251,6 +259,10 @@ usage(int code)
 	    "  redis-incrby  Redis INCRBY key 255: one request of 255 IDs\n"
 	    "--rx-timestamps: also report latency to the kernel's receive"
 	    " time\n"
+	    "--rate r: open loop, r requests/s over all connections (depth"
+	    " 1); latency\n"
+	    "          counts from when a request was due, not when it was"
+	    " sent\n"
 	    "defaults: -h 127.0.0.1 -p 3778 (6379 for redis-incr) -c 50"
 	    " -t 1 -s 10 -w 1\n"
 	    "Only loopback addresses are accepted.\n");
@@ -303,6 +315,18 @@ main(int argc, char **argv)
 	for (i = 0; i < opt.threads; i++) {
 		if ((th[i].ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 			err(EX_OSERR, "epoll_create1");
+		th[i].tfd = -1;
+		if (opt.rate > 0) {
+			struct epoll_event tev = {.events = EPOLLIN,
+			    .data.ptr = NULL};
+
+			th[i].tfd = timerfd_create(
+			    CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+			if (th[i].tfd == -1 ||
+			    epoll_ctl(th[i].ep, EPOLL_CTL_ADD, th[i].tfd,
+				&tev) == -1)
+				err(EX_OSERR, "timerfd");
+		}
 		th[i].conns =
 		    calloc(opt.conns / opt.threads + 1, sizeof(*th[i].conns));
 		if (th[i].conns == NULL)
@@ -328,6 +352,15 @@ main(int argc, char **argv)
 	}
 	freeaddrinfo(ai);
 
+	if (opt.rate > 0) {
+		/* Each connection sends every conns/rate seconds, the
+		 * connections spread evenly over that gap. */
+		int64_t t = mono_ns() + 1000000;
+
+		rate_gap_ns = (int64_t)((double)opt.conns / opt.rate * NS);
+		for (i = 0; i < opt.conns; i++)
+			conns[i].due_ns = t + rate_gap_ns * i / opt.conns;
+	}
 	for (i = 0; i < opt.threads; i++)
 		if ((errno = pthread_create(
 			 &th[i].tid, NULL, thread_main, &th[i])) != 0)
@@ -376,6 +409,8 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < opt.threads; i++) {
 		close(th[i].ep);
+		if (th[i].tfd != -1)
+			close(th[i].tfd);
 		free(th[i].conns);
 	}
 	free(th);
@@ -408,6 +443,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		OPT_SETTLE,
 		OPT_BATCH,
 		OPT_RXTS,
+		OPT_RATE,
 		OPT_HELP
 	};
 	static const struct option longopts[] = {
@@ -419,11 +455,13 @@ parse_args(int argc, char **argv, struct opts *o)
 	    {"settle", required_argument, NULL, OPT_SETTLE},
 	    {"batch", required_argument, NULL, OPT_BATCH},
 	    {"rx-timestamps", no_argument, NULL, OPT_RXTS},
+	    {"rate", required_argument, NULL, OPT_RATE},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
 	unsigned depth = 0;
 	int ch, m;
+	char *end;
 
 	memset(o, 0, sizeof(*o));
 	o->host = "127.0.0.1";
@@ -483,6 +521,14 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_RXTS:
 			o->rx_ts = 1;
 			break;
+		case OPT_RATE:
+			o->rate = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' ||
+			    !(o->rate > 0 && o->rate <= 1e8))
+				errx(EX_USAGE,
+				    "--rate %s: want requests/s in 0..1e8",
+				    optarg);
+			break;
 		case OPT_HELP:
 			usage(0);
 		default:
@@ -511,6 +557,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		errx(EX_USAGE, "--batch is for redis-incr only");
 	if (o->batch == 0)
 		o->batch = 1;
+	if (o->rate > 0 && (o->depth != 1 || o->mode == MODE_BULK))
+		errx(EX_USAGE, "--rate is for one request in flight (single,"
+			       " redis-incr, redis-incrby)");
 	if (o->conns == 0 || o->threads == 0 || o->seconds <= 0)
 		errx(EX_USAGE, "-c, -t and -s must be above 0");
 	if (o->threads > o->conns)
@@ -751,12 +800,56 @@ thread_main(void *arg)
 		if (phase == PHASE_STOP)
 			break;
 		t->measuring = phase == PHASE_MEASURE;
-		for (i = 0; i < (unsigned)(n > 0 ? n : 0); i++)
+		for (i = 0; i < (unsigned)(n > 0 ? n : 0); i++) {
+			if (ev[i].data.ptr == NULL) {
+				uint64_t ticks;
+
+				if (read(t->tfd, &ticks, sizeof(ticks)) < 0 &&
+				    errno != EAGAIN)
+					err(EX_OSERR, "timerfd read");
+				t->armed_ns = 0;
+				continue;
+			}
 			conn_event(ev[i].data.ptr, ev[i].events);
+		}
 		if (t->nbackoff > 0)
 			wake_backoff(t, mono_ns());
+		if (opt.rate > 0)
+			rate_tick(t);
 	}
 	return NULL;
+}
+
+/*
+ * --rate: sends on the idle connections whose next request is due, and
+ * sets the timer for the first one still to come.
+ */
+static void
+rate_tick(struct thread *t)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	int64_t now = mono_ns(), first = INT64_MAX;
+	unsigned i;
+
+	for (i = 0; i < t->nconns; i++) {
+		struct conn *c = t->conns[i];
+
+		if (c->dead || c->outstanding > 0)
+			continue;
+		if (c->due_ns <= now) {
+			conn_topup(c);
+			conn_flush(c);
+		} else if (c->due_ns < first) {
+			first = c->due_ns;
+		}
+	}
+	if (first == INT64_MAX || first == t->armed_ns)
+		return;
+	its.it_value.tv_sec = first / NS;
+	its.it_value.tv_nsec = first % NS;
+	if (timerfd_settime(t->tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
+		err(EX_OSERR, "timerfd_settime");
+	t->armed_ns = first;
 }
 
 static int
@@ -897,6 +990,14 @@ conn_topup(struct conn *c)
 
 	if (c->dead || c->wake_ns != 0 || c->outstanding >= opt.depth)
 		return;
+	if (opt.rate > 0) {
+		/* Late requests go at once, and their latency counts from
+		 * when they were due (no coordinated omission). */
+		if (c->due_ns > mono_ns())
+			return;
+		c->sched_ns = c->due_ns;
+		c->due_ns += rate_gap_ns;
+	}
 	add = opt.depth - c->outstanding;
 	c->wpend += add * frame_len;
 	c->outstanding += add;
@@ -925,7 +1026,8 @@ conn_flush(struct conn *c)
 	/* A request is sent when its last byte is. */
 	frames = (c->woff + (size_t)n) / frame_len;
 	for (i = 0; i < frames; i++)
-		c->ring[(c->rhead + c->rlen++) % opt.depth] = now;
+		c->ring[(c->rhead + c->rlen++) % opt.depth] =
+		    opt.rate > 0 ? c->sched_ns : now;
 	c->woff = (c->woff + (size_t)n) % frame_len;
 	c->wpend -= (size_t)n;
 arm:
@@ -1501,7 +1603,11 @@ report_text(const struct opts *o, const char *addr, const struct result *r)
 	       " %.2f s (warm-up %.1f s)\n",
 	    mode_names[o->mode], addr, o->conns, o->depth, o->threads,
 	    o->threads == 1 ? "" : "s", r->secs, o->warmup);
-	printf("  requests/s   %.0f\n", (double)r->requests / r->secs);
+	printf("  requests/s   %.0f", (double)r->requests / r->secs);
+	if (o->rate > 0)
+		printf(" (open loop at %.0f/s; latency from when each was due)",
+		    o->rate);
+	printf("\n");
 	if (IS_REDIS(o->mode))
 		printf("  IDs/s        %.0f\n", ids_s);
 	else
@@ -1585,8 +1691,8 @@ report_json(const struct opts *o, const char *addr, const struct result *r)
 		    hist_quantile(r->khist, 0.99) / 1e3,
 		    hist_quantile(r->khist, 0.999) / 1e3);
 	printf(", \"client_cpu_s\": %.3f, \"short_replies\": %" PRIu64
-	       ", \"batch\": %u",
-	    r->client_cpu, r->shorts, o->batch);
+	       ", \"batch\": %u, \"rate\": %.0f",
+	    r->client_cpu, r->shorts, o->batch, o->rate);
 	if (!IS_REDIS(o->mode))
 		printf(", \"buckets_used\": %u, \"bucket_max_connections\": %u",
 		    r->buckets_used, r->bucket_max_conns);

@@ -16,6 +16,9 @@
 #   BENCH_WORKERS  genid's "workers" (default: genid's, the number of CPUs)
 #   BENCH_REPS     repetitions of every run (3); each figure is printed as
 #                  min/median/max, and the verdicts use the medians
+#   BENCH_RATE     requests/s of the open-loop one-in-flight runs (default:
+#                  half the lower of the two servers' median requests/s
+#                  in the closed-loop runs)
 #   REDIS_SERVER   the peer (default redis-server from PATH)
 #
 # Both servers run in a temporary directory, genid on a port the kernel
@@ -232,6 +235,44 @@ while [ $rep -le "$reps" ]; do
 	rep=$((rep + 1))
 done
 
+# The same one-in-flight load at one fixed rate for both servers, open
+# loop: each connection sends on a schedule, and a request's latency counts
+# from when it was due, so a stall of the server (or of the client) is
+# charged to every request it delays.  The closed-loop runs above compare
+# tails at different throughputs (the faster server also drives the
+# client harder); these compare them at the same one.
+med_req() {
+	for f in "$tmp/$1".*.json; do
+		[ -s "$f" ] && jget "$f" requests_per_s
+	done | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+rate=${BENCH_RATE:-}
+if [ -z "$rate" ]; then
+	gr=$(med_req single)
+	rr=$(med_req redis_single)
+	rate=$(awk -v g="${gr:-0}" -v r="${rr:-0}" 'BEGIN {
+	    m = g; if (r > 0 && (m == 0 || r < m)) m = r; printf "%.0f", m / 2 }')
+fi
+if [ "${rate:-0}" -gt 0 ] 2>/dev/null; then
+	rep=1
+	while [ $rep -le "$reps" ]; do
+		if [ $((rep % 2)) -eq 1 ] || [ -z "$rport" ]; then
+			run single_rate $rep "$warmup" -p "$gport" \
+			    --server-pid "$gpid" --rx-timestamps --rate "$rate" \
+			    -c 50 single
+		fi
+		[ -n "$rport" ] && run redis_single_rate $rep "$warmup" \
+		    -p "$rport" --server-pid "$rpid" --rx-timestamps \
+		    --rate "$rate" -c 50 redis-incr
+		if [ $((rep % 2)) -eq 0 ] && [ -n "$rport" ]; then
+			run single_rate $rep "$warmup" -p "$gport" \
+			    --server-pid "$gpid" --rx-timestamps --rate "$rate" \
+			    -c 50 single
+		fi
+		rep=$((rep + 1))
+	done
+fi
+
 # --- table ---------------------------------------------------------------
 # stats NAME KEY: "min median max" of KEY over the repetitions of NAME
 # (the median of an even count is the lower middle one), or nothing.
@@ -245,7 +286,8 @@ gversion=$("$GENID" -V 2>&1 | head -n 1)
 nworkers=$(grep -c 'worker [0-9]* started' "$tmp/genid.log")
 
 # One line per figure: "KEY min med max" for awk.
-for name in bulk redis_bulk redis_incrby pipe redis_pipe single redis_single; do
+for name in bulk redis_bulk redis_incrby pipe redis_pipe single redis_single \
+    single_rate redis_single_rate; do
 	for key in ids_per_s sustained_ids_per_s requests_per_s p50_us p99_us \
 	    p999_us krx_p99_us server_cpu_s_per_m_ids server_cpu_us_per_req \
 	    buckets_used client_cpu_s; do
@@ -256,7 +298,7 @@ done >"$tmp/figures"
 
 awk -v seconds="$seconds" -v threads="$threads" -v cap="$cap" \
     -v gv="$gversion" -v nw="$nworkers" -v rv="${rversion:-none}" \
-    -v reps="$reps" '
+    -v reps="$reps" -v rate="${rate:-0}" '
 { lo[$1] = $2; med[$1] = $3; hi[$1] = $4 }
 function has(k) { return k in med }
 function m(k) { return med[k] }
@@ -336,6 +378,21 @@ END {
 	    verdict(le("single.server_cpu_us_per_req", "redis_single.server_cpu_us_per_req", 0.8)))
 	row("  client CPU s", fmt("single.client_cpu_s", "cpu"), fmt("redis_single.client_cpu_s", "cpu"),
 	    ratio("single.client_cpu_s", "redis_single.client_cpu_s"), "", "")
+	printf "one in flight at the same rate, %s requests/s for both: CMD 0 vs INCR, 50 conns, open loop\n", rate
+	row("  requests/s", fmt("single_rate.requests_per_s", "k"), fmt("redis_single_rate.requests_per_s", "k"),
+	    ratio("single_rate.requests_per_s", "redis_single_rate.requests_per_s"), "", "")
+	row("  p50 (from when due)", fmt("single_rate.p50_us", "us"), fmt("redis_single_rate.p50_us", "us"),
+	    ratio("single_rate.p50_us", "redis_single_rate.p50_us"), "", "")
+	row("  p99 (from when due)", fmt("single_rate.p99_us", "us"), fmt("redis_single_rate.p99_us", "us"),
+	    ratio("single_rate.p99_us", "redis_single_rate.p99_us"), "<= 1.0x redis",
+	    verdict(le("single_rate.p99_us", "redis_single_rate.p99_us", 1)))
+	row("  p99 to kernel receive time", fmt("single_rate.krx_p99_us", "us"), fmt("redis_single_rate.krx_p99_us", "us"),
+	    ratio("single_rate.krx_p99_us", "redis_single_rate.krx_p99_us"), "", "")
+	row("  p999 (from when due)", fmt("single_rate.p999_us", "us"), fmt("redis_single_rate.p999_us", "us"),
+	    ratio("single_rate.p999_us", "redis_single_rate.p999_us"), "", "")
+	row("  server CPU per request", fmt("single_rate.server_cpu_us_per_req", "cpr"),
+	    fmt("redis_single_rate.server_cpu_us_per_req", "cpr"),
+	    ratio("single_rate.server_cpu_us_per_req", "redis_single_rate.server_cpu_us_per_req"), "", "")
 	printf "\ntargets met: %d of %d\n", met, total
 }' "$tmp/figures"
 
