@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #define NS 1000000000LL
-#define PER_SOURCE 10000   /* connections per source address */
+#define PER_SOURCE 1000 /* connections per source address */
 #define FD_RESERVE 64	   /* descriptors a child keeps for itself */
 #define MAX_PROCS 256
 #define SETTLE_MS 60000	   /* longest wait for the server to follow */
@@ -505,6 +505,7 @@ child_main(const struct opts *o, struct child *c, uint8_t net)
 	memset(&src, 0, sizeof(src));
 	src.sin_family = AF_INET;
 	for (i = 0; i < c->count; i++) {
+		errno = 0;
 		src.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)net << 16 |
 		    (idx & 0xff) << 8 | (1 + i / PER_SOURCE));
 		if ((fds[i] = dial(&o->dst, &src)) == -1) {
@@ -520,6 +521,7 @@ child_main(const struct opts *o, struct child *c, uint8_t net)
 			for (i = 0; i < c->count; i++)
 				if (send(fds[i], req, 2, MSG_NOSIGNAL) != 2)
 					break;
+			errno = 0;
 			for (k = 0; k < i; k++)
 				if (recv(fds[k], buf, 8, MSG_WAITALL) != 8)
 					break;

@@ -9,24 +9,29 @@
 #   GENID        the daemon (default BUILDDIR/src/genid)
 #   CONNS        genid-conns (default next to the daemon's build tree)
 #   BENCH_CONNS  connections to hold (100000)
-#   BENCH_PER_WORKER  connections per genid worker (18000): a worker is one
+#   BENCH_PER_WORKER  connections per genid worker (15000): a worker is one
 #                process and needs a descriptor for each, so "workers" is
 #                BENCH_CONNS / BENCH_PER_WORKER rounded up (2 at least)
+#   BENCH_FD_LIMIT  descriptors per process (ulimit -n): max_connections is
+#                set so that each worker may take up to this less 1,000
+#                (genid spreads connections over its workers evenly, but not
+#                exactly: a worker at its share would refuse the rest)
 #
 # Exit status: 0 when every connection was opened, served and closed
 # (whether or not the target was met), 1 otherwise.
 set -u
 
 n=${BENCH_CONNS:-100000}
-per=${BENCH_PER_WORKER:-18000}
+per=${BENCH_PER_WORKER:-15000}
+fdlimit=${BENCH_FD_LIMIT:-$(ulimit -n)}
 
 die() {
 	echo "run-conns: $*" >&2
 	exit 1
 }
 
-case "$n$per" in
-*[!0-9]*) die "BENCH_CONNS=$n, BENCH_PER_WORKER=$per: want whole numbers" ;;
+case "$n$per$fdlimit" in
+*[!0-9]*) die "BENCH_CONNS=$n, BENCH_PER_WORKER=$per, BENCH_FD_LIMIT=$fdlimit: want whole numbers" ;;
 esac
 arg=${1:-}
 if [ -d "$arg" ]; then
@@ -40,11 +45,13 @@ fi
 CONNS=${CONNS:-$(dirname "$GENID")/../contrib/bench/genid-conns}
 [ -x "$CONNS" ] || die "$CONNS: not an executable (set CONNS)"
 
-# One extra connection for the latency probe, and some room.
-maxc=$((n + 1000))
-workers=$(((maxc + per - 1) / per))
+workers=$(((n + per - 1) / per))
 [ $workers -lt 2 ] && workers=2
 [ $workers -gt 32 ] && die "$n connections need $workers workers, genid runs 32 at most: raise BENCH_PER_WORKER"
+[ "$fdlimit" -gt $((per + 2000)) ] ||
+	die "descriptor limit $fdlimit: too low for $per connections per worker (lower BENCH_PER_WORKER)"
+# genid gives each worker max_connections / workers.
+maxc=$((workers * (fdlimit - 1000)))
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/genid-conns.XXXXXX") || die "mktemp failed"
 gpid=
