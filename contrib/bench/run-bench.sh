@@ -153,6 +153,7 @@ else
 fi
 
 # --- runs ----------------------------------------------------------------
+load0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 failed=0
 check=
 [ "${BENCH_CHECK:-0}" = 1 ] && check=--check
@@ -298,7 +299,8 @@ done >"$tmp/figures"
 
 awk -v seconds="$seconds" -v threads="$threads" -v cap="$cap" \
     -v gv="$gversion" -v nw="$nworkers" -v rv="${rversion:-none}" \
-    -v reps="$reps" -v rate="${rate:-0}" '
+    -v reps="$reps" -v rate="${rate:-0}" -v load0="$load0" \
+    -v load1="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" -v ncpu="$(nproc)" '
 { lo[$1] = $2; med[$1] = $3; hi[$1] = $4 }
 function has(k) { return k in med }
 function m(k) { return med[k] }
@@ -325,7 +327,8 @@ function row(what, g, r, rat, target, v) {
 END {
 	printf "SPEC 11 targets: %s (%s workers) vs redis-server %s\n", gv, nw, rv
 	printf "%s s per run, %s client thread(s), %s repetitions (order alternating);\n", seconds, threads, reps
-	printf "figures are min/median/max; ratios and verdicts use the medians\n\n"
+	printf "figures are min/median/max; ratios and verdicts use the medians\n"
+	printf "%s CPUs, load average %s at the start, %s at the end\n\n", ncpu, load0, load1
 	row("what", "genid", "redis", "ratio", "target", "")
 	print "bulk: genid CMD 1 n=255, 32 conns; redis A = 255 INCR pipelined per request, B = INCRBY 255"
 	row("  IDs/s", fmt("bulk.ids_per_s", "k"), "A " fmt("redis_bulk.ids_per_s", "k"),
