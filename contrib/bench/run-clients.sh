@@ -164,5 +164,5 @@ else
 	    "postgresql rows (sh contrib/deps-bench.sh, or set PG_BINDIR)" >&2
 fi
 
-echo "genid $("$GENID" -V 2>&1 | head -n 1), ${rpid:+redis $("$redis" --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), }${pgdata:+postgresql $("$PG_BINDIR/postgres" -V | sed 's/.* //'), }on $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$("$GENID" -V 2>&1 | head -n 1), ${rpid:+redis $("$redis" --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), }${pgdata:+postgresql $("$PG_BINDIR/postgres" -V | sed -n 's/^postgres (PostgreSQL) \([^ ]*\).*/\1/p'), }on $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$CLIENTS" -s "$seconds" "$@"
