@@ -274,6 +274,7 @@ redis_pipelined(void *ctx, uint64_t *ids)
 }
 #endif
 
+#ifdef HAVE_HIREDIS
 /* host:port into its parts; 0, or -1 if it is not one. */
 static int
 split_hostport(const char *s, char *host, size_t len, int *port)
@@ -292,6 +293,7 @@ split_hostport(const char *s, char *host, size_t len, int *port)
 	*port = (int)p;
 	return 0;
 }
+#endif
 
 static void
 run_redis(struct row *r, const char *addr, int pipelined)
