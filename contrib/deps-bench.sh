@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs what the benchmarks need on top of contrib/deps.sh (Debian 12;
+# run as root, or as a user who may sudo): the peers genid is measured
+# against (redis-server, PostgreSQL) and the client libraries of
+# `make bench-clients` (hiredis, libpq, libuuid).  Kept apart from deps.sh
+# so that the test CI does not pull a database server.  Re-run configure
+# after it so that the client comparison is built with them.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+sh "$top/contrib/deps.sh"
+PKGS="redis-server libhiredis-dev postgresql libpq-dev uuid-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "installing:$missing"
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing
+# Debian starts the packaged services; the benchmarks start their own
+# servers in a temporary directory and need no system-wide instance.
