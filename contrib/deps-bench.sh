@@ -8,18 +8,6 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 sh "$top/contrib/deps.sh"
-PKGS="redis-server libhiredis-dev postgresql libpq-dev uuid-dev"
-missing=""
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing="$missing $p"
-done
-[ -z "$missing" ] && exit 0
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "installing:$missing"
-$SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
-# shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing
+sh "$top/contrib/deps.sh" redis-server libhiredis-dev postgresql libpq-dev uuid-dev
 # Debian starts the packaged services; the benchmarks start their own
 # servers in a temporary directory and need no system-wide instance.
