@@ -130,7 +130,8 @@ fi
 # settings.  PostgreSQL refuses to run as root: as root, the cluster
 # belongs to the postgres user of the Debian package.
 if [ -z "${PG_BINDIR:-}" ]; then
-	PG_BINDIR=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	PG_BINDIR=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 \
+	    -name bin -type d 2>/dev/null | sort -V | tail -n 1)
 fi
 if [ -n "$PG_BINDIR" ] && [ -x "$PG_BINDIR/initdb" ] && [ -x "$PG_BINDIR/pg_ctl" ]; then
 	pgctl=$PG_BINDIR/pg_ctl

@@ -23,6 +23,7 @@ set -u
 
 n=${BENCH_CONNS:-100000}
 per=${BENCH_PER_WORKER:-15000}
+# shellcheck disable=SC3045 # dash, bash and busybox sh all have ulimit -n
 fdlimit=${BENCH_FD_LIMIT:-$(ulimit -n)}
 
 die() {
