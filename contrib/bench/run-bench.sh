@@ -192,7 +192,7 @@ capwarm=$((max_ahead + 2))
 # block of 255, the client makes up the IDs).
 g_bulk() {
 	run bulk "$1" "$capwarm" -p "$gport" --server-pid "$gpid" --settle 20 \
-	    $check -c 32 bulk
+	    ${check:+"$check"} -c 32 bulk
 }
 r_bulk() {
 	[ -n "$rport" ] || return 0
@@ -203,7 +203,7 @@ r_bulk() {
 }
 g_pipe() {
 	run pipe "$1" "$capwarm" -p "$gport" --server-pid "$gpid" --settle 20 \
-	    $check -c 50 -d 16 pipe
+	    ${check:+"$check"} -c 50 -d 16 pipe
 }
 r_pipe() {
 	[ -n "$rport" ] || return 0
@@ -213,7 +213,7 @@ r_pipe() {
 # --rx-timestamps: the latency to the kernel's receive time as well, which
 # leaves out the time a reply waited for the client's own thread.
 g_single() {
-	run single "$1" "$warmup" -p "$gport" --server-pid "$gpid" $check \
+	run single "$1" "$warmup" -p "$gport" --server-pid "$gpid" ${check:+"$check"} \
 	    --rx-timestamps -c 50 single
 }
 r_single() {
@@ -261,15 +261,15 @@ if [ "${rate:-0}" -gt 0 ] 2>/dev/null; then
 	rep=1
 	while [ $rep -le "$reps" ]; do
 		if [ $((rep % 2)) -eq 1 ] || [ -z "$rport" ]; then
-			run single_rate $rep "$warmup" -p "$gport" \
+			run single_rate "$rep" "$warmup" -p "$gport" \
 			    --server-pid "$gpid" --rx-timestamps --rate "$rate" \
 			    -c 50 single
 		fi
-		[ -n "$rport" ] && run redis_single_rate $rep "$warmup" \
+		[ -n "$rport" ] && run redis_single_rate "$rep" "$warmup" \
 		    -p "$rport" --server-pid "$rpid" --rx-timestamps \
 		    --rate "$rate" -c 50 redis-incr
 		if [ $((rep % 2)) -eq 0 ] && [ -n "$rport" ]; then
-			run single_rate $rep "$warmup" -p "$gport" \
+			run single_rate "$rep" "$warmup" -p "$gport" \
 			    --server-pid "$gpid" --rx-timestamps --rate "$rate" \
 			    -c 50 single
 		fi

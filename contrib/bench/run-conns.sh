@@ -56,10 +56,11 @@ maxc=$((workers * (fdlimit - 1000)))
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/genid-conns.XXXXXX") || die "mktemp failed"
 gpid=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [ -n "$gpid" ] && kill -TERM "$gpid" 2>/dev/null; then
 		i=0
-		while kill -0 "$gpid" 2>/dev/null && [ $i -lt 100 ]; do
+		while kill -0 "$gpid" 2>/dev/null && [ "$i" -lt 100 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
@@ -88,8 +89,10 @@ EOF2
 gpid=$!
 i=0
 until grep -q 'ready: ' "$tmp/genid.log" 2>/dev/null; do
-	kill -0 "$gpid" 2>/dev/null && [ $i -lt 100 ] ||
-		{ cat "$tmp/genid.log" >&2; die "genid did not start"; }
+	if ! kill -0 "$gpid" 2>/dev/null || [ "$i" -ge 100 ]; then
+		cat "$tmp/genid.log" >&2
+		die "genid did not start"
+	fi
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -98,6 +101,7 @@ gport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/genid.log
 
 echo "genid: $workers workers, max_connections $maxc, port $gport" \
     "($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+# shellcheck disable=SC2086 # CONNS_ARGS is a list of options
 "$CONNS" -p "$gport" --server-pid "$gpid" -n "$n" ${CONNS_ARGS:-}
 status=$?
 if grep -E 'warning|error' "$tmp/genid.log" >/dev/null; then
