@@ -12,7 +12,7 @@ static int asks_for(const char *target, const char *path);
 int
 httpreq_feed(struct httpreq *r, const char *buf, size_t n)
 {
-	char window[sizeof(r->tail) + HTTPREQ_FEED_MAX + 1];
+	char window[sizeof(r->tail) + HTTPREQ_FEED_MAX];
 	size_t len, keep;
 
 	keep = sizeof(r->line) - 1 - r->line_len;
@@ -24,11 +24,11 @@ httpreq_feed(struct httpreq *r, const char *buf, size_t n)
 	memcpy(window, r->tail, r->tail_len);
 	memcpy(window + r->tail_len, buf, n);
 	len = r->tail_len + n;
-	window[len] = '\0';
 	r->tail_len = len < sizeof(r->tail) ? len : sizeof(r->tail);
 	memcpy(r->tail, window + len - r->tail_len, r->tail_len);
-	return strstr(window, "\r\n\r\n") != NULL ||
-	    strstr(window, "\n\n") != NULL;
+	/* memmem: a NUL byte in the request must not hide its end. */
+	return memmem(window, len, "\r\n\r\n", 4) != NULL ||
+	    memmem(window, len, "\n\n", 2) != NULL;
 }
 
 /* Whether the request target is path, whatever its query string. */
