@@ -6,7 +6,7 @@
  * and the position lies inside the text; an error about a JSON object
  * that parses names one of its keys right after the position (SPEC 6:
  * "file, line, column and key"), and the position is where a JSON value
- * can start.
+ * can start (not the object's own opening brace); the error is one line.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -83,6 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0)
 		return 0;
 	FUZZ_ASSERT(rc == -1, "rc %d", rc);
+	FUZZ_ASSERT(
+	    strchr(err, '\n') == NULL, "error of several lines: \"%s\"", err);
 	FUZZ_ASSERT(strncmp(err, path, plen) == 0 && err[plen] == ':',
 	    "error does not start with the file: \"%s\"", err);
 	line = strtol(err + plen + 1, &rest, 10);
@@ -104,6 +106,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(pos != NULL && *pos != '\0' &&
 			strchr("\"{[-0123456789tfn", *pos) != NULL,
 		    "%ld:%ld is no value's start: \"%s\"", line, col, err);
+		FUZZ_ASSERT(pos != text + strspn(text, " \t\r\n"),
+		    "%ld:%ld is the whole object, not the key's value: \"%s\"",
+		    line, col, err);
 	}
 	json_decref(root);
 	free(text);
