@@ -37,6 +37,10 @@ static void on_signal(int sig);
 static double rate(uint64_t cur, uint64_t prev, double dt);
 static const char *age(int64_t secs, char *buf, size_t len);
 static const char *exit_str(int64_t status, char *buf, size_t len);
+static double sum_rate(const struct metrics_snap *s,
+    const struct metrics_snap *prev, size_t off, int owner);
+static void text_totals(
+    const struct metrics_snap *s, const struct metrics_snap *prev);
 static void text_header(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
 static void text_workers(
@@ -45,6 +49,10 @@ static void text_buckets(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static json_t *json_snap(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
+static json_t *json_totals(
+    const struct metrics_snap *s, const struct metrics_snap *prev);
+static void json_counters(json_t *o, enum counters_slot table,
+    const struct metrics_snap *s, unsigned i);
 static json_t *json_workers(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static json_t *json_buckets(
@@ -91,6 +99,15 @@ age(int64_t secs, char *buf, size_t len)
 		snprintf(buf, len, "%s%lld years", sign,
 		    (long long)(secs / (365.2425 * 86400)));
 	return buf;
+}
+
+/* The rate of a bucket field summed as metrics_sum does. */
+static double
+sum_rate(const struct metrics_snap *s, const struct metrics_snap *prev,
+    size_t off, int owner)
+{
+	return rate(metrics_sum(s, off, owner), metrics_sum(prev, off, owner),
+	    s->mono - prev->mono);
 }
 
 static const char *
@@ -164,16 +181,8 @@ text_header(const struct metrics_snap *s, const char *path,
 		    (unsigned long long)h->peer_conflicts,
 		    h->peer_conflicts ? ", see the log" : "",
 		    age(s->now - h->peer_checked, a, sizeof(a)));
-	printf("total       %llu IDs, %llu requests, %llu connections open"
-	       " (%llu in all), %llu waits, %llu short replies",
-	    (unsigned long long)s->ids, (unsigned long long)s->requests,
-	    (unsigned long long)s->conns, (unsigned long long)s->conns_total,
-	    (unsigned long long)s->waits, (unsigned long long)s->shorts);
-	if (prev != NULL)
-		printf("; %.0f IDs/s, %.0f requests/s",
-		    rate(s->ids, prev->ids, s->mono - prev->mono),
-		    rate(s->requests, prev->requests, s->mono - prev->mono));
-	printf("\nlifetime    timestamps last until %s (%s)",
+	text_totals(s, prev);
+	printf("lifetime    timestamps last until %s (%s)",
 	    timefmt_iso(h->epoch + ID_TS_MAX, t1, sizeof(t1)),
 	    age((int64_t)ID_TS_MAX - s->now_ts, a, sizeof(a)));
 	printf(s->now_ts < (INT64_C(1) << 31) ? "; IDs reach 2^63 at %s\n"
@@ -181,33 +190,64 @@ text_header(const struct metrics_snap *s, const char *path,
 	    timefmt_iso(h->epoch + (INT64_C(1) << 31), t1, sizeof(t1)));
 }
 
+/* The total line: every bucket counter with a phrase, summed. */
+static void
+text_totals(const struct metrics_snap *s, const struct metrics_snap *prev)
+{
+	const struct counters_def *c;
+	const char *sep = "";
+	unsigned long long v;
+	size_t i, n;
+
+	printf("total       ");
+	c = counters_table(COUNTERS_BUCKET, &n);
+	for (i = 0; i < n; i++) {
+		if (c[i].total == NULL)
+			continue;
+		v = metrics_sum(s, c[i].off, -1);
+		if (c[i].total_aside)
+			printf(" (%llu %s)", v, c[i].total);
+		else
+			printf("%s%llu %s", sep, v, c[i].total);
+		sep = ", ";
+	}
+	if (prev != NULL)
+		printf("; %.0f IDs/s, %.0f requests/s",
+		    sum_rate(s, prev, offsetof(struct state_bucket, ids), -1),
+		    sum_rate(
+			s, prev, offsetof(struct state_bucket, requests), -1));
+	putchar('\n');
+}
+
 static void
 text_workers(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_worker *w;
+	const struct counters_def *c;
 	char x[32];
+	size_t k, n;
 	unsigned i;
 
-	printf("\n%6s %8s %5s %7s %6s %9s %11s %13s %8s %5s %8s %s\n", "worker",
-	    "pid", "alive", "buckets", "conns", "accepted", "requests", "ids",
-	    "rejected", "bad", "restarts",
-	    prev != NULL ? "ids/s     last exit" : "last exit");
+	c = counters_table(COUNTERS_WORKER, &n);
+	printf("\n%6s %8s %5s %7s", "worker", "pid", "alive", "buckets");
+	for (k = 0; k < n; k++)
+		if (c[k].column != NULL)
+			printf(" %*s", c[k].width, c[k].column);
+	printf(" %s\n", prev != NULL ? "ids/s     last exit" : "last exit");
 	for (i = 0; i < s->nworkers; i++) {
 		w = &s->w[i];
-		printf("%6u %8lld %5s %7u %6llu %9llu %11llu %13llu %8llu"
-		       " %5llu %8llu ",
-		    i, (long long)w->pid, s->alive[i] ? "yes" : "no",
-		    s->w_buckets[i], (unsigned long long)w->conns,
-		    (unsigned long long)w->conns_total,
-		    (unsigned long long)s->w_requests[i],
-		    (unsigned long long)s->w_ids[i],
-		    (unsigned long long)w->rejected,
-		    (unsigned long long)w->bad_requests,
-		    (unsigned long long)w->restarts);
+		printf("%6u %8lld %5s %7u", i, (long long)w->pid,
+		    s->alive[i] ? "yes" : "no", s->w_buckets[i]);
+		for (k = 0; k < n; k++)
+			if (c[k].column != NULL)
+				printf(" %*llu", c[k].width,
+				    (unsigned long long)metrics_worker(
+					s, &c[k], i));
+		putchar(' ');
 		if (prev != NULL)
 			printf("%-9.0f ",
-			    rate(s->w_ids[i], prev->w_ids[i],
-				s->mono - prev->mono));
+			    sum_rate(s, prev,
+				offsetof(struct state_bucket, ids), (int)i));
 		printf("%s\n", exit_str(w->exit_status, x, sizeof(x)));
 	}
 }
@@ -216,13 +256,19 @@ static void
 text_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_bucket *b;
+	const struct counters_def *c;
 	char t[TIMEFMT_LEN], ow[16];
 	unsigned i, unused = 0;
+	size_t k, n;
 	int owner;
 
-	printf("\n%6s %5s %-20s %7s %4s %13s %11s %6s %6s %6s%s\n", "bucket",
-	    "owner", "second", "counter", "lead", "ids", "requests", "conns",
-	    "waits", "shorts", prev != NULL ? "      ids/s" : "");
+	c = counters_table(COUNTERS_BUCKET, &n);
+	printf("\n%6s %5s %-20s %7s %4s", "bucket", "owner", "second",
+	    "counter", "lead");
+	for (k = 0; k < n; k++)
+		if (c[k].column != NULL)
+			printf(" %*s", c[k].width, c[k].column);
+	printf("%s\n", prev != NULL ? "      ids/s" : "");
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		b = &s->b[i];
 		/* A bucket gets traffic once a connection is pinned to it. */
@@ -234,16 +280,16 @@ text_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 			snprintf(ow, sizeof(ow), "-");
 		else
 			snprintf(ow, sizeof(ow), "%d", owner);
-		printf("%6u %5s %-20s %7u %4lld %13llu %11llu %6llu %6llu"
-		       " %6llu",
-		    i, ow,
+		printf("%6u %5s %-20s %7u %4lld", i, ow,
 		    b->word == 0 ? "-"
 				 : timefmt_iso(s->h.epoch + bucket_ts(b->word),
 				       t, sizeof(t)),
-		    bucket_next(b->word), (long long)metrics_lead(s, i),
-		    (unsigned long long)b->ids, (unsigned long long)b->requests,
-		    (unsigned long long)b->conns, (unsigned long long)b->waits,
-		    (unsigned long long)b->shorts);
+		    bucket_next(b->word), (long long)metrics_lead(s, i));
+		for (k = 0; k < n; k++)
+			if (c[k].column != NULL)
+				printf(" %*llu", c[k].width,
+				    (unsigned long long)counters_field(
+					b, c[k].off));
 		if (prev != NULL)
 			printf(" %11.0f",
 			    rate(b->ids, prev->b[i].ids, s->mono - prev->mono));
@@ -259,7 +305,7 @@ json_snap(const struct metrics_snap *s, const char *path,
 {
 	const struct state_header *h = &s->h;
 	char t[TIMEFMT_LEN], c[TIMEFMT_LEN];
-	json_t *o, *totals;
+	json_t *o;
 
 	o = json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:I, s:I,"
 		      " s:{s:I, s:b, s:b, s:I}, s:I, s:i, s:i, s:I}",
@@ -291,22 +337,55 @@ json_snap(const struct metrics_snap *s, const char *path,
 	json_object_set_new(o, "peers",
 	    json_pack("{s:I, s:I}", "conflicts", (json_int_t)h->peer_conflicts,
 		"checked", (json_int_t)h->peer_checked));
-	totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ids",
-	    (json_int_t)s->ids, "requests", (json_int_t)s->requests, "conns",
-	    (json_int_t)s->conns, "conns_total", (json_int_t)s->conns_total,
-	    "waits", (json_int_t)s->waits, "shorts", (json_int_t)s->shorts,
-	    "lead_s", (json_int_t)s->lead);
-	if (totals != NULL && prev != NULL) {
-		json_object_set_new(totals, "ids_per_s",
-		    json_real(rate(s->ids, prev->ids, s->mono - prev->mono)));
-		json_object_set_new(totals, "requests_per_s",
-		    json_real(rate(
-			s->requests, prev->requests, s->mono - prev->mono)));
-	}
-	json_object_set_new(o, "totals", totals);
+	json_object_set_new(o, "totals", json_totals(s, prev));
 	json_object_set_new(o, "worker", json_workers(s, prev));
 	json_object_set_new(o, "bucket", json_buckets(s, prev));
 	return o;
+}
+
+/* Every bucket counter summed over all buckets, the largest lead, and
+ * the rates of IDs and requests from the second reading on. */
+static json_t *
+json_totals(const struct metrics_snap *s, const struct metrics_snap *prev)
+{
+	const struct counters_def *c;
+	json_t *o = json_object();
+	size_t k, n;
+
+	if (o == NULL)
+		return NULL;
+	c = counters_table(COUNTERS_BUCKET, &n);
+	for (k = 0; k < n; k++)
+		json_object_set_new(o, c[k].json,
+		    json_integer((json_int_t)metrics_sum(s, c[k].off, -1)));
+	json_object_set_new(o, "lead_s", json_integer((json_int_t)s->lead));
+	if (prev != NULL) {
+		json_object_set_new(o, "ids_per_s",
+		    json_real(sum_rate(
+			s, prev, offsetof(struct state_bucket, ids), -1)));
+		json_object_set_new(o, "requests_per_s",
+		    json_real(sum_rate(
+			s, prev, offsetof(struct state_bucket, requests), -1)));
+	}
+	return o;
+}
+
+/* Adds to o the counters of the table's slot i (a bucket or a worker). */
+static void
+json_counters(json_t *o, enum counters_slot table, const struct metrics_snap *s,
+    unsigned i)
+{
+	const struct counters_def *c;
+	uint64_t v;
+	size_t k, n;
+
+	c = counters_table(table, &n);
+	for (k = 0; k < n; k++) {
+		v = table == COUNTERS_BUCKET
+		    ? counters_field(&s->b[i], c[k].off)
+		    : metrics_worker(s, &c[k], i);
+		json_object_set_new(o, c[k].json, json_integer((json_int_t)v));
+	}
 }
 
 static json_t *
@@ -322,23 +401,18 @@ json_workers(const struct metrics_snap *s, const struct metrics_snap *prev)
 		for (b = 0; b < STATE_BUCKETS; b++)
 			if (metrics_owner(s, b) == (int)i)
 				json_array_append_new(owned, json_integer(b));
-		o = json_pack("{s:i, s:I, s:b, s:I, s:o, s:I, s:I, s:I, s:I,"
-			      " s:I, s:I, s:I, s:I, s:I}",
-		    "worker", (int)i, "pid", (json_int_t)w->pid, "alive",
-		    s->alive[i], "started", (json_int_t)w->started, "buckets",
-		    owned, "conns", (json_int_t)w->conns, "conns_total",
-		    (json_int_t)w->conns_total, "requests",
-		    (json_int_t)s->w_requests[i], "ids",
-		    (json_int_t)s->w_ids[i], "rejected",
-		    (json_int_t)w->rejected, "bad_requests",
-		    (json_int_t)w->bad_requests, "checkpoint_raises",
-		    (json_int_t)w->checkpoint_raises, "restarts",
-		    (json_int_t)w->restarts, "exit_status",
-		    (json_int_t)w->exit_status);
-		if (o != NULL && prev != NULL)
+		o = json_pack("{s:i, s:I, s:b, s:I, s:o}", "worker", (int)i,
+		    "pid", (json_int_t)w->pid, "alive", s->alive[i], "started",
+		    (json_int_t)w->started, "buckets", owned);
+		if (o == NULL)
+			continue;
+		json_counters(o, COUNTERS_WORKER, s, i);
+		json_object_set_new(
+		    o, "exit_status", json_integer((json_int_t)w->exit_status));
+		if (prev != NULL)
 			json_object_set_new(o, "ids_per_s",
-			    json_real(rate(s->w_ids[i], prev->w_ids[i],
-				s->mono - prev->mono)));
+			    json_real(sum_rate(s, prev,
+				offsetof(struct state_bucket, ids), (int)i)));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -354,20 +428,18 @@ json_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		b = &s->b[i];
-		o = json_pack("{s:i, s:i, s:I, s:s?, s:i, s:I, s:I, s:I, s:I,"
-			      " s:I, s:I, s:I}",
-		    "bucket", (int)i, "owner", metrics_owner(s, i), "ts",
+		o = json_pack("{s:i, s:i, s:I, s:s?, s:i, s:I}", "bucket",
+		    (int)i, "owner", metrics_owner(s, i), "ts",
 		    (json_int_t)bucket_ts(b->word), "time",
 		    b->word == 0 ? NULL
 				 : timefmt_iso(s->h.epoch + bucket_ts(b->word),
 				       t, sizeof(t)),
 		    "counter", (int)bucket_next(b->word), "lead_s",
-		    (json_int_t)metrics_lead(s, i), "ids", (json_int_t)b->ids,
-		    "requests", (json_int_t)b->requests, "conns",
-		    (json_int_t)b->conns, "conns_total",
-		    (json_int_t)b->conns_total, "waits", (json_int_t)b->waits,
-		    "shorts", (json_int_t)b->shorts);
-		if (o != NULL && prev != NULL)
+		    (json_int_t)metrics_lead(s, i));
+		if (o == NULL)
+			continue;
+		json_counters(o, COUNTERS_BUCKET, s, i);
+		if (prev != NULL)
 			json_object_set_new(o, "ids_per_s",
 			    json_real(rate(
 				b->ids, prev->b[i].ids, s->mono - prev->mono)));

@@ -1,246 +1,231 @@
 /*
- * conn.c - one client connection: parse pipelined 2-byte frames in bulk,
- * generate IDs from the connection's bucket, gather the replies into one
- * write.  Nothing is allocated per request: input and output are served
- * from the worker's buffers, and a connection holds memory of its own only
- * while output is pending or input waits to be served.
+ * conn.c - a worker's client connections.  The hot path is
+ *
+ *	io_cb -> conn_read -> serve -> proto_serve -> flush -> advance
+ *
+ * and advance() is the one place that decides what a connection does
+ * next.  Nothing is allocated per request: input and output go through
+ * the set's buffers, and a connection holds memory of its own only while
+ * output is pending or input waits to be served.
  */
-#include <endian.h>
+#include <bsd/sys/queue.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "bucket.h"
-#include "checkpoint.h"
 #include "conn.h"
-#include "id.h"
 #include "log.h"
-#include "worker.h"
+#include "sock.h"
 
-/* Room one reply needs at most: CMD 1 with 255 IDs; INFO is smaller. */
-#define REPLY_MAX (1 + 8 * 255)
+#define CONNS_INBUF (64 * 1024)
+#define CONNS_OUTBUF (256 * 1024)
+/* At most one message a second about unknown commands. */
+#define BAD_LOG_INTERVAL_S 1.0
 
-enum { CMD_ONE = 0, CMD_MANY = 1, CMD_INFO = 2 };
+struct conn {
+	ev_io io; /* first: the watcher is the connection */
+	struct conns *cs;
+	TAILQ_ENTRY(conn) lru;	/* the set's activity list */
+	TAILQ_ENTRY(conn) wait; /* the set's wait list, while waiting */
+	uint8_t *in;  /* input not served yet: whole frames while output is
+			 pending or a CMD 0 waits, else half a frame */
+	uint8_t *out; /* output not written yet, only while some is left */
+	uint32_t in_len;
+	uint32_t out_len;
+	uint32_t out_off;
+	ev_tstamp last_active; /* for the idle timeout */
+	uint8_t bucket;	       /* index into the state bucket table */
+	uint8_t waiting : 1;   /* a CMD 0 waits for the clock */
+	uint8_t closing : 1;   /* bad request: close once the output is out */
+	uint8_t draining : 1;  /* shutdown: read no more, serve what was read */
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+struct conns {
+	struct ev_loop *loop;
+	const struct proto_node *node;
+	struct conns_hooks hooks;
+	void *arg;
+	struct conn_list lru;	  /* least recently active first */
+	struct conn_list waiting; /* CMD 0 waiting for the clock */
+	unsigned n;
+	unsigned reads;
+	double bad_logged; /* rate limit of bad-request messages */
+	unsigned bad_suppressed;
+	uint8_t in[CONNS_INBUF];
+	uint8_t out[CONNS_OUTBUF];
+};
 
 static void io_cb(struct ev_loop *loop, ev_io *io, int revents);
-static void feed(struct conn *c, const uint8_t *p, size_t len);
-static size_t serve(struct conn *c, const uint8_t *p, size_t len, size_t *outn);
-static unsigned take(struct conn *c, uint64_t *word, unsigned want,
-    uint64_t *ids, struct bucket_result *r);
-static size_t info(struct conn *c, uint8_t *out, size_t room);
+static void advance(struct conn *c);
+static int conn_read(struct conn *c);
+static int serve(struct conn *c, const uint8_t *p, size_t len);
+static int flush(struct conn *c, const uint8_t *buf, size_t len);
 static int hold(struct conn *c, const uint8_t *p, size_t len);
-static int send_out(struct conn *c, const uint8_t *buf, size_t len);
-static void rearm(struct conn *c);
-static void settle(struct conn *c);
+static void watch(struct conn *c, int events);
 static void touch(struct conn *c);
+static void bad_request(struct conn *c, unsigned cmd);
+static void conn_close(struct conn *c);
 
-struct conn *
-conn_new(struct worker *w, int fd, unsigned slot)
+struct conns *
+conns_new(struct ev_loop *loop, const struct proto_node *node,
+    const struct conns_hooks *hooks, void *arg)
 {
+	struct conns *cs;
+
+	if ((cs = calloc(1, sizeof(*cs))) == NULL)
+		return NULL;
+	cs->loop = loop;
+	cs->node = node;
+	cs->hooks = *hooks;
+	cs->arg = arg;
+	TAILQ_INIT(&cs->lru);
+	TAILQ_INIT(&cs->waiting);
+	return cs;
+}
+
+int
+conn_open(struct conns *cs, int fd, unsigned bucket)
+{
+	struct state_bucket *b = state_bucket(cs->node->sf->h, bucket);
+	struct state_worker *slot = cs->node->slot;
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->w = w;
-	c->slot = (uint8_t)slot;
-	c->bucket = (uint8_t)w->buckets[slot];
+		return -1;
+	c->cs = cs;
+	c->bucket = (uint8_t)bucket;
+	c->last_active = ev_now(cs->loop);
+	TAILQ_INSERT_TAIL(&cs->lru, c, lru);
+	cs->n++;
+	state_store(&slot->conns, cs->n);
+	state_add(&slot->conns_total, 1);
+	state_add(&b->conns, 1);
+	state_add(&b->conns_total, 1);
 	ev_io_init(&c->io, io_cb, fd, EV_READ);
-	ev_io_start(w->loop, &c->io);
-	touch(c);
-	return c;
+	ev_io_start(cs->loop, &c->io);
+	return 0;
 }
 
-/* Moves c to the most recently active end of the worker's list. */
 static void
-touch(struct conn *c)
-{
-	struct worker *w = c->w;
-
-	c->last_active = ev_now(w->loop);
-	if (w->lru_tail == c)
-		return;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else if (w->lru_head == c)
-		w->lru_head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->prev = w->lru_tail;
-	c->next = NULL;
-	if (w->lru_tail != NULL)
-		w->lru_tail->next = c;
-	else
-		w->lru_head = c;
-	w->lru_tail = c;
-}
-
-void
 conn_close(struct conn *c)
 {
-	struct worker *w = c->w;
-	struct conn **pp;
+	struct conns *cs = c->cs;
+	struct state_bucket *b = state_bucket(cs->node->sf->h, c->bucket);
 
-	ev_io_stop(w->loop, &c->io);
+	ev_io_stop(cs->loop, &c->io);
 	close(c->io.fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		w->lru_head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	else
-		w->lru_tail = c->prev;
+	TAILQ_REMOVE(&cs->lru, c, lru);
 	if (c->waiting)
-		for (pp = &w->waiting; *pp != NULL; pp = &(*pp)->next_wait)
-			if (*pp == c) {
-				*pp = c->next_wait;
-				break;
-			}
+		TAILQ_REMOVE(&cs->waiting, c, wait);
 	free(c->in);
 	free(c->out);
-	worker_conn_gone(w, c);
 	free(c);
-}
-
-void
-conn_shutdown(struct conn *c)
-{
-	c->draining = 1;
-	settle(c);
-}
-
-/*
- * Closes a draining connection once everything it read was answered and
- * written; otherwise watches for what it needs next.
- */
-static void
-settle(struct conn *c)
-{
-	if (c->draining && c->out == NULL && !c->waiting && c->in_len < 2) {
-		conn_close(c);
-		return;
-	}
-	rearm(c);
-}
-
-/* Watches for what the connection needs next: output, input, or nothing. */
-static void
-rearm(struct conn *c)
-{
-	int events = c->out != NULL		      ? EV_WRITE
-	    : c->waiting || c->closing || c->draining ? 0
-						      : EV_READ;
-
-	if (events == (c->io.events & (EV_READ | EV_WRITE)) &&
-	    ev_is_active(&c->io))
-		return;
-	ev_io_stop(c->w->loop, &c->io);
-	if (events != 0) {
-		ev_io_set(&c->io, c->io.fd, events);
-		ev_io_start(c->w->loop, &c->io);
-	}
+	cs->n--;
+	state_store(&cs->node->slot->conns, cs->n);
+	state_store(&b->conns, state_load(&b->conns) - 1);
+	cs->hooks.gone(cs->arg);
 }
 
 static void
 io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct conn *c = (struct conn *)io;
-	struct worker *w = c->w;
-	size_t have = c->in_len;
-	ssize_t n;
 
+	touch(c);
 	if (revents & EV_WRITE) {
-		/* A client draining a long backlog is not idle. */
-		touch(c);
-		if (send_out(c, NULL, 0) == -1 ||
-		    (c->out == NULL && c->closing)) {
+		if (flush(c, NULL, 0) == -1) {
 			conn_close(c);
 			return;
 		}
-		/*
-		 * A connection waiting for the clock is on the worker's wait
-		 * list and is resumed from there, never twice.
-		 */
-		if (c->out == NULL && !c->waiting)
-			conn_resume(c);
-		else
-			rearm(c);
+	} else if (conn_read(c) == -1)
 		return;
-	}
-	/* Only half a frame (at most one byte) can be held while reading. */
-	if (have > 0)
-		memcpy(w->in, c->in, have);
-	n = read(io->fd, w->in + have, sizeof(w->in) - have);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		conn_close(c);
-		return;
-	}
-	if (n == -1)
-		return;
-	w->reads++;
-	touch(c);
-	feed(c, w->in, have + (size_t)n);
-}
-
-void
-conn_resume(struct conn *c)
-{
-	c->waiting = 0;
-	/*
-	 * Replies still pending go out first: serving now would put new
-	 * replies ahead of them.  The write watcher resumes once they are out.
-	 */
-	if (c->out != NULL) {
-		rearm(c);
-		return;
-	}
-	if (c->in_len >= 2)
-		feed(c, c->in, c->in_len);
-	else
-		settle(c);
+	advance(c);
 }
 
 /*
- * Serves whole frames from p until the input is used up, the output is
- * pending, or a CMD 0 has to wait for the clock; keeps the rest.
+ * The one place that decides what a connection does next: serve the
+ * frames it holds, then write what is pending, close, wait for the clock
+ * or read.  Pending replies always go out before new ones are made.
  */
 static void
-feed(struct conn *c, const uint8_t *p, size_t len)
+advance(struct conn *c)
 {
-	size_t used, outn;
-
-	for (;;) {
-		outn = 0;
-		used = serve(c, p, len, &outn);
-		p += used;
-		len -= used;
-		if (outn > 0 && send_out(c, c->w->out, outn) == -1) {
-			conn_close(c);
+	while (c->out == NULL && !c->waiting && !c->closing && c->in_len >= 2)
+		if (serve(c, c->in, c->in_len) == -1)
 			return;
-		}
-		if (c->closing || len < 2 || c->out != NULL || c->waiting)
-			break;
-	}
-	if (c->closing && c->out == NULL) {
+	if (c->out != NULL)
+		watch(c, EV_WRITE);
+	else if (c->closing || (c->draining && !c->waiting))
 		conn_close(c);
-		return;
+	else
+		watch(c, c->waiting || c->draining ? 0 : EV_READ);
+}
+
+/* Reads and serves what arrived.  0, or -1 when c was closed. */
+static int
+conn_read(struct conn *c)
+{
+	struct conns *cs = c->cs;
+	size_t have = c->in_len; /* at most half a frame while reading */
+	ssize_t n;
+
+	if (have > 0)
+		memcpy(cs->in, c->in, have);
+	n = read(c->io.fd, cs->in + have, sizeof(cs->in) - have);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		conn_close(c);
+		return -1;
+	}
+	if (n == -1)
+		return 0;
+	cs->reads++;
+	return serve(c, cs->in, have + (size_t)n);
+}
+
+/*
+ * Serves the frames of p until they are used up, output is left pending,
+ * a CMD 0 waits or a command is unknown, and holds the rest.  0, or -1
+ * when c was closed.
+ */
+static int
+serve(struct conn *c, const uint8_t *p, size_t len)
+{
+	struct conns *cs = c->cs;
+	struct proto_result r;
+
+	do {
+		r = proto_serve(
+		    cs->node, c->bucket, p, len, cs->out, sizeof(cs->out));
+		p += r.used;
+		len -= r.used;
+		if (r.raise_errno != 0)
+			log_warnx("msync %s (raising the checkpoint): %s",
+			    cs->node->sf->path, strerror(r.raise_errno));
+		if (r.written > 0 && flush(c, cs->out, r.written) == -1) {
+			conn_close(c);
+			return -1;
+		}
+	} while (r.stop == PROTO_MORE && len >= 2 && c->out == NULL);
+	if (r.stop == PROTO_WAIT) {
+		c->waiting = 1;
+		TAILQ_INSERT_TAIL(&cs->waiting, c, wait);
+		cs->hooks.wait(cs->arg);
+	} else if (r.stop == PROTO_BAD) {
+		bad_request(c, r.cmd);
+		c->closing = 1;
+		len = 0;
 	}
 	if (hold(c, p, len) == -1) {
 		log_warnx("out of memory holding %zu bytes of input: closing"
 			  " fd %d",
 		    len, c->io.fd);
 		conn_close(c);
-		return;
+		return -1;
 	}
-	if (c->waiting) {
-		c->next_wait = c->w->waiting;
-		c->w->waiting = c;
-		worker_wait_arm(c->w);
-	}
-	settle(c);
+	return 0;
 }
 
 /* Keeps len bytes at p (which may lie inside c->in) as c->in. */
@@ -270,203 +255,156 @@ hold(struct conn *c, const uint8_t *p, size_t len)
 
 /*
  * Writes buf, or with buf NULL the pending output; whatever the socket
- * does not take is kept in c->out, and reading pauses until it is gone.
+ * does not take is kept in c->out, behind any output already pending.
+ * 0, or -1 when the connection is to be closed.
  */
 static int
-send_out(struct conn *c, const uint8_t *buf, size_t len)
+flush(struct conn *c, const uint8_t *buf, size_t len)
 {
+	size_t keep;
 	ssize_t n;
 	uint8_t *nb;
 
 	if (buf != NULL && c->out != NULL) {
-		/* Never ahead of replies still pending: queue behind them. */
-		if ((nb = realloc(c->out, c->out_len + len)) == NULL) {
-			log_warnx("out of memory keeping %zu bytes of replies:"
-				  " closing fd %d",
-			    c->out_len + len, c->io.fd);
-			return -1;
-		}
-		memcpy(nb + c->out_len, buf, len);
-		c->out = nb;
-		c->out_len += (uint32_t)len;
-		return 0;
+		n = 0;
+		goto queue;
 	}
 	if (buf == NULL) {
 		buf = c->out + c->out_off;
 		len = c->out_len - c->out_off;
 	}
-	n = write(c->io.fd, buf, len);
-	if (n == -1) {
+	if ((n = write(c->io.fd, buf, len)) == -1) {
 		if (errno != EAGAIN && errno != EINTR)
 			return -1;
 		n = 0;
 	}
-	if ((size_t)n == len) {
-		free(c->out);
-		c->out = NULL;
-		c->out_len = c->out_off = 0;
-		return 0;
-	}
-	if (c->out != NULL && buf == c->out + c->out_off) {
+	if (c->out != NULL) {
+		/* buf was the pending output. */
 		c->out_off += (uint32_t)n;
+		if (c->out_off == c->out_len) {
+			free(c->out);
+			c->out = NULL;
+			c->out_len = c->out_off = 0;
+		}
 		return 0;
 	}
-	if ((c->out = malloc(len - (size_t)n)) == NULL) {
+queue:
+	if ((keep = len - (size_t)n) == 0)
+		return 0;
+	if ((nb = realloc(c->out, c->out_len + keep)) == NULL) {
 		log_warnx("out of memory keeping %zu bytes of replies: closing"
 			  " fd %d",
-		    len - (size_t)n, c->io.fd);
+		    c->out_len + keep, c->io.fd);
 		return -1;
 	}
-	memcpy(c->out, buf + n, len - (size_t)n);
-	c->out_len = (uint32_t)(len - (size_t)n);
-	c->out_off = 0;
+	memcpy(nb + c->out_len, buf + n, keep);
+	c->out = nb;
+	c->out_len += (uint32_t)keep;
 	return 0;
 }
 
+/* Watches c for events (EV_READ, EV_WRITE or 0); changes only what differs. */
 static void
-put_id(uint8_t *out, uint64_t id)
+watch(struct conn *c, int events)
 {
-	uint64_t be = htobe64(id);
+	struct ev_loop *loop = c->cs->loop;
 
-	memcpy(out, &be, sizeof(be));
+	if (events == (c->io.events & (EV_READ | EV_WRITE)) &&
+	    (events == 0) == !ev_is_active(&c->io))
+		return;
+	ev_io_stop(loop, &c->io);
+	if (events != 0) {
+		ev_io_set(&c->io, c->io.fd, events);
+		ev_io_start(loop, &c->io);
+	}
 }
 
-/*
- * The frames of p, served into the worker's output buffer after *outn
- * bytes.  Returns the input bytes used, always whole frames.
- */
-static size_t
-serve(struct conn *c, const uint8_t *p, size_t len, size_t *outn)
+/* Moves c to the most recently active end of the list. */
+static void
+touch(struct conn *c)
 {
-	struct worker *w = c->w;
-	struct state_bucket *b = state_bucket(w->sf->h, c->bucket);
-	uint8_t *out = w->out + *outn, *end = w->out + sizeof(w->out);
-	uint64_t word = state_load(&b->word), ids[256], requests = 0,
-		 issued = 0;
-	struct bucket_result r;
-	size_t i = 0;
-	unsigned k, n, j;
+	struct conns *cs = c->cs;
 
-	while (len - i >= 2 && end - out >= REPLY_MAX) {
-		switch (p[i]) {
-		case CMD_ONE:
-			/* A run of pipelined CMD 0 frames takes its IDs at
-			 * once. */
-			for (k = 1; k < 256 && len - i - 2 * k >= 2 &&
-			     p[i + 2 * k] == CMD_ONE &&
-			     end - out >= REPLY_MAX + 8 * (k + 1);
-			     k++)
-				;
-			n = take(c, &word, k, ids, &r);
-			for (j = 0; j < n; j++, out += 8)
-				put_id(out, ids[j]);
-			i += 2 * (size_t)n;
-			requests += n;
-			issued += n;
-			if (n < k) {
-				/* The rest waits for the clock, not a short
-				 * reply. */
-				c->waiting = 1;
-				state_add(&b->waits, 1);
-				goto done;
-			}
-			break;
-		case CMD_MANY:
-			k = p[i + 1];
-			n = take(c, &word, k, ids, &r);
-			*out++ = (uint8_t)n;
-			for (j = 0; j < n; j++, out += 8)
-				put_id(out, ids[j]);
-			if (n < k)
-				state_add(&b->shorts, 1);
-			i += 2;
-			requests++;
-			issued += n;
-			break;
-		case CMD_INFO:
-			out += info(c, out, (size_t)(end - out));
-			i += 2;
-			requests++;
-			break;
-		default:
-			worker_bad_request(w, p[i], c->io.fd);
-			c->closing = 1;
-			goto done;
-		}
-	}
-done:
-	if (requests > 0) {
-		state_add(&b->requests, requests);
-		state_add(&b->ids, issued);
-	}
-	*outn = (size_t)(out - w->out);
-	return i;
+	c->last_active = ev_now(cs->loop);
+	if (TAILQ_NEXT(c, lru) == NULL)
+		return;
+	TAILQ_REMOVE(&cs->lru, c, lru);
+	TAILQ_INSERT_TAIL(&cs->lru, c, lru);
 }
 
-/*
- * Takes up to want IDs, raising the checkpoint when it is in the way.  The
- * bucket word is stored before the IDs can leave the process.
- */
-static unsigned
-take(struct conn *c, uint64_t *word, unsigned want, uint64_t *ids,
-    struct bucket_result *r)
+/* Counts an unknown command and logs it, at most once a second. */
+static void
+bad_request(struct conn *c, unsigned cmd)
 {
-	struct worker *w = c->w;
-	struct state_header *h = w->sf->h;
-	struct bucket_limits lim;
-	struct timespec ts;
-	unsigned n = 0;
+	struct conns *cs = c->cs;
+	double now = ev_now(cs->loop);
+	char peer[SOCK_NAME_LEN];
 
-	/*
-	 * The precise clock: a CMD 0 that waits is woken just after the
-	 * second turns, and a coarse clock may not have turned by then.
-	 */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	lim.now = ts.tv_sec <= h->epoch ? 0
-	    : ts.tv_sec - h->epoch >= UINT32_MAX
-	    ? UINT32_MAX
-	    : (uint32_t)(ts.tv_sec - h->epoch);
-	lim.max_ahead = w->cfg->max_ahead_s;
-	for (;;) {
-		lim.checkpoint = (uint32_t)state_load(&h->checkpoint_safe);
-		n += bucket_take(
-		    word, w->bases[c->bucket], &lim, want - n, ids + n, r);
-		state_store(&state_bucket(h, c->bucket)->word, *word);
-		if (r->stop != BUCKET_CHECKPOINT)
-			break;
-		/* The master's timer fell behind: move the mark ourselves. */
-		if (checkpoint_raise(w->sf,
-			bucket_checkpoint_target(
-			    r->need > lim.now ? r->need : lim.now,
-			    lim.max_ahead)) == -1) {
-			log_warn(
-			    "msync %s (raising the checkpoint)", w->sf->path);
-			break;
-		}
-		state_add(&w->slot->checkpoint_raises, 1);
+	state_add(&cs->node->slot->bad_requests, 1);
+	if (now - cs->bad_logged < BAD_LOG_INTERVAL_S) {
+		cs->bad_suppressed++;
+		return;
 	}
+	log_warnx("closing the connection from %s: unknown command 0x%02x"
+		  " (%u more bad requests since the last message)",
+	    sock_name(c->io.fd, SOCK_REMOTE, peer, sizeof(peer)), cmd,
+	    cs->bad_suppressed);
+	cs->bad_logged = now;
+	cs->bad_suppressed = 0;
+}
+
+unsigned
+conns_count(const struct conns *cs)
+{
+	return cs->n;
+}
+
+unsigned
+conns_reads(struct conns *cs)
+{
+	unsigned n = cs->reads;
+
+	cs->reads = 0;
 	return n;
 }
 
-static size_t
-info(struct conn *c, uint8_t *out, size_t room)
+double
+conns_close_idle(struct conns *cs, double timeout)
 {
-	struct worker *w = c->w;
-	struct state_header *h = w->sf->h;
-	int64_t now = (int64_t)time(NULL);
-	int len;
+	ev_tstamp now = ev_now(cs->loop);
+	struct conn *c;
 
-	len = snprintf((char *)out + 2, room - 2,
-	    "{\"version\":\"%s\",\"zone\":%u,\"dc\":%u,\"machine\":%u,"
-	    "\"epoch\":%lld,\"buckets\":%u,\"workers\":%u,\"pid\":%lld,"
-	    "\"worker_pid\":%lld,\"uptime_s\":%lld,\"now\":%lld,"
-	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\"}",
-	    PACKAGE_VERSION, h->zone, h->dc, h->machine, (long long)h->epoch,
-	    STATE_BUCKETS, w->nworkers, (long long)h->master_pid,
-	    (long long)getpid(), (long long)(now - h->started), (long long)now,
-	    (long long)(state_load(&h->checkpoint) + (uint64_t)h->epoch),
-	    c->bucket, (unsigned long long)h->instance);
-	out[0] = (uint8_t)(len >> 8);
-	out[1] = (uint8_t)len;
-	return (size_t)len + 2;
+	while ((c = TAILQ_FIRST(&cs->lru)) != NULL &&
+	    now - c->last_active >= timeout)
+		conn_close(c);
+	return c != NULL ? c->last_active + timeout - now : timeout;
+}
+
+void
+conns_wake(struct conns *cs)
+{
+	struct conn_list list;
+	struct conn *c;
+
+	/* A connection may start waiting again: it goes on a new list. */
+	TAILQ_INIT(&list);
+	TAILQ_CONCAT(&list, &cs->waiting, wait);
+	while ((c = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, c, wait);
+		c->waiting = 0;
+		advance(c);
+	}
+}
+
+void
+conns_shutdown(struct conns *cs)
+{
+	struct conn *c, *next;
+
+	/* Serving what was read closes only the connection served. */
+	for (c = TAILQ_FIRST(&cs->lru); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, lru);
+		c->draining = 1;
+		advance(c);
+	}
 }

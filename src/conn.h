@@ -1,44 +1,54 @@
 /*
- * conn.h - one client connection: frames in, IDs out.
+ * conn.h - a worker's client connections: bytes read are served by
+ * proto_serve and the replies written, with reading paused while replies
+ * are pending and a CMD 0 parked while it waits for the clock.
  */
 #ifndef GENID_CONN_H
 #define GENID_CONN_H
 
 #include <ev.h>
-#include <stdint.h>
 
-struct worker;
+#include "proto.h"
 
-struct conn {
-	ev_io io; /* first: the watcher is the connection */
-	struct worker *w;
-	struct conn *prev; /* the worker's activity list */
-	struct conn *next;
-	struct conn *next_wait; /* the worker's list of CMD 0 waiting */
-	uint8_t *in;  /* input not served yet (whole frames while output is
-			 pending or a CMD 0 waits, else half a frame) */
-	uint8_t *out; /* output not written yet, only while some is left */
-	uint32_t in_len;
-	uint32_t out_len;
-	uint32_t out_off;
-	ev_tstamp last_active; /* for the idle timeout */
-	uint8_t bucket;	       /* index into the state bucket table */
-	uint8_t slot;	       /* index into the worker's own bucket list */
-	uint8_t waiting : 1;   /* a CMD 0 waits for the clock */
-	uint8_t closing : 1;   /* bad request: close once the output is out */
-	uint8_t draining : 1;  /* shutdown: read no more, serve what was read */
+struct conns;
+
+/* What a worker is told by its connections. */
+struct conns_hooks {
+	/* A connection began to wait for the clock: call conns_wake soon. */
+	void (*wait)(void *arg);
+	/* A connection was closed and its counters updated. */
+	void (*gone)(void *arg);
 };
 
-/* Sets up a connection on an accepted socket and starts reading. */
-struct conn *conn_new(struct worker *w, int fd, unsigned slot);
+/*
+ * A set of connections served in loop from node; the hooks get arg.
+ * Returns NULL when out of memory.
+ */
+struct conns *conns_new(struct ev_loop *loop, const struct proto_node *node,
+    const struct conns_hooks *hooks, void *arg);
 
-/* Serves input that was held back (clock wait over); may close c. */
-void conn_resume(struct conn *c);
+/* Serves accepted socket fd from bucket.  0, or -1 when out of memory. */
+int conn_open(struct conns *cs, int fd, unsigned bucket);
 
-/* Closes the socket and frees everything the connection holds. */
-void conn_close(struct conn *c);
+/* The connections open now. */
+unsigned conns_count(const struct conns *cs);
 
-/* On shutdown: read no more; serve and write what was read, then close. */
-void conn_shutdown(struct conn *c);
+/* The reads served since the last call (how busy the loop is). */
+unsigned conns_reads(struct conns *cs);
+
+/*
+ * Closes the connections idle for timeout seconds or more.  Returns the
+ * seconds until the next one may be.
+ */
+double conns_close_idle(struct conns *cs, double timeout);
+
+/* Lets every connection waiting for the clock try again. */
+void conns_wake(struct conns *cs);
+
+/*
+ * Stops reading on every connection; each is closed once what it read was
+ * answered and written.
+ */
+void conns_shutdown(struct conns *cs);
 
 #endif

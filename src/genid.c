@@ -23,6 +23,7 @@
 #include "log.h"
 #include "master.h"
 #include "peers.h"
+#include "sock.h"
 #include "statefile.h"
 
 #ifndef SYSCONFDIR
@@ -163,7 +164,7 @@ main(int argc, char *argv[], char *envp[])
 	};
 	const char *conf = SYSCONFDIR "/genid.json";
 	int ch, daemonize = 0, test = 0, wait_clock = 0, nfds, nmetrics = 0, rc;
-	int fds[MASTER_MAX_FDS], metrics_fds[MASTER_MAX_FDS];
+	int fds[SOCK_MAX_FDS], metrics_fds[SOCK_MAX_FDS];
 	struct statefile sf;
 	struct pidfh *pfh = NULL;
 	static struct cfg cfg;
@@ -228,12 +229,12 @@ main(int argc, char *argv[], char *envp[])
 	if ((rc = checkpoint_boot(
 		 &sf, cfg.max_ahead_s, wait_clock, err, sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if ((nfds = master_listen(cfg.listen, cfg.nlisten, "listening", fds,
-		 MASTER_MAX_FDS, err, sizeof(err))) == -1)
+	if ((nfds = sock_listen(cfg.listen, cfg.nlisten, "listening", fds,
+		 SOCK_MAX_FDS, err, sizeof(err))) == -1)
 		die(EX_OSERR, "%s", err);
 	if (cfg.has_metrics &&
-	    (nmetrics = master_listen(&cfg.metrics_listen, 1, "metrics",
-		 metrics_fds, MASTER_MAX_FDS, err, sizeof(err))) == -1)
+	    (nmetrics = sock_listen(&cfg.metrics_listen, 1, "metrics",
+		 metrics_fds, SOCK_MAX_FDS, err, sizeof(err))) == -1)
 		die(EX_OSERR, "metrics_listen: %s", err);
 	if (cfg.pid_file[0] != '\0' &&
 	    (pfh = pidfile_open(cfg.pid_file, 0644, &other)) == NULL) {

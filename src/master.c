@@ -5,16 +5,12 @@
  * and on SIGTERM stops the workers, escalating to SIGKILL.  Signal
  * handlers only note what happened; the loop acts.
  */
-#include <arpa/inet.h>
 #include <bsd/unistd.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
@@ -438,95 +434,4 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 		    sf->path);
 	log_notice("stopped");
 	return m.code;
-}
-
-static int
-listen_one(
-    const struct addrinfo *ai, char *err, size_t errlen, const char *name)
-{
-	int fd, one = 1;
-
-	if ((fd = socket(ai->ai_family,
-		 ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		 ai->ai_protocol)) == -1) {
-		snprintf(err, errlen, "socket %s: %s", name, strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ai->ai_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, 4096) == -1) {
-		snprintf(err, errlen, "bind %s: %s", name, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void
-log_bound(int fd, const char *what)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char host[NI_MAXHOST], port[NI_MAXSERV];
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
-	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		return;
-	if (ss.ss_family == AF_INET6)
-		log_info("%s on [%s]:%s", what, host, port);
-	else
-		log_info("%s on %s:%s", what, host, port);
-}
-
-int
-master_listen(const struct cfg_addr *addrs, unsigned naddrs, const char *what,
-    int *fds, size_t maxfds, char *err, size_t errlen)
-{
-	struct addrinfo hints, *res, *ai;
-	char port[8], name[CFG_HOST_LEN + 16];
-	unsigned i;
-	int n = 0, rc, fd;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	for (i = 0; i < naddrs; i++) {
-		const struct cfg_addr *a = &addrs[i];
-
-		snprintf(port, sizeof(port), "%u", a->port);
-		snprintf(name, sizeof(name), "%s:%u",
-		    a->host[0] ? a->host : "*", a->port);
-		if ((rc = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints,
-			 &res)) != 0) {
-			snprintf(err, errlen, "listen %s: %s", name,
-			    gai_strerror(rc));
-			goto fail;
-		}
-		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			if ((size_t)n == maxfds) {
-				snprintf(err, errlen,
-				    "listen %s: more than %zu"
-				    " sockets",
-				    name, maxfds);
-				freeaddrinfo(res);
-				goto fail;
-			}
-			if ((fd = listen_one(ai, err, errlen, name)) == -1) {
-				freeaddrinfo(res);
-				goto fail;
-			}
-			log_bound(fd, what);
-			fds[n++] = fd;
-		}
-		freeaddrinfo(res);
-	}
-	return n;
-fail:
-	while (n > 0)
-		close(fds[--n]);
-	return -1;
 }

@@ -9,16 +9,6 @@
 #include "config.h"
 #include "statefile.h"
 
-#define MASTER_MAX_FDS (CFG_MAX_LISTEN * 2)
-
-/*
- * Binds and listens on every address of addrs (a host name may give
- * several), logging "WHAT on HOST:PORT" for each.  Returns the number of
- * sockets put in fds, or -1 with the reason in err.
- */
-int master_listen(const struct cfg_addr *addrs, unsigned naddrs,
-    const char *what, int *fds, size_t maxfds, char *err, size_t errlen);
-
 /*
  * Forks the workers and supervises them until SIGTERM or SIGINT; keeps
  * the checkpoint ahead of the clock and serves /metrics on metrics_fds.

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "counters.h"
 #include "state.h"
 
 /*
@@ -28,10 +29,7 @@ struct metrics_snap {
 			     tell) */
 	int alive[STATE_WORKERS];
 	unsigned nworkers; /* worker slots in use: h.workers, capped */
-	uint64_t w_ids[STATE_WORKERS]; /* summed over the worker's buckets */
-	uint64_t w_requests[STATE_WORKERS];
-	unsigned w_buckets[STATE_WORKERS];
-	uint64_t ids, requests, conns, conns_total, waits, shorts;
+	unsigned w_buckets[STATE_WORKERS]; /* buckets each worker owns */
 	int64_t lead; /* the largest bucket lead ahead of the clock */
 };
 
@@ -41,6 +39,15 @@ void metrics_read(struct metrics_snap *s, const struct state_header *h);
 
 /* The worker slot that owns bucket b, or -1 when no worker is known. */
 int metrics_owner(const struct metrics_snap *s, unsigned b);
+
+/* The bucket field at off (offsetof in struct state_bucket) summed over
+ * the buckets worker slot owner owns, or over all when owner is -1. */
+uint64_t metrics_sum(const struct metrics_snap *s, size_t off, int owner);
+
+/* Row c of the worker table (counters.h) for worker slot w: the slot's
+ * own field, or the bucket field summed over the worker's buckets. */
+uint64_t metrics_worker(
+    const struct metrics_snap *s, const struct counters_def *c, unsigned w);
 
 /* How far bucket b's second is ahead of the clock (0 when not ahead). */
 int64_t metrics_lead(const struct metrics_snap *s, unsigned b);

@@ -17,6 +17,7 @@ main(void)
 	sr = srunner_create(make_id_suite());
 	srunner_add_suite(sr, make_addr_suite());
 	srunner_add_suite(sr, make_bucket_suite());
+	srunner_add_suite(sr, make_counters_suite());
 	srunner_add_suite(sr, make_peer_suite());
 	srunner_add_suite(sr, make_state_suite());
 	srunner_add_suite(sr, make_timefmt_suite());

@@ -16,6 +16,9 @@ Suite *make_id_suite(void);
 /* The verdict on a peer's identity (src/core/peer.c). */
 Suite *make_peer_suite(void);
 
+/* The tables of the bucket and worker counters (src/core/counters.c). */
+Suite *make_counters_suite(void);
+
 /* The per-bucket generator and the clock rules (src/core/bucket.c). */
 Suite *make_bucket_suite(void);
 

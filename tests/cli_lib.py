@@ -1,6 +1,7 @@
 """
 cli_lib.py - shared by the tests/cli_*.py scripts: run the built genidctl,
-record failures, a fake genid speaking SPEC 2, and the real daemon.
+record failures, and a fake genid speaking the protocol of genid(7).  The real
+daemon is started through tests/integration/harness.py, the one launcher.
 
 GENIDCTL is the binary under test, GENID the daemon (the parts that need
 it are skipped when it is not built).  GENIDCTL_WRAP runs every genidctl
@@ -251,76 +252,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-# --------------------------------------------------------- real daemon
-
-class Daemon:
-    """The real genid in the foreground, in its own session, port 0."""
-
-    LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
-
-    def __init__(self, tmp, zone=3, dc=2, machine=5, workers=2, epoch=0):
-        self.dir = tmp
-        self.conf = os.path.join(tmp, "genid.json")
-        self.state = os.path.join(tmp, "genid.state")
-        self.log = os.path.join(tmp, "genid.log")
-        with open(self.conf, "w") as f:
-            json.dump({"port": 0, "listen": ["127.0.0.1"], "zone_id": zone,
-                       "dc_id": dc, "machine_id": machine,
-                       "workers": workers, "epoch": epoch,
-                       "state_file": "genid.state", "pid_file": "genid.pid",
-                       "log_level": "info"}, f, indent=2)
-        self.proc = None
-        self.port = None
-
-    def text(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def start(self):
-        with open(self.log, "wb") as err:
-            self.proc = subprocess.Popen([GENID, "-c", self.conf],
-                                         cwd=self.dir,
-                                         stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL,
-                                         stderr=err,
-                                         start_new_session=True)
-
-        def port():
-            if self.proc.poll() is not None:
-                raise AssertionError("genid exited %d: %s"
-                                     % (self.proc.returncode, self.text()))
-            m = self.LISTEN_RE.search(self.text())
-            return m and int(m.group(1))
-
-        self.port = poll(port, 20, "'listening on' in " + self.log)
-        poll(lambda: "ready:" in self.text(), 20, "'ready:' in " + self.log)
-        return "127.0.0.1:%d" % self.port
-
-    def stop(self):
-        """SIGTERM, then SIGKILL to the session it leads if it hangs."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def kill(self):
-        """Always leaves nothing of this daemon running."""
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
 
 
 def tempdir():

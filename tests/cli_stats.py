@@ -13,9 +13,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "integration"))
 from cli_lib import (EX_DATAERR, EX_NOINPUT, EX_USAGE, GENID, GENIDCTL,  # noqa
-                     WRAP, Daemon, check, ctl, equal, finish, poll,
+                     WRAP, check, ctl, equal, finish, poll,
                      require_genidctl, tempdir)
+from harness import Daemon  # noqa: E402
 
 SAMPLE_RE = re.compile(r'^(genid_[a-z_]+)(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*'
                        r'\})? (-?[0-9.]+)$')
@@ -74,9 +77,10 @@ def test_files(d):
 
 
 def test_daemon(d):
-    g = Daemon(d, zone=3, dc=2, machine=5, workers=2)
+    g = Daemon(None, dir=d, zone_id=3, dc_id=2, machine_id=5, workers=2)
     try:
-        addr = g.start()
+        g.start()
+        addr = "%s:%d" % g.addr
         r = ctl("get", "-n", 1000, addr)
         equal((r.rc, len(r.out.split())), (0, 1000), "get 1000 IDs")
         r = ctl("get", addr)
@@ -85,7 +89,7 @@ def test_daemon(d):
         # The counters are written by the workers before the replies
         # leave, but poll anyway: a reader must not depend on that.
         def totals():
-            s = json.loads(ctl("stats", "-s", g.state, "--json").out)
+            s = json.loads(ctl("stats", "-s", g.state_path, "--json").out)
             return s if s["totals"]["ids"] >= 1001 else None
 
         s = poll(totals, 10, "1001 IDs in the state file")
@@ -113,7 +117,7 @@ def test_daemon(d):
               "stats --json: the checkpoint is not behind the clock")
         equal(s["boot_count"], 1, "stats --json: first boot")
 
-        r = ctl("stats", "-c", g.conf, cwd=g.dir)
+        r = ctl("stats", "-c", g.conf_path, cwd=g.dir)
         equal(r.rc, 0, "stats -c: exit 0")
         check(re.search(r"^node +zone 3 dc 2 machine 5", r.out, re.M),
               "stats text: identity")
@@ -127,7 +131,7 @@ def test_daemon(d):
               [("0", "yes", "16"), ("1", "yes", "16")],
               "stats text: worker lines")
 
-        r = ctl("stats", "-s", g.state, "--prometheus")
+        r = ctl("stats", "-s", g.state_path, "--prometheus")
         equal(r.rc, 0, "stats --prometheus: exit 0")
         p = parse_prometheus(r.out)
         equal(p.get(("genid_up", "")), 1.0, "prometheus: genid_up 1")
@@ -149,19 +153,19 @@ def test_daemon(d):
                      "genid_bucket_short_replies_total"):
             check(any(n == name for n, _ in p), "prometheus: %s" % name)
 
-        r = ctl("stats", "-s", g.state, "--json", "--watch", "0.05",
+        r = ctl("stats", "-s", g.state_path, "--json", "--watch", "0.05",
                 "--count", 3)
         rows = [json.loads(line) for line in r.out.splitlines()]
         equal(len(rows), 3, "stats --watch --count 3: three readings")
         check("ids_per_s" not in rows[0]["totals"] and
               all("ids_per_s" in x["totals"] for x in rows[1:]),
               "stats --watch: rates from the second reading on")
-        r = ctl("stats", "-s", g.state, "--watch", "0.05", "--count", 2)
+        r = ctl("stats", "-s", g.state_path, "--watch", "0.05", "--count", 2)
         equal(r.out.count("state file  "), 2, "stats --watch text: two")
         check("IDs/s" in r.out, "stats --watch text: rates")
 
         # --watch without --count runs until SIGINT, then exits 0.
-        w = subprocess.Popen(WRAP + [GENIDCTL, "stats", "-s", g.state,
+        w = subprocess.Popen(WRAP + [GENIDCTL, "stats", "-s", g.state_path,
                                      "--json", "--watch", "0.05"],
                              stdout=subprocess.PIPE, text=True)
         try:
@@ -176,13 +180,13 @@ def test_daemon(d):
             w.stdout.close()
 
         g.stop()
-        r = ctl("stats", "-s", g.state, "--json")
+        r = ctl("stats", "-s", g.state_path, "--json")
         s = json.loads(r.out)
         equal((s["master"]["alive"], s["master"]["locked"]), (False, False),
               "stats after stop: master gone, lock free")
         equal(s["totals"]["ids"], 1001, "stats after stop: counters kept")
     finally:
-        g.kill()
+        g.cleanup()
 
 
 def main():

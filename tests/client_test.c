@@ -30,7 +30,9 @@
 #include "genid.h"
 
 #define ZONE 5
+#define ZONE_S "5"
 #define DC 3
+#define DC_S "3"
 #define MAX_DAEMONS 4
 #define MAX_CHILDREN 8
 #define START_S 15
@@ -45,7 +47,8 @@
 #endif
 
 struct daemon {
-	pid_t pid; /* also its process group; 0 when not running */
+	pid_t pid;    /* the launcher, leader of the group; 0 when stopped */
+	pid_t master; /* genid's master */
 	char dir[576];
 	char addr[64];
 	unsigned machine;
@@ -264,77 +267,72 @@ pause_ms(int ms)
 static void
 daemon_start(struct daemon *d, const char *name, unsigned machine)
 {
-	char conf[640], log[640], out[640];
-	char *text, *p;
+	char out[640], machine_arg[16], epoch_arg[48], launcher[640];
+	char line[160], *text;
+	const char *py = getenv("PYTHON3"), *src = getenv("GENID_SRCDIR");
 	int64_t deadline = now_ms() + START_S * 1000;
-	unsigned port;
-	FILE *f;
-	int fd, status;
+	struct pollfd pfd;
+	size_t len = 0;
+	ssize_t n;
+	int fds[2], fd, status;
 
 	snprintf(d->dir, sizeof(d->dir), "%s/%s", tmpdir, name);
 	if (mkdir(d->dir, 0700) == -1)
 		fatal("mkdir %s: %s", d->dir, strerror(errno));
 	d->machine = machine;
-	snprintf(conf, sizeof(conf), "%s/genid.json", d->dir);
-	snprintf(log, sizeof(log), "%s/genid.log", d->dir);
-	snprintf(out, sizeof(out), "%s/stderr.log", d->dir);
-	if ((f = fopen(conf, "w")) == NULL)
-		fatal("open %s: %s", conf, strerror(errno));
-	fprintf(f,
-	    "{\n"
-	    "  \"listen\": [\"127.0.0.1\"],\n"
-	    "  \"port\": 0,\n"
-	    "  \"zone_id\": %d,\n"
-	    "  \"dc_id\": %d,\n"
-	    "  \"machine_id\": %u,\n"
-	    "  \"epoch\": %lld,\n"
-	    "  \"workers\": 2,\n"
-	    "  \"state_file\": \"%s/genid.state\",\n"
-	    "  \"pid_file\": \"%s/genid.pid\",\n"
-	    "  \"log_file\": \"%s\",\n"
-	    "  \"log_level\": \"info\"\n"
-	    "}\n",
-	    ZONE, DC, machine, (long long)epoch, d->dir, d->dir, log);
-	if (fclose(f) != 0)
-		fatal("write %s: %s", conf, strerror(errno));
+	snprintf(out, sizeof(out), "%s/launcher.log", d->dir);
+	snprintf(machine_arg, sizeof(machine_arg), "%u", machine);
+	snprintf(epoch_arg, sizeof(epoch_arg), "epoch=%lld", (long long)epoch);
+	snprintf(launcher, sizeof(launcher), "%s/tests/integration/launch.py",
+	    src != NULL && src[0] != '\0' ? src : ".");
+	if (py == NULL || py[0] == '\0')
+		py = "python3";
+	if (pipe(fds) == -1)
+		fatal("pipe: %s", strerror(errno));
 	if ((d->pid = fork()) == -1)
 		fatal("fork: %s", strerror(errno));
 	if (d->pid == 0) {
-		/* Its own group, so that its workers can be killed with it. */
+		/* Its own group, so that genid can be killed with it. */
 		setpgid(0, 0);
-		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) !=
-		    -1) {
-			dup2(fd, 1);
+		dup2(fds[1], 1);
+		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
 			dup2(fd, 2);
-		}
-		execl(genid_path, genid_path, "-c", conf, (char *)NULL);
+		close(fds[0]);
+		execlp(py, py, launcher, "--dir", d->dir, "--zone", ZONE_S,
+		    "--dc", DC_S, "--machine", machine_arg, "--set", epoch_arg,
+		    (char *)NULL);
 		_exit(127);
 	}
 	setpgid(d->pid, d->pid);
-	for (;;) {
-		text = slurp(log);
-		if (text != NULL &&
-		    (p = strstr(text, "listening on 127.0.0.1:")) != NULL &&
-		    sscanf(p, "listening on 127.0.0.1:%u", &port) == 1 &&
-		    strstr(text, "ready:") != NULL) {
-			free(text);
-			break;
-		}
-		free(text);
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+	close(fds[1]);
+	/* The launcher prints "127.0.0.1:PORT MASTER_PID" once genid serves. */
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	while (memchr(line, '\n', len) == NULL) {
+		int left = (int)(deadline - now_ms());
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			fatal("genid %s not ready within %d s", name, START_S);
+		if ((n = read(fds[0], line + len, sizeof(line) - 1 - len)) <=
+		    0) {
+			waitpid(d->pid, &status, 0);
 			d->pid = 0;
 			text = slurp(out);
 			fatal("genid %s exited (status %d) before it was ready:"
 			      " %s",
 			    name, status, text != NULL ? text : "");
 		}
-		if (now_ms() > deadline)
-			fatal("genid %s not ready within %d s", name, START_S);
-		pause_ms(5);
+		len += (size_t)n;
+		if (len == sizeof(line) - 1)
+			fatal(
+			    "genid %s: the launcher's line is too long", name);
 	}
-	snprintf(d->addr, sizeof(d->addr), "127.0.0.1:%u", port);
+	close(fds[0]);
+	line[len] = '\0';
+	if (sscanf(line, "%63s %d", d->addr, &d->master) != 2)
+		fatal("genid %s: the launcher said %s", name, line);
 	printf("# genid %s (machine %u) pid %d on %s\n", name, machine,
-	    (int)d->pid, d->addr);
+	    (int)d->master, d->addr);
 }
 
 /*
@@ -348,7 +346,8 @@ daemon_stop(struct daemon *d, int sig)
 
 	if (d->pid <= 0)
 		return -1;
-	kill(d->pid, sig);
+	/* The launcher exits as the master does, with its status. */
+	kill(d->master, sig);
 	if (wait_pid(d->pid, STOP_S, &status) == -1) {
 		printf("# genid pid %d still runs %d s after signal %d:"
 		       " killing its group\n",

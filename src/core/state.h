@@ -87,6 +87,10 @@ struct state_header {
 	uint64_t reserved[3];
 };
 
+/*
+ * The counters of a bucket and of a worker slot.  Each one a reader
+ * shows (genidctl stats, /metrics) also has its row in counters.c.
+ */
 struct state_bucket {
 	uint64_t word; /* (ts << 32) | next counter, see bucket.h */
 	uint64_t ids;

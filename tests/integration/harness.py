@@ -13,6 +13,10 @@ control the process at an already running genid (like memcached's
 T_MEMD_USE_DAEMON); tests that kill or restart the daemon then skip.
 Set GENID_TEST_KEEP=1 to keep the temporary directories.
 
+The layout of the state file and the table of its counters are read from
+the sources, src/core/state.h and src/core/counters.c, under GENID_SRCDIR
+or else the tree this file sits in; there is no copy of either here.
+
 Exit status of a test script: 0 pass, 1 fail, 77 skip.  Python standard
 library only.
 """
@@ -295,54 +299,31 @@ def poll(cond, deadline_s, interval=0.01):
 _CTYPES = {"uint32_t": ctypes.c_uint32, "int32_t": ctypes.c_int32,
            "uint64_t": ctypes.c_uint64, "int64_t": ctypes.c_int64}
 
-# The layout of src/core/state.h, used when the source tree is not there;
-# the source's own declarations win when GENID_SRCDIR points at them.
-_BUILTIN_LAYOUT = {
-    "state_header": [
-        ("magic", "uint64_t", 1), ("version", "uint32_t", 1),
-        ("header_size", "uint32_t", 1), ("total_size", "uint64_t", 1),
-        ("bucket_off", "uint32_t", 1), ("bucket_size", "uint32_t", 1),
-        ("bucket_count", "uint32_t", 1), ("worker_off", "uint32_t", 1),
-        ("worker_size", "uint32_t", 1), ("worker_count", "uint32_t", 1),
-        ("zone", "uint32_t", 1), ("dc", "uint32_t", 1),
-        ("machine", "uint32_t", 1), ("reserved0", "uint32_t", 1),
-        ("epoch", "int64_t", 1), ("created", "int64_t", 1),
-        ("checkpoint", "uint64_t", 1), ("checkpoint_safe", "uint64_t", 1),
-        ("checkpoint_synced", "int64_t", 1),
-        ("checkpoint_syncs", "uint64_t", 1), ("boot_count", "uint64_t", 1),
-        ("master_pid", "int64_t", 1), ("started", "int64_t", 1),
-        ("workers", "uint32_t", 1), ("max_ahead", "uint32_t", 1),
-        ("worker_restarts", "uint64_t", 1),
-        ("clock_steps_back", "uint64_t", 1),
-        ("clock_steps_forward", "uint64_t", 1),
-        ("clock_step_last_ns", "int64_t", 1),
-        ("clock_step_max_back_ns", "uint64_t", 1),
-        ("clean", "uint64_t", 1), ("kernel_boot", "uint64_t", 2),
-        ("reserved", "uint64_t", 6)],
-    "state_bucket": [
-        ("word", "uint64_t", 1), ("ids", "uint64_t", 1),
-        ("requests", "uint64_t", 1), ("conns", "uint64_t", 1),
-        ("conns_total", "uint64_t", 1), ("waits", "uint64_t", 1),
-        ("shorts", "uint64_t", 1), ("reserved", "uint64_t", 1)],
-    "state_worker": [
-        ("pid", "int64_t", 1), ("started", "int64_t", 1),
-        ("restarts", "uint64_t", 1), ("conns", "uint64_t", 1),
-        ("conns_total", "uint64_t", 1), ("rejected", "uint64_t", 1),
-        ("bad_requests", "uint64_t", 1),
-        ("checkpoint_raises", "uint64_t", 1),
-        ("exit_status", "int64_t", 1), ("reserved", "uint64_t", 7)],
-}
+_STRUCT_NAMES = ("state_header", "state_bucket", "state_worker")
+
+
+def source_path(rel):
+    """The path of rel in the genid source tree: GENID_SRCDIR, or the tree
+    this file sits in (tests/integration/harness.py)."""
+    src = os.environ.get("GENID_SRCDIR") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    path = os.path.join(src, rel)
+    if not os.path.exists(path):
+        raise RuntimeError("%s not found: set GENID_SRCDIR to the genid "
+                           "source tree" % path)
+    return path
 
 
 def _parse_state_h(path):
-    """The member lists of the three structs declared in state.h."""
+    """The member lists of the three structs declared in state.h:
+    {struct name: [(member, C type, count)]}."""
     with open(path) as f:
         text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
     layout = {}
-    for name in _BUILTIN_LAYOUT:
+    for name in _STRUCT_NAMES:
         m = re.search(r"struct\s+%s\s*\{(.*?)\};" % name, text, re.S)
         if not m:
-            return None
+            raise RuntimeError("%s: no struct %s" % (path, name))
         fields = []
         for decl in m.group(1).split(";"):
             decl = decl.strip()
@@ -351,18 +332,16 @@ def _parse_state_h(path):
             d = re.fullmatch(r"(u?int(?:32|64)_t)\s+(\w+)\s*(?:\[(\d+)\])?",
                              decl)
             if not d:
-                return None
+                raise RuntimeError("%s: struct %s: cannot read %r"
+                                   % (path, name, decl))
             fields.append((d.group(2), d.group(1), int(d.group(3) or 1)))
         layout[name] = fields
     return layout
 
 
 def _make_structs():
-    layout = None
-    src = os.environ.get("GENID_SRCDIR")
-    if src and os.path.exists(os.path.join(src, "src/core/state.h")):
-        layout = _parse_state_h(os.path.join(src, "src/core/state.h"))
-    layout = layout or _BUILTIN_LAYOUT
+    """ctypes structures of the layout src/core/state.h declares."""
+    layout = _parse_state_h(source_path("src/core/state.h"))
     out = {}
     for name, fields in layout.items():
         cf = []
@@ -374,10 +353,60 @@ def _make_structs():
     return out
 
 
+# One row of the counter tables of src/core/counters.c.  table and source
+# are "bucket" or "worker": the table the row is in, and the struct member
+# (a field of state_<source>) it reads; a worker row that reads a bucket
+# field shows it summed over the buckets the worker owns.  column and
+# total are the text screen's heading and total-line phrase, or None.
+CounterRow = namedtuple("CounterRow", "table json prom help type source "
+                        "member column total total_aside")
+
+_C_STRING = r'"(?:[^"\\]|\\.)*"'
+
+
+def _parse_counters_c(path):
+    """The rows of the bucket and the worker table in counters.c."""
+    with open(path) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    rows = []
+    for table in ("bucket", "worker"):
+        m = re.search(r"struct\s+counters_def\s+%s_rows\[\]\s*=\s*\{(.*?)"
+                      r"\n\};" % table, text, re.S)
+        if not m:
+            raise RuntimeError("%s: no %s_rows table" % (path, table))
+        for body in re.findall(r"\{([^{}]*)\}", m.group(1)):
+            f = {}
+            for key, val in re.findall(
+                    r"\.(\w+)\s*=\s*((?:%s\s*)+|offsetof\s*\([^)]*\)|\w+)"
+                    % _C_STRING, body):
+                if val.startswith('"'):
+                    val = "".join(json.loads(lit) for lit in
+                                  re.findall(_C_STRING, val))
+                f[key] = None if val == "NULL" else val
+            off = re.fullmatch(r"offsetof\s*\(\s*struct\s+state_(\w+)\s*,"
+                               r"\s*(\w+)\s*\)", f.get("off", ""))
+            if not off or not {"json", "prom", "help", "type"} <= set(f):
+                raise RuntimeError("%s: cannot read the row {%s}"
+                                   % (path, body.strip()))
+            rows.append(CounterRow(
+                table, f["json"], f["prom"], f["help"],
+                f["type"].replace("COUNTERS_", "").lower(), off.group(1),
+                off.group(2), f.get("column"), f.get("total"),
+                f.get("total_aside", "0") != "0"))
+    return rows
+
+
+def counter_rows(table=None):
+    """The rows of src/core/counters.c, in print order; only those of the
+    "bucket" or "worker" table when table is given."""
+    return [r for r in COUNTER_ROWS if table is None or r.table == table]
+
+
 STRUCTS = _make_structs()
 StateHeader = STRUCTS["state_header"]
 StateBucket = STRUCTS["state_bucket"]
 StateWorker = STRUCTS["state_worker"]
+COUNTER_ROWS = _parse_counters_c(source_path("src/core/counters.c"))
 
 
 def header_offset(field):
@@ -410,6 +439,18 @@ class State:
 
     def bad_requests(self):
         return sum(w.bad_requests for w in self.workers)
+
+    def counter(self, row, i):
+        """The value of a counter_rows() row for bucket or worker slot i,
+        as the readers show it: a worker row reading a bucket field sums
+        it over the buckets the worker owns (bucket b is worker
+        b % workers's)."""
+        if row.table == row.source:
+            slots = self.buckets if row.table == "bucket" else self.workers
+            return getattr(slots[i], row.member)
+        n = self.h.workers
+        return sum(getattr(b, row.member)
+                   for k, b in enumerate(self.buckets) if k % n == i)
 
 
 def patch_bytes(path, offset, data):
@@ -581,7 +622,10 @@ def run(fn, control=False, timeout=60):
 # ------------------------------------------------------------ the daemon
 
 class Daemon:
-    """One genid master started by this test, with its files in dir."""
+    """One genid master started by a test, with its files in dir: the one
+    launcher of every test that starts genid (tests in other languages
+    reach it through launch.py).  t may be None outside harness.run;
+    then dir must be given."""
 
     def __init__(self, t, workers=2, dir=None, **overrides):
         self.t = t

@@ -1,0 +1,187 @@
+/*
+ * proto.c - the wire protocol of genid(8) as one function, proto_serve:
+ * frames in, replies out, for one connection's bucket.  It allocates
+ * nothing, logs nothing and touches no socket.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bucket.h"
+#include "id.h"
+#include "proto.h"
+
+static unsigned take(const struct proto_node *node, unsigned bucket,
+    uint64_t *word, unsigned want, uint64_t *ids, int *raise_errno);
+static size_t info(
+    const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room);
+static size_t put_ids(uint8_t *out, const uint64_t *ids, unsigned n);
+static unsigned run_of_ones(const uint8_t *in, size_t len, size_t room);
+
+struct proto_result
+proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
+    size_t len, uint8_t *out, size_t room)
+{
+	struct state_bucket *b = state_bucket(node->sf->h, bucket);
+	uint64_t word = state_load(&b->word), ids[256], requests = 0,
+		 issued = 0;
+	struct proto_result r = {0, 0, PROTO_MORE, 0, 0};
+	size_t i = 0, o = 0;
+	unsigned k, n;
+
+	while (len - i >= 2 && room - o >= PROTO_REPLY_MAX) {
+		switch (in[i]) {
+		case PROTO_ONE:
+			/* A run of pipelined CMD 0 takes its IDs at once. */
+			k = run_of_ones(in + i, len - i, room - o);
+			n = take(node, bucket, &word, k, ids, &r.raise_errno);
+			o += put_ids(out + o, ids, n);
+			i += 2 * (size_t)n;
+			requests += n;
+			issued += n;
+			if (n < k) {
+				/* CMD 0 has no short reply: the rest waits. */
+				r.stop = PROTO_WAIT;
+				state_add(&b->waits, 1);
+				goto done;
+			}
+			break;
+		case PROTO_MANY:
+			k = in[i + 1];
+			n = take(node, bucket, &word, k, ids, &r.raise_errno);
+			out[o++] = (uint8_t)n;
+			o += put_ids(out + o, ids, n);
+			if (n < k)
+				state_add(&b->shorts, 1);
+			i += 2;
+			requests++;
+			issued += n;
+			break;
+		case PROTO_INFO:
+			o += info(node, bucket, out + o, room - o);
+			i += 2;
+			requests++;
+			break;
+		default:
+			r.stop = PROTO_BAD;
+			r.cmd = in[i];
+			goto done;
+		}
+	}
+done:
+	if (requests > 0) {
+		state_add(&b->requests, requests);
+		state_add(&b->ids, issued);
+	}
+	r.used = i;
+	r.written = o;
+	return r;
+}
+
+/* How many CMD 0 frames in[] starts with (1..256) that room can answer. */
+static unsigned
+run_of_ones(const uint8_t *in, size_t len, size_t room)
+{
+	unsigned k = 1;
+
+	while (k < 256 && len >= 2 * (k + 1) && in[2 * k] == PROTO_ONE &&
+	    room >= PROTO_REPLY_MAX + 8 * (k + 1))
+		k++;
+	return k;
+}
+
+/* Writes n IDs big-endian; returns the bytes written. */
+static size_t
+put_ids(uint8_t *out, const uint64_t *ids, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t be = htobe64(ids[i]);
+
+		memcpy(out + 8 * i, &be, sizeof(be));
+	}
+	return 8 * (size_t)n;
+}
+
+/* The node's clock in seconds since the epoch, clamped to an ID's ts. */
+static uint32_t
+now_ts(const struct proto_node *node)
+{
+	int64_t epoch = node->sf->h->epoch;
+	struct timespec ts;
+
+	node->clock(&ts);
+	return ts.tv_sec <= epoch	      ? 0
+	    : ts.tv_sec - epoch >= UINT32_MAX ? UINT32_MAX
+					      : (uint32_t)(ts.tv_sec - epoch);
+}
+
+/*
+ * Takes up to want IDs of bucket into ids, raising the checkpoint when it
+ * is in the way.  The word is stored before the IDs can leave the process.
+ */
+static unsigned
+take(const struct proto_node *node, unsigned bucket, uint64_t *word,
+    unsigned want, uint64_t *ids, int *raise_errno)
+{
+	struct state_header *h = node->sf->h;
+	uint64_t base = id_base(h->zone, h->dc, h->machine, bucket);
+	struct bucket_limits lim;
+	struct bucket_result r;
+	unsigned n = 0;
+
+	/*
+	 * The precise clock: a CMD 0 that waits is woken just after the
+	 * second turns, and a coarse clock may not have turned by then.
+	 */
+	lim.now = now_ts(node);
+	lim.max_ahead = node->max_ahead;
+	for (;;) {
+		lim.checkpoint = (uint32_t)state_load(&h->checkpoint_safe);
+		n += bucket_take(word, base, &lim, want - n, ids + n, &r);
+		state_store(&state_bucket(h, bucket)->word, *word);
+		if (r.stop != BUCKET_CHECKPOINT)
+			break;
+		/*
+		 * The master's timer fell behind: move the mark ourselves, to
+		 * where the master would have put it.  That covers r.need,
+		 * which borrowing keeps within max_ahead of now, and stays in
+		 * what a restart accepts (max_ahead + 1 ahead of the clock).
+		 */
+		if (node->raise(node->sf,
+			bucket_checkpoint_target(lim.now, lim.max_ahead)) ==
+		    -1) {
+			*raise_errno = errno;
+			break;
+		}
+		state_add(&node->slot->checkpoint_raises, 1);
+	}
+	return n;
+}
+
+static size_t
+info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
+{
+	struct state_header *h = node->sf->h;
+	struct timespec ts;
+	long long now;
+	int len;
+
+	node->clock(&ts);
+	now = (long long)ts.tv_sec;
+	len = snprintf((char *)out + 2, room - 2,
+	    "{\"version\":\"%s\",\"zone\":%u,\"dc\":%u,\"machine\":%u,"
+	    "\"epoch\":%lld,\"buckets\":%u,\"workers\":%u,\"pid\":%lld,"
+	    "\"worker_pid\":%lld,\"uptime_s\":%lld,\"now\":%lld,"
+	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\"}",
+	    PACKAGE_VERSION, h->zone, h->dc, h->machine, (long long)h->epoch,
+	    STATE_BUCKETS, node->workers, (long long)h->master_pid,
+	    node->worker_pid, now - (long long)h->started, now,
+	    (long long)(state_load(&h->checkpoint) + (uint64_t)h->epoch),
+	    bucket, (unsigned long long)h->instance);
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	return (size_t)len + 2;
+}

@@ -1,0 +1,69 @@
+/*
+ * proto.h - the wire protocol as a function: the request frames of one
+ * connection in, its replies out.  It knows no sockets, no event loop and
+ * no worker; it reads the clock and moves the checkpoint through the
+ * functions of struct proto_node, so that a test or a fuzzer can run it
+ * over a simulated bucket and clock.
+ *
+ * Requests are 2-byte frames [CMD, COUNT]; replies are big-endian:
+ *
+ *	CMD 0	8 bytes: one ID (waits for the clock when the bucket is dry)
+ *	CMD 1	1 byte m, then m IDs; m == COUNT unless the bucket is dry
+ *	CMD 2	2-byte length L, then L bytes of JSON (INFO)
+ *	other	nothing: the connection is to be closed
+ */
+#ifndef GENID_PROTO_H
+#define GENID_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "statefile.h"
+
+/* Output room one reply needs at most: CMD 1 with 255 IDs. */
+#define PROTO_REPLY_MAX (1 + 8 * 255)
+
+enum proto_cmd {
+	PROTO_ONE = 0,	/* one ID */
+	PROTO_MANY = 1, /* COUNT IDs, maybe fewer */
+	PROTO_INFO = 2, /* the node as JSON */
+};
+
+enum proto_stop {
+	PROTO_MORE, /* less than a frame is left, or the output is full */
+	PROTO_WAIT, /* a CMD 0 waits for the clock; the frame is not used */
+	PROTO_BAD,  /* an unknown command; the frame is not used */
+};
+
+/* What the protocol serves from: the node's state and its clock. */
+struct proto_node {
+	struct statefile *sf;	   /* identity, checkpoint, bucket table */
+	struct state_worker *slot; /* counts checkpoint raises */
+	uint32_t max_ahead;	   /* max_ahead_s of the configuration */
+	unsigned workers;	   /* for INFO */
+	long long worker_pid;	   /* for INFO */
+	/* The wall clock: clock_gettime(CLOCK_REALTIME) in the daemon. */
+	void (*clock)(struct timespec *now);
+	/* Makes the checkpoint durable at target or above: 0, or -1. */
+	int (*raise)(struct statefile *sf, uint32_t target);
+};
+
+struct proto_result {
+	size_t used;	      /* input bytes served: whole frames */
+	size_t written;	      /* output bytes */
+	enum proto_stop stop; /* why it stopped */
+	uint8_t cmd;	      /* PROTO_BAD: the command byte */
+	int raise_errno;      /* the checkpoint could not be moved: why */
+};
+
+/*
+ * Serves the frames of in[0..len) for a connection pinned to bucket, into
+ * out[0..room), until the input or the output room runs out, a CMD 0 has
+ * to wait, or a command is unknown.  The bucket's word is stored before
+ * this returns: the IDs written may leave the process.
+ */
+struct proto_result proto_serve(const struct proto_node *node, unsigned bucket,
+    const uint8_t *in, size_t len, uint8_t *out, size_t room);
+
+#endif

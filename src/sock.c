@@ -1,0 +1,118 @@
+/*
+ * sock.c - listening sockets and the names of socket addresses.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sock.h"
+
+/* The backlog of a listening socket; the kernel caps it at somaxconn. */
+#define SOCK_BACKLOG 4096
+
+static int listen_one(
+    const struct addrinfo *ai, const char *name, char *err, size_t errlen);
+
+const char *
+sock_name(int fd, enum sock_end end, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	int rc;
+
+	rc = end == SOCK_LOCAL
+	    ? getsockname(fd, (struct sockaddr *)&ss, &sslen)
+	    : getpeername(fd, (struct sockaddr *)&ss, &sslen);
+	if (rc == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), port,
+		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(buf, len, "fd %d", fd);
+	else
+		snprintf(buf, len,
+		    ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+	return buf;
+}
+
+static int
+listen_one(
+    const struct addrinfo *ai, const char *name, char *err, size_t errlen)
+{
+	int fd, one = 1;
+
+	if ((fd = socket(ai->ai_family,
+		 ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		 ai->ai_protocol)) == -1) {
+		snprintf(err, errlen, "socket %s: %s", name, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		snprintf(err, errlen, "bind %s: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, SOCK_BACKLOG) == -1) {
+		snprintf(err, errlen, "listen %s: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+sock_listen(const struct cfg_addr *addrs, unsigned naddrs, const char *what,
+    int *fds, size_t maxfds, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	char port[8], name[CFG_HOST_LEN + 16], bound[SOCK_NAME_LEN];
+	unsigned i;
+	int n = 0, rc, fd;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	for (i = 0; i < naddrs; i++) {
+		const struct cfg_addr *a = &addrs[i];
+
+		snprintf(port, sizeof(port), "%u", a->port);
+		snprintf(name, sizeof(name), "%s:%u",
+		    a->host[0] ? a->host : "*", a->port);
+		if ((rc = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints,
+			 &res)) != 0) {
+			snprintf(err, errlen, "resolve %s: %s", name,
+			    gai_strerror(rc));
+			goto fail;
+		}
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if ((size_t)n == maxfds) {
+				snprintf(err, errlen,
+				    "listen %s: more than %zu sockets", name,
+				    maxfds);
+				freeaddrinfo(res);
+				goto fail;
+			}
+			if ((fd = listen_one(ai, name, err, errlen)) == -1) {
+				freeaddrinfo(res);
+				goto fail;
+			}
+			log_info("%s on %s", what,
+			    sock_name(fd, SOCK_LOCAL, bound, sizeof(bound)));
+			fds[n++] = fd;
+		}
+		freeaddrinfo(res);
+	}
+	return n;
+fail:
+	while (n > 0)
+		close(fds[--n]);
+	return -1;
+}

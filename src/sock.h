@@ -1,0 +1,36 @@
+/*
+ * sock.h - listening sockets and the names of socket addresses (after
+ * Redis' anet): nothing here logs but sock_listen's "WHAT on HOST:PORT".
+ */
+#ifndef GENID_SOCK_H
+#define GENID_SOCK_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* Room for any socket address name: "[" host "]:" port. */
+#define SOCK_NAME_LEN 64
+/* Listening sockets one address list may give (a name may give two). */
+#define SOCK_MAX_FDS (CFG_MAX_LISTEN * 2)
+
+enum sock_end {
+	SOCK_LOCAL,  /* the address the socket is bound to */
+	SOCK_REMOTE, /* the address of the peer */
+};
+
+/*
+ * Binds and listens on every address of addrs (a host name may give
+ * several), logging "WHAT on HOST:PORT" for each.  Returns the number of
+ * sockets put in fds, or -1 with the reason in err.
+ */
+int sock_listen(const struct cfg_addr *addrs, unsigned naddrs, const char *what,
+    int *fds, size_t maxfds, char *err, size_t errlen);
+
+/*
+ * Names one end of socket fd as host:port ([host]:port for IPv6) in buf,
+ * or "fd N" when the address cannot be had.  Returns buf.
+ */
+const char *sock_name(int fd, enum sock_end end, char *buf, size_t len);
+
+#endif

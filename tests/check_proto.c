@@ -1,0 +1,338 @@
+/*
+ * check_proto.c - the wire protocol (src/proto.c) over a simulated clock
+ * and checkpoint: what each command answers, where serving stops, and that
+ * IDs of one bucket strictly increase across calls.
+ */
+#include <check.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bucket.h"
+#include "id.h"
+#include "proto.h"
+
+#define EPOCH 1600000000LL
+#define NOW 1795000000LL /* the simulated wall clock, Unix seconds */
+#define MAX_AHEAD 5u
+#define BUCKET 9u
+
+static struct statefile sf;
+static struct state_worker *slot;
+static struct proto_node node;
+static long long clock_now;
+static int raise_fails, raises;
+static uint8_t out[64 * 1024];
+
+static void
+sim_clock(struct timespec *now)
+{
+	now->tv_sec = (time_t)clock_now;
+	now->tv_nsec = 0;
+}
+
+/* Raises both marks at once, as checkpoint_raise does after a sync. */
+static int
+sim_raise(struct statefile *s, uint32_t target)
+{
+	raises++;
+	if (raise_fails) {
+		errno = EIO;
+		return -1;
+	}
+	state_raise(&s->h->checkpoint, target);
+	state_raise(&s->h->checkpoint_safe, target);
+	return 0;
+}
+
+static void
+setup(void)
+{
+	struct state_identity id = {3, 2, 5, EPOCH};
+	uint32_t now = (uint32_t)(NOW - EPOCH);
+
+	sf.len = state_size();
+	sf.h = calloc(1, sf.len);
+	ck_assert_ptr_nonnull(sf.h);
+	state_init(sf.h, &id, NOW);
+	sf.h->checkpoint = sf.h->checkpoint_safe =
+	    bucket_checkpoint_target(now, MAX_AHEAD);
+	slot = state_worker(sf.h, 0);
+	clock_now = NOW;
+	raise_fails = raises = 0;
+	node = (struct proto_node){
+	    &sf, slot, MAX_AHEAD, 1, 4242, sim_clock, sim_raise};
+}
+
+static void
+teardown(void)
+{
+	free(sf.h);
+}
+
+static uint64_t
+id_at(const uint8_t *p)
+{
+	uint64_t be;
+
+	memcpy(&be, p, sizeof(be));
+	return be64toh(be);
+}
+
+static struct proto_result
+serve(const uint8_t *in, size_t len, size_t room)
+{
+	return proto_serve(&node, BUCKET, in, len, out, room);
+}
+
+static void
+assert_ours(uint64_t id, uint32_t ts)
+{
+	struct id_fields f;
+
+	id_decode(id, &f);
+	ck_assert_uint_eq(f.zone, 3);
+	ck_assert_uint_eq(f.dc, 2);
+	ck_assert_uint_eq(f.machine, 5);
+	ck_assert_uint_eq(f.bucket, BUCKET);
+	ck_assert_uint_eq(f.ts, ts);
+}
+
+START_TEST(one_id)
+{
+	static const uint8_t in[] = {0, 0};
+	struct proto_result r = serve(in, sizeof(in), sizeof(out));
+
+	ck_assert_int_eq(r.stop, PROTO_MORE);
+	ck_assert_uint_eq(r.used, 2);
+	ck_assert_uint_eq(r.written, 8);
+	assert_ours(id_at(out), (uint32_t)(NOW - EPOCH));
+	ck_assert_uint_eq(state_bucket(sf.h, BUCKET)->requests, 1);
+	ck_assert_uint_eq(state_bucket(sf.h, BUCKET)->ids, 1);
+}
+END_TEST
+
+START_TEST(many_ids_and_zero)
+{
+	static const uint8_t in[] = {1, 255, 1, 0, 1, 3};
+	struct proto_result r = serve(in, sizeof(in), sizeof(out));
+	uint64_t prev = 0, id;
+	unsigned i;
+
+	ck_assert_int_eq(r.stop, PROTO_MORE);
+	ck_assert_uint_eq(r.used, sizeof(in));
+	ck_assert_uint_eq(r.written, 1 + 8 * 255 + 1 + 1 + 8 * 3);
+	ck_assert_uint_eq(out[0], 255);
+	for (i = 0; i < 255; i++, prev = id)
+		ck_assert_uint_gt(id = id_at(out + 1 + 8 * i), prev);
+	ck_assert_uint_eq(out[1 + 8 * 255], 0);
+	ck_assert_uint_eq(out[2 + 8 * 255], 3);
+	ck_assert_uint_gt(id_at(out + 3 + 8 * 255), prev);
+	ck_assert_uint_eq(state_bucket(sf.h, BUCKET)->requests, 3);
+	ck_assert_uint_eq(state_bucket(sf.h, BUCKET)->ids, 258);
+}
+END_TEST
+
+START_TEST(info_names_the_bucket)
+{
+	static const uint8_t in[] = {2, 0};
+	struct proto_result r = serve(in, sizeof(in), sizeof(out));
+	size_t len = (size_t)out[0] << 8 | out[1];
+	char json[1024];
+
+	ck_assert_uint_eq(r.written, len + 2);
+	ck_assert_uint_lt(len, sizeof(json));
+	memcpy(json, out + 2, len);
+	json[len] = '\0';
+	ck_assert_ptr_nonnull(strstr(json, "\"bucket\":9,"));
+	ck_assert_ptr_nonnull(strstr(json, "\"worker_pid\":4242,"));
+	ck_assert_ptr_nonnull(
+	    strstr(json, "\"zone\":3,\"dc\":2,\"machine\":5"));
+	ck_assert_int_eq(json[0], '{');
+	ck_assert_int_eq(json[len - 1], '}');
+}
+END_TEST
+
+START_TEST(unknown_command_stops_before_it)
+{
+	static const uint8_t in[] = {0, 0, 7, 1, 0, 0};
+	struct proto_result r = serve(in, sizeof(in), sizeof(out));
+
+	ck_assert_int_eq(r.stop, PROTO_BAD);
+	ck_assert_uint_eq(r.cmd, 7);
+	ck_assert_uint_eq(r.used, 2);
+	ck_assert_uint_eq(r.written, 8);
+}
+END_TEST
+
+START_TEST(half_frame_is_left)
+{
+	static const uint8_t in[] = {0, 0, 1};
+	struct proto_result r = serve(in, sizeof(in), sizeof(out));
+
+	ck_assert_int_eq(r.stop, PROTO_MORE);
+	ck_assert_uint_eq(r.used, 2);
+	ck_assert_uint_eq(r.written, 8);
+}
+END_TEST
+
+/* A full output stops serving with the rest of the input unused. */
+START_TEST(output_room_bounds_replies)
+{
+	uint8_t in[2 * 400];
+	struct proto_result r;
+	uint64_t prev = 0, id;
+	size_t i, served = 0;
+
+	memset(in, 0, sizeof(in));
+	for (i = 0; i < sizeof(in); i += 2)
+		in[i] = 1, in[i + 1] = 255;
+	r = serve(in, sizeof(in), 3 * PROTO_REPLY_MAX);
+	ck_assert_int_eq(r.stop, PROTO_MORE);
+	ck_assert_uint_eq(r.used, 2 * 3);
+	ck_assert_uint_le(r.written, 3 * PROTO_REPLY_MAX);
+	/* The remaining frames are served by later calls, in order. */
+	for (served = r.used; served < sizeof(in); served += r.used) {
+		r = serve(in + served, sizeof(in) - served, sizeof(out));
+		ck_assert_uint_gt(r.used, 0);
+		for (i = 0; i < r.written; i += 1 + 8 * 255)
+			for (size_t j = 0; j < out[i]; j++, prev = id)
+				ck_assert_uint_gt(
+				    id = id_at(out + i + 1 + 8 * j), prev);
+	}
+}
+END_TEST
+
+/*
+ * A dry bucket: CMD 1 gets a short reply, a CMD 0 run stops with the
+ * frames of the IDs not given unused, and IDs resume in the next second.
+ */
+START_TEST(dry_bucket_waits_or_answers_short)
+{
+	uint8_t many[2 * 300], one[2 * 10];
+	struct proto_result r;
+	uint32_t ts0 = (uint32_t)(NOW - EPOCH);
+	uint64_t last = 0;
+	size_t i;
+	unsigned got = 0;
+
+	for (i = 0; i < sizeof(many); i += 2)
+		many[i] = 1, many[i + 1] = 255;
+	/* 65,536 IDs a second and MAX_AHEAD seconds of borrowing. */
+	while (got < 65536u * (MAX_AHEAD + 1)) {
+		r = serve(many, sizeof(many), sizeof(out));
+		for (i = 0; i < r.written; i += 1 + 8 * (size_t)out[i]) {
+			got += out[i];
+			if (out[i] > 0)
+				last = id_at(out + i + 1 + 8 * (out[i] - 1));
+			if (out[i] < 255)
+				goto dry;
+		}
+	}
+	ck_abort_msg("the bucket never ran dry");
+dry:
+	ck_assert_uint_eq(got, 65536u * (MAX_AHEAD + 1));
+	assert_ours(last, ts0 + MAX_AHEAD);
+	ck_assert_uint_ge(state_bucket(sf.h, BUCKET)->shorts, 1);
+	memset(one, 0, sizeof(one));
+	r = serve(one, sizeof(one), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_WAIT);
+	ck_assert_uint_eq(r.used, 0);
+	ck_assert_uint_eq(r.written, 0);
+	ck_assert_uint_eq(state_bucket(sf.h, BUCKET)->waits, 1);
+	/* Time moves: the waiting frames are served above every earlier ID. */
+	clock_now++;
+	r = serve(one, sizeof(one), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_MORE);
+	ck_assert_uint_eq(r.used, sizeof(one));
+	ck_assert_uint_gt(id_at(out), last);
+}
+END_TEST
+
+/* With the checkpoint in the way the protocol raises it, once per need. */
+START_TEST(checkpoint_is_raised_before_use)
+{
+	static const uint8_t in[] = {0, 0};
+	struct proto_result r;
+
+	clock_now += 100;
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_uint_eq(r.written, 8);
+	ck_assert_int_eq(raises, 1);
+	ck_assert_uint_eq(slot->checkpoint_raises, 1);
+	ck_assert_uint_le(id_at(out) >> 32, state_load(&sf.h->checkpoint_safe));
+	assert_ours(id_at(out), (uint32_t)(clock_now - EPOCH));
+}
+END_TEST
+
+/*
+ * A stale checkpoint (the master's timer stalled) while the bucket borrows
+ * ahead: the protocol raises it, but never beyond now + max_ahead + 1,
+ * which a restart right after a crash accepts.
+ */
+START_TEST(raised_checkpoint_stays_restartable)
+{
+	uint32_t now = (uint32_t)(NOW - EPOCH);
+	uint8_t in[2 * 64];
+	struct proto_result r;
+	size_t i;
+	unsigned round;
+
+	for (i = 0; i < sizeof(in); i += 2)
+		in[i] = 1, in[i + 1] = 255;
+	sf.h->checkpoint = sf.h->checkpoint_safe = now;
+	for (round = 0; round < 40; round++) {
+		r = serve(in, sizeof(in), sizeof(out));
+		ck_assert_uint_gt(r.written, 0);
+		ck_assert_uint_le(
+		    state_load(&sf.h->checkpoint), now + MAX_AHEAD + 1);
+	}
+	ck_assert_int_ge(raises, 1);
+	ck_assert_uint_gt(bucket_ts(state_bucket(sf.h, BUCKET)->word), now);
+}
+END_TEST
+
+/* A checkpoint that cannot be made durable issues nothing above it. */
+START_TEST(failed_raise_issues_nothing_above)
+{
+	static const uint8_t in[] = {0, 0, 1, 5};
+	struct proto_result r;
+
+	clock_now += 100;
+	raise_fails = 1;
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_int_eq(r.raise_errno, EIO);
+	ck_assert_int_eq(r.stop, PROTO_WAIT);
+	ck_assert_uint_eq(r.used, 0);
+	ck_assert_uint_eq(r.written, 0);
+	ck_assert_uint_eq(slot->checkpoint_raises, 0);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("proto");
+	TCase *tc = tcase_create("serve");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, one_id);
+	tcase_add_test(tc, many_ids_and_zero);
+	tcase_add_test(tc, info_names_the_bucket);
+	tcase_add_test(tc, unknown_command_stops_before_it);
+	tcase_add_test(tc, half_frame_is_left);
+	tcase_add_test(tc, output_room_bounds_replies);
+	tcase_add_test(tc, dry_bucket_waits_or_answers_short);
+	tcase_add_test(tc, checkpoint_is_raised_before_use);
+	tcase_add_test(tc, raised_checkpoint_stays_restartable);
+	tcase_add_test(tc, failed_raise_issues_nothing_above);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
