@@ -116,6 +116,33 @@ check_id(unsigned b, uint64_t id, uint32_t now, uint32_t ahead)
 	sim.last[b] = id;
 }
 
+/*
+ * Checks the n IDs of one reply at p: each above the one before it with
+ * the node's and the bucket's bits; the last one (the highest) fully.
+ */
+static void
+check_ids(unsigned b, const uint8_t *p, size_t n, uint32_t now, uint32_t ahead)
+{
+	const struct state_header *h = sim.sf.h;
+	uint64_t bits = id_base(h->zone, h->dc, h->machine, b), id, prev;
+	uint64_t mask = (uint64_t)0xffff << 16;
+	size_t i;
+
+	if (n == 0)
+		return;
+	prev = sim.last[b];
+	for (i = 0; i + 1 < n; i++, p += 8) {
+		id = be64(p);
+		FUZZ_ASSERT((id & mask) == bits && (prev == 0 || id > prev),
+		    "bucket %u: ID %llx after %llx (bits %llx)", b,
+		    (unsigned long long)id, (unsigned long long)prev,
+		    (unsigned long long)bits);
+		prev = id;
+	}
+	sim.last[b] = prev;
+	check_id(b, be64(p), now, ahead);
+}
+
 static void
 check_info(unsigned b, const uint8_t *p, size_t len)
 {
@@ -144,7 +171,7 @@ serve(const struct proto_node *node, unsigned b, const uint8_t *in, size_t len,
 	static uint8_t out[OUT_MAX];
 	struct proto_result r;
 	uint32_t now = now_ts(), ahead = node->max_ahead;
-	size_t i = 0, o = 0, m, k;
+	size_t i = 0, o = 0, m;
 	uint64_t word, before = state_load(&state_bucket(sim.sf.h, b)->word);
 
 	r = proto_serve(node, b, in, len, out, room);
@@ -183,8 +210,8 @@ serve(const struct proto_node *node, unsigned b, const uint8_t *in, size_t len,
 			FUZZ_ASSERT(m <= in[i + 1], "%zu IDs for CMD 1 of %u",
 			    m, in[i + 1]);
 			FUZZ_ASSERT(r.written - o >= 8 * m, "CMD 1 IDs cut");
-			for (k = 0; k < m; k++, o += 8)
-				check_id(b, be64(out + o), now, ahead);
+			check_ids(b, out + o, m, now, ahead);
+			o += 8 * m;
 			break;
 		case PROTO_INFO:
 			FUZZ_ASSERT(r.written - o >= 2, "INFO length cut");
