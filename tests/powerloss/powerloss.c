@@ -2,13 +2,17 @@
  * powerloss.c - an LD_PRELOAD shim (test code only) that keeps what a
  * power loss would leave of genid's state file.
  *
- * After power loss a file holds no more than its last successful sync
- * made durable.  Around every msync, fsync and fdatasync genid makes,
- * the shim reads the state file as it is before the call (what the call
- * makes durable at the least) and, when the call succeeded, keeps that
- * image as POWERLOSS_COPY (written to a temp file and renamed; the one
- * before it stays as POWERLOSS_COPY.prev).  A lock file serialises the
- * processes of the group, so the copy is always the latest sync's.
+ * After power loss a file holds no more than its syncs made durable.
+ * Around every msync, fsync and fdatasync genid makes, the shim reads the
+ * state file as it is before the call (what the call makes durable at the
+ * least) and, when the call succeeded, keeps it in POWERLOSS_COPY: the
+ * whole file after fsync or fdatasync, only the pages an msync covered
+ * otherwise (the rest stays as the copy had it).  genid maps the file
+ * from offset 0 and msyncs from the mapping's start, so an msync of len
+ * bytes covers the file's first len bytes, rounded up to pages.  The copy
+ * is written to a temp file and renamed; the one before it stays as
+ * POWERLOSS_COPY.prev.  A lock file serialises the processes of the
+ * group, so the copy always follows the syncs in their order.
  *
  * It also lets a test make genid see a new kernel boot: when
  * POWERLOSS_BOOT_ID names a file, genid reading the kernel's boot id
@@ -24,6 +28,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +46,7 @@ int fdatasync(int fd);
 FILE *fopen(const char *path, const char *mode);
 FILE *fopen64(const char *path, const char *mode);
 
-static char image[IMAGE_MAX];
+static char image[IMAGE_MAX], old[IMAGE_MAX];
 
 static void *
 real(const char *name)
@@ -55,9 +60,9 @@ real(const char *name)
 	return f;
 }
 
-/* Reads the state file into image; its length, or -1. */
+/* Reads a file into buf; its length, or -1. */
 static ssize_t
-snapshot(const char *path)
+slurp(const char *path, char *buf)
 {
 	ssize_t n, len = 0;
 	int fd;
@@ -65,19 +70,26 @@ snapshot(const char *path)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	while (len < IMAGE_MAX &&
-	    (n = pread(fd, image + len, IMAGE_MAX - (size_t)len, len)) > 0)
+	    (n = pread(fd, buf + len, IMAGE_MAX - (size_t)len, len)) > 0)
 		len += n;
 	close(fd);
 	return len;
 }
 
-/* Keeps image as the copy; the copy before it becomes COPY.prev. */
+/*
+ * Keeps image as the copy, but for the bytes from upto on, which stay as
+ * the copy had them; the copy before it becomes COPY.prev.
+ */
 static void
-keep(const char *copy, ssize_t len)
+keep(const char *copy, ssize_t len, size_t upto)
 {
 	char tmp[4096], prev[4096];
-	ssize_t off = 0, n;
+	ssize_t off = 0, n, had;
 	int fd;
+
+	if (upto < (size_t)len && (had = slurp(copy, old)) > (ssize_t)upto)
+		memcpy(image + upto, old + upto,
+		    (size_t)(had < len ? had : len) - upto);
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", copy, (long)getpid());
 	snprintf(prev, sizeof(prev), "%s.prev", copy);
@@ -98,7 +110,8 @@ keep(const char *copy, ssize_t len)
 
 /* Runs a sync call between a snapshot and keeping it, under the lock. */
 static int
-synced(int (*call)(void *, long, int), void *a, long b, int c, int is_state)
+synced(int (*call)(void *, long, int), void *a, long b, int c, int is_state,
+    size_t upto)
 {
 	const char *path = getenv("POWERLOSS_FILE");
 	const char *copy = getenv("POWERLOSS_COPY");
@@ -111,11 +124,11 @@ synced(int (*call)(void *, long, int), void *a, long b, int c, int is_state)
 	snprintf(lock, sizeof(lock), "%s.lock", copy);
 	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) != -1)
 		(void)flock(lfd, LOCK_EX);
-	len = snapshot(path);
+	len = slurp(path, image);
 	rc = call(a, b, c);
 	saved = errno;
 	if (rc == 0 && len > 0)
-		keep(copy, len);
+		keep(copy, len, upto);
 	if (lfd != -1)
 		close(lfd); /* drops the lock */
 	errno = saved;
@@ -159,20 +172,24 @@ is_state_fd(int fd)
 int
 msync(void *addr, size_t len, int flags)
 {
+	long page = sysconf(_SC_PAGESIZE);
+	size_t upto = (len + (size_t)page - 1) / (size_t)page * (size_t)page;
+
 	/* genid maps no other file; only a synchronous msync is durable. */
-	return synced(call_msync, addr, (long)len, flags, flags & MS_SYNC);
+	return synced(
+	    call_msync, addr, (long)len, flags, flags & MS_SYNC, upto);
 }
 
 int
 fsync(int fd)
 {
-	return synced(call_fsync, NULL, fd, 0, is_state_fd(fd));
+	return synced(call_fsync, NULL, fd, 0, is_state_fd(fd), SIZE_MAX);
 }
 
 int
 fdatasync(int fd)
 {
-	return synced(call_fsync, NULL, fd, 1, is_state_fd(fd));
+	return synced(call_fsync, NULL, fd, 1, is_state_fd(fd), SIZE_MAX);
 }
 
 /* The boot id file genid reads, or the test's stand-in for it. */
