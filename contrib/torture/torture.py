@@ -951,10 +951,13 @@ class Campaign:
             print("duplicate run: " + d)
         for n in self.notes:
             print("finding: " + n)
+        others = {}
         for rc, tail, exp in self.srv.refused:
             if not exp:
-                print("start refused or failed (exit %s): %s"
-                      % (rc, " | ".join(tail)[-300:]))
+                others.setdefault(rc, []).append(tail)
+        for rc, tails in sorted(others.items(), key=str):
+            print("start refused or failed %d times (exit %s), the first: %s"
+                  % (len(tails), rc, " | ".join(tails[0])[-300:]))
         sys.stdout.flush()
         ok = dups == 0 and not bad and ids > 0
         if self.args.stale_round:
