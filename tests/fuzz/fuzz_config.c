@@ -7,6 +7,8 @@
  * that parses names one of its keys right after the position (SPEC 6:
  * "file, line, column and key"), and the position is where a JSON value
  * can start (not the object's own opening brace); the error is one line.
+ * FUZZ_CONFIG_LAX=1 leaves out the last two, which config.c breaks today
+ * (tests/fuzz/repro/fuzz_config), to look for other bugs past them.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "fuzz.h"
 
 static char path[64];
+static int lax;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -29,6 +32,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	snprintf(path, sizeof(path), "%s/genid.json", dir);
+	lax = getenv("FUZZ_CONFIG_LAX") != NULL;
 	return 0;
 }
 
@@ -83,8 +87,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0)
 		return 0;
 	FUZZ_ASSERT(rc == -1, "rc %d", rc);
-	FUZZ_ASSERT(
-	    strchr(err, '\n') == NULL, "error of several lines: \"%s\"", err);
+	FUZZ_ASSERT(lax || strchr(err, '\n') == NULL,
+	    "error of several lines: \"%s\"", err);
 	FUZZ_ASSERT(strncmp(err, path, plen) == 0 && err[plen] == ':',
 	    "error does not start with the file: \"%s\"", err);
 	line = strtol(err + plen + 1, &rest, 10);
@@ -106,7 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(pos != NULL && *pos != '\0' &&
 			strchr("\"{[-0123456789tfn", *pos) != NULL,
 		    "%ld:%ld is no value's start: \"%s\"", line, col, err);
-		FUZZ_ASSERT(pos != text + strspn(text, " \t\r\n"),
+		FUZZ_ASSERT(lax || pos != text + strspn(text, " \t\r\n"),
 		    "%ld:%ld is the whole object, not the key's value: \"%s\"",
 		    line, col, err);
 	}
