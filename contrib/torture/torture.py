@@ -906,6 +906,16 @@ class Campaign:
                     first_dups.append("%d..%d (conn %x)" % (lo, hi, cid))
             max_hi = max(max_hi, hi)
         bad = [b for r in results for b in r["bad"]]
+        # A genid built with --enable-sanitizers reports on its stderr.
+        try:
+            with open(self.srv.out, "rb") as f:
+                err = f.read().decode(errors="replace")
+        except OSError:
+            err = ""
+        for line in err.splitlines():
+            if ("ERROR: AddressSanitizer" in line or "runtime error:" in line
+                    or "ERROR: LeakSanitizer" in line):
+                bad.append("genid: " + line.strip())
         rows = [("IDs checked", "%d" % ids),
                 ("ID runs recorded (lo, hi, connection)", "%d" % len(triples)),
                 ("client processes x connections",
