@@ -7,7 +7,6 @@
 #include <bsd/unistd.h>
 #include <errno.h>
 #include <malloc.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -348,7 +347,8 @@ conn_wait(void *arg)
 	if (ev_is_active(&w->wait_timer))
 		return;
 	now = ev_time();
-	ev_timer_set(&w->wait_timer, ceil(now) - now + 0.001, 0);
+	ev_timer_set(
+	    &w->wait_timer, (double)((int64_t)now + 1) - now + 0.001, 0);
 	ev_timer_start(w->loop, &w->wait_timer);
 }
 
