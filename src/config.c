@@ -21,6 +21,7 @@
 #include "config.h"
 #include "id.h"
 #include "jsonpos.h"
+#include "suggest.h"
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
@@ -30,6 +31,8 @@
 #endif
 
 #define NO_PORT UINT_MAX
+/* An epoch above this (the year 5138 in seconds) was given in ms. */
+#define EPOCH_MS_LIKELY 100000000000LL
 
 /* Where a value sits in the file, for messages. */
 struct where {
@@ -179,6 +182,11 @@ set_epoch(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 		return fail(w, err, errlen,
 		    "is %s, want Unix seconds (an integer)", type_name(v));
 	n = json_integer_value(v);
+	if (n > EPOCH_MS_LIKELY && n / 1000 <= w->now)
+		return fail(w, err, errlen,
+		    "%lld looks like milliseconds: the epoch is in Unix"
+		    " seconds (%lld?)",
+		    (long long)n, (long long)(n / 1000));
 	if (n < 0 || n > w->now)
 		return fail(w, err, errlen,
 		    "%lld is out of range 0..%lld (now): an epoch may not lie"
@@ -449,6 +457,26 @@ read_file(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+/* The error of an unknown key, with the key it likely meant. */
+static int
+unknown_key(const char *name, struct where *w, char *err, size_t errlen)
+{
+	const char *names[sizeof(keys) / sizeof(keys[0])];
+	size_t i;
+	int pick;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		names[i] = keys[i].name;
+	pick = suggest_closest(name, names, sizeof(keys) / sizeof(keys[0]));
+	if (pick >= 0)
+		return fail(w, err, errlen,
+		    "unknown key; did you mean \"%s\"? (see genid.json(5)"
+		    " for the keys)",
+		    names[pick]);
+	return fail(
+	    w, err, errlen, "unknown key (see genid.json(5) for the keys)");
+}
+
 static int
 apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
 {
@@ -464,8 +492,7 @@ apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
 		w->key = name;
 		w->index = -1;
 		if (i == sizeof(keys) / sizeof(keys[0]))
-			return fail(w, err, errlen,
-			    "unknown key (see genid.json(5) for the keys)");
+			return unknown_key(name, w, err, errlen);
 		if (keys[i].set(c, v, &keys[i], w, err, errlen) == -1)
 			return -1;
 	}
