@@ -408,9 +408,22 @@ def case_out_of_descriptors(t, d, port):
     t.check(got, "scrapes are served again once descriptors are free")
 
 
+def case_not_a_genid_port(t, d, port):
+    """genidctl get pointed at the metrics port by mistake: the HTTP server
+    closes the connection that sent no request, and the message says that
+    this may not be a genid port, naming metrics_listen."""
+    r = ctl("get", "--timeout", "5000", "127.0.0.1:%d" % port)
+    t.check(r.returncode == 69 and r.stderr.endswith(
+        "connection closed by the server (allow list or connection limit? or"
+        " not a genid port (metrics_listen?))\n"),
+        "get on the metrics port: exit 69, not a genid port (metrics_listen?)",
+        "exit %d, %r" % (r.returncode, r.stderr))
+
+
 CASES = (case_exposition, case_counters_follow_traffic, case_readers_agree,
          case_methods_and_paths, case_long_requests, case_idle_connections,
-         case_workers_hold_no_metrics_socket, case_out_of_descriptors)
+         case_workers_hold_no_metrics_socket, case_out_of_descriptors,
+         case_not_a_genid_port)
 
 
 def test(t):
