@@ -230,6 +230,16 @@ main(int argc, char *argv[], char *envp[])
 		return EX_CONFIG;
 	}
 	if (test) {
+		if (cfg_check_start(&cfg, err, sizeof(err)) > 0) {
+			char *line, *next;
+
+			for (line = err; line != NULL; line = next) {
+				if ((next = strchr(line, '\n')) != NULL)
+					*next++ = '\0';
+				fprintf(stderr, "genid: %s\n", line);
+			}
+			return EX_CANTCREAT;
+		}
 		printf("%s: configuration OK\n", conf);
 		return 0;
 	}
@@ -269,8 +279,8 @@ main(int argc, char *argv[], char *envp[])
 			    "genid is already running, pid %ld"
 			    " (%s)",
 			    (long)other, cfg.pid_file);
-		die(EX_CANTCREAT, "pidfile_open %s: %s", cfg.pid_file,
-		    strerror(errno));
+		die(EX_CANTCREAT, "open %s: %s (check \"pid_file\")",
+		    cfg.pid_file, strerror(errno));
 	}
 	if (daemonize) {
 		if (daemon(0, 0) == -1)
