@@ -131,6 +131,22 @@ drop_privileges(const struct cfg *c)
 	log_info("running as user %s", c->user);
 }
 
+/* The log file genid creates as root belongs to "user", who reopens it. */
+static void
+set_log_owner(const struct cfg *c)
+{
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	if (c->user[0] == '\0' || (pw = getpwnam(c->user)) == NULL)
+		return;
+	gid = pw->pw_gid;
+	if (c->group[0] != '\0' && (gr = getgrnam(c->group)) != NULL)
+		gid = gr->gr_gid;
+	log_set_owner(c->user, pw->pw_uid, gid);
+}
+
 /* A peer with this node's identity stops the start (SPEC 7). */
 static void
 check_peers(const struct cfg *c, struct statefile *sf)
@@ -243,6 +259,7 @@ main(int argc, char *argv[], char *envp[])
 		printf("%s: configuration OK\n", conf);
 		return 0;
 	}
+	set_log_owner(&cfg);
 	if (log_open(cfg.log_file, cfg.log_level) == -1) {
 		fprintf(stderr, "genid: open %s: %s (check \"log_file\")\n",
 		    cfg.log_file, strerror(errno));
@@ -283,12 +300,18 @@ main(int argc, char *argv[], char *envp[])
 		    cfg.pid_file, strerror(errno));
 	}
 	if (daemonize) {
+		if (log_is_stderr() && !log_syslog_ready())
+			log_warnx(
+			    "no log_file: -d logs to syslog, and there is"
+			    " no syslog socket at /dev/log: log messages"
+			    " are lost until a syslog daemon listens there;"
+			    " set \"log_file\" to log to a file");
 		if (daemon(0, 0) == -1)
 			die(EX_OSERR, "daemon: %s", strerror(errno));
-		/* stderr is gone: a daemon without a log file uses syslog. */
-		if (log_is_stderr())
-			log_open("syslog", cfg.log_level);
 	}
+	/* stderr is gone: a daemon without a log file uses syslog. */
+	if (daemonize && log_is_stderr())
+		log_open("syslog", cfg.log_level);
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		log_warn("write %s", cfg.pid_file);
 	drop_privileges(&cfg);
