@@ -275,6 +275,8 @@ main(int argc, char *argv[], char *envp[])
 	rc = statefile_open(&sf, cfg.state_file,
 	    &(struct state_identity){cfg.zone, cfg.dc, cfg.machine, cfg.epoch},
 	    (int64_t)time(NULL), LOCK_WAIT_MS, err, sizeof(err));
+	if (rc == EX_CANTCREAT)
+		die(rc, "%s (check \"state_file\")", err);
 	if (rc != 0)
 		die(rc, "%s", err);
 	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();

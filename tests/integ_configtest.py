@@ -9,13 +9,14 @@ the file itself, and says which key to look at:
     named with (check "KEY" and "user"); once the directories belong to
     it, -t says configuration OK and exit 0;
   - a start on a missing pid directory says (check "pid_file"), not
-    pidfile_open.
+    pidfile_open; one on a missing state directory (check "state_file").
 The parts with "user" need root and the user nobody; they skip otherwise.
 """
 
 import json
 import os
 import pwd
+import re
 import subprocess
 import sys
 
@@ -70,6 +71,19 @@ def missing_dirs(t, top):
             "open %s: No such file or directory (check \"pid_file\")"
             % paths["pid_file"] in out and "pidfile_open" not in out,
             "a start on a missing pid directory: exit 73, names the key",
+            "exit %r, %r" % (rc, out))
+
+    # And that of the state file.
+    d.set(pid_file="", state_file=paths["state_file"])
+    d.spawn()
+    rc = d.wait_exit(15)
+    out = d.output()
+    if rc is None:
+        d.cleanup()
+    t.check(rc == harness.EX_CANTCREAT and re.search(
+        r'%s.*: No such file or directory \(check "state_file"\)$'
+        % re.escape(gone), out, re.M),
+            "a start on a missing state directory: exit 73, names the key",
             "exit %r, %r" % (rc, out))
 
 
