@@ -63,6 +63,16 @@ void cfg_defaults(struct cfg *c);
 int cfg_load(
     struct cfg *c, const char *path, int64_t now, char *err, size_t errlen);
 
+/*
+ * What a start with c would trip on outside the file (genid -t): that the
+ * directories of state_file, pid_file and log_file exist and are writable
+ * by "user" (by the caller when none is set), that an existing log file is
+ * writable by it, and that only root may switch to "user".  Returns the
+ * number of problems, each on its own line of err naming its key; 0 with
+ * err empty.
+ */
+int cfg_check_start(const struct cfg *c, char *err, size_t errlen);
+
 /* Whether a peer address matches the allow list (always when empty). */
 int cfg_allowed(const struct cfg *c, const struct sockaddr *sa);
 

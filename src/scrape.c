@@ -127,6 +127,7 @@ exposition(size_t *len)
 	/* This process holds the lock; asking flock(2) would drop it. */
 	snap.locked = 1;
 	metrics_prometheus(f, &snap);
+	metrics_process(f, PACKAGE_VERSION);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;

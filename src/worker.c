@@ -440,9 +440,14 @@ term_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	ev_timer_start(loop, &w->drain_timer);
 }
 
+/*
+ * The master reopened the same path as the same user first and logged a
+ * failure once for the node: a worker failing too keeps its file quietly.
+ */
 static void
 hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
-	if (log_reopen() == -1)
-		log_warn("reopen the log file");
+	char err[1024];
+
+	(void)log_reopen(err, sizeof(err));
 }
