@@ -113,6 +113,9 @@ cfg_defaults(struct cfg *c)
 	c->worker_timeout_ms = 3000;
 }
 
+static int fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static int
 fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
 {
@@ -549,6 +552,9 @@ struct runas {
 };
 
 /* Appends one line to the problems in err; returns 1 (one problem). */
+static int problem(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 problem(char *err, size_t errlen, const char *fmt, ...)
 {
