@@ -119,12 +119,14 @@ static int fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
 static int
 fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
 {
+	char key[256];
 	int line, col, n;
 	va_list ap;
 
 	jsonpos_find(w->text, w->key, w->index, &line, &col);
-	n = snprintf(
-	    err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col, w->key);
+	/* A key may hold quotes or line breaks: it is shown as JSON has it. */
+	jsonpos_escape(w->key, key, sizeof(key));
+	n = snprintf(err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col, key);
 	if (w->index >= 0 && n > 0 && (size_t)n < errlen)
 		n += snprintf(err + n, errlen - (size_t)n, "[%d]", w->index);
 	if (n > 0 && (size_t)n < errlen - 2) {
