@@ -119,7 +119,7 @@ static int fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
 static int
 fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
 {
-	char key[256];
+	char key[CFG_KEY_SHOWN];
 	int line, col, n;
 	va_list ap;
 
@@ -517,7 +517,7 @@ cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 	struct where w = {path, NULL, NULL, -1, now};
 	json_error_t jerr;
 	json_t *root;
-	char *text;
+	char *text, why[JSON_ERROR_TEXT_LENGTH * 2];
 	int rc;
 
 	cfg_defaults(c);
@@ -526,8 +526,10 @@ cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 		return -1;
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
+		/* jansson quotes the text near the error: keep it one line. */
+		jsonpos_escape(jerr.text, why, sizeof(why));
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
-		    jerr.column, jerr.text);
+		    jerr.column, why);
 		free(text);
 		return -1;
 	}

@@ -15,6 +15,8 @@
 #define CFG_MAX_LISTEN 16
 #define CFG_MAX_ALLOW 64
 #define CFG_MAX_PEERS 16
+/* An error shows at most this much of a key (escaped as JSON has it). */
+#define CFG_KEY_SHOWN 256
 #define CFG_HOST_LEN 256
 
 #define CFG_DEFAULT_PORT 3778

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "jsonpos.h"
 #include "fuzz.h"
 
 static char path[64];
@@ -36,13 +37,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Whether err names key k of the object: "k": or "k"[i]: */
+/*
+ * Whether err names key k of the object: "k": or "k"[i]:, with k escaped
+ * as JSON writes it and cut as config.c cuts it.
+ */
 static int
 names_key(const char *p, const char *k)
 {
-	size_t n = strlen(k);
+	char esc[CFG_KEY_SHOWN];
+	size_t n;
 
-	return p[0] == '"' && strncmp(p + 1, k, n) == 0 && p[n + 1] == '"' &&
+	jsonpos_escape(k, esc, sizeof(esc));
+	n = strlen(esc);
+	return p[0] == '"' && strncmp(p + 1, esc, n) == 0 && p[n + 1] == '"' &&
 	    (p[n + 2] == ':' || p[n + 2] == '[');
 }
 
