@@ -19,6 +19,7 @@
 #include "../src/config.h"
 #include "bucket.h"
 #include "genidctl.h"
+#include "id.h"
 #include "metrics.h"
 #include "statefile.h"
 #include "timefmt.h"
@@ -185,9 +186,9 @@ text_header(const struct metrics_snap *s, const char *path,
 	printf("lifetime    timestamps last until %s (%s)",
 	    timefmt_iso(h->epoch + ID_TS_MAX, t1, sizeof(t1)),
 	    age((int64_t)ID_TS_MAX - s->now_ts, a, sizeof(a)));
-	printf(s->now_ts < (INT64_C(1) << 31) ? "; IDs reach 2^63 at %s\n"
+	printf(s->now_ts < ID_TS_SIGNED_LIMIT ? "; IDs reach 2^63 at %s\n"
 					      : "; IDs passed 2^63 at %s\n",
-	    timefmt_iso(h->epoch + (INT64_C(1) << 31), t1, sizeof(t1)));
+	    timefmt_iso(h->epoch + ID_TS_SIGNED_LIMIT, t1, sizeof(t1)));
 }
 
 /* The total line: every bucket counter with a phrase, summed. */

@@ -20,6 +20,7 @@
 
 #include "checkpoint.h"
 #include "config.h"
+#include "id.h"
 #include "log.h"
 #include "master.h"
 #include "peers.h"
@@ -34,7 +35,6 @@
 /* How long a new master waits for the workers of a killed one to go. */
 #define LOCK_WAIT_MS 2000
 /* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
-#define SIGNED_LIMIT_TS (1LL << 31)
 #define YEAR_S (365LL * 86400)
 /* Descriptors a process needs besides its connections: listeners, state
  * file, log, metrics. */
@@ -168,11 +168,11 @@ check_peers(const struct cfg *c, struct statefile *sf)
 static void
 warn_signed_overflow(const struct cfg *c)
 {
-	long long left = c->epoch + SIGNED_LIMIT_TS - (long long)time(NULL);
+	long long left = c->epoch + ID_TS_SIGNED_LIMIT - (long long)time(NULL);
 	char when[TIMEFMT_LEN];
 
 	if (left <= 0) {
-		timefmt_iso(c->epoch + SIGNED_LIMIT_TS, when, sizeof(when));
+		timefmt_iso(c->epoch + ID_TS_SIGNED_LIMIT, when, sizeof(when));
 		log_warnx("IDs passed 2^63 on %s: they no longer fit a signed"
 			  " 64-bit column (BIGINT, Java long); choose a recent"
 			  " \"epoch\" for a new node",

@@ -46,7 +46,6 @@ struct child {
 	ev_timer respawn;
 	double started;
 	double backoff;
-	int fatal;
 	int hung; /* killed for a stale heartbeat, not yet reaped */
 };
 
@@ -328,7 +327,6 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		log_warnx("worker %u exited with the fatal code %d and is not"
 			  " respawned",
 		    i, WORKER_EXIT_FATAL);
-		ch->fatal = 1;
 		if (live_children() == 0) {
 			log_warnx("no worker left: stopping");
 			m.code = EX_SOFTWARE;

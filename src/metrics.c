@@ -254,7 +254,7 @@ metrics_prometheus(FILE *out, const struct metrics_snap *s)
 	    "Seconds until IDs reach 2^63 and stop fitting a signed 64-bit"
 	    " column (negative: already).");
 	fprintf(out, "genid_signed_left_seconds %lld\n",
-	    (long long)((INT64_C(1) << 31) - s->now_ts));
+	    (long long)(ID_TS_SIGNED_LIMIT - s->now_ts));
 }
 
 /*

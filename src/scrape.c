@@ -20,6 +20,7 @@
 #include "httpreq.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "scrape.h"
 
 #define SCRAPE_MAX_FDS 8
@@ -45,37 +46,20 @@ struct scrape_conn {
 	size_t resp_off;
 };
 
-struct warning {
-	double last;
-	unsigned suppressed;
-};
-
 static struct {
 	const struct statefile *sf;
 	ev_io listeners[SCRAPE_MAX_FDS];
 	unsigned nlisteners;
 	ev_timer pause;
 	unsigned nconns;
-	struct scrape_conn *conns; /* newest first */
-	struct warning busy, accept_failed;
+	struct scrape_conn *conns;	      /* newest first */
+	struct ratelimit busy, accept_failed; /* warnings */
 } s;
 
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void io_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void timeout_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void pause_cb(struct ev_loop *loop, ev_timer *t, int revents);
-
-/* Whether a warning of this kind may be logged now; counts it if not. */
-static int
-may_warn(struct ev_loop *loop, struct warning *w)
-{
-	if (w->last != 0 && ev_now(loop) - w->last < SCRAPE_WARN_S) {
-		w->suppressed++;
-		return 0;
-	}
-	w->last = ev_now(loop);
-	return 1;
-}
 
 static void
 conn_free(struct ev_loop *loop, struct scrape_conn *c)
@@ -249,23 +233,24 @@ pause_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 /*
  * Makes room for a new connection when all slots are taken: the oldest one
- * still sending its request goes, so that idle clients cannot keep the
- * scrapes out.  Returns whether there is room.
+ * goes, whatever it is doing, so that clients that send nothing, or never
+ * read their replies, cannot keep the scrapes out.  Returns whether there
+ * is room.
  */
 static int
 make_room(struct ev_loop *loop)
 {
 	struct scrape_conn *c, *oldest = NULL;
+	unsigned held;
 
 	if (s.nconns < SCRAPE_MAX_CONNS)
 		return 1;
 	for (c = s.conns; c != NULL; c = c->next)
-		if (c->state == READING)
-			oldest = c;
-	if (may_warn(loop, &s.busy))
+		oldest = c;
+	if (ratelimit_allow(&s.busy, ev_now(loop), &held))
 		log_warnx("metrics: %u scrape connections at once; closing the"
-			  " oldest idle one (%u such messages suppressed)",
-		    s.nconns, s.busy.suppressed);
+			  " oldest (%u more such messages since the last)",
+		    s.nconns, held);
 	if (oldest == NULL)
 		return 0;
 	conn_free(loop, oldest);
@@ -276,6 +261,7 @@ static void
 accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct scrape_conn *c;
+	unsigned held;
 	int fd;
 
 	fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -286,10 +272,10 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		 * Out of descriptors or memory: the listener stays readable,
 		 * so stop watching it for a while instead of spinning.
 		 */
-		if (may_warn(loop, &s.accept_failed))
-			log_warn("metrics: accept (pausing %.0f s; %u such"
-				 " messages suppressed)",
-			    SCRAPE_PAUSE_S, s.accept_failed.suppressed);
+		if (ratelimit_allow(&s.accept_failed, ev_now(loop), &held))
+			log_warn("metrics: accept (pausing %.0f s; %u more such"
+				 " messages since the last)",
+			    SCRAPE_PAUSE_S, held);
 		listening(loop, 0);
 		ev_timer_set(&s.pause, SCRAPE_PAUSE_S, 0);
 		ev_timer_start(loop, &s.pause);
@@ -317,6 +303,8 @@ scrape_start(struct ev_loop *loop, const int *fds, unsigned nfds,
 	unsigned i;
 
 	s.sf = sf;
+	ratelimit_init(&s.busy, SCRAPE_WARN_S);
+	ratelimit_init(&s.accept_failed, SCRAPE_WARN_S);
 	ev_timer_init(&s.pause, pause_cb, SCRAPE_PAUSE_S, 0);
 	for (i = 0; i < nfds && i < SCRAPE_MAX_FDS; i++)
 		ev_io_init(&s.listeners[i], accept_cb, fds[i], EV_READ);

@@ -365,6 +365,32 @@ def case_idle_connections(t, d, port):
             s.close()
 
 
+def case_clients_that_never_read(t, d, port):
+    """A scrape is served while every slot (16) holds a client that sent a
+    whole request and then neither reads its reply nor closes."""
+    t.require(harness.poll(lambda: scrape_conns(d, port) == 0, 10),
+              "the master holds no metrics connection before the case")
+    stuck = []
+    try:
+        for _ in range(16):
+            c = socket.socket()
+            # A small receive buffer, so that the reply stays unread.
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            c.connect(("127.0.0.1", port))
+            c.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+            stuck.append(c)
+        t.require(harness.poll(lambda: scrape_conns(d, port) >= 16, 5),
+                  "the master accepted the 16 clients that do not read",
+                  "%d accepted" % scrape_conns(d, port))
+        got = scrape(port)
+        t.check(got.startswith(b"HTTP/1.0 200"),
+                "a scrape is served while 16 clients do not read their "
+                "replies", got[:60])
+    finally:
+        for c in stuck:
+            c.close()
+
+
 def case_workers_hold_no_metrics_socket(t, d, port):
     """Only the master holds the metrics socket; no worker does."""
     listening, _ = harness.tcp_sockets(port)
@@ -480,6 +506,7 @@ def case_not_a_genid_port(t, d, port):
 
 CASES = (case_exposition, case_counters_follow_traffic, case_readers_agree,
          case_methods_and_paths, case_long_requests, case_idle_connections,
+         case_clients_that_never_read,
          case_workers_hold_no_metrics_socket, case_out_of_descriptors,
          case_master_process, case_not_a_genid_port)
 
