@@ -47,8 +47,11 @@
 #endif
 
 struct daemon {
-	pid_t pid;    /* the launcher, leader of the group; 0 when stopped */
-	pid_t master; /* genid's master */
+	pid_t pid; /* tests/clients/run_genid.py, leader of the group; 0 when
+		      stopped */
+	int in;	   /* its standard input: commands */
+	int out;   /* its standard output: answers */
+	char line[256];
 	char dir[576];
 	char addr[64];
 	unsigned machine;
@@ -70,6 +73,7 @@ static int64_t now_ms(void);
 static void pause_ms(int ms);
 static void daemon_start(struct daemon *d, const char *name, unsigned machine);
 static int daemon_stop(struct daemon *d, int sig);
+static int runner_line(struct daemon *d, char *buf, size_t len, int deadline_s);
 static int wait_pid(pid_t pid, int deadline_s, int *status);
 static char *slurp(const char *path);
 static unsigned closed_port(void);
@@ -267,98 +271,115 @@ pause_ms(int ms)
 static void
 daemon_start(struct daemon *d, const char *name, unsigned machine)
 {
-	char out[640], machine_arg[16], epoch_arg[48], launcher[640];
-	char line[160], *text;
+	char err[640], machine_arg[16], epoch_arg[32], runner[640], *text;
 	const char *py = getenv("PYTHON3"), *src = getenv("GENID_SRCDIR");
-	int64_t deadline = now_ms() + START_S * 1000;
-	struct pollfd pfd;
-	size_t len = 0;
-	ssize_t n;
-	int fds[2], fd, status;
+	unsigned port;
+	int in[2], out[2], fd, status;
 
 	snprintf(d->dir, sizeof(d->dir), "%s/%s", tmpdir, name);
 	if (mkdir(d->dir, 0700) == -1)
 		fatal("mkdir %s: %s", d->dir, strerror(errno));
 	d->machine = machine;
-	snprintf(out, sizeof(out), "%s/launcher.log", d->dir);
+	snprintf(err, sizeof(err), "%s/runner.log", d->dir);
 	snprintf(machine_arg, sizeof(machine_arg), "%u", machine);
-	snprintf(epoch_arg, sizeof(epoch_arg), "epoch=%lld", (long long)epoch);
-	snprintf(launcher, sizeof(launcher), "%s/tests/integration/launch.py",
+	snprintf(epoch_arg, sizeof(epoch_arg), "%lld", (long long)epoch);
+	snprintf(runner, sizeof(runner), "%s/tests/clients/run_genid.py",
 	    src != NULL && src[0] != '\0' ? src : ".");
 	if (py == NULL || py[0] == '\0')
 		py = "python3";
-	if (pipe(fds) == -1)
+	if (pipe(in) == -1 || pipe(out) == -1)
 		fatal("pipe: %s", strerror(errno));
 	if ((d->pid = fork()) == -1)
 		fatal("fork: %s", strerror(errno));
 	if (d->pid == 0) {
 		/* Its own group, so that genid can be killed with it. */
 		setpgid(0, 0);
-		dup2(fds[1], 1);
-		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
 			dup2(fd, 2);
-		close(fds[0]);
-		execlp(py, py, launcher, "--dir", d->dir, "--zone", ZONE_S,
-		    "--dc", DC_S, "--machine", machine_arg, "--set", epoch_arg,
+		close(in[1]);
+		close(out[0]);
+		execlp(py, py, runner, "--zone", ZONE_S, "--dc", DC_S,
+		    "--machine", machine_arg, "--epoch", epoch_arg,
 		    (char *)NULL);
 		_exit(127);
 	}
 	setpgid(d->pid, d->pid);
-	close(fds[1]);
-	/* The launcher prints "127.0.0.1:PORT MASTER_PID" once genid serves. */
-	pfd.fd = fds[0];
-	pfd.events = POLLIN;
-	while (memchr(line, '\n', len) == NULL) {
-		int left = (int)(deadline - now_ms());
-
-		if (left <= 0 || poll(&pfd, 1, left) <= 0)
-			fatal("genid %s not ready within %d s", name, START_S);
-		if ((n = read(fds[0], line + len, sizeof(line) - 1 - len)) <=
-		    0) {
-			waitpid(d->pid, &status, 0);
-			d->pid = 0;
-			text = slurp(out);
-			fatal("genid %s exited (status %d) before it was ready:"
-			      " %s",
-			    name, status, text != NULL ? text : "");
-		}
-		len += (size_t)n;
-		if (len == sizeof(line) - 1)
-			fatal(
-			    "genid %s: the launcher's line is too long", name);
+	close(in[0]);
+	close(out[1]);
+	d->in = in[1];
+	d->out = out[0];
+	/* The runner prints the port alone on a line once genid serves. */
+	if (runner_line(d, d->line, sizeof(d->line), START_S) == -1 ||
+	    sscanf(d->line, "%u", &port) != 1) {
+		kill(-d->pid, SIGKILL);
+		waitpid(d->pid, &status, 0);
+		d->pid = 0;
+		text = slurp(err);
+		fatal("genid %s did not start (%s): %s", name, d->line,
+		    text != NULL ? text : "");
 	}
-	close(fds[0]);
-	line[len] = '\0';
-	if (sscanf(line, "%63s %d", d->addr, &d->master) != 2)
-		fatal("genid %s: the launcher said %s", name, line);
-	printf("# genid %s (machine %u) pid %d on %s\n", name, machine,
-	    (int)d->master, d->addr);
+	snprintf(d->addr, sizeof(d->addr), "127.0.0.1:%u", port);
+	printf("# genid %s (machine %u) on %s\n", name, machine, d->addr);
 }
 
 /*
- * Signals the master and waits for it; SIGKILL to the whole group when
- * it is not gone within STOP_S.  Returns its wait status.
+ * Reads one line of the runner's into buf, waiting at most deadline_s.
+ * 0, or -1 when it ended or took longer (buf then says so).
+ */
+static int
+runner_line(struct daemon *d, char *buf, size_t len, int deadline_s)
+{
+	int64_t deadline = now_ms() + deadline_s * 1000;
+	struct pollfd pfd = {d->out, POLLIN, 0};
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		int left = (int)(deadline - now_ms());
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0) {
+			snprintf(buf, len, "no answer within %d s", deadline_s);
+			return -1;
+		}
+		if (read(d->out, buf + n, 1) != 1) {
+			snprintf(buf, len, "the runner ended");
+			return -1;
+		}
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * Stops genid: SIGTERM through the runner's "stop", or SIGKILL of the whole
+ * group.  Returns genid's exit status as the runner reports it (negative
+ * for a signal), or -1000 when it said nothing.
  */
 static int
 daemon_stop(struct daemon *d, int sig)
 {
-	int status = -1;
+	int rc = -1000;
 
 	if (d->pid <= 0)
-		return -1;
-	/* The launcher exits as the master does, with its status. */
-	kill(d->master, sig);
-	if (wait_pid(d->pid, STOP_S, &status) == -1) {
-		printf("# genid pid %d still runs %d s after signal %d:"
-		       " killing its group\n",
-		    (int)d->pid, STOP_S, sig);
+		return rc;
+	if (sig == SIGTERM && write(d->in, "stop\n", 5) == 5 &&
+	    runner_line(d, d->line, sizeof(d->line), STOP_S) == 0 &&
+	    sscanf(d->line, "stopped %d", &rc) != 1)
+		rc = -1000;
+	/* Closing its stdin ends the runner; the group goes with it. */
+	close(d->in);
+	close(d->out);
+	if (wait_pid(d->pid, STOP_S, NULL) == -1) {
 		kill(-d->pid, SIGKILL);
-		waitpid(d->pid, &status, 0);
+		waitpid(d->pid, NULL, 0);
 	}
-	/* Workers left behind by a master that died anyway. */
 	kill(-d->pid, SIGKILL);
 	d->pid = 0;
-	return status;
+	return rc;
 }
 
 /* Polls for pid's exit for at most deadline_s; 0, or -1 on timeout. */
@@ -935,7 +956,8 @@ static void
 test_one_address(void)
 {
 	static const char refused[] =
-	    "by the server (allow list or connection limit? or not a genid port (metrics_listen?))";
+	    "by the server (allow list or connection limit? or not a genid "
+	    "port (metrics_listen?))";
 	struct genid_client *c;
 	char addr[32], want[64], host[80], json[64];
 	unsigned port = closed_port();
@@ -1002,8 +1024,7 @@ test_stop_between_calls(struct daemon *a, struct daemon *b)
 	n += 9500;
 	first = n;
 	status = daemon_stop(a, SIGTERM);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "genid a exits 0 on SIGTERM (status %d)", status);
+	CHECK(status == 0, "genid a exits 0 on SIGTERM (status %d)", status);
 	CHECK(genid_next(c, &ids[n++]) == 0, "genid_next after the stop: %s",
 	    genid_strerror(c));
 	CHECK(genid_bulk(c, ids + n, 9999) == 9999, "genid_bulk: %s",
@@ -1067,8 +1088,7 @@ test_stop_mid_bulk(struct daemon *b, struct daemon *c2)
 	    now_ms() < deadline)
 		pause_ms(1);
 	status = daemon_stop(b, SIGTERM);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "genid b exits 0 on SIGTERM (status %d)", status);
+	CHECK(status == 0, "genid b exits 0 on SIGTERM (status %d)", status);
 	pthread_join(th, NULL);
 	CHECK(j.got == MIDBULK_N,
 	    "genid_bulk(%d) across the stop gave %zd:"

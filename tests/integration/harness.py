@@ -703,8 +703,8 @@ def run(fn, control=False, timeout=60):
 class Daemon:
     """One genid master started by a test, with its files in dir: the one
     launcher of every test that starts genid (tests in other languages
-    reach it through launch.py).  t may be None outside harness.run;
-    then dir must be given."""
+    reach it through tests/clients/run_genid.py).  t may be None outside
+    harness.run; then dir must be given."""
 
     def __init__(self, t, workers=2, dir=None, **overrides):
         self.t = t
