@@ -153,6 +153,12 @@ text_header(const struct metrics_snap *s, const char *path,
 	else
 		printf("master      none yet, state file %s\n",
 		    s->locked ? "locked" : "not locked");
+	printf("state       %s%s%s, lead %lld s\n", metrics_state(s),
+	    h->serving_since != 0 && s->master_alive ? " since " : "",
+	    h->serving_since != 0 && s->master_alive
+		? timefmt_iso(h->serving_since, t1, sizeof(t1))
+		: "",
+	    (long long)s->lead);
 	printf("boots       %llu (file created %s)\n",
 	    (unsigned long long)h->boot_count,
 	    timefmt_iso(h->created, t1, sizeof(t1)));
@@ -320,6 +326,11 @@ json_snap(const struct metrics_snap *s, const char *path,
 	    (json_int_t)h->worker_restarts);
 	if (o == NULL)
 		return NULL;
+	json_object_set_new(o, "state", json_string(metrics_state(s)));
+	json_object_set_new(o, "serving", json_boolean(metrics_serving(s)));
+	json_object_set_new(
+	    o, "state_since", json_integer((json_int_t)h->serving_since));
+	json_object_set_new(o, "lead_s", json_integer((json_int_t)s->lead));
 	json_object_set_new(o, "checkpoint",
 	    json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "ts",
 		(json_int_t)h->checkpoint, "time",

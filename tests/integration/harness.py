@@ -58,7 +58,12 @@ SKIP = 77
 ZONE, DC, MACHINE = 3, 2, 5
 
 INFO_KEYS = ("version", "zone", "dc", "machine", "epoch", "buckets",
-             "workers", "pid", "uptime_s", "now", "checkpoint", "bucket")
+             "workers", "pid", "uptime_s", "now", "checkpoint", "bucket",
+             "state", "lead_s")
+
+# The states INFO may report (issue 9): "serving", or why not.
+INFO_STATES = ("serving", "clock-behind", "checkpoint-stuck", "stopping",
+               "peer-conflict")
 
 LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
 READY_RE = re.compile(r"ready: (\d+) workers?")
