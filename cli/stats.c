@@ -187,6 +187,11 @@ text_header(const struct metrics_snap *s, const char *path,
 		    (unsigned long long)h->peer_conflicts,
 		    h->peer_conflicts ? ", see the log" : "",
 		    age(s->now - h->peer_checked, a, sizeof(a)));
+	if (h->peer_checked != 0 && h->peer_clocks > 0)
+		printf("peer clock  this clock %+.1f s from the median of %llu"
+		       " peers\n",
+		    (double)h->peer_skew_ms / 1000.0,
+		    (unsigned long long)h->peer_clocks);
 	text_totals(s, prev);
 	printf("lifetime    timestamps last until %s (%s)",
 	    timefmt_iso(h->epoch + ID_TS_MAX, t1, sizeof(t1)),
@@ -346,8 +351,11 @@ json_snap(const struct metrics_snap *s, const char *path,
 		(json_int_t)h->clock_step_last_ns, "max_step_back_ns",
 		(json_int_t)h->clock_step_max_back_ns));
 	json_object_set_new(o, "peers",
-	    json_pack("{s:I, s:I}", "conflicts", (json_int_t)h->peer_conflicts,
-		"checked", (json_int_t)h->peer_checked));
+	    json_pack("{s:I, s:I, s:I, s:f}", "conflicts",
+		(json_int_t)h->peer_conflicts, "checked",
+		(json_int_t)h->peer_checked, "clocks",
+		(json_int_t)h->peer_clocks, "clock_skew_s",
+		(double)h->peer_skew_ms / 1000.0));
 	json_object_set_new(o, "totals", json_totals(s, prev));
 	json_object_set_new(o, "worker", json_workers(s, prev));
 	json_object_set_new(o, "bucket", json_buckets(s, prev));

@@ -488,6 +488,23 @@ forget_master_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The minute's comparison of the clocks: loud when too far off. */
+static void
+log_clock(const struct peers_clock *clock)
+{
+	char line[2048];
+
+	if (clock->answered == 0)
+		return;
+	peers_describe_skew(m.cfg, clock, line, sizeof(line));
+	if (peers_skewed(m.cfg, clock))
+		log_warnx("CLOCK: %s: correct the clock (NTP); the IDs of the"
+			  " nodes disagree in time by as much",
+		    line);
+	else
+		log_info("peer clocks: %s", line);
+}
+
 static void
 peers_done_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
@@ -506,6 +523,7 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct state_header *h = m.sf->h;
 	struct peer_identity self = {h->zone, h->dc, h->machine, h->instance};
+	struct peers_clock clock;
 	char err[1024];
 	unsigned i;
 	pid_t pid;
@@ -533,8 +551,12 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		scrape_stop(loop);
 		setproctitle("peer check");
 		state_store(&h->peer_conflicts,
-		    peers_check(m.cfg, &self, err, sizeof(err)));
+		    peers_check(m.cfg, &self, err, sizeof(err), &clock));
 		state_store((uint64_t *)&h->peer_checked, (uint64_t)time(NULL));
+		state_store(
+		    (uint64_t *)&h->peer_skew_ms, (uint64_t)clock.skew_ms);
+		state_store(&h->peer_clocks, clock.answered);
+		log_clock(&clock);
 		_exit(0);
 	}
 	ev_child_set(&m.peers_child, pid, 0);

@@ -269,6 +269,15 @@ metrics_prometheus(FILE *out, const struct metrics_snap *s)
 	    " check.");
 	fprintf(out, "genid_peer_conflicts %llu\n",
 	    (unsigned long long)h->peer_conflicts);
+	family(out, "genid_peer_clocks", COUNTERS_GAUGE,
+	    "Peers whose clock was read at the last check.");
+	fprintf(out, "genid_peer_clocks %llu\n",
+	    (unsigned long long)h->peer_clocks);
+	family(out, "genid_peer_clock_skew_seconds", COUNTERS_GAUGE,
+	    "This clock minus the median of the peers' at the last check"
+	    " (0 when no peer answered).");
+	fprintf(out, "genid_peer_clock_skew_seconds %.3f\n",
+	    h->peer_clocks > 0 ? (double)h->peer_skew_ms / 1000.0 : 0.0);
 	family(out, "genid_signed_seconds_left", COUNTERS_GAUGE,
 	    "Seconds until IDs reach 2^63 and stop fitting a signed 64-bit"
 	    " column (negative: already).");
