@@ -219,8 +219,8 @@ def test(t):
     stop = threading.Event()
     clients, threads = [], []
     if hp is not None:
-        load = harness.Load(hp.addr, conns=8, target=5 * 10 ** 6, cmd0_depth=8,
-                            cmd1_depth=1, reconnect=True,
+        load = harness.Load(hp.addr, conns=8, target=5 * 10 ** 6,
+                            cmd0_depth=8, cmd1_depth=1, reconnect=True,
                             time_limit=LOAD_S + 30)
         load.start()
         for i in range(2):
