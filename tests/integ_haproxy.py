@@ -54,13 +54,15 @@ def test(t):
         t.skip("haproxy is not installed (Debian: apt-get install haproxy)")
     shim = os.path.join(BUILD, "tests", ".libs", "msync_fail.so")
     if not os.path.exists(shim):
-        t.skip("tests/.libs/msync_fail.so was not built")
+        shim = None
+        t.note("tests/.libs/msync_fail.so was not built: node 2 is made"
+               " not serving by stopping it instead")
     nodes = []
     for m in (1, 2, 3):
         d = harness.Daemon(t, workers=1, machine_id=m,
                            checkpoint_interval_ms=100)
         env = None
-        if m == 2:
+        if m == 2 and shim:
             env = {"LD_PRELOAD": shim,
                    "GENID_MSYNC_FAIL": os.path.join(d.dir, "fail"),
                    "GENID_MSYNC_COUNT": os.path.join(d.dir, "count"),
@@ -78,10 +80,13 @@ def test(t):
             "machines %s, failures %s" % (sorted(set(got)), failed[:3]))
 
     flag = os.path.join(nodes[1].dir, "fail")
-    open(flag, "w").close()
+    if shim:
+        open(flag, "w").close()
+    else:
+        nodes[1].stop()
     down = hp.wait_status("genid2", "DOWN", 10)
-    t.check(down, "node 2, checkpoint-stuck, is taken out by the check",
-            hp.stat())
+    t.check(down, "node 2, %s, is taken out by the check"
+            % ("checkpoint-stuck" if shim else "stopped"), hp.stat())
     got, failed = machines(hp.addr, 60)
     t.check(not failed and 2 not in got,
             "while it is out no connection reaches it",
@@ -110,7 +115,11 @@ def test(t):
     else:
         t.note("libgenid.so not built: its part is not tested")
 
-    os.unlink(flag)
+    if shim:
+        os.unlink(flag)
+    else:
+        nodes[1].set(port=nodes[1].port)  # where HAProxy expects it
+        nodes[1].start()
     t.check(hp.wait_status("genid2", "UP", 10),
             "node 2 serving again is taken back", hp.stat())
 
