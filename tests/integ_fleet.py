@@ -75,6 +75,7 @@ class Calls:
         self.ids = []
         self.runs = []  # per connection (HAProxy clients)
         self.longest = 0.0
+        self.longest_at = 0.0  # when that call began (monotonic)
         self.calls = 0
         self.failures = []
 
@@ -83,7 +84,9 @@ class Calls:
         try:
             return fn()
         finally:
-            self.longest = max(self.longest, time.monotonic() - t0)
+            if time.monotonic() - t0 > self.longest:
+                self.longest = time.monotonic() - t0
+                self.longest_at = t0
             self.calls += 1
 
 
@@ -243,6 +246,10 @@ def test(t):
         th.start()
     t0 = time.monotonic()
     extra = []  # IDs taken directly from node 5
+    events = []
+
+    def event(what):
+        events.append("%.1f s %s" % (time.monotonic() - t0, what))
 
     def progress(deadline):
         before = sum(len(c.ids) for c in clients)
@@ -252,12 +259,14 @@ def test(t):
     t.check(progress(10), "the clients get IDs")
 
     # kill -9 two nodes, then start them again on their state files.
+    event("kill -9 nodes 1 and 2")
     for n in (1, 2):
         nodes[n].kill_all()
     t.check(progress(10), "the clients go on while nodes 1 and 2 are down")
     if hp is not None:
         t.check(hp.wait_status("genid1", "DOWN", 10),
                 "HAProxy takes node 1 out", hp.stat())
+    event("restart nodes 1 and 2")
     for n in (1, 2):
         nodes[n].start(env=nodes[n].env, deadline=30)
     if hp is not None:
@@ -268,6 +277,7 @@ def test(t):
     # Node 5's clock steps back an hour.
     if lib:
         five = nodes[5]
+        event("node 5's clock back 1 h")
         set_offset(five.rc_path, "-3600")
         stepped = harness.poll(
             lambda: info_of(five.addr)["lead_s"] > 3000, 10, 0.05)
@@ -286,6 +296,7 @@ def test(t):
             t.check(hp.wait_status("genid5", "DOWN", 10),
                     "the HAProxy check takes node 5 out", hp.stat())
         t.check(progress(10), "the clients go on meanwhile")
+        event("node 5 clock-behind; clock restored")
         set_offset(five.rc_path, "+0")
         t.check(harness.poll(lambda: info_of(five.addr)["state"]
                              == "serving", 10, 0.05),
@@ -296,6 +307,7 @@ def test(t):
     else:
         t.note("libfaketime is not installed: no clock step on node 5")
 
+    event("ninth nodes")
     # A ninth node with node 3's machine_id.
     twin = harness.Daemon(t, workers=1, machine_id=3, listen=["127.0.0.9"],
                           port=port, peers=addrs)
@@ -346,9 +358,10 @@ def test(t):
     for c in clients:
         all_ids.extend(c.ids)
         longest = max(longest, c.longest)
-        t.note("%s: %d calls, %d IDs, longest wait %.0f ms, %d failed calls"
-               % (c.name, c.calls, len(c.ids), c.longest * 1000,
-                  len(c.failures)))
+        t.note("%s: %d calls, %d IDs, longest wait %.0f ms at %.1f s, %d"
+               " failed calls" % (c.name, c.calls, len(c.ids),
+                                  c.longest * 1000, c.longest_at - t0,
+                                  len(c.failures)))
         if c.runs:
             bad = [r for r in c.runs
                    if harness.first_not_increasing(r) >= 0]
@@ -359,6 +372,7 @@ def test(t):
                 " order received" % c.name, b)
         t.check(not c.failures, "%s: no call failed" % c.name,
                 "; ".join(c.failures[:3]))
+    t.note("timeline: " + "; ".join(events))
     machines = {harness.decode(i).machine for i in all_ids}
     t.check(machines == set(range(NODES)),
             "IDs came from all eight nodes", sorted(machines))
