@@ -154,6 +154,12 @@ text_header(const struct metrics_snap *s, const char *path,
 	else
 		printf("master      none yet, state file %s\n",
 		    s->locked ? "locked" : "not locked");
+	printf("state       %s%s%s, lead %lld s\n", metrics_state(s),
+	    h->serving_since != 0 && s->master_alive ? " since " : "",
+	    h->serving_since != 0 && s->master_alive
+		? timefmt_iso(h->serving_since, t1, sizeof(t1))
+		: "",
+	    (long long)s->lead);
 	printf("boots       %llu (file created %s)\n",
 	    (unsigned long long)h->boot_count,
 	    timefmt_iso(h->created, t1, sizeof(t1)));
@@ -182,6 +188,11 @@ text_header(const struct metrics_snap *s, const char *path,
 		    (unsigned long long)h->peer_conflicts,
 		    h->peer_conflicts ? ", see the log" : "",
 		    age(s->now - h->peer_checked, a, sizeof(a)));
+	if (h->peer_checked != 0 && h->peer_clocks > 0)
+		printf("peer clock  this clock %+.1f s from the median of %llu"
+		       " peers\n",
+		    (double)h->peer_skew_ms / 1000.0,
+		    (unsigned long long)h->peer_clocks);
 	text_totals(s, prev);
 	printf("lifetime    timestamps last until %s (%s)",
 	    timefmt_iso(h->epoch + ID_TS_MAX, t1, sizeof(t1)),
@@ -321,6 +332,11 @@ json_snap(const struct metrics_snap *s, const char *path,
 	    (json_int_t)h->worker_restarts);
 	if (o == NULL)
 		return NULL;
+	json_object_set_new(o, "state", json_string(metrics_state(s)));
+	json_object_set_new(o, "serving", json_boolean(metrics_serving(s)));
+	json_object_set_new(
+	    o, "state_since", json_integer((json_int_t)h->serving_since));
+	json_object_set_new(o, "lead_s", json_integer((json_int_t)s->lead));
 	json_object_set_new(o, "checkpoint",
 	    json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "ts",
 		(json_int_t)h->checkpoint, "time",
@@ -336,8 +352,11 @@ json_snap(const struct metrics_snap *s, const char *path,
 		(json_int_t)h->clock_step_last_ns, "max_step_back_ns",
 		(json_int_t)h->clock_step_max_back_ns));
 	json_object_set_new(o, "peers",
-	    json_pack("{s:I, s:I}", "conflicts", (json_int_t)h->peer_conflicts,
-		"checked", (json_int_t)h->peer_checked));
+	    json_pack("{s:I, s:I, s:I, s:f}", "conflicts",
+		(json_int_t)h->peer_conflicts, "checked",
+		(json_int_t)h->peer_checked, "clocks",
+		(json_int_t)h->peer_clocks, "clock_skew_s",
+		(double)h->peer_skew_ms / 1000.0));
 	json_object_set_new(o, "totals", json_totals(s, prev));
 	json_object_set_new(o, "worker", json_workers(s, prev));
 	json_object_set_new(o, "bucket", json_buckets(s, prev));

@@ -83,6 +83,8 @@ static const struct key keys[] = {
     {"idle_timeout_s", set_uint, offsetof(struct cfg, idle_timeout_s), 0,
 	86400},
     {"max_ahead_s", set_uint, offsetof(struct cfg, max_ahead_s), 0, 3600},
+    {"max_peer_skew_s", set_uint, offsetof(struct cfg, max_peer_skew_s), 0,
+	86400},
     {"checkpoint_interval_ms", set_uint,
 	offsetof(struct cfg, checkpoint_interval_ms), 10, 60000},
     {"worker_timeout_ms", set_uint, offsetof(struct cfg, worker_timeout_ms), 0,
@@ -109,6 +111,7 @@ cfg_defaults(struct cfg *c)
 	c->log_level = LOG_LEVEL_INFO;
 	c->max_connections = 10000;
 	c->max_ahead_s = 5;
+	c->max_peer_skew_s = 5;
 	c->checkpoint_interval_ms = 1000;
 	c->worker_timeout_ms = 3000;
 }

@@ -45,6 +45,7 @@ struct cfg {
 	unsigned max_connections;
 	unsigned idle_timeout_s; /* 0 = never */
 	unsigned max_ahead_s;
+	unsigned max_peer_skew_s; /* 0 = the peers' clocks are not checked */
 	unsigned checkpoint_interval_ms;
 	unsigned worker_timeout_ms; /* 0 = never */
 	struct cidr allow[CFG_MAX_ALLOW];

@@ -147,22 +147,52 @@ set_log_owner(const struct cfg *c)
 	log_set_owner(c->user, pw->pw_uid, gid);
 }
 
-/* A peer with this node's identity stops the start (SPEC 7). */
+/*
+ * A peer with this node's identity stops the start (SPEC 7), and so does
+ * a clock too far from the peers' (unless --wait-clock: then it waits
+ * for the clock, asking the peers again every second).
+ */
 static void
-check_peers(const struct cfg *c, struct statefile *sf)
+check_peers(const struct cfg *c, struct statefile *sf, int wait_clock)
 {
 	struct peer_identity self = {
 	    c->zone, c->dc, c->machine, sf->h->instance};
-	char err[1024];
-	unsigned n;
+	struct peers_clock clock;
+	char err[1024], skew[2048];
+	unsigned n, waited = 0;
 
 	if (c->npeers == 0)
 		return;
-	n = peers_check(c, &self, err, sizeof(err));
-	state_store(&sf->h->peer_conflicts, n);
-	state_store((uint64_t *)&sf->h->peer_checked, (uint64_t)time(NULL));
-	if (n > 0)
-		die(EX_CONFIG, "%s", err);
+	for (;;) {
+		n = peers_check(c, &self, err, sizeof(err), &clock);
+		state_store(&sf->h->peer_conflicts, n);
+		state_store(
+		    (uint64_t *)&sf->h->peer_checked, (uint64_t)time(NULL));
+		state_store(
+		    (uint64_t *)&sf->h->peer_skew_ms, (uint64_t)clock.skew_ms);
+		state_store(&sf->h->peer_clocks, clock.answered);
+		if (n > 0)
+			die(EX_CONFIG, "%s", err);
+		if (!peers_skewed(c, &clock))
+			break;
+		peers_describe_skew(c, &clock, skew, sizeof(skew));
+		if (!wait_clock)
+			die(EX_TEMPFAIL,
+			    "%s: correct the clock (NTP), or start with"
+			    " --wait-clock to wait for it",
+			    skew);
+		if (waited++ % 30 == 0)
+			log_warnx(
+			    "%s: waiting for the clock (--wait-clock)", skew);
+		sleep(1);
+	}
+	if (waited > 0)
+		log_notice("the clock is within %u s of the peers' again after"
+			   " %u s",
+		    c->max_peer_skew_s, waited);
+	if (clock.answered > 0)
+		log_info("the clock is %+.1f s from the median of %u peers",
+		    clock.skew_ms / 1000.0, clock.answered);
 }
 
 static void
@@ -280,7 +310,7 @@ main(int argc, char *argv[], char *envp[])
 	if (rc != 0)
 		die(rc, "%s", err);
 	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
-	check_peers(&cfg, &sf);
+	check_peers(&cfg, &sf, wait_clock);
 	if ((rc = checkpoint_boot(&sf, cfg.max_ahead_s, wait_clock, new_node,
 		 err, sizeof(err))) != 0)
 		die(rc, "%s", err);

@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "peers.h"
 #include "scrape.h"
+#include "serving.h"
 #include "worker.h"
 
 /* A clock step smaller than this is timer jitter, not a step. */
@@ -59,6 +60,8 @@ static struct {
 	ev_timer checkpoint_timer, stop_timer, peers_timer, watchdog_timer;
 	ev_child peers_child; /* the process asking the peers, if any */
 	int stopping;
+	int raise_failed; /* the timer's last checkpoint raise failed */
+	int published;	  /* the serving state was published this boot */
 	int lost; /* the state file was cut short: do not touch the mapping */
 	int code;
 	double stop_waited, stop_delay;
@@ -200,6 +203,57 @@ restore_file(int64_t now)
 		    m.sf->path);
 }
 
+/*
+ * How far a bucket may borrow ahead of the clock now.  max_ahead_s until
+ * the decaying allowance after a clock step (SPEC 3) takes its place.
+ */
+static uint32_t
+borrow_allowance(void)
+{
+	return m.cfg->max_ahead_s;
+}
+
+/*
+ * Judges whether the node can issue now and publishes it in the header
+ * for INFO, the metrics and the health checks; a change is logged.
+ */
+static void
+publish_serving(struct state_header *h, int64_t now)
+{
+	uint64_t words[STATE_BUCKETS];
+	struct serving_input in;
+	unsigned i, old = h->serving, state;
+
+	for (i = 0; i < STATE_BUCKETS; i++)
+		words[i] = state_load(&state_bucket(h, i)->word);
+	in.now = now < 0 ? 0 : (uint32_t)now;
+	in.allowance = borrow_allowance();
+	in.stopping = m.stopping;
+	in.checkpoint_failed = m.raise_failed;
+	in.peer_conflicts = state_load(&h->peer_conflicts);
+	in.words = words;
+	in.nwords = STATE_BUCKETS;
+	state = serving_judge(&in);
+	if (m.published && state == old)
+		return;
+	__atomic_store_n(&h->serving, state, __ATOMIC_RELEASE);
+	state_store((uint64_t *)&h->serving_since, (uint64_t)time(NULL));
+	if (!m.published++ && state == SERVING)
+		return;
+	if (state == SERVING)
+		log_notice("serving again (was %s)", serving_name(old));
+	else if (state != SERVING_STOPPING)
+		log_warnx("not serving: %s, %s; INFO, the metrics and the"
+			  " health checks say so until it clears",
+		    serving_name(state),
+		    state == SERVING_CLOCK_BEHIND
+			? "a bucket is ahead of the clock beyond max_ahead_s"
+			  " and used up: its clients wait for the clock"
+			: state == SERVING_CHECKPOINT_STUCK
+			? "the checkpoint cannot be synced to disk"
+			: "a peer reports this node's zone, dc and machine");
+}
+
 static void
 checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -223,10 +277,12 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		mirror_warned = ev_now(loop);
 		log_warn("write the restored %s", m.sf->path);
 	}
-	if (checkpoint_raise(m.sf,
-		bucket_checkpoint_target((uint32_t)now, m.cfg->max_ahead_s)) ==
-	    -1)
+	m.raise_failed = checkpoint_raise(m.sf,
+			     bucket_checkpoint_target(
+				 (uint32_t)now, m.cfg->max_ahead_s)) == -1;
+	if (m.raise_failed)
 		checkpoint_warn(m.sf, "the checkpoint timer");
+	publish_serving(h, now);
 }
 
 /*
@@ -430,6 +486,23 @@ forget_master_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The minute's comparison of the clocks: loud when too far off. */
+static void
+log_clock(const struct peers_clock *clock)
+{
+	char line[2048];
+
+	if (clock->answered == 0)
+		return;
+	peers_describe_skew(m.cfg, clock, line, sizeof(line));
+	if (peers_skewed(m.cfg, clock))
+		log_warnx("CLOCK: %s: correct the clock (NTP); the IDs of the"
+			  " nodes disagree in time by as much",
+		    line);
+	else
+		log_info("peer clocks: %s", line);
+}
+
 static void
 peers_done_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
@@ -448,6 +521,7 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct state_header *h = m.sf->h;
 	struct peer_identity self = {h->zone, h->dc, h->machine, h->instance};
+	struct peers_clock clock;
 	char err[1024];
 	unsigned i;
 	pid_t pid;
@@ -475,8 +549,12 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		scrape_stop(loop);
 		setproctitle("peer check");
 		state_store(&h->peer_conflicts,
-		    peers_check(m.cfg, &self, err, sizeof(err)));
+		    peers_check(m.cfg, &self, err, sizeof(err), &clock));
 		state_store((uint64_t *)&h->peer_checked, (uint64_t)time(NULL));
+		state_store(
+		    (uint64_t *)&h->peer_skew_ms, (uint64_t)clock.skew_ms);
+		state_store(&h->peer_clocks, clock.answered);
+		log_clock(&clock);
 		_exit(0);
 	}
 	ev_child_set(&m.peers_child, pid, 0);
@@ -540,6 +618,8 @@ begin_stop(struct ev_loop *loop, const char *why)
 	log_notice("%s: stopping", why);
 	notify_send("STOPPING=1\nSTATUS=stopping");
 	m.stopping = 1;
+	if (!file_lost(loop))
+		publish_serving(m.sf->h, checkpoint_now(m.sf->h->epoch));
 	for (i = 0; i < m.nfds; i++)
 		close(m.fds[i]);
 	scrape_stop(loop);
@@ -615,6 +695,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 		m.children[i].respawn.data = &m.children[i];
 	}
 	scrape_start(loop, metrics_fds, nmetrics, sf);
+	publish_serving(sf->h, checkpoint_now(sf->h->epoch));
 	for (i = 0; i < cfg->workers; i++)
 		spawn(i);
 	log_notice("ready: %u workers", cfg->workers);

@@ -16,6 +16,7 @@
 #include "bucket.h"
 #include "id.h"
 #include "metrics.h"
+#include "serving.h"
 
 static void copy_words(void *dst, const void *src, size_t size);
 static int pid_alive(int64_t pid);
@@ -114,6 +115,20 @@ metrics_lead(const struct metrics_snap *s, unsigned b)
 	return lead > 0 ? lead : 0;
 }
 
+const char *
+metrics_state(const struct metrics_snap *s)
+{
+	if (!s->master_alive || !s->locked)
+		return "down";
+	return serving_name(s->h.serving);
+}
+
+int
+metrics_serving(const struct metrics_snap *s)
+{
+	return s->master_alive && s->locked && s->h.serving == SERVING;
+}
+
 /* Whether a process exists; EPERM means it does, under another user. */
 static int
 pid_alive(int64_t pid)
@@ -181,6 +196,17 @@ metrics_prometheus(FILE *out, const struct metrics_snap *s)
 	family(out, "genid_up", COUNTERS_GAUGE,
 	    "1 when the master process is alive and holds the state file.");
 	fprintf(out, "genid_up %d\n", s->master_alive && s->locked);
+	family(out, "genid_serving", COUNTERS_GAUGE,
+	    "1 when the node can issue IDs now (INFO state \"serving\").");
+	fprintf(out, "genid_serving %d\n", metrics_serving(s));
+	family(out, "genid_state", COUNTERS_GAUGE,
+	    "Whether the node can issue now, or why not, as a label: serving,"
+	    " clock-behind, checkpoint-stuck, stopping, peer-conflict, down.");
+	fprintf(out, "genid_state{state=\"%s\"} 1\n", metrics_state(s));
+	family(out, "genid_state_since_seconds", COUNTERS_GAUGE,
+	    "Unix time the node took its current state.");
+	fprintf(out, "genid_state_since_seconds %lld\n",
+	    (long long)h->serving_since);
 	family(out, "genid_start_time_seconds", COUNTERS_GAUGE,
 	    "Unix time the master started.");
 	fprintf(out, "genid_start_time_seconds %lld\n", (long long)h->started);
@@ -250,6 +276,15 @@ metrics_prometheus(FILE *out, const struct metrics_snap *s)
 	    " check.");
 	fprintf(out, "genid_peer_conflicts %llu\n",
 	    (unsigned long long)h->peer_conflicts);
+	family(out, "genid_peer_clocks", COUNTERS_GAUGE,
+	    "Peers whose clock was read at the last check.");
+	fprintf(out, "genid_peer_clocks %llu\n",
+	    (unsigned long long)h->peer_clocks);
+	family(out, "genid_peer_clock_skew_seconds", COUNTERS_GAUGE,
+	    "This clock minus the median of the peers' at the last check"
+	    " (0 when no peer answered).");
+	fprintf(out, "genid_peer_clock_skew_seconds %.3f\n",
+	    h->peer_clocks > 0 ? (double)h->peer_skew_ms / 1000.0 : 0.0);
 	family(out, "genid_signed_left_seconds", COUNTERS_GAUGE,
 	    "Seconds until IDs reach 2^63 and stop fitting a signed 64-bit"
 	    " column (negative: already).");

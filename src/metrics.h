@@ -52,6 +52,16 @@ uint64_t metrics_worker(
 /* How far bucket b's second is ahead of the clock (0 when not ahead). */
 int64_t metrics_lead(const struct metrics_snap *s, unsigned b);
 
+/*
+ * Whether the node can issue now: the state its master published
+ * ("serving", "clock-behind", ...), or "down" when no master holds the
+ * state file.
+ */
+const char *metrics_state(const struct metrics_snap *s);
+
+/* 1 when metrics_state() is "serving", else 0. */
+int metrics_serving(const struct metrics_snap *s);
+
 /* Prints s in the Prometheus text exposition format. */
 void metrics_prometheus(FILE *out, const struct metrics_snap *s);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "addr.h"
 #include "genid.h"
@@ -22,10 +23,14 @@ struct daemon_check {
 	unsigned conflicts;
 	char *err;
 	size_t errlen;
+	int64_t offsets[CFG_MAX_PEERS];
+	unsigned noffsets;
+	struct peers_clock *clock;
 };
 
 static int identity(const char *addr, int timeout_ms, struct peer_identity *id,
-    char *err, size_t errlen);
+    int *has_clock, int64_t *offset_ms, char *err, size_t errlen);
+static int64_t clock_ms(clockid_t id);
 static void log_report(const struct peers_report *r, void *arg);
 
 int
@@ -83,19 +88,30 @@ peers_info(struct genid_client *c, json_t **info, char **text, char *err,
 	return 0;
 }
 
+static int64_t
+clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * Asks the genid at addr ("host:port") for INFO, waiting at most
  * timeout_ms to connect and for the reply, and reads the node's identity
- * into id.  0, or the sysexits.h code that fits with the reason in err.
+ * into id and its clock against ours into offset_ms.  0, or the
+ * sysexits.h code that fits with the reason in err.
  */
 static int
-identity(const char *addr, int timeout_ms, struct peer_identity *id, char *err,
-    size_t errlen)
+identity(const char *addr, int timeout_ms, struct peer_identity *id,
+    int *has_clock, int64_t *offset_ms, char *err, size_t errlen)
 {
 	struct genid_options opt;
 	struct genid_client *c;
 	const char *instance = NULL;
-	json_int_t zone, dc, machine;
+	json_int_t zone, dc, machine, now = -1;
+	int64_t sent, mono;
 	json_t *info;
 	int code;
 
@@ -107,16 +123,26 @@ identity(const char *addr, int timeout_ms, struct peer_identity *id, char *err,
 		    err, errlen, "genid_open %s: %s", addr, strerror(errno));
 		return EX_OSERR;
 	}
+	sent = clock_ms(CLOCK_REALTIME);
+	mono = clock_ms(CLOCK_MONOTONIC);
 	code = peers_info(c, &info, NULL, err, errlen);
+	mono = clock_ms(CLOCK_MONOTONIC) - mono;
 	genid_close(c);
 	if (code != 0)
 		return code;
-	if (json_unpack(info, "{s:I, s:I, s:I, s?s}", "zone", &zone, "dc", &dc,
-		"machine", &machine, "instance", &instance) == -1) {
+	if (json_unpack(info, "{s:I, s:I, s:I, s?I, s?s}", "zone", &zone, "dc",
+		&dc, "machine", &machine, "now", &now, "instance",
+		&instance) == -1) {
 		snprintf(err, errlen, "INFO from %s lacks zone, dc or machine",
 		    addr);
 		code = EX_PROTOCOL;
 	} else {
+		/*
+		 * The peer read its clock somewhere in the round trip; a
+		 * peer that does not say its time (not a genid) has none.
+		 */
+		*has_clock = now >= 0;
+		*offset_ms = sent + mono / 2 - ((int64_t)now * 1000 + 500);
 		id->zone = zone;
 		id->dc = dc;
 		id->machine = machine;
@@ -141,7 +167,8 @@ peers_ask(const struct cfg *c, const struct peer_identity *self, int timeout_ms,
 		r.name = addr_format(
 		    c->peers[i].host, c->peers[i].port, name, sizeof(name));
 		r.self = self;
-		r.code = identity(name, timeout_ms, &peer, why, sizeof(why));
+		r.code = identity(name, timeout_ms, &peer, &r.has_clock,
+		    &r.offset_ms, why, sizeof(why));
 		if (r.code != 0) {
 			r.why = why;
 		} else {
@@ -166,6 +193,14 @@ log_report(const struct peers_report *r, void *arg)
 			  " minute)",
 		    r->name, r->why);
 		return;
+	}
+	if (r->verdict != PEER_SELF && r->has_clock && d->clock != NULL) {
+		size_t used = strlen(d->clock->peers);
+
+		d->offsets[d->noffsets++] = r->offset_ms;
+		snprintf(d->clock->peers + used, sizeof(d->clock->peers) - used,
+		    "%s%s %+.1f s", used > 0 ? ", " : "", r->name,
+		    -r->offset_ms / 1000.0);
 	}
 	switch (r->verdict) {
 	case PEER_CONFLICT:
@@ -196,9 +231,43 @@ log_report(const struct peers_report *r, void *arg)
 
 unsigned
 peers_check(const struct cfg *c, const struct peer_identity *self, char *err,
-    size_t errlen)
+    size_t errlen, struct peers_clock *clock)
 {
-	struct daemon_check d = {0, err, errlen};
+	struct daemon_check d;
+	unsigned n;
 
-	return peers_ask(c, self, PEERS_TIMEOUT_MS, log_report, &d);
+	memset(&d, 0, sizeof(d));
+	d.err = err;
+	d.errlen = errlen;
+	d.clock = clock;
+	if (clock != NULL)
+		memset(clock, 0, sizeof(*clock));
+	n = peers_ask(c, self, PEERS_TIMEOUT_MS, log_report, &d);
+	if (clock != NULL && d.noffsets > 0) {
+		clock->answered = d.noffsets;
+		clock->skew_ms = peer_median_ms(d.offsets, d.noffsets);
+	}
+	return n;
+}
+
+int
+peers_skewed(const struct cfg *c, const struct peers_clock *clock)
+{
+	int64_t limit = (int64_t)c->max_peer_skew_s * 1000;
+
+	return c->max_peer_skew_s > 0 && clock->answered > 0 &&
+	    (clock->skew_ms > limit || clock->skew_ms < -limit);
+}
+
+void
+peers_describe_skew(
+    const struct cfg *c, const struct peers_clock *clock, char *buf, size_t len)
+{
+	double s = clock->skew_ms / 1000.0;
+
+	snprintf(buf, len,
+	    "this clock is %.1f s %s the median of %u peer%s (max_peer_skew_s"
+	    " %u; each peer's clock against this one: %s)",
+	    s < 0 ? -s : s, s < 0 ? "behind" : "ahead of", clock->answered,
+	    clock->answered == 1 ? "" : "s", c->max_peer_skew_s, clock->peers);
 }

@@ -26,6 +26,20 @@ struct peers_report {
 	enum peer_verdict verdict; /* when code is 0 */
 	const struct peer_identity *self; /* this node */
 	const struct peer_identity *peer; /* when code is 0 */
+	/*
+	 * When code is 0 and has_clock: this node's clock minus the peer's
+	 * "now", in milliseconds, taken half way through the round trip
+	 * (the peer's whole second counts as its middle).
+	 */
+	int has_clock;
+	int64_t offset_ms;
+};
+
+/* The peers' clocks against this node's, from one check (issue 9). */
+struct peers_clock {
+	unsigned answered; /* peers whose clock was read, this node not */
+	int64_t skew_ms;   /* this clock minus their median, if answered */
+	char peers[1024];  /* "host:port +0.3 s, ..." of those that answered */
 };
 
 /* The sysexits.h code for the errno of a failed libgenid call. */
@@ -51,10 +65,21 @@ unsigned peers_ask(const struct cfg *c, const struct peer_identity *self,
 /*
  * The daemon's check: asks every peer of c and logs what it finds, a
  * conflict as an error, another data centre or an unreachable peer as a
- * warning.  Returns the number of conflicts, the first one described in
- * err.
+ * warning.  Fills clock with the comparison of the clocks when not NULL.
+ * Returns the number of conflicts, the first one described in err.
  */
 unsigned peers_check(const struct cfg *c, const struct peer_identity *self,
-    char *err, size_t errlen);
+    char *err, size_t errlen, struct peers_clock *clock);
+
+/*
+ * Whether clock, from a check of the peers of c, puts this node's clock
+ * more than max_peer_skew_s away from the peers' median; 1 or 0 (never
+ * when no peer answered or the check is off).
+ */
+int peers_skewed(const struct cfg *c, const struct peers_clock *clock);
+
+/* One line on clock for the log and for a refused start. */
+void peers_describe_skew(const struct cfg *c, const struct peers_clock *clock,
+    char *buf, size_t len);
 
 #endif

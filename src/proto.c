@@ -11,6 +11,7 @@
 #include "bucket.h"
 #include "id.h"
 #include "proto.h"
+#include "serving.h"
 
 static unsigned take(const struct proto_node *node, unsigned bucket,
     uint64_t *word, unsigned want, uint64_t *ids, int *raise_errno);
@@ -160,26 +161,48 @@ take(const struct proto_node *node, unsigned bucket, uint64_t *word,
 	return n;
 }
 
+/* The largest lead of a bucket's second ahead of the clock, 0 if none. */
+static long long
+node_lead(struct state_header *h, long long now)
+{
+	long long lead = 0, ts_now = now - (long long)h->epoch, d;
+	unsigned b;
+
+	for (b = 0; b < STATE_BUCKETS; b++) {
+		d = (long long)bucket_ts(
+			state_load(&state_bucket(h, b)->word)) -
+		    ts_now;
+		if (d > lead)
+			lead = d;
+	}
+	return lead;
+}
+
 static size_t
 info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 {
 	struct state_header *h = node->sf->h;
+	unsigned serving = __atomic_load_n(&h->serving, __ATOMIC_ACQUIRE);
 	struct timespec ts;
 	long long now;
 	int len;
 
 	node->clock(&ts);
 	now = (long long)ts.tv_sec;
+	if (node->stopping)
+		serving = SERVING_STOPPING;
 	len = snprintf((char *)out + 2, room - 2,
 	    "{\"version\":\"%s\",\"zone\":%u,\"dc\":%u,\"machine\":%u,"
 	    "\"epoch\":%lld,\"buckets\":%u,\"workers\":%u,\"pid\":%lld,"
 	    "\"worker_pid\":%lld,\"uptime_s\":%lld,\"now\":%lld,"
-	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\"}",
+	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\","
+	    "\"state\":\"%s\",\"lead_s\":%lld}",
 	    PACKAGE_VERSION, h->zone, h->dc, h->machine, (long long)h->epoch,
 	    STATE_BUCKETS, node->workers, (long long)h->master_pid,
 	    node->worker_pid, now - (long long)h->started, now,
 	    (long long)(state_load(&h->checkpoint) + (uint64_t)h->epoch),
-	    bucket, (unsigned long long)h->instance);
+	    bucket, (unsigned long long)h->instance, serving_name(serving),
+	    node_lead(h, now));
 	out[0] = (uint8_t)(len >> 8);
 	out[1] = (uint8_t)len;
 	return (size_t)len + 2;

@@ -47,6 +47,9 @@ struct proto_node {
 	void (*clock)(struct timespec *now);
 	/* Makes the checkpoint durable at target or above: 0, or -1. */
 	int (*raise)(struct statefile *sf, uint32_t target);
+	/* Set while the worker drains: INFO says "stopping" whatever the
+	 * master published. */
+	int stopping;
 };
 
 struct proto_result {

@@ -139,7 +139,7 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 	state_store((uint64_t *)&w->slot->started, (uint64_t)time(NULL));
 	state_store((uint64_t *)&w->slot->pid, (uint64_t)getpid());
 	w->node = (struct proto_node){sf, w->slot, cfg->max_ahead_s,
-	    cfg->workers, (long long)getpid(), real_clock, checkpoint_raise};
+	    cfg->workers, (long long)getpid(), real_clock, checkpoint_raise, 0};
 	if ((w->conns = conns_new(w->loop, &w->node, &hooks, w)) == NULL)
 		fatalx(WORKER_EXIT_FATAL, "worker %u: out of memory", id);
 	ev_set_userdata(w->loop, w);
@@ -425,6 +425,7 @@ term_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	if (w->stopping)
 		return;
 	w->stopping = 1;
+	w->node.stopping = 1;
 	listening(w, 0);
 	ev_timer_stop(loop, &w->accept_timer);
 	for (i = 0; i < w->nlisteners; i++)

@@ -20,6 +20,7 @@ main(void)
 	srunner_add_suite(sr, make_counters_suite());
 	srunner_add_suite(sr, make_peer_suite());
 	srunner_add_suite(sr, make_state_suite());
+	srunner_add_suite(sr, make_serving_suite());
 	srunner_add_suite(sr, make_timefmt_suite());
 	srunner_add_suite(sr, make_ratelimit_suite());
 	srunner_add_suite(sr, make_cidr_suite());

@@ -31,6 +31,9 @@ Suite *make_bucket_suite(void);
 /* Layout, validation and indexing of the state region (src/core/state.c). */
 Suite *make_state_suite(void);
 
+/* Whether a node can issue now (src/core/serving.c). */
+Suite *make_serving_suite(void);
+
 /* One log line of a kind per interval (src/core/ratelimit.c). */
 Suite *make_ratelimit_suite(void);
 

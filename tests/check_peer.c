@@ -2,6 +2,7 @@
  * check_peer.c - the verdict on a peer's identity (SPEC 7).
  */
 #include <check.h>
+#include <stdint.h>
 
 #include "check_core.h"
 #include "peer.h"
@@ -39,6 +40,24 @@ START_TEST(test_peer_no_instance)
 }
 END_TEST
 
+/* The median of the peers' offsets, odd and even counts, in any order. */
+START_TEST(test_peer_median)
+{
+	int64_t one[] = {-7000};
+	int64_t three[] = {30000, -200, 100};
+	int64_t four[] = {400, -100, 300, 100};
+	int64_t odd_halves[] = {1, 2};
+	int64_t big[] = {INT64_MAX, INT64_MAX - 2};
+
+	ck_assert_int_eq(peer_median_ms(one, 1), -7000);
+	/* One peer far off does not move the median. */
+	ck_assert_int_eq(peer_median_ms(three, 3), 100);
+	ck_assert_int_eq(peer_median_ms(four, 4), 200);
+	ck_assert_int_eq(peer_median_ms(odd_halves, 2), 1);
+	ck_assert_int_eq(peer_median_ms(big, 2), INT64_MAX - 1);
+}
+END_TEST
+
 Suite *
 make_peer_suite(void)
 {
@@ -48,6 +67,7 @@ make_peer_suite(void)
 	tcase_add_loop_test(
 	    tc, test_peer_judge, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_peer_no_instance);
+	tcase_add_test(tc, test_peer_median);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,6 +12,7 @@
 #include "bucket.h"
 #include "id.h"
 #include "proto.h"
+#include "serving.h"
 
 #define EPOCH 1600000000LL
 #define NOW 1795000000LL /* the simulated wall clock, Unix seconds */
@@ -62,7 +63,7 @@ setup(void)
 	clock_now = NOW;
 	raise_fails = raises = 0;
 	node = (struct proto_node){
-	    &sf, slot, MAX_AHEAD, 1, 4242, sim_clock, sim_raise};
+	    &sf, slot, MAX_AHEAD, 1, 4242, sim_clock, sim_raise, 0};
 }
 
 static void
@@ -151,6 +152,38 @@ START_TEST(info_names_the_bucket)
 	    strstr(json, "\"zone\":3,\"dc\":2,\"machine\":5"));
 	ck_assert_int_eq(json[0], '{');
 	ck_assert_int_eq(json[len - 1], '}');
+	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"serving\","));
+	ck_assert_ptr_nonnull(strstr(json, "\"lead_s\":0}"));
+}
+END_TEST
+
+/* INFO shows what the master published, and stopping while draining. */
+static void
+info_json(char *json, size_t size)
+{
+	static const uint8_t in[] = {2, 0};
+	size_t len;
+
+	serve(in, sizeof(in), sizeof(out));
+	len = (size_t)out[0] << 8 | out[1];
+	ck_assert_uint_lt(len, size);
+	memcpy(json, out + 2, len);
+	json[len] = '\0';
+}
+
+START_TEST(info_says_the_state_and_lead)
+{
+	char json[1024];
+
+	state_bucket(sf.h, 4)->word =
+	    bucket_word((uint32_t)(NOW - EPOCH) + 7, 3);
+	sf.h->serving = SERVING_CLOCK_BEHIND;
+	info_json(json, sizeof(json));
+	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"clock-behind\","));
+	ck_assert_ptr_nonnull(strstr(json, "\"lead_s\":7}"));
+	node.stopping = 1;
+	info_json(json, sizeof(json));
+	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"stopping\","));
 }
 END_TEST
 
@@ -322,6 +355,7 @@ main(void)
 	tcase_add_test(tc, one_id);
 	tcase_add_test(tc, many_ids_and_zero);
 	tcase_add_test(tc, info_names_the_bucket);
+	tcase_add_test(tc, info_says_the_state_and_lead);
 	tcase_add_test(tc, unknown_command_stops_before_it);
 	tcase_add_test(tc, half_frame_is_left);
 	tcase_add_test(tc, output_room_bounds_replies);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check_core.h"
+#include "serving.h"
 #include "state.h"
 
 #define NOW INT64_C(1795000000)
@@ -62,14 +63,14 @@ assert_refused(const struct state_header *h, size_t len,
 
 START_TEST(test_state_size)
 {
-	/* Layout version 2: a 256-byte header, 32 bucket slots of 64 bytes,
+	/* Layout version 3: a 320-byte header, 32 bucket slots of 64 bytes,
 	 * 32 worker slots of 128.  A change here needs a new version. */
-	ck_assert_uint_eq(sizeof(struct state_header), 256);
+	ck_assert_uint_eq(sizeof(struct state_header), 320);
 	ck_assert_uint_eq(sizeof(struct state_bucket), 64);
 	ck_assert_uint_eq(sizeof(struct state_worker), 128);
-	ck_assert_uint_eq(state_size(), 256 + 32 * 64 + 32 * 128);
-	ck_assert_uint_eq(state_size(), 6400);
-	ck_assert_uint_eq(STATE_VERSION, 2);
+	ck_assert_uint_eq(state_size(), 320 + 32 * 64 + 32 * 128);
+	ck_assert_uint_eq(state_size(), 6464);
+	ck_assert_uint_eq(STATE_VERSION, 3);
 	ck_assert_uint_eq(STATE_BUCKETS, 32);
 	ck_assert_uint_eq(STATE_WORKERS, 32);
 }
@@ -88,12 +89,12 @@ START_TEST(test_state_init)
 	    state_check(h, state_size(), NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(h->magic, STATE_MAGIC);
 	ck_assert_uint_eq(h->version, STATE_VERSION);
-	ck_assert_uint_eq(h->header_size, 256);
-	ck_assert_uint_eq(h->total_size, 6400);
-	ck_assert_uint_eq(h->bucket_off, 256);
+	ck_assert_uint_eq(h->header_size, 320);
+	ck_assert_uint_eq(h->total_size, 6464);
+	ck_assert_uint_eq(h->bucket_off, 320);
 	ck_assert_uint_eq(h->bucket_size, 64);
 	ck_assert_uint_eq(h->bucket_count, 32);
-	ck_assert_uint_eq(h->worker_off, 256 + 32 * 64);
+	ck_assert_uint_eq(h->worker_off, 320 + 32 * 64);
 	ck_assert_uint_eq(h->worker_size, 128);
 	ck_assert_uint_eq(h->worker_count, 32);
 	ck_assert_uint_eq(h->zone, 3);
@@ -163,22 +164,25 @@ START_TEST(test_state_other_version)
 {
 	struct state_header *h = region();
 
-	h->version = 3;
+	h->version = 4;
 	assert_refused(
-	    h, state_size(), &ident, "layout version 3", "reads version 2");
+	    h, state_size(), &ident, "layout version 4", "reads version 3");
+	h->version = 2;
+	assert_refused(h, state_size(), &ident,
+	    "layout version 2 was made by an older genid", "reads version 3");
 	h->version = 1;
 	assert_refused(h, state_size(), &ident,
-	    "layout version 1 was made by an older genid", "reads version 2");
+	    "layout version 1 was made by an older genid", "reads version 3");
 	h->version = 0;
 	assert_refused(
-	    h, state_size(), &ident, "layout version 0", "reads version 2");
+	    h, state_size(), &ident, "layout version 0", "reads version 3");
 	h->version = UINT32_MAX;
 	assert_refused(
 	    h, state_size(), NULL, "layout version 4294967295", NULL);
 	/* Another layout may well be larger. */
-	h->version = 3;
+	h->version = 4;
 	assert_refused(
-	    h, MAPPED, &ident, "layout version 3", "reads version 2");
+	    h, MAPPED, &ident, "layout version 4", "reads version 3");
 	free(h);
 }
 END_TEST
@@ -193,13 +197,13 @@ START_TEST(test_state_other_version_other_size)
 {
 	struct state_header *h = region(), *p;
 
-	h->version = 3;
+	h->version = 4;
 	p = prefix(h, 1024);
-	assert_refused(p, 1024, &ident, "layout version 3", "reads version 2");
+	assert_refused(p, 1024, &ident, "layout version 4", "reads version 3");
 	free(p);
 	h->version = 0;
 	p = prefix(h, 4096);
-	assert_refused(p, 4096, &ident, "layout version 0", "reads version 2");
+	assert_refused(p, 4096, &ident, "layout version 0", "reads version 3");
 	free(p);
 	free(h);
 }
@@ -213,8 +217,9 @@ START_TEST(test_state_truncated)
 		size_t len;
 		const char *says;
 	} cases[] = {
-	    {6399, "6399 bytes"},
-	    {256 + 32 * 64, "2304 bytes"},
+	    {6463, "6463 bytes"},
+	    {320 + 32 * 64, "2368 bytes"},
+	    {320, "320 bytes"},
 	    {256, "256 bytes"},
 	    {100, "100 bytes"},
 	    {8, "8 bytes"},
@@ -265,7 +270,7 @@ START_TEST(test_state_damaged_header)
 	}
 	h->total_size += 64;
 	assert_refused(
-	    h, state_size() + 64, &ident, "damaged", "header says 6464");
+	    h, state_size() + 64, &ident, "damaged", "header says 6528");
 	h->total_size -= 64;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
 	free(h);
@@ -325,6 +330,9 @@ START_TEST(test_state_field_ranges)
 	h->max_ahead = STATE_MAX_AHEAD + 1;
 	assert_refused(h, state_size(), &ident, "max_ahead is 3601", NULL);
 	h->max_ahead = STATE_MAX_AHEAD;
+	h->serving = SERVING_STATES;
+	assert_refused(h, state_size(), &ident, "serving is 5", "0..4");
+	h->serving = SERVING_STATES - 1;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
 	free(h);
 }
@@ -456,7 +464,7 @@ START_TEST(test_state_slots)
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		char *p = (char *)state_bucket(h, i);
 
-		ck_assert_ptr_eq(p, lo + 256 + 64 * i);
+		ck_assert_ptr_eq(p, lo + 320 + 64 * i);
 		ck_assert(p >= lo + sizeof(*h));
 		ck_assert(
 		    p + sizeof(struct state_bucket) <= lo + h->worker_off);
@@ -467,7 +475,7 @@ START_TEST(test_state_slots)
 	for (i = 0; i < STATE_WORKERS; i++) {
 		char *p = (char *)state_worker(h, i);
 
-		ck_assert_ptr_eq(p, lo + 256 + 32 * 64 + 128 * i);
+		ck_assert_ptr_eq(p, lo + 320 + 32 * 64 + 128 * i);
 		ck_assert(p + sizeof(struct state_worker) <= hi);
 		ck_assert_uint_eq((uintptr_t)p % 64, 0);
 		memset(p, 0xff, sizeof(struct state_worker));

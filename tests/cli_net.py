@@ -54,15 +54,16 @@ def test_get():
     try:
         r = ctl("get", f.addr())
         equal((r.rc, ints(r.out)), (0, [f.next - 1]), "get: one ID")
-        equal(f.frames, [(0, 0)], "get: one ID is CMD 0")
+        # libgenid asks INFO on a new connection: is the node serving?
+        equal(f.frames, [(2, 0), (0, 0)], "get: INFO, then one CMD 0")
 
         f.frames.clear()
         start = f.next
         r = ctl("get", "-n", 1000, f.addr())
         equal(ints(r.out), list(range(start, start + 1000)),
               "get -n 1000: the IDs in order")
-        equal(f.frames, [(1, 255)] * 3 + [(1, 235)],
-              "get -n 1000: CMD 1 in chunks of 255")
+        equal(f.frames, [(2, 0)] + [(1, 255)] * 3 + [(1, 235)],
+              "get -n 1000: INFO, then CMD 1 in chunks of 255")
 
         r = ctl("get", "-n", 2, "--decode", f.addr())
         rows = r.out.splitlines()

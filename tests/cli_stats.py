@@ -105,8 +105,9 @@ def test_daemon(d):
               [list(range(0, 32, 2)), list(range(1, 32, 2))],
               "stats --json: bucket b belongs to worker b % 2")
         equal(s["totals"]["ids"], 1001, "stats --json: IDs issued")
-        equal(s["totals"]["requests"], 5,
-              "stats --json: requests (4 CMD 1 + 1 CMD 0)")
+        # Each genidctl get asks INFO first (is the node serving?).
+        equal(s["totals"]["requests"], 7,
+              "stats --json: requests (4 CMD 1 + 1 CMD 0 + 2 INFO)")
         equal(sum(w["ids"] for w in s["worker"]), 1001,
               "stats --json: worker IDs sum up")
         equal(sum(b["ids"] for b in s["bucket"]), 1001,
@@ -123,7 +124,7 @@ def test_daemon(d):
               "stats text: identity")
         check(re.search(r"^master +pid %d alive, state file locked"
                         % g.proc.pid, r.out, re.M), "stats text: master")
-        check(re.search(r"^total +1001 IDs, 5 requests", r.out, re.M),
+        check(re.search(r"^total +1001 IDs, 7 requests", r.out, re.M),
               "stats text: totals")
         workers = [line.split() for line in r.out.splitlines()
                    if re.match(r"^ +[01] +\d+ +(yes|no) ", line)]

@@ -59,10 +59,11 @@ struct daemon {
 
 /* The fake servers' scripts. */
 enum fake_mode {
-	FAKE_CUT_BULK,	 /* 100 of 255 IDs and 3 bytes more, then close */
-	FAKE_CUT_SINGLE, /* 5 bytes of an ID, then close */
-	FAKE_STALE,	 /* one ID per connection, closing the first */
-	FAKE_REFUSE,	 /* close at once, like genid turning a client away */
+	FAKE_CUT_BULK,	  /* 100 of 255 IDs and 3 bytes more, then close */
+	FAKE_CUT_SINGLE,  /* 5 bytes of an ID, then close */
+	FAKE_STALE,	  /* one ID per connection, closing the first */
+	FAKE_REFUSE,	  /* close at once, like genid turning a client away */
+	FAKE_NOT_SERVING, /* INFO says clock-behind; IDs never come */
 };
 
 static void check(int ok, int line, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -80,6 +81,7 @@ static unsigned closed_port(void);
 static int listener(unsigned *port);
 static pid_t fake_start(enum fake_mode mode, unsigned *port);
 static void fake_run(int lfd, enum fake_mode mode);
+static int fake_request(int fd, unsigned char req[2], enum fake_mode mode);
 static void put64(unsigned char *p, uint64_t v);
 static struct genid_client *client(
     const char *a, const char *b, const struct genid_options *opt);
@@ -99,6 +101,7 @@ static void test_silent_first(const char *addr);
 static void test_cut_bulk(const char *addr);
 static void test_cut_single(const char *addr);
 static void test_stale(void);
+static void test_not_serving(const char *addr);
 static void test_one_address(void);
 static void test_stop_between_calls(struct daemon *a, struct daemon *b);
 static void test_stop_mid_bulk(struct daemon *b, struct daemon *c);
@@ -139,6 +142,7 @@ main(void)
 		test_cut_bulk(ext);
 		test_cut_single(ext);
 		test_stale();
+		test_not_serving(ext);
 		test_one_address();
 		return failures > 0;
 	}
@@ -167,6 +171,7 @@ main(void)
 	test_cut_bulk(daemons[0].addr);
 	test_cut_single(daemons[0].addr);
 	test_stale();
+	test_not_serving(daemons[0].addr);
 	test_one_address();
 	daemon_start(&daemons[1], "b", 2);
 	test_stop_between_calls(&daemons[0], &daemons[1]);
@@ -484,7 +489,14 @@ fake_run(int lfd, enum fake_mode mode)
 {
 	unsigned char req[2], out[1 + 101 * 8];
 	size_t len = 0, i;
-	int fd, conns = mode == FAKE_STALE ? 2 : 1, n;
+	/*
+	 * FAKE_NOT_SERVING: the failover client's connection, then the
+	 * one-address client's INFO connection and its one more try.
+	 */
+	int fd, n,
+	    conns = mode == FAKE_STALE ? 2
+	    : mode == FAKE_NOT_SERVING ? 3
+				       : 1;
 
 	for (n = 0; n < conns; n++) {
 		if ((fd = accept(lfd, NULL, NULL)) == -1)
@@ -493,8 +505,12 @@ fake_run(int lfd, enum fake_mode mode)
 			close(fd);
 			continue;
 		}
-		if (recv(fd, req, sizeof(req), MSG_WAITALL) != sizeof(req))
-			_exit(1);
+		if (fake_request(fd, req, mode) == -1) {
+			if (mode != FAKE_NOT_SERVING)
+				_exit(1);
+			close(fd);
+			continue;
+		}
 		switch (mode) {
 		case FAKE_CUT_BULK:
 			out[0] = 255;
@@ -511,6 +527,7 @@ fake_run(int lfd, enum fake_mode mode)
 			len = 8;
 			break;
 		case FAKE_REFUSE:
+		case FAKE_NOT_SERVING:
 			break;
 		}
 		if (send(fd, out, len, MSG_NOSIGNAL) != (ssize_t)len)
@@ -526,6 +543,36 @@ fake_run(int lfd, enum fake_mode mode)
 		while (recv(fd, req, sizeof(req), 0) > 0)
 			;
 		close(fd);
+	}
+}
+
+/*
+ * Reads the next request that is not INFO into req: a client asks INFO
+ * on a new connection before any ID, and it is answered whole, with the
+ * state of the mode; FAKE_NOT_SERVING answers nothing else, ever.
+ */
+static int
+fake_request(int fd, unsigned char req[2], enum fake_mode mode)
+{
+	const char *json = mode == FAKE_NOT_SERVING
+	    ? "{\"version\":\"fake\",\"state\":\"clock-behind\"}"
+	    : "{\"version\":\"fake\",\"state\":\"serving\"}";
+	unsigned char out[128];
+	size_t len = strlen(json);
+
+	for (;;) {
+		if (recv(fd, req, 2, MSG_WAITALL) != 2)
+			return -1;
+		if (req[0] != 2) {
+			if (mode != FAKE_NOT_SERVING)
+				return 0;
+			continue;
+		}
+		out[0] = (unsigned char)(len >> 8);
+		out[1] = (unsigned char)len;
+		memcpy(out + 2, json, len);
+		if (send(fd, out, len + 2, MSG_NOSIGNAL) != (ssize_t)(len + 2))
+			return -1;
 	}
 }
 
@@ -917,6 +964,52 @@ test_cut_single(const char *addr)
 		if (children[i] == pid)
 			children[i] = 0;
 	printf("ok - a single reply cut off\n");
+}
+
+/*
+ * A server that answers INFO but is not serving (its buckets wait for the
+ * clock) counts as down: the ID comes from the next address at once, not
+ * after the read timeout.  Alone, the call fails with EAGAIN naming it,
+ * and INFO still reaches it.
+ */
+static void
+test_not_serving(const char *addr)
+{
+	struct genid_client *c;
+	char fake[32], json[256];
+	unsigned port;
+	uint64_t id;
+	int64_t t0, took;
+	pid_t pid = fake_start(FAKE_NOT_SERVING, &port);
+	size_t i;
+
+	snprintf(fake, sizeof(fake), "127.0.0.1:%u", port);
+	c = client(fake, addr, NULL);
+	t0 = now_ms();
+	CHECK(genid_next(c, &id) == 0, "genid_next past a node not serving: %s",
+	    genid_strerror(c));
+	took = now_ms() - t0;
+	CHECK(took < 500,
+	    "failover at once, not after the read timeout: %lld ms",
+	    (long long)took);
+	CHECK(genid_server(c) != NULL && strcmp(genid_server(c), addr) == 0,
+	    "the ID comes from %s", addr);
+	genid_close(c);
+	c = client(fake, NULL, NULL);
+	CHECK(genid_info(c, json, sizeof(json)) > 0 &&
+		strstr(json, "clock-behind") != NULL,
+	    "INFO reaches a node not serving: %s", genid_strerror(c));
+	errno = 0;
+	CHECK(genid_next(c, &id) == -1 && errno == EAGAIN &&
+		strstr(genid_strerror(c), "not serving") != NULL,
+	    "alone it fails with EAGAIN, naming why: %s (errno %d)",
+	    genid_strerror(c), errno);
+	genid_close(c);
+	CHECK(wait_pid(pid, STOP_S, NULL) == 0, "fake server exits");
+	for (i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] == pid)
+			children[i] = 0;
+	printf("ok - a node that is not serving counts as down\n");
 }
 
 /*

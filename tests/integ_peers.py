@@ -91,6 +91,11 @@ def later_conflict(t):
     t.check(harness.poll(lambda: "CONFLICT: peer 127.0.0.1:%d" % twin_port
                          in node.output(), 5, 0.05),
             "...and a loud line in the log naming it")
+    with harness.connect(node.addr) as s:
+        state = harness.poll(
+            lambda: harness.info(s)["state"] == "peer-conflict", 5, 0.05)
+        t.check(state, "INFO says the node is not serving: peer-conflict",
+                "INFO %s" % harness.info(s))
     for d in (twin, node):
         rc, _ = d.stop()
         t.check(rc == 0, "stops with 0", "got %r" % rc)

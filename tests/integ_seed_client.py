@@ -157,6 +157,15 @@ def check_info(t, d, label):
                 "now %r, clock %d" % (now, t0))
     else:
         t.check(False, "%s: INFO now is a number" % label, repr(now))
+    t.check(inf.get("state") == "serving",
+            "%s: INFO state is \"serving\"" % label,
+            "got %r" % inf.get("state"))
+    # A new state file starts its buckets above 2 * max_ahead_s + 1.
+    most = 2 * d.max_ahead + 2 if isinstance(d, harness.Daemon) else 3600
+    t.check(isinstance(inf.get("lead_s"), int)
+            and 0 <= inf["lead_s"] <= most,
+            "%s: INFO lead_s is a lead of 0..%d s" % (label, most),
+            "got %r" % inf.get("lead_s"))
     cp = inf.get("checkpoint")
     ts = decode(after).ts
     if isinstance(cp, (int, float)):

@@ -21,7 +21,8 @@ SRCDIR = os.environ.get("GENID_SRCDIR",
                         os.path.join(os.path.dirname(__file__), ".."))
 EPOCH = 1767225600  # 2026-01-01T00:00:00Z
 INFO_KEYS = {"version", "zone", "dc", "machine", "epoch", "buckets",
-             "workers", "pid", "uptime_s", "now", "checkpoint", "bucket"}
+             "workers", "pid", "uptime_s", "now", "checkpoint", "bucket",
+             "state", "lead_s"}
 
 sys.path.insert(0, os.path.join(SRCDIR, "contrib", "python"))
 import genid_client  # noqa: E402

@@ -6,6 +6,9 @@
  * connection and, when the connection fails, moves round the addresses
  * and runs it again.  Requests are written so that running them again is
  * safe: IDs already stored stay stored and only the rest is asked for.
+ * Before the first ID request on a connection the server is asked for
+ * its INFO: one that says it is not serving counts as down (issue 9).
+ * That is one round trip per connection, none per request.
  */
 #include <errno.h>
 #include <limits.h>
@@ -64,6 +67,7 @@ struct genid_client {
 	uint64_t last;	/* the last ID read on this connection */
 	uint64_t nread; /* IDs read on this connection */
 	int answered;	/* the server has sent something on it */
+	int vetted;	/* its INFO said "serving" (or named no state) */
 	size_t rpos, rlen;
 	uint64_t *pre; /* prefetched IDs: pre[prepos..prelen) */
 	size_t precap, prepos, prelen;
@@ -104,7 +108,9 @@ static int send_all(struct genid_client *c, const void *buf, size_t len);
 static int fill(struct genid_client *c, int timeout_ms);
 static int take_ids(struct genid_client *c, uint64_t *dst, size_t m,
     size_t *got, int timeout_ms);
-static int call(struct genid_client *c,
+static int vet(struct genid_client *c);
+static int not_serving(const char *json, const char **state, size_t *n);
+static int call(struct genid_client *c, int ids,
     int (*req)(struct genid_client *, void *), void *arg);
 static int round_req(struct genid_client *c, void *arg);
 static int info_req(struct genid_client *c, void *arg);
@@ -227,10 +233,13 @@ genid_info(struct genid_client *c, char *json, size_t len)
 {
 	struct info in = {json, len, 0};
 
-	if (call(c, info_req, &in) == -1) {
+	if (call(c, 0, info_req, &in) == -1) {
 		errno = c->errnum;
 		return -1;
 	}
+	/* A whole INFO that says serving spares the check before IDs. */
+	if (in.total < len && !not_serving(json, NULL, NULL))
+		c->vetted = 1;
 	return (int)in.total;
 }
 
@@ -352,17 +361,19 @@ now_ms(void)
  * addresses from the one that failed.  Each address is tried once; a
  * connection open from an earlier call may have been closed by the
  * server meanwhile (idle timeout, restart), so its address may come
- * round once more.
+ * round once more.  A request for IDs (ids) goes only to a server whose
+ * INFO on this connection said it is serving; INFO itself to any.
  */
 static int
-call(struct genid_client *c, int (*req)(struct genid_client *, void *),
+call(struct genid_client *c, int ids, int (*req)(struct genid_client *, void *),
     void *arg)
 {
 	size_t tries, budget = c->naddrs + (c->fd != -1);
 
 	c->trail[0] = '\0';
 	for (tries = 0; tries < budget; tries++) {
-		if ((c->fd != -1 || conn_open(c) == 0) && req(c, arg) == 0)
+		if ((c->fd != -1 || conn_open(c) == 0) &&
+		    (!ids || c->vetted || vet(c) == 0) && req(c, arg) == 0)
 			return 0;
 		trail_add(c);
 		conn_close(c);
@@ -403,7 +414,7 @@ fetch(struct genid_client *c, uint64_t *dst, size_t n, size_t min, int single)
 	r.single = single;
 	while (got < min) {
 		before = got;
-		if (call(c, round_req, &r) == -1)
+		if (call(c, 1, round_req, &r) == -1)
 			break;
 		r.single = !r.single && got == before;
 	}
@@ -540,6 +551,61 @@ info_req(struct genid_client *c, void *arg)
 	return 0;
 }
 
+/*
+ * Asks the server of the new connection for INFO: a state other than
+ * "serving" (a clock behind its buckets, a checkpoint that cannot be
+ * synced, a drain, a peer with its identity) makes it count as down, so
+ * that the call moves on.  A server that names no state (older than
+ * issue 9) is taken as serving.
+ */
+static int
+vet(struct genid_client *c)
+{
+	char json[2048];
+	struct info in = {json, sizeof(json), 0};
+	const char *state;
+	size_t n;
+
+	if (info_req(c, &in) == -1)
+		return -1;
+	if (not_serving(json, &state, &n)) {
+		set_error(c, EAGAIN, "%s is not serving: its state is %.*s",
+		    c->addrs[c->cur].name, (int)(n > 64 ? 64 : n), state);
+		return -1;
+	}
+	c->vetted = 1;
+	return 0;
+}
+
+/*
+ * Whether the INFO text json names a state other than "serving"; 1 with
+ * the state's text in *state and its length in *n (when not NULL), or 0.
+ */
+static int
+not_serving(const char *json, const char **state, size_t *n)
+{
+	static const char key[] = "\"state\"";
+	const char *p;
+	size_t len;
+
+	if ((p = strstr(json, key)) == NULL)
+		return 0;
+	/* JSON may put blanks around the colon. */
+	p += sizeof(key) - 1;
+	p += strspn(p, " \t\r\n");
+	p += *p == ':';
+	p += strspn(p, " \t\r\n");
+	p += *p == '"';
+	len = strcspn(p, "\"");
+	if (len == 7 && strncmp(p, "serving", 7) == 0)
+		return 0;
+	if (state != NULL) {
+		*state = p;
+		*n = len;
+	}
+	return 1;
+}
+
 /* Connects to the current address, trying each address it resolves to. */
 static int
 conn_open(struct genid_client *c)
@@ -573,6 +639,7 @@ conn_open(struct genid_client *c)
 	c->rpos = c->rlen = 0;
 	c->nread = 0;
 	c->answered = 0;
+	c->vetted = 0;
 	return 0;
 }
 

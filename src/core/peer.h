@@ -24,4 +24,11 @@ enum peer_verdict {
 enum peer_verdict peer_judge(
     const struct peer_identity *self, const struct peer_identity *peer);
 
+/*
+ * The median of n > 0 clock offsets in milliseconds (local clock minus a
+ * peer's), sorting offsets in place; the mean of the middle two when n is
+ * even.
+ */
+int64_t peer_median_ms(int64_t *offsets, unsigned n);
+
 #endif

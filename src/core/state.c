@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "id.h"
+#include "serving.h"
 #include "state.h"
 
 #define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
@@ -142,6 +143,7 @@ check_ranges(const struct state_header *h, char *err, size_t errlen)
 	    FIELD(workers, STATE_WORKERS),
 	    FIELD(max_ahead, STATE_MAX_AHEAD),
 	    FIELD(clean, 1),
+	    FIELD(serving, SERVING_STATES - 1),
 #undef FIELD
 	};
 	size_t i;

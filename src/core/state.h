@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define STATE_MAGIC UINT64_C(0x31545344494e4547) /* "GENIDST1" on disk */
-#define STATE_VERSION 2u
+#define STATE_VERSION 3u
 #define STATE_BUCKETS 32u
 #define STATE_WORKERS 32u
 /* The largest max_ahead_s a header may hold (genid.json(5)). */
@@ -97,6 +97,19 @@ struct state_header {
 	uint64_t table_sum;
 	/* state_header_sum(): the fields fixed at creation, magic..created. */
 	uint64_t header_sum;
+	/*
+	 * Layout 3.  Whether the node can issue now (enum serving_state),
+	 * judged by the master on its timer, and the Unix time it took that
+	 * state.  The peers' clocks at the last peer check: this clock minus
+	 * their median in milliseconds, and how many answered (0: no skew
+	 * known).  Written by the peer check only.
+	 */
+	uint32_t serving;
+	uint32_t reserved1;
+	int64_t serving_since;
+	int64_t peer_skew_ms;
+	uint64_t peer_clocks;
+	uint64_t reserved2[4];
 };
 
 /*

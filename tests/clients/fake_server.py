@@ -37,6 +37,12 @@ of the first connection, --then the one of every later connection):
                whole process; --then is ignored)
   blackhole    the listen queue is kept full: connections are never set
                up and time out (the whole process; --then is ignored)
+  not-serving  INFO says "state": "clock-behind" (a node whose buckets
+               wait for the clock); ID requests are never answered
+
+INFO (CMD 2) is answered whole in every mode that answers at all, and is
+not the request a mode acts on: clients ask for it on a new connection
+before the first ID (CONTRACT.md).
 
 --then defaults to the mode itself for silent and close, and to normal
 for the others.
@@ -53,7 +59,7 @@ import threading
 import time
 
 MODES = ("normal", "cut-id", "short", "stale", "repeat", "too-many",
-         "silent", "close", "closed-port", "blackhole")
+         "silent", "close", "closed-port", "blackhole", "not-serving")
 WHOLE_PROCESS = ("closed-port", "blackhole")
 
 
@@ -112,7 +118,8 @@ class Conn:
 
     def serve(self):
         for cmd, count in self.frames():
-            if self.mode == "silent":
+            if self.mode == "silent" or (self.mode == "not-serving"
+                                         and cmd != 2):
                 continue
             out, close = self.reply(cmd, count)
             if out:
@@ -168,8 +175,12 @@ class Conn:
                 self.log("CMD 1 %d: the last ID repeats the first" % count)
             return bytes((m,)) + pack(ids), mode == "stale"
         if cmd == 2:
-            text = json.dumps(self.server.info()).encode()
-            return struct.pack(">H", len(text)) + text, mode == "stale"
+            info = self.server.info()
+            if mode == "not-serving":
+                info["state"] = "clock-behind"
+                info["lead_s"] = 3600
+            text = json.dumps(info).encode()
+            return struct.pack(">H", len(text)) + text, False
         self.log("unknown command %d: closing" % cmd)
         return b"", True
 
@@ -181,7 +192,8 @@ def pack(ids):
 class Server:
     def __init__(self, args):
         self.mode = args.mode
-        self.then = args.then or (args.mode if args.mode in ("silent", "close")
+        self.then = args.then or (args.mode if args.mode in ("silent", "close",
+                                                    "not-serving")
                                   else "normal")
         self.machine = args.machine
         self.ids = Ids(args.ts << 32 | args.machine << 21)

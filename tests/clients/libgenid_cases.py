@@ -23,7 +23,8 @@ import conformance  # noqa: E402
 
 KINDS = {errno.ECONNREFUSED: "refused", errno.ETIMEDOUT: "timeout",
          errno.ECONNRESET: "closed", errno.EPIPE: "closed",
-         errno.EPROTO: "protocol", errno.ENXIO: "resolve"}
+         errno.EPROTO: "protocol", errno.ENXIO: "resolve",
+         errno.EAGAIN: "unavailable"}
 
 
 class Options(ctypes.Structure):

@@ -58,9 +58,16 @@ SKIP = 77
 ZONE, DC, MACHINE = 3, 2, 5
 
 INFO_KEYS = ("version", "zone", "dc", "machine", "epoch", "buckets",
-             "workers", "pid", "uptime_s", "now", "checkpoint", "bucket")
+             "workers", "pid", "uptime_s", "now", "checkpoint", "bucket",
+             "state", "lead_s")
+
+# The states INFO may report (issue 9): "serving", or why not.
+INFO_STATES = ("serving", "clock-behind", "checkpoint-stuck", "stopping",
+               "peer-conflict")
 
 LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+# Any loopback address: a node of a fleet listens on 127.0.0.N.
+LISTEN_ANY_RE = re.compile(r"listening on (127\.\d+\.\d+\.\d+):(\d+)")
 READY_RE = re.compile(r"ready: (\d+) workers?")
 
 
@@ -728,6 +735,7 @@ class Daemon:
         }
         self.set(**overrides)
         self.proc = None
+        self.host = "127.0.0.1"
         self.port = None
         # True: genid leads its own process group (killpg reaches only it).
         self.new_session = False
@@ -752,7 +760,7 @@ class Daemon:
 
     @property
     def addr(self):
-        return ("127.0.0.1", self.port)
+        return (self.host, self.port)
 
     @property
     def zone(self):
@@ -846,9 +854,10 @@ class Daemon:
         end = time.monotonic() + deadline
         while True:
             text = self.output()
-            m = LISTEN_RE.search(text)
+            m = LISTEN_ANY_RE.search(text)
             if m and READY_RE.search(text):
-                self.port = int(m.group(1))
+                self.host = m.group(1)
+                self.port = int(m.group(2))
                 break
             rc = self.proc.poll()
             if rc is not None:

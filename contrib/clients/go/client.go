@@ -99,6 +99,13 @@ var ErrProtocol = errors.New("genid: protocol violation")
 // limit keeps out, and on restart or idle timeout).
 var ErrServerClosed = errors.New("genid: the server closed the connection")
 
+// ErrNotServing matches, with errors.Is, a server whose INFO says it
+// cannot issue IDs now (its "state" is not "serving": clock-behind,
+// checkpoint-stuck, stopping, peer-conflict).  The client asks INFO once
+// per new connection, before its first request for IDs, and treats such
+// a server as down.
+var ErrNotServing = errors.New("genid: the server is not serving")
+
 // NoServerError is the error of a call after every address failed: each
 // failure in turn, oldest first.  It matches ErrNoServer with errors.Is,
 // and unwraps to the last failure (errors.Is(err, syscall.ECONNREFUSED)
@@ -403,6 +410,7 @@ type conn struct {
 	last     uint64 // the last ID read on this connection
 	nread    uint64 // IDs read on this connection
 	answered bool   // the server has sent something on it
+	vetted   bool   // its INFO said "serving" (or named no state)
 	rbuf     []byte
 	rpos     int
 	rlen     int
@@ -496,6 +504,11 @@ func (s *conn) fetch(ctx context.Context, dst []uint64, min int, single bool) (i
 // CMD 0) and reads their replies.  A short reply is not an error: the
 // next round asks again.
 func (s *conn) round(ctx context.Context, dst []uint64, got *int, single bool) error {
+	if !s.vetted {
+		if err := s.vet(ctx); err != nil {
+			return err
+		}
+	}
 	var req [window * 2]byte
 	frames := 0
 	if single {
@@ -567,6 +580,31 @@ func (s *conn) take(ctx context.Context, dst []uint64, m int, got *int, timeout 
 	return nil
 }
 
+// vet asks the server of a new connection for INFO: one that says it is
+// not serving counts as down.  A server that names no state is taken as
+// serving.
+func (s *conn) vet(ctx context.Context) error {
+	raw, err := s.info(ctx)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		State *string `json:"state"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return &opError{fmt.Sprintf("read %s: INFO reply is not JSON: %v", s.addr(), err), ErrProtocol, false}
+	}
+	if in.State != nil && *in.State != "serving" {
+		st := *in.State
+		if len(st) > 64 {
+			st = st[:64]
+		}
+		return &opError{fmt.Sprintf("%s is not serving: its state is %s", s.addr(), st), ErrNotServing, false}
+	}
+	s.vetted = true
+	return nil
+}
+
 // info reads the INFO reply: a 2-byte length, then the JSON text.
 func (s *conn) info(ctx context.Context) ([]byte, error) {
 	if err := s.write(ctx, []byte{2, 0}); err != nil {
@@ -620,6 +658,7 @@ func (s *conn) open(ctx context.Context) error {
 	s.rpos, s.rlen = 0, 0
 	s.nread = 0
 	s.answered = false
+	s.vetted = false
 	return nil
 }
 

@@ -287,6 +287,8 @@ func failsAs(err error, kind string) bool {
 		return errors.Is(err, ErrServerClosed)
 	case "protocol":
 		return errors.Is(err, ErrProtocol)
+	case "unavailable":
+		return errors.Is(err, ErrNotServing)
 	case "resolve":
 		var dnsErr *net.DNSError
 		return errors.As(err, &dnsErr)

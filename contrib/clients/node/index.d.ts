@@ -22,7 +22,7 @@ export interface Fields {
   counter: number;
 }
 
-export type FailureKind = 'refused' | 'timeout' | 'closed' | 'protocol' | 'resolve' | 'io';
+export type FailureKind = 'refused' | 'timeout' | 'closed' | 'protocol' | 'unavailable' | 'resolve' | 'io';
 
 export class Failure {
   address: string;

@@ -31,9 +31,9 @@ class Failure {
 
 /**
  * No server answered.  failures lists every attempt of the call, kind is
- * the kind of the last one (refused, timeout, closed, protocol, resolve,
- * io), and ids holds the IDs a bulk call got before the last server
- * failed: valid, unique, never handed out again.
+ * the kind of the last one (refused, timeout, closed, protocol,
+ * unavailable, resolve, io), and ids holds the IDs a bulk call got before
+ * the last server failed: valid, unique, never handed out again.
  */
 class GenidError extends Error {
   constructor(failures, ids = []) {
@@ -88,6 +88,8 @@ class Connection {
     this.pos = 0;
     this.last = -1n;
     this.answered = false;
+    // Its INFO said "serving" (or named no state): IDs may be asked.
+    this.vetted = false;
     this.error = null;
     this.waiter = null;
     this.phase = 'read';
@@ -173,6 +175,7 @@ class Connection {
   // missing, and their replies.  A short reply (the bucket is used up for
   // this second) is no error: the next round asks for the rest.
   async round(dst, n, single, ioMs) {
+    if (!this.vetted) await this.vet(ioMs);
     if (single) {
       this.send(Buffer.from([0, 0]));
       await this.takeIds(dst, 1, ioMs + WAIT_MS);
@@ -195,6 +198,17 @@ class Connection {
       if (m > c) throw new ConnError('protocol', `${m} IDs in reply to a request for ${c}`);
       await this.takeIds(dst, m, ioMs);
     }
+  }
+
+  // A server whose INFO says it is not serving counts as down (CONTRACT.md
+  // 1); one that names no state is taken as serving.
+  async vet(ioMs) {
+    const info = await this.info(ioMs);
+    const state = info !== null && typeof info === 'object' ? info.state : undefined;
+    if (state !== undefined && state !== 'serving') {
+      throw new ConnError('unavailable', `not serving: its state is ${String(state).slice(0, 64)}`);
+    }
+    this.vetted = true;
   }
 
   async info(ioMs) {

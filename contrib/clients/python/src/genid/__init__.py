@@ -16,7 +16,7 @@ from ._address import DEFAULT_PORT, format_address, parse_address
 from ._common import (DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT,
                       PREFETCH_MAX, PREFETCH_MAX_AGE)
 from ._errors import (CLOSED, IO, PROTOCOL, REFUSED, RESOLVE, TIMEOUT,
-                      Failure, GenidError)
+                      UNAVAILABLE, Failure, GenidError)
 from ._id import (ID_MAX, SIGNED64_MAX, Fields, decode, encode, id_time,
                   parse_id, span, unix_time)
 from .aio import AsyncClient
@@ -31,4 +31,5 @@ __all__ = [
     "DEFAULT_PORT", "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_IO_TIMEOUT",
     "PREFETCH_MAX", "PREFETCH_MAX_AGE", "ID_MAX", "SIGNED64_MAX",
     "REFUSED", "TIMEOUT", "CLOSED", "PROTOCOL", "RESOLVE", "IO",
+    "UNAVAILABLE",
 ]

@@ -8,7 +8,7 @@ import socket
 from dataclasses import dataclass
 from typing import List, Sequence
 
-from ._protocol import Closed, ProtocolError
+from ._protocol import Closed, NotServing, ProtocolError
 
 #: The kinds of failure (contrib/clients/CONTRACT.md).
 REFUSED = "refused"
@@ -16,6 +16,7 @@ TIMEOUT = "timeout"
 CLOSED = "closed"
 PROTOCOL = "protocol"
 RESOLVE = "resolve"
+UNAVAILABLE = "unavailable"
 IO = "io"
 
 
@@ -57,6 +58,9 @@ def failure(address: str, what: str, exc: BaseException) -> Failure:
     """The Failure of an exception raised while doing what."""
     if isinstance(exc, ProtocolError):
         return Failure(address, PROTOCOL, "read %s: %s" % (address, exc))
+    if isinstance(exc, NotServing):
+        return Failure(address, UNAVAILABLE,
+                       "%s is not serving: its state is %s" % (address, exc))
     if isinstance(exc, Closed):
         return Failure(address, CLOSED, "%s %s: %s" % (what, address, exc))
     if isinstance(exc, socket.gaierror):

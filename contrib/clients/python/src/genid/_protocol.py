@@ -46,6 +46,10 @@ class Closed(Exception):
     """The server closed the connection."""
 
 
+class NotServing(Exception):
+    """The server's INFO says it cannot issue IDs now (its state)."""
+
+
 class Connection:
     """What the protocol keeps about one connection: unread bytes, and the
     last ID read on it (IDs strictly increase on a connection)."""
@@ -56,6 +60,8 @@ class Connection:
         self.pos = 0
         self.last = -1
         self.answered = False
+        # Its INFO said "serving" (or named no state): IDs may be asked.
+        self.vetted = False
 
     def feed(self, data: bytes) -> None:
         if not data:
@@ -102,7 +108,10 @@ class Connection:
         """One round: one CMD 0, or up to WINDOW CMD 1 frames for the n
         IDs still missing, and their replies.  A short reply (the bucket
         is used up for this second) is no error: the next round asks for
-        the rest."""
+        the rest.  The first round of a connection asks for INFO first:
+        a server that is not serving counts as down (CONTRACT.md 1)."""
+        if not self.vetted:
+            yield from self.vet(timeout)
         if single:
             yield Send(b"\x00\x00")
             yield from self.take_ids(dst, 1, timeout + WAIT_S)
@@ -122,6 +131,15 @@ class Connection:
                 raise ProtocolError("%d IDs in reply to a request for %d"
                                     % (m, c))
             yield from self.take_ids(dst, m, timeout)
+
+    def vet(self, timeout: float) -> Steps:
+        """Raises NotServing unless the server's INFO says "serving" (a
+        server older than the state key is taken as serving)."""
+        info = yield from self.info(timeout)
+        state = info.get("state", "serving")
+        if state != "serving":
+            raise NotServing(str(state)[:64])
+        self.vetted = True
 
     def info(self,
              timeout: float) -> Generator[Step, bytes, Dict[str, Any]]:

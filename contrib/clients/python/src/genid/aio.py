@@ -11,7 +11,8 @@ from ._common import (DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT,
                       PREFETCH_MAX_AGE, Addresses, Prefetch, Settings)
 from ._errors import Failure, GenidError, failure
 from ._id import Fields, decode, unix_time
-from ._protocol import Closed, Connection, ProtocolError, Request, Send
+from ._protocol import (Closed, Connection, NotServing, ProtocolError,
+                        Request, Send)
 
 RECV_SIZE = 65536
 
@@ -144,7 +145,7 @@ class AsyncClient:
                 assert self._conn is not None
                 return await self._drive(request(self._conn))
             except (OSError, asyncio.TimeoutError, ProtocolError,
-                    Closed) as e:
+                    Closed, NotServing) as e:
                 failures.append(failure(name, self._phase, e))
                 await self._disconnect()
                 self._cur = (self._cur + 1) % n

@@ -10,7 +10,8 @@ from ._common import (DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT,
                       PREFETCH_MAX_AGE, Addresses, Prefetch, Settings)
 from ._errors import Failure, GenidError, failure
 from ._id import Fields, decode, unix_time
-from ._protocol import Closed, Connection, ProtocolError, Request, Send
+from ._protocol import (Closed, Connection, NotServing, ProtocolError,
+                        Request, Send)
 
 RECV_SIZE = 65536
 
@@ -139,7 +140,7 @@ class Client:
                     self._connect()
                 assert self._conn is not None
                 return self._drive(request(self._conn))
-            except (OSError, ProtocolError, Closed) as e:
+            except (OSError, ProtocolError, Closed, NotServing) as e:
                 failures.append(failure(name, self._phase, e))
                 self._disconnect()
                 self._cur = (self._cur + 1) % n

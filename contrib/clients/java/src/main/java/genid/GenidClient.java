@@ -460,6 +460,7 @@ public final class GenidClient implements AutoCloseable {
         long last; // the last ID read on this connection
         long nread; // IDs read on this connection
         boolean answered; // the server has sent something on it
+        boolean vetted; // its INFO said "serving" (or named no state)
         final byte[] rbuf = new byte[RBUF_LEN];
         int rpos;
         int rlen;
@@ -531,6 +532,9 @@ public final class GenidClient implements AutoCloseable {
          * next round asks again.
          */
         void round(long[] dst, int off, int n, int[] got, boolean single) throws IOException {
+            if (!vetted) {
+                vet();
+            }
             byte[] req = new byte[WINDOW * 2];
             int frames = 0;
             if (single) {
@@ -592,6 +596,28 @@ public final class GenidClient implements AutoCloseable {
         }
 
         /** Reads the INFO reply: a 2-byte length, then the JSON text. */
+        /**
+         * Asks the server of a new connection for INFO: one that says it is
+         * not serving counts as down.  A server that names no state is taken
+         * as serving.
+         */
+        void vet() throws IOException {
+            String text = info();
+            Object v;
+            try {
+                v = Json.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new ProtocolException("read " + addr().name() + ": INFO reply is not JSON (" + e.getMessage() + ")");
+            }
+            Object state = v instanceof Map ? ((Map<?, ?>) v).get("state") : null;
+            if (state != null && !"serving".equals(state)) {
+                String st = String.valueOf(state);
+                st = st.length() > 64 ? st.substring(0, 64) : st;
+                throw new NotServingException(addr().name() + " is not serving: its state is " + st, st);
+            }
+            vetted = true;
+        }
+
         String info() throws IOException {
             write(new byte[] {2, 0}, 2);
             while (rlen - rpos < 2) {
@@ -640,6 +666,7 @@ public final class GenidClient implements AutoCloseable {
                     rpos = rlen = 0;
                     nread = 0;
                     answered = false;
+                    vetted = false;
                     return;
                 } catch (IOException e) {
                     try {

@@ -88,6 +88,8 @@ class ConformanceTest {
                 return c instanceof EOFException;
             case "protocol":
                 return c instanceof ProtocolException;
+            case "unavailable":
+                return c instanceof NotServingException;
             case "resolve":
                 return c instanceof UnknownHostException;
             default:
