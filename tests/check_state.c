@@ -62,14 +62,14 @@ assert_refused(const struct state_header *h, size_t len,
 
 START_TEST(test_state_size)
 {
-	/* Layout version 2: a 256-byte header, 32 bucket slots of 64 bytes,
+	/* Layout version 3: a 320-byte header, 32 bucket slots of 64 bytes,
 	 * 32 worker slots of 128.  A change here needs a new version. */
-	ck_assert_uint_eq(sizeof(struct state_header), 256);
+	ck_assert_uint_eq(sizeof(struct state_header), 320);
 	ck_assert_uint_eq(sizeof(struct state_bucket), 64);
 	ck_assert_uint_eq(sizeof(struct state_worker), 128);
-	ck_assert_uint_eq(state_size(), 256 + 32 * 64 + 32 * 128);
-	ck_assert_uint_eq(state_size(), 6400);
-	ck_assert_uint_eq(STATE_VERSION, 2);
+	ck_assert_uint_eq(state_size(), 320 + 32 * 64 + 32 * 128);
+	ck_assert_uint_eq(state_size(), 6464);
+	ck_assert_uint_eq(STATE_VERSION, 3);
 	ck_assert_uint_eq(STATE_BUCKETS, 32);
 	ck_assert_uint_eq(STATE_WORKERS, 32);
 }
@@ -88,12 +88,12 @@ START_TEST(test_state_init)
 	    state_check(h, state_size(), NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(h->magic, STATE_MAGIC);
 	ck_assert_uint_eq(h->version, STATE_VERSION);
-	ck_assert_uint_eq(h->header_size, 256);
-	ck_assert_uint_eq(h->total_size, 6400);
-	ck_assert_uint_eq(h->bucket_off, 256);
+	ck_assert_uint_eq(h->header_size, 320);
+	ck_assert_uint_eq(h->total_size, 6464);
+	ck_assert_uint_eq(h->bucket_off, 320);
 	ck_assert_uint_eq(h->bucket_size, 64);
 	ck_assert_uint_eq(h->bucket_count, 32);
-	ck_assert_uint_eq(h->worker_off, 256 + 32 * 64);
+	ck_assert_uint_eq(h->worker_off, 320 + 32 * 64);
 	ck_assert_uint_eq(h->worker_size, 128);
 	ck_assert_uint_eq(h->worker_count, 32);
 	ck_assert_uint_eq(h->zone, 3);
@@ -163,22 +163,25 @@ START_TEST(test_state_other_version)
 {
 	struct state_header *h = region();
 
-	h->version = 3;
+	h->version = 4;
 	assert_refused(
-	    h, state_size(), &ident, "layout version 3", "reads version 2");
+	    h, state_size(), &ident, "layout version 4", "reads version 3");
+	h->version = 2;
+	assert_refused(h, state_size(), &ident,
+	    "layout version 2 was made by an older genid", "reads version 3");
 	h->version = 1;
 	assert_refused(h, state_size(), &ident,
-	    "layout version 1 was made by an older genid", "reads version 2");
+	    "layout version 1 was made by an older genid", "reads version 3");
 	h->version = 0;
 	assert_refused(
-	    h, state_size(), &ident, "layout version 0", "reads version 2");
+	    h, state_size(), &ident, "layout version 0", "reads version 3");
 	h->version = UINT32_MAX;
 	assert_refused(
 	    h, state_size(), NULL, "layout version 4294967295", NULL);
 	/* Another layout may well be larger. */
-	h->version = 3;
+	h->version = 4;
 	assert_refused(
-	    h, MAPPED, &ident, "layout version 3", "reads version 2");
+	    h, MAPPED, &ident, "layout version 4", "reads version 3");
 	free(h);
 }
 END_TEST
@@ -193,13 +196,13 @@ START_TEST(test_state_other_version_other_size)
 {
 	struct state_header *h = region(), *p;
 
-	h->version = 3;
+	h->version = 4;
 	p = prefix(h, 1024);
-	assert_refused(p, 1024, &ident, "layout version 3", "reads version 2");
+	assert_refused(p, 1024, &ident, "layout version 4", "reads version 3");
 	free(p);
 	h->version = 0;
 	p = prefix(h, 4096);
-	assert_refused(p, 4096, &ident, "layout version 0", "reads version 2");
+	assert_refused(p, 4096, &ident, "layout version 0", "reads version 3");
 	free(p);
 	free(h);
 }
@@ -213,9 +216,9 @@ START_TEST(test_state_truncated)
 		size_t len;
 		const char *says;
 	} cases[] = {
-	    {6399, "6399 bytes"},
-	    {256 + 32 * 64, "2304 bytes"},
-	    {256, "256 bytes"},
+	    {6463, "6463 bytes"},
+	    {320 + 32 * 64, "2368 bytes"},
+	    {320, "320 bytes"},
 	    {100, "100 bytes"},
 	    {8, "8 bytes"},
 	};
@@ -265,7 +268,7 @@ START_TEST(test_state_damaged_header)
 	}
 	h->total_size += 64;
 	assert_refused(
-	    h, state_size() + 64, &ident, "damaged", "header says 6464");
+	    h, state_size() + 64, &ident, "damaged", "header says 6528");
 	h->total_size -= 64;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
 	free(h);
@@ -326,6 +329,31 @@ START_TEST(test_state_field_ranges)
 	assert_refused(h, state_size(), &ident, "max_ahead is 3601", NULL);
 	h->max_ahead = STATE_MAX_AHEAD;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	h->allowance = STATE_MAX_AHEAD + STATE_MAX_SLEW + 3;
+	assert_refused(h, state_size(), &ident, "allowance is 90003", NULL);
+	h->allowance = STATE_MAX_AHEAD + STATE_MAX_SLEW + 2;
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	h->slew_rate_ppm = 1000000;
+	assert_refused(
+	    h, state_size(), &ident, "slew_rate_ppm is 1000000", "0..999999");
+	h->slew_rate_ppm = 250000;
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	free(h);
+}
+END_TEST
+
+/* Readers borrow under the allowance the master wrote, never below
+ * max_ahead. */
+START_TEST(test_state_allowance)
+{
+	struct state_header *h = region();
+
+	h->max_ahead = 5;
+	ck_assert_uint_eq(state_allowance(h), 5);
+	h->allowance = 3;
+	ck_assert_uint_eq(state_allowance(h), 5);
+	h->allowance = 3605;
+	ck_assert_uint_eq(state_allowance(h), 3605);
 	free(h);
 }
 END_TEST
@@ -456,7 +484,7 @@ START_TEST(test_state_slots)
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		char *p = (char *)state_bucket(h, i);
 
-		ck_assert_ptr_eq(p, lo + 256 + 64 * i);
+		ck_assert_ptr_eq(p, lo + 320 + 64 * i);
 		ck_assert(p >= lo + sizeof(*h));
 		ck_assert(
 		    p + sizeof(struct state_bucket) <= lo + h->worker_off);
@@ -467,7 +495,7 @@ START_TEST(test_state_slots)
 	for (i = 0; i < STATE_WORKERS; i++) {
 		char *p = (char *)state_worker(h, i);
 
-		ck_assert_ptr_eq(p, lo + 256 + 32 * 64 + 128 * i);
+		ck_assert_ptr_eq(p, lo + 320 + 32 * 64 + 128 * i);
 		ck_assert(p + sizeof(struct state_worker) <= hi);
 		ck_assert_uint_eq((uintptr_t)p % 64, 0);
 		memset(p, 0xff, sizeof(struct state_worker));
@@ -582,6 +610,7 @@ make_state_suite(void)
 	tcase_add_test(tc, test_state_other_identity);
 	tcase_add_test(tc, test_state_header_sum);
 	tcase_add_test(tc, test_state_field_ranges);
+	tcase_add_test(tc, test_state_allowance);
 	tcase_add_test(tc, test_state_seal);
 	tcase_add_test(tc, test_state_table_sum);
 	tcase_add_test(tc, test_state_word_valid);

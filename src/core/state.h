@@ -15,11 +15,13 @@
 #include <stdint.h>
 
 #define STATE_MAGIC UINT64_C(0x31545344494e4547) /* "GENIDST1" on disk */
-#define STATE_VERSION 2u
+#define STATE_VERSION 3u
 #define STATE_BUCKETS 32u
 #define STATE_WORKERS 32u
 /* The largest max_ahead_s a header may hold (genid.json(5)). */
 #define STATE_MAX_AHEAD 3600u
+/* The largest max_slew_s a header may hold (genid.json(5)). */
+#define STATE_MAX_SLEW 86400u
 
 struct state_identity {
 	uint32_t zone;
@@ -97,6 +99,19 @@ struct state_header {
 	uint64_t table_sum;
 	/* state_header_sum(): the fields fixed at creation, magic..created. */
 	uint64_t header_sum;
+	/*
+	 * Layout 3, written by the master (slew.h).  allowance: how many
+	 * seconds a bucket may borrow ahead of the clock now, max_ahead and
+	 * more during a slew; workers borrow under it and raise the
+	 * checkpoint to now + allowance + 1.  Read it with state_allowance().
+	 */
+	uint64_t allowance;
+	uint64_t slew_extra_ms; /* the part of it a slew adds, 0 = none */
+	uint64_t slew_left_ms;	/* until the slew ends */
+	uint64_t slew_rate_ppm; /* clock_slew in millionths */
+	uint64_t slews;		/* slews started this boot */
+	uint64_t slews_refused; /* steps back beyond max_slew this boot */
+	uint64_t reserved1[2];
 };
 
 /*
@@ -192,6 +207,18 @@ static inline void
 state_store(uint64_t *p, uint64_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/*
+ * The allowance workers borrow under (SPEC 3): never below max_ahead,
+ * whatever the master last wrote.  One load.
+ */
+static inline uint32_t
+state_allowance(const struct state_header *h)
+{
+	uint64_t a = state_load(&h->allowance);
+
+	return a < h->max_ahead ? h->max_ahead : (uint32_t)a;
 }
 
 /* Adds to a single-writer counter; no locked instruction needed. */
