@@ -20,7 +20,9 @@ default 1000 the buckets stall up to a second after a step).  Runs about
 100 s.  Skips when libfaketime is not installed.
 """
 
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -108,12 +110,45 @@ def step(t, d, load, rc_path, offset, size, samples):
     return before, after
 
 
+def visible(t, d):
+    """The slew in genidctl stats (text, --json) and /metrics."""
+    ctl = os.environ.get("GENIDCTL") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "cli", "genidctl")
+    h = d.state().h
+    r = subprocess.run([ctl, "stats", "--json", "-s", d.state_path],
+                       capture_output=True, text=True, timeout=30)
+    slew = json.loads(r.stdout).get("slew", {}) if r.returncode == 0 else {}
+    t.check(abs(slew.get("allowance_s", 0) - h.allowance) <= 1 and
+            abs(slew.get("remaining_s", 0) - h.slew_left_ms / 1000) <= 5 and
+            slew.get("clock_slew") == RATE,
+            "genidctl stats --json: the allowance, the time left and the "
+            "slew (%s)" % slew, r.stderr)
+    r = subprocess.run([ctl, "stats", "-s", d.state_path],
+                       capture_output=True, text=True, timeout=30)
+    line = [x for x in r.stdout.splitlines() if x.startswith("slew")]
+    t.check(line and "meets the clock in" in line[0],
+            "genidctl stats: a slew line (%s)" % (line[0] if line else ""))
+    reply, _ = harness.http_exchange(harness.metrics_port(d),
+                                     b"GET /metrics HTTP/1.0\r\n\r\n")
+    metrics = dict(x.split(" ", 1) for x in reply.decode().splitlines()
+                   if x.startswith("genid_clock_"))
+    t.check(abs(float(metrics.get("genid_clock_allowance_seconds", 0)) -
+                h.allowance) <= 1 and
+            float(metrics.get("genid_clock_slew_remaining_seconds", 0)) >
+            3500 / RATE and
+            float(metrics.get("genid_clock_slew_rate", 0)) == RATE,
+            "/metrics: genid_clock_allowance_seconds, "
+            "genid_clock_slew_remaining_seconds, genid_clock_slew_rate",
+            "%s" % metrics)
+
+
 def test(t):
     lib = harness.libfaketime()
     if not lib:
         t.skip("libfaketime is not installed (Debian: faketime)")
     d = harness.Daemon(t, workers=2, max_ahead_s=MAX_AHEAD,
-                       checkpoint_interval_ms=250)
+                       checkpoint_interval_ms=250,
+                       metrics_listen="127.0.0.1:0")
     rc_path = os.path.join(d.dir, "faketime.rc")
     set_offset(rc_path, 0)
     env = {"LD_PRELOAD": lib, "FAKETIME_TIMESTAMP_FILE": rc_path,
@@ -140,6 +175,7 @@ def test(t):
     for line in logged:
         t.note(line.replace(d.dir, ""))
     step(t, d, load, rc_path, -3610, 3600, samples)
+    visible(t, d)
     t.note("lead samples (s after the step, allowance, lead): %s" % "; ".join(
         "%.0f %d %.1f" % s for s in samples))
     load.stop_event.set()

@@ -231,6 +231,18 @@ BAD_CONFIGS = [
     ("zone_id out of range",
      '{"port": 0, "state_file": "genid.state",\n "zone_id": 32}\n', 2,
      "zone_id"),
+    ("clock_slew of 1",
+     '{"port": 0, "state_file": "genid.state",\n "clock_slew": 1}\n', 2,
+     "clock_slew"),
+    ("clock_slew of 0",
+     '{"port": 0, "state_file": "genid.state",\n\n "clock_slew": 0.0}\n',
+     3, "clock_slew"),
+    ("clock_slew not a number",
+     '{"port": 0, "state_file": "genid.state", "clock_slew": "0.25"}\n', 1,
+     "clock_slew"),
+    ("max_slew_s out of range",
+     '{"port": 0, "state_file": "genid.state",\n "max_slew_s": 86401}\n', 2,
+     "max_slew_s"),
 ]
 
 
@@ -276,6 +288,15 @@ def test_config(t):
     t.check(rc == 0 and "configuration OK" in out,
             "-t on the original project's config: configuration OK, exit 0",
             "got %r, %s" % (rc, out.strip()))
+    for text in ('{"clock_slew": 0.5, "max_slew_s": 0}\n',
+                 '{"clock_slew": 0.999, "max_slew_s": 86400}\n'):
+        d.write_config(text)
+        d.spawn(args=["-t"], write_config=False)
+        rc = d.wait_exit(10)
+        out = d.output()
+        t.check(rc == 0 and "configuration OK" in out,
+                "-t on %s: configuration OK, exit 0" % text.strip(),
+                "got %r, %s" % (rc, out.strip()))
 
     d.spawn(args=["--no-such-flag"])
     rc = d.wait_exit(10)
