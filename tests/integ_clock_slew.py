@@ -13,8 +13,10 @@ must be at least 70% of the 10 s before (the slew allows 75% at most once
 the buckets are out of room; a client slower than that is not slowed);
 the allowance in the state file rises by the step and falls at
 clock_slew (0.25) of real time, and the buckets' lead follows it; the
-10 s slew ends after 40 s and says so in the log.  No duplicate, IDs
-strictly increase on each connection.  checkpoint_interval_ms is 250, so
+10 s slew ends after 40 s and says so in the log.  Then kill -9 of the
+whole node in the slew of an hour and a restart at once: it serves within
+a second and slews on, above the checkpoint.  No duplicate, IDs strictly
+increase on each connection, none above a durable checkpoint.  checkpoint_interval_ms is 250, so
 that the master sees a step within a quarter of a second (with the
 default 1000 the buckets stall up to a second after a step).  Runs about
 100 s.  Skips when libfaketime is not installed.
@@ -142,6 +144,53 @@ def visible(t, d):
             "%s" % metrics)
 
 
+def restart_in_slew(t, d, env, before):
+    """kill -9 of the whole node in the middle of the slew of an hour, and
+    a restart at once: it serves within a second, with the allowance the
+    buckets' lead needs, above every ID issued before on each bucket."""
+    port = d.port
+    d.set(port=port)
+    d.kill_all()
+    cp = d.state().h.checkpoint
+    over = [x for x in before if x >> 32 > cp]
+    t.check(not over, "kill -9 in the slew: every ID before it at or below "
+            "the durable checkpoint (%d above)" % len(over))
+    d.spawn(env=env)
+    t0 = time.monotonic()
+    got = harness.poll(lambda: _one_id(("127.0.0.1", port)), 5, 0.002)
+    took = time.monotonic() - t0
+    t.check(got, "kill -9 in the slew: the restart serves at once (%.3f s)"
+            % took, d.output())
+    d.wait_ready(5)
+    h = d.state().h
+    t.check(h.allowance > 3500, "kill -9 in the slew: the restart slews on "
+            "(allowance %d s, %.0f s left)" % (h.allowance,
+                                              h.slew_left_ms / 1000))
+    with harness.connect(d.addr) as s:
+        after = list(harness.get_ids(s, 255))
+    if got:
+        after.append(got)
+    top = {}
+    for x in before:
+        b = (x >> 16) & 31
+        top[b] = max(top.get(b, 0), x)
+    bad = [x for x in after if x <= top.get((x >> 16) & 31, 0)]
+    t.check(after and not bad, "kill -9 in the slew: every ID after the "
+            "restart above every ID before on its bucket", "%d not" % len(bad))
+    low = [x for x in after if x >> 32 <= cp]
+    t.check(not low, "kill -9 in the slew: every ID after the restart above "
+            "the checkpoint (an unclean stop)", "%d not" % len(low))
+    return after
+
+
+def _one_id(addr):
+    try:
+        with harness.connect(addr) as s:
+            return harness.get_id(s)
+    except (OSError, EOFError):
+        return None
+
+
 def test(t):
     lib = harness.libfaketime()
     if not lib:
@@ -186,7 +235,9 @@ def test(t):
     t.check(not load.errors and not load.protocol_errors,
             "no connection or protocol error across the steps",
             "; ".join((load.errors + load.protocol_errors)[:5]))
-    harness.check_unique(t, load.all_ids(), "across the steps")
+    after = restart_in_slew(t, d, env, load.all_ids())
+    harness.check_unique(t, list(load.all_ids()) + after,
+                         "across the steps and the restart")
     node = harness.node_bits(d.zone, d.dc, d.machine)
     harness.check_segments(t, load.segments, node, d.epoch,
                            load.wall_start - 15, load.wall_end, d.max_ahead,
