@@ -241,14 +241,13 @@ file_lost(struct ev_loop *loop)
 /*
  * The checkpoint the restored copy of a deleted state file must hold now:
  * beyond anything a worker may issue under before the next tick, raises of
- * its own included (allowance + 1 ahead), and a second more than a bucket
- * of a new boot resumes at.
+ * its own included (allowance + 1 ahead; the allowance changes only on
+ * the tick, before this).
  */
 static uint32_t
 mirror_floor(int64_t now)
 {
-	uint64_t f = (uint64_t)now + state_allowance(m.sf->h) +
-	    m.cfg->max_ahead_s + 1 +
+	uint64_t f = (uint64_t)now + state_allowance(m.sf->h) + 1 +
 	    (m.cfg->checkpoint_interval_ms + 999) / 1000;
 
 	return f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
