@@ -79,9 +79,9 @@ struct state_header {
 	 */
 	uint64_t clean;
 	/*
-	 * The kernel boot the table was last written under: within the same
-	 * boot the page cache holds every store any genid process made, even
-	 * after kill -9 of all of them, so the bucket words can be trusted.
+	 * The kernel boot the table was last written under, for the log: a
+	 * restart tells a crash from a crash and a reboot.  The bucket words
+	 * are trusted after a clean stop only, whatever the boot.
 	 */
 	uint64_t kernel_boot[2];
 	/* Random per master start, in INFO: tells a node it is its own peer. */
