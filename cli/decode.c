@@ -45,21 +45,24 @@ ctl_decode(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"json", no_argument, NULL, 'j'},
 	    {"epoch", required_argument, NULL, 'e'},
+	    {"config", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int64_t epoch = 0;
-	int ch, i, json = 0, bad = 0;
+	struct ctl_epoch e = {NULL, NULL, 0};
+	int ch, i, json = 0, bad = 0, code;
 
 	ctl_getopt_reset();
-	while ((ch = getopt_long(argc, argv, "je:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "je:c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
 			break;
 		case 'e':
-			if (ctl_parse_epoch(optarg, &epoch) == -1)
-				return EX_USAGE;
+			e.arg = optarg;
+			break;
+		case 'c':
+			e.config = optarg;
 			break;
 		case 'h':
 			return ctl_usage("decode", 1);
@@ -67,10 +70,12 @@ ctl_decode(int argc, char **argv)
 			return ctl_usage("decode", 0);
 		}
 	}
+	if ((code = ctl_epoch_resolve(&e)) != 0)
+		return code;
 	if (optind == argc)
-		return decode_stdin(json, epoch);
+		return decode_stdin(json, e.epoch);
 	for (i = optind; i < argc; i++)
-		bad |= decode_one(argv[i], NULL, json, epoch);
+		bad |= decode_one(argv[i], NULL, json, e.epoch);
 	return ctl_finish(bad ? EX_DATAERR : 0);
 }
 
@@ -111,10 +116,14 @@ decode_one(const char *s, const char *where, int json, int64_t epoch)
 		    ctl_quote(why, qw, sizeof(qw)));
 		return 1;
 	}
-	if (json)
-		return ctl_id_json(stdout, id, epoch) == -1;
-	ctl_id_line(stdout, id, epoch);
-	putchar('\n');
+	if (json) {
+		if (ctl_id_json(stdout, id, epoch) == -1)
+			return 1;
+	} else {
+		ctl_id_line(stdout, id, epoch);
+		putchar('\n');
+	}
+	ctl_note_time(id, epoch);
 	return 0;
 }
 
@@ -325,21 +334,23 @@ ctl_range(int argc, char **argv)
 	    {"dc", required_argument, NULL, 'd'},
 	    {"machine", required_argument, NULL, 'm'},
 	    {"epoch", required_argument, NULL, 'e'},
+	    {"config", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct node_filter nf = {0, 0, 0, 0};
+	struct ctl_epoch e = {NULL, NULL, 0};
 	struct id_fields lo, hi;
 	uint64_t v;
 	uint32_t from, to;
-	int64_t epoch = 0;
+	int64_t epoch;
 	char node[64] = "", where[160];
 	unsigned given = 0;
 	int ch, json = 0, code;
 
 	ctl_getopt_reset();
-	while ((ch = getopt_long(argc, argv, "z:d:m:e:jh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "z:d:m:e:c:jh", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'z':
@@ -364,8 +375,10 @@ ctl_range(int argc, char **argv)
 			given |= OPT_MACHINE;
 			break;
 		case 'e':
-			if (ctl_parse_epoch(optarg, &epoch) == -1)
-				return EX_USAGE;
+			e.arg = optarg;
+			break;
+		case 'c':
+			e.config = optarg;
 			break;
 		case 'j':
 			json = 1;
@@ -378,6 +391,9 @@ ctl_range(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return ctl_usage("range", 0);
+	if ((code = ctl_epoch_resolve(&e)) != 0)
+		return code;
+	epoch = e.epoch;
 	if ((nf.depth = node_depth(given)) == -1) {
 		warnx("--dc needs --zone, and --machine needs --dc");
 		return ctl_usage("range", 0);

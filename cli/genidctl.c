@@ -9,13 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include <bsd/stdlib.h>
 
 #include <jansson.h>
 
+#include "../src/config.h"
 #include "genidctl.h"
 #include "timefmt.h"
+
+/* An epoch above this (the year 5138 in seconds) was given in ms. */
+#define EPOCH_MS_LIKELY 100000000000LL
+/* 2000-01-01T00:00:00Z: no genid ID is older. */
+#define PLAUSIBLE_FROM 946684800LL
+/* How far ahead of the clock a node may hand out IDs: twice the largest
+ * max_ahead_s and the seconds of a restart (genid(8)). */
+#define PLAUSIBLE_AHEAD_S (2 * 3600 + 2)
 
 struct verb {
 	const char *name;
@@ -30,14 +40,15 @@ static const struct verb *verb_find(const char *name);
 static void usage_all(FILE *out);
 
 static const struct verb verbs[] = {
-    {"decode", ctl_decode, "[--json] [--epoch SECONDS] [ID ...]",
+    {"decode", ctl_decode, "[--json] [--epoch SECONDS | -c CONFIG] [ID ...]",
 	"show the time and fields of IDs",
 	"Prints the time and fields of each ID (decimal or 0x-hex; a\n"
 	"negative decimal is a signed 64-bit column's view of an ID);\n"
 	"reads one ID a line from stdin when none is given.",
 	"  -j, --json             one JSON object a line\n"
 	"  -e, --epoch SECONDS    epoch of the IDs, Unix seconds or ISO 8601"
-	" (0)\n"},
+	" (0)\n"
+	"  -c, --config FILE      take the epoch from this configuration\n"},
     {"encode", ctl_encode,
 	"--time T --zone Z --dc D --machine M [--bucket B] [--counter C]\n"
 	"       [--epoch SECONDS] [--hex]",
@@ -51,8 +62,8 @@ static const struct verb verbs[] = {
 	"  -e, --epoch SECONDS    epoch of the ID (0)\n"
 	"  -x, --hex              print 0x-hex instead of decimal\n"},
     {"range", ctl_range,
-	"[--json] [--epoch SECONDS] [--zone Z [--dc D [--machine M]]]"
-	" FROM TO",
+	"[--json] [--epoch SECONDS | -c CONFIG]\n"
+	"       [--zone Z [--dc D [--machine M]]] FROM TO",
 	"the first and last ID of a time span, for SQL",
 	"Prints the smallest and largest ID of the seconds FROM..TO"
 	" (inclusive)\nand a WHERE clause that selects them.",
@@ -60,6 +71,7 @@ static const struct verb verbs[] = {
 	"  -d, --dc D             ... and of data centre D\n"
 	"  -m, --machine M        ... and of machine M\n"
 	"  -e, --epoch SECONDS    epoch of the IDs (0)\n"
+	"  -c, --config FILE      take the epoch from this configuration\n"
 	"  -j, --json             print a JSON object\n"},
     {"stats", ctl_stats,
 	"[-s STATE_FILE | -c CONFIG] [--json | --prometheus]\n"
@@ -172,7 +184,71 @@ ctl_parse_epoch(const char *s, int64_t *epoch)
 		    ctl_quote(s, q, sizeof(q)));
 		return -1;
 	}
+	if (*epoch > EPOCH_MS_LIKELY && *epoch / 1000 <= (int64_t)time(NULL)) {
+		warnx("--epoch %s looks like milliseconds: the epoch is in Unix"
+		      " seconds (%lld?)",
+		    ctl_quote(s, q, sizeof(q)), (long long)(*epoch / 1000));
+		return -1;
+	}
+	if (*epoch > (int64_t)time(NULL)) {
+		warnx("--epoch %s: in the future; genid refuses such an epoch,"
+		      " so no ID was made with it",
+		    ctl_quote(s, q, sizeof(q)));
+		return -1;
+	}
 	return 0;
+}
+
+int
+ctl_epoch_resolve(struct ctl_epoch *e)
+{
+	struct cfg *c;
+	char why[1024];
+
+	e->epoch = 0;
+	if (e->arg != NULL && e->config != NULL) {
+		warnx("--epoch and -c both give the epoch: use one of them");
+		return EX_USAGE;
+	}
+	if (e->arg != NULL)
+		return ctl_parse_epoch(e->arg, &e->epoch) == -1 ? EX_USAGE : 0;
+	if (e->config == NULL)
+		return 0;
+	/* struct cfg holds several paths: too large for the stack. */
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		warnx("read %s: out of memory", e->config);
+		return EX_OSERR;
+	}
+	if (cfg_load(c, e->config, (int64_t)time(NULL), why, sizeof(why)) ==
+	    -1) {
+		warnx("%s", why);
+		free(c);
+		return EX_CONFIG;
+	}
+	e->epoch = c->epoch;
+	free(c);
+	return 0;
+}
+
+void
+ctl_note_time(uint64_t id, int64_t epoch)
+{
+	static int noted;
+	int64_t t = id_unix_time(id, epoch);
+	char when[TIMEFMT_LEN];
+
+	if (noted ||
+	    (t >= PLAUSIBLE_FROM &&
+		t <= (int64_t)time(NULL) + PLAUSIBLE_AHEAD_S))
+		return;
+	noted = 1;
+	/* Keep the note after the line of the ID it is about. */
+	fflush(stdout);
+	warnx("note: ID %llu is from %s, %s: was it made with another epoch?"
+	      " (this one is %lld; give the IDs' own with --epoch or -c)",
+	    (unsigned long long)id, timefmt_iso(t, when, sizeof(when)),
+	    t < PLAUSIBLE_FROM ? "before 2000" : "in the future",
+	    (long long)epoch);
 }
 
 const char *

@@ -65,10 +65,32 @@ int ctl_parse_uint(
     const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *v);
 
 /*
- * Parses an --epoch value: Unix seconds or ISO 8601, not negative.
- * 0, or -1 with the reason already printed (exit EX_USAGE).
+ * Parses an --epoch value: Unix seconds or ISO 8601, neither negative nor
+ * in the future (genid refuses such an epoch).  0, or -1 with the reason
+ * already printed (exit EX_USAGE).
  */
 int ctl_parse_epoch(const char *s, int64_t *epoch);
+
+/* The epoch of the IDs a verb works on, as its options give it. */
+struct ctl_epoch {
+	const char *arg;    /* --epoch as given, or NULL */
+	const char *config; /* -c as given, or NULL */
+	int64_t epoch;	    /* the result: 0 when neither is given */
+};
+
+/*
+ * Sets e->epoch from --epoch or from the configuration -c names (read as
+ * genid reads it), not both.  0, or the exit code with the reason already
+ * printed: EX_USAGE for a bad or doubly given epoch, EX_CONFIG for a bad
+ * configuration.
+ */
+int ctl_epoch_resolve(struct ctl_epoch *e);
+
+/*
+ * Warns once a run, on stderr, when id's time with this epoch lies before
+ * 2000 or well in the future: the epoch likely is not the IDs' own.
+ */
+void ctl_note_time(uint64_t id, int64_t epoch);
 
 /* Copies s into buf for an error message: control bytes as '?', cut. */
 const char *ctl_quote(const char *s, char *buf, size_t len);

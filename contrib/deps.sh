@@ -1,12 +1,15 @@
 #!/bin/sh
-# Installs what genid needs to build and test on Debian 12 (run as root,
-# or as a user who may sudo).  Prints nothing when all is there already.
+# contrib/deps.sh [PACKAGE...]: installs from Debian 12 the packages named,
+# or with none what genid needs to build and test, skipping those already
+# installed (run as root, or as a user who may sudo).  Prints nothing when
+# all is there already.  contrib/deps-bench.sh and contrib/clients/deps.sh
+# name their packages through it.
 set -eu
-PKGS="build-essential autoconf automake libtool pkg-config libev-dev
-libjansson-dev libbsd-dev check python3 mandoc faketime procps iproute2
-strace util-linux"
+[ $# -gt 0 ] || set -- build-essential autoconf automake libtool \
+	pkg-config libev-dev libjansson-dev libbsd-dev check python3 mandoc \
+	faketime procps iproute2 strace util-linux
 missing=""
-for p in $PKGS; do
+for p in "$@"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing="$missing $p"
 done
@@ -14,6 +17,8 @@ done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "installing:$missing"
-$SUDO apt-get update -q
+# Other sessions on the machine may hold the dpkg lock for a while.
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
 # shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $missing
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 \
+	install -y -q $missing

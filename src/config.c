@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -21,6 +22,7 @@
 #include "config.h"
 #include "id.h"
 #include "jsonpos.h"
+#include "suggest.h"
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
@@ -30,6 +32,8 @@
 #endif
 
 #define NO_PORT UINT_MAX
+/* An epoch above this (the year 5138 in seconds) was given in ms. */
+#define EPOCH_MS_LIKELY 100000000000LL
 
 /* Where a value sits in the file, for messages. */
 struct where {
@@ -126,15 +130,20 @@ cfg_defaults(struct cfg *c)
 	c->worker_timeout_ms = 3000;
 }
 
+static int fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static int
 fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
 {
+	char key[256];
 	int line, col, n;
 	va_list ap;
 
 	jsonpos_find(w->text, w->key, w->index, &line, &col);
-	n = snprintf(
-	    err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col, w->key);
+	/* A key may hold quotes or line breaks: it is shown as JSON has it. */
+	jsonpos_escape(w->key, key, sizeof(key));
+	n = snprintf(err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col, key);
 	if (w->index >= 0 && n > 0 && (size_t)n < errlen)
 		n += snprintf(err + n, errlen - (size_t)n, "[%d]", w->index);
 	if (n > 0 && (size_t)n < errlen - 2) {
@@ -217,6 +226,11 @@ set_epoch(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 		return fail(w, err, errlen,
 		    "is %s, want Unix seconds (an integer)", type_name(v));
 	n = json_integer_value(v);
+	if (n > EPOCH_MS_LIKELY && n / 1000 <= w->now)
+		return fail(w, err, errlen,
+		    "%lld looks like milliseconds: the epoch is in Unix"
+		    " seconds (%lld?)",
+		    (long long)n, (long long)(n / 1000));
 	if (n < 0 || n > w->now)
 		return fail(w, err, errlen,
 		    "%lld is out of range 0..%lld (now): an epoch may not lie"
@@ -487,6 +501,26 @@ read_file(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+/* The error of an unknown key, with the key it likely meant. */
+static int
+unknown_key(const char *name, struct where *w, char *err, size_t errlen)
+{
+	const char *names[sizeof(keys) / sizeof(keys[0])];
+	size_t i;
+	int pick;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		names[i] = keys[i].name;
+	pick = suggest_closest(name, names, sizeof(keys) / sizeof(keys[0]));
+	if (pick >= 0)
+		return fail(w, err, errlen,
+		    "unknown key; did you mean \"%s\"? (see genid.json(5)"
+		    " for the keys)",
+		    names[pick]);
+	return fail(
+	    w, err, errlen, "unknown key (see genid.json(5) for the keys)");
+}
+
 static int
 apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
 {
@@ -502,8 +536,7 @@ apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
 		w->key = name;
 		w->index = -1;
 		if (i == sizeof(keys) / sizeof(keys[0]))
-			return fail(w, err, errlen,
-			    "unknown key (see genid.json(5) for the keys)");
+			return unknown_key(name, w, err, errlen);
 		if (keys[i].set(c, v, &keys[i], w, err, errlen) == -1)
 			return -1;
 	}
@@ -549,6 +582,169 @@ cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 	json_decref(root);
 	free(text);
 	return rc;
+}
+
+/* Who genid runs as after the start: "user", or whoever starts it. */
+struct runas {
+	const char *name; /* NULL: the caller */
+	uid_t uid;
+	gid_t gid; /* the one group genid keeps (setgroups(1, ...)) */
+};
+
+/* Appends one line to the problems in err; returns 1 (one problem). */
+static int problem(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+problem(char *err, size_t errlen, const char *fmt, ...)
+{
+	size_t len = strlen(err);
+	va_list ap;
+
+	if (len > 0 && len + 1 < errlen) {
+		err[len++] = '\n';
+		err[len] = '\0';
+	}
+	va_start(ap, fmt);
+	vsnprintf(err + len, errlen - len, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+/*
+ * Whether r may do what the permission bits want (2 write, 1 search) on a
+ * file of mode st: the owner's bits for the owner, the group's for the
+ * group, the others' for the rest, as the kernel decides (ACLs aside).
+ */
+static int
+runas_may(const struct runas *r, const struct stat *st, unsigned want)
+{
+	unsigned bits;
+
+	if (r->uid == 0)
+		return 1;
+	if (st->st_uid == r->uid)
+		bits = (st->st_mode >> 6) & 7;
+	else if (st->st_gid == r->gid)
+		bits = (st->st_mode >> 3) & 7;
+	else
+		bits = st->st_mode & 7;
+	return (bits & want) == want;
+}
+
+/* Whether r may pass through every directory above dir (an absolute path). */
+static int
+runas_may_reach(const struct runas *r, const char *dir, char *above, size_t len)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(above, len, "%s", dir);
+	while ((slash = strrchr(above, '/')) != NULL && slash != above) {
+		*slash = '\0';
+		if (stat(above, &st) == 0 && !runas_may(r, &st, 1))
+			return 0;
+	}
+	snprintf(above, len, "/");
+	return stat(above, &st) == -1 || runas_may(r, &st, 1);
+}
+
+/* The problems of one path: its directory, and the file when it exists. */
+static int
+check_path(const struct runas *r, const char *key, const char *path,
+    int file_too, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], above[PATH_MAX], *slash;
+	struct stat st;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == -1)
+		return problem(err, errlen,
+		    "%s: directory %s: %s (check \"%s\")", path, dir,
+		    strerror(errno), key);
+	if (!S_ISDIR(st.st_mode))
+		return problem(err, errlen,
+		    "%s: %s is not a directory (check \"%s\")", path, dir, key);
+	/* access() also catches a read-only file system. */
+	if (access(dir, W_OK | X_OK) == -1 && errno == EROFS)
+		return problem(err, errlen,
+		    "%s: directory %s: %s (check \"%s\")", path, dir,
+		    strerror(errno), key);
+	if (r->name != NULL && !runas_may_reach(r, dir, above, sizeof(above)))
+		return problem(err, errlen,
+		    "%s: user %s may not enter directory %s (check \"%s\" and"
+		    " \"user\")",
+		    path, r->name, above, key);
+	if (r->name == NULL ? access(dir, W_OK | X_OK) == -1
+			    : !runas_may(r, &st, 3))
+		n += problem(err, errlen,
+		    "%s: directory %s is not writable by %s%s (check \"%s\"%s)",
+		    path, dir, r->name != NULL ? "user " : "this user",
+		    r->name != NULL ? r->name : "", key,
+		    r->name != NULL ? " and \"user\"" : "");
+	if (!file_too || stat(path, &st) == -1)
+		return n;
+	if (!S_ISREG(st.st_mode))
+		return n +
+		    problem(err, errlen,
+			"%s: not a regular file (check \"%s\")", path, key);
+	if (r->name == NULL ? access(path, W_OK) == -1 : !runas_may(r, &st, 2))
+		n += problem(err, errlen,
+		    "%s is not writable by %s%s (check \"%s\"%s)", path,
+		    r->name != NULL ? "user " : "this user",
+		    r->name != NULL ? r->name : "", key,
+		    r->name != NULL ? " and \"user\"" : "");
+	return n;
+}
+
+int
+cfg_check_start(const struct cfg *c, char *err, size_t errlen)
+{
+	struct runas r = {NULL, 0, 0};
+	struct passwd *pw;
+	struct group *gr;
+	int n = 0;
+
+	err[0] = '\0';
+	if (c->user[0] != '\0') {
+		if ((pw = getpwnam(c->user)) == NULL)
+			return problem(err, errlen,
+			    "user \"%s\" does not exist (check \"user\")",
+			    c->user);
+		r = (struct runas){c->user, pw->pw_uid, pw->pw_gid};
+		if (c->group[0] != '\0') {
+			if ((gr = getgrnam(c->group)) == NULL)
+				return problem(err, errlen,
+				    "group \"%s\" does not exist (check"
+				    " \"group\")",
+				    c->group);
+			r.gid = gr->gr_gid;
+		}
+		if (geteuid() != 0)
+			n += problem(err, errlen,
+			    "switching to user %s needs root: start genid as"
+			    " root or remove \"user\"",
+			    c->user);
+	}
+	/*
+	 * The state and pid files are opened before genid switches to
+	 * "user", but "user" restores a deleted state file and removes the
+	 * pid file at the end; it reopens the log file on SIGHUP.
+	 */
+	n += check_path(
+	    &r, "state_file", c->state_file, r.name == NULL, err, errlen);
+	if (c->pid_file[0] != '\0')
+		n += check_path(&r, "pid_file", c->pid_file, 0, err, errlen);
+	if (c->log_file[0] != '\0' && strcmp(c->log_file, "syslog") != 0)
+		n += check_path(&r, "log_file", c->log_file, 1, err, errlen);
+	return n;
 }
 
 int

@@ -69,6 +69,16 @@ int cfg_load(
 /* The slew rules of the configuration (slew.h). */
 void cfg_slew(const struct cfg *c, struct slew_conf *sc);
 
+/*
+ * What a start with c would trip on outside the file (genid -t): that the
+ * directories of state_file, pid_file and log_file exist and are writable
+ * by "user" (by the caller when none is set), that an existing log file is
+ * writable by it, and that only root may switch to "user".  Returns the
+ * number of problems, each on its own line of err naming its key; 0 with
+ * err empty.
+ */
+int cfg_check_start(const struct cfg *c, char *err, size_t errlen);
+
 /* Whether a peer address matches the allow list (always when empty). */
 int cfg_allowed(const struct cfg *c, const struct sockaddr *sa);
 

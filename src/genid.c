@@ -131,6 +131,22 @@ drop_privileges(const struct cfg *c)
 	log_info("running as user %s", c->user);
 }
 
+/* The log file genid creates as root belongs to "user", who reopens it. */
+static void
+set_log_owner(const struct cfg *c)
+{
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	if (c->user[0] == '\0' || (pw = getpwnam(c->user)) == NULL)
+		return;
+	gid = pw->pw_gid;
+	if (c->group[0] != '\0' && (gr = getgrnam(c->group)) != NULL)
+		gid = gr->gr_gid;
+	log_set_owner(c->user, pw->pw_uid, gid);
+}
+
 /* A peer with this node's identity stops the start (SPEC 7). */
 static void
 check_peers(const struct cfg *c, struct statefile *sf)
@@ -231,9 +247,20 @@ main(int argc, char *argv[], char *envp[])
 		return EX_CONFIG;
 	}
 	if (test) {
+		if (cfg_check_start(&cfg, err, sizeof(err)) > 0) {
+			char *line, *next;
+
+			for (line = err; line != NULL; line = next) {
+				if ((next = strchr(line, '\n')) != NULL)
+					*next++ = '\0';
+				fprintf(stderr, "genid: %s\n", line);
+			}
+			return EX_CANTCREAT;
+		}
 		printf("%s: configuration OK\n", conf);
 		return 0;
 	}
+	set_log_owner(&cfg);
 	if (log_open(cfg.log_file, cfg.log_level) == -1) {
 		fprintf(stderr, "genid: open %s: %s (check \"log_file\")\n",
 		    cfg.log_file, strerror(errno));
@@ -249,6 +276,8 @@ main(int argc, char *argv[], char *envp[])
 	rc = statefile_open(&sf, cfg.state_file,
 	    &(struct state_identity){cfg.zone, cfg.dc, cfg.machine, cfg.epoch},
 	    (int64_t)time(NULL), LOCK_WAIT_MS, err, sizeof(err));
+	if (rc == EX_CANTCREAT)
+		die(rc, "%s (check \"state_file\")", err);
 	if (rc != 0)
 		die(rc, "%s", err);
 	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
@@ -271,16 +300,22 @@ main(int argc, char *argv[], char *envp[])
 			    "genid is already running, pid %ld"
 			    " (%s)",
 			    (long)other, cfg.pid_file);
-		die(EX_CANTCREAT, "pidfile_open %s: %s", cfg.pid_file,
-		    strerror(errno));
+		die(EX_CANTCREAT, "open %s: %s (check \"pid_file\")",
+		    cfg.pid_file, strerror(errno));
 	}
 	if (daemonize) {
+		if (log_is_stderr() && !log_syslog_ready())
+			log_warnx(
+			    "no log_file: -d logs to syslog, and there is"
+			    " no syslog socket at /dev/log: log messages"
+			    " are lost until a syslog daemon listens there;"
+			    " set \"log_file\" to log to a file");
 		if (daemon(0, 0) == -1)
 			die(EX_OSERR, "daemon: %s", strerror(errno));
-		/* stderr is gone: a daemon without a log file uses syslog. */
-		if (log_is_stderr())
-			log_open("syslog", cfg.log_level);
 	}
+	/* stderr is gone: a daemon without a log file uses syslog. */
+	if (daemonize && log_is_stderr())
+		log_open("syslog", cfg.log_level);
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		log_warn("write %s", cfg.pid_file);
 	drop_privileges(&cfg);

@@ -6,9 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syslog.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +30,10 @@ static enum log_level log_max = LOG_LEVEL_INFO;
 static enum log_dest log_dest = DEST_STDERR;
 static int log_fd = STDERR_FILENO;
 static char log_path[PATH_MAX];
+/* The owner a new log file gets: "user" of the configuration, or none. */
+static char log_user[64];
+static uid_t log_uid = (uid_t)-1;
+static gid_t log_gid = (gid_t)-1;
 
 static void vlog(
     enum log_level level, int with_errno, const char *fmt, va_list ap);
@@ -52,10 +59,51 @@ log_init(const char *name, enum log_level level)
 	log_max = level;
 }
 
+void
+log_set_owner(const char *user, uid_t uid, gid_t gid)
+{
+	snprintf(log_user, sizeof(log_user), "%s", user);
+	log_uid = uid;
+	log_gid = gid;
+}
+
 static int
 open_file(const char *path)
 {
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+/*
+ * Opens the log file; one this call creates goes to the owner set, so
+ * that the user genid switches to can reopen it after a rotation.
+ */
+static int
+create_file(const char *path)
+{
+	int fd, saved;
+
+	if (log_uid == (uid_t)-1)
+		return open_file(path);
+	fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return errno == EEXIST ? open_file(path) : -1;
+	if (fchown(fd, log_uid, log_gid) == -1) {
+		saved = errno;
+		close(fd);
+		unlink(path);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+log_syslog_ready(void)
+{
+	struct stat st;
+
+	return stat(_PATH_LOG, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
 int
@@ -67,11 +115,19 @@ log_open(const char *dest, enum log_level level)
 	if (dest[0] == '\0')
 		return 0;
 	if (strcmp(dest, "syslog") == 0) {
+		/* syslog(3) drops messages no daemon takes without a word:
+		 * say so where the messages still go. */
+		if (!log_syslog_ready())
+			log_warnx(
+			    "no syslog socket at %s: log messages are lost"
+			    " until a syslog daemon listens there; set"
+			    " \"log_file\" to log to a file",
+			    _PATH_LOG);
 		openlog(log_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		log_dest = DEST_SYSLOG;
 		return 0;
 	}
-	if ((fd = open_file(dest)) == -1)
+	if ((fd = create_file(dest)) == -1)
 		return -1;
 	snprintf(log_path, sizeof(log_path), "%s", dest);
 	log_fd = fd;
@@ -80,17 +136,30 @@ log_open(const char *dest, enum log_level level)
 }
 
 int
-log_reopen(void)
+log_reopen(char *err, size_t errlen)
 {
-	int fd;
+	struct passwd *pw;
+	char who[64];
+	int fd, saved;
 
 	if (log_dest != DEST_FILE)
 		return 0;
-	if ((fd = open_file(log_path)) == -1)
-		return -1;
 	/* dup2 swaps the file under the same descriptor in one step. */
-	if (dup2(fd, log_fd) == -1) {
-		close(fd);
+	if ((fd = open_file(log_path)) == -1 || dup2(fd, log_fd) == -1) {
+		saved = errno;
+		if (log_user[0] != '\0')
+			snprintf(who, sizeof(who), "%s", log_user);
+		else if ((pw = getpwuid(geteuid())) != NULL)
+			snprintf(who, sizeof(who), "%s", pw->pw_name);
+		else
+			snprintf(who, sizeof(who), "%ld", (long)geteuid());
+		snprintf(err, errlen,
+		    "reopen %s as user %s: %s; logging on to the file open"
+		    " before (check \"log_file\" and who may write its"
+		    " directory)",
+		    log_path, who, strerror(saved));
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
 	close(fd);

@@ -5,6 +5,8 @@
 #define GENID_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -30,8 +32,20 @@ void log_init(const char *name, enum log_level level);
  */
 int log_open(const char *dest, enum log_level level);
 
-/* Reopens the log file (SIGHUP, after logrotate moved it); 0 or -1. */
-int log_reopen(void);
+/*
+ * Who the log file belongs to when log_open creates it: genid opens it as
+ * root before it switches to user (named for messages), who reopens it.
+ */
+void log_set_owner(const char *user, uid_t uid, gid_t gid);
+
+/*
+ * Reopens the log file (SIGHUP, after logrotate moved it); 0, or -1 with
+ * "reopen PATH as user USER: reason" in err and the old file kept.
+ */
+int log_reopen(char *err, size_t errlen);
+
+/* Whether a syslog daemon's socket (/dev/log) exists to take messages. */
+int log_syslog_ready(void);
 
 /* Whether messages still go to stderr: no file or syslog was opened. */
 int log_is_stderr(void);

@@ -638,9 +638,11 @@ begin_stop(struct ev_loop *loop, const char *why)
 static void
 hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
+	char err[1024];
+
 	notify_reloading();
-	if (log_reopen() == -1)
-		log_warn("reopen the log file");
+	if (log_reopen(err, sizeof(err)) == -1)
+		log_warnx("SIGHUP: %s", err);
 	else
 		log_notice("SIGHUP: log file reopened");
 	signal_workers(SIGHUP);

@@ -3,11 +3,15 @@
  * the Prometheus text exposition format (SPEC 8b).  genidctl stats and the
  * master's /metrics endpoint print it with this one code.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bucket.h"
 #include "id.h"
@@ -20,6 +24,9 @@ static void family(
 static void bucket_families(FILE *out, const struct metrics_snap *s);
 static void worker_families(FILE *out, const struct metrics_snap *s);
 static void slew_families(FILE *out, const struct state_header *h);
+static int proc_stat_fields(unsigned long long *v);
+static long long boot_time(void);
+static long open_fds(void);
 
 /*
  * Every field of the state file is 64-bit aligned and stored at once by
@@ -268,18 +275,135 @@ metrics_prometheus(FILE *out, const struct metrics_snap *s)
 	fprintf(out, "genid_checkpoint_syncs_total %llu\n",
 	    (unsigned long long)h->checkpoint_syncs);
 
-	family(out, "genid_timestamp_seconds_left", COUNTERS_GAUGE,
+	family(out, "genid_timestamp_left_seconds", COUNTERS_GAUGE,
 	    "Seconds until the 32-bit timestamp of the IDs runs out.");
-	fprintf(out, "genid_timestamp_seconds_left %lld\n",
+	fprintf(out, "genid_timestamp_left_seconds %lld\n",
 	    (long long)((int64_t)ID_TS_MAX - s->now_ts));
 	family(out, "genid_peer_conflicts", COUNTERS_GAUGE,
 	    "Peers that reported this node's zone, dc and machine at the last"
 	    " check.");
 	fprintf(out, "genid_peer_conflicts %llu\n",
 	    (unsigned long long)h->peer_conflicts);
-	family(out, "genid_signed_seconds_left", COUNTERS_GAUGE,
+	family(out, "genid_signed_left_seconds", COUNTERS_GAUGE,
 	    "Seconds until IDs reach 2^63 and stop fitting a signed 64-bit"
 	    " column (negative: already).");
-	fprintf(out, "genid_signed_seconds_left %lld\n",
+	fprintf(out, "genid_signed_left_seconds %lld\n",
 	    (long long)((INT64_C(1) << 31) - s->now_ts));
+}
+
+/*
+ * Fields 14 (utime), 15 (stime), 22 (starttime), 23 (vsize) and 24 (rss)
+ * of /proc/self/stat into v[0..4]; 0 or -1.  The command name, field 2,
+ * may hold spaces and parentheses: the fields start after its last ')'.
+ */
+static int
+proc_stat_fields(unsigned long long *v)
+{
+	static const int want[] = {14, 15, 22, 23, 24};
+	char buf[1024], *p, *end;
+	size_t n, i = 0;
+	FILE *f;
+	int field;
+
+	if ((f = fopen("/proc/self/stat", "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	p++;
+	for (field = 3; i < sizeof(want) / sizeof(want[0]); field++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			return -1;
+		if (field == want[i]) {
+			v[i++] = strtoull(p, &end, 10);
+			p = end;
+		} else
+			p += strcspn(p, " ");
+	}
+	return 0;
+}
+
+/* The boot time in Unix seconds, from /proc/stat's btime; -1 unknown. */
+static long long
+boot_time(void)
+{
+	char line[256];
+	long long t = -1;
+	FILE *f;
+
+	if ((f = fopen("/proc/stat", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "btime %lld", &t) == 1)
+			break;
+	fclose(f);
+	return t;
+}
+
+/* The descriptors open in this process, or -1. */
+static long
+open_fds(void)
+{
+	struct dirent *e;
+	long n = 0;
+	DIR *d;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	/* opendir's own descriptor is not one of the process's. */
+	return n - 1;
+}
+
+void
+metrics_process(FILE *out, const char *version)
+{
+	unsigned long long v[5];
+	long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE), fds;
+	long long boot = boot_time();
+	struct rlimit rl;
+
+	family(out, "genid_build_info", COUNTERS_GAUGE,
+	    "The version of the genid serving these metrics.");
+	fprintf(out, "genid_build_info{version=\"%s\"} 1\n", version);
+	if (ticks > 0 && page > 0 && proc_stat_fields(v) == 0) {
+		family(out, "process_cpu_seconds_total", COUNTERS_COUNTER,
+		    "CPU time, user and system, of the master process (its"
+		    " workers not included).");
+		fprintf(out, "process_cpu_seconds_total %.2f\n",
+		    (double)(v[0] + v[1]) / (double)ticks);
+		if (boot >= 0) {
+			family(out, "process_start_time_seconds",
+			    COUNTERS_GAUGE,
+			    "Unix time the master process started.");
+			fprintf(out, "process_start_time_seconds %.2f\n",
+			    (double)boot + (double)v[2] / (double)ticks);
+		}
+		family(out, "process_virtual_memory_bytes", COUNTERS_GAUGE,
+		    "Virtual memory size of the master process.");
+		fprintf(out, "process_virtual_memory_bytes %llu\n", v[3]);
+		family(out, "process_resident_memory_bytes", COUNTERS_GAUGE,
+		    "Resident memory of the master process.");
+		fprintf(out, "process_resident_memory_bytes %llu\n",
+		    v[4] * (unsigned long long)page);
+	}
+	if ((fds = open_fds()) >= 0) {
+		family(out, "process_open_fds", COUNTERS_GAUGE,
+		    "Descriptors open in the master process.");
+		fprintf(out, "process_open_fds %ld\n", fds);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
+		family(out, "process_max_fds", COUNTERS_GAUGE,
+		    "The descriptor limit of the master process.");
+		fprintf(out, "process_max_fds %llu\n",
+		    (unsigned long long)rl.rlim_cur);
+	}
 }

@@ -55,4 +55,11 @@ int64_t metrics_lead(const struct metrics_snap *s, unsigned b);
 /* Prints s in the Prometheus text exposition format. */
 void metrics_prometheus(FILE *out, const struct metrics_snap *s);
 
+/*
+ * Prints genid_build_info with this version and the process_* families of
+ * the calling process, read from /proc/self (the families it cannot read
+ * are left out): the master's own, for /metrics.
+ */
+void metrics_process(FILE *out, const char *version);
+
 #endif

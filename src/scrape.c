@@ -17,13 +17,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "httpreq.h"
 #include "log.h"
 #include "metrics.h"
 #include "scrape.h"
 
 #define SCRAPE_MAX_FDS 8
 #define SCRAPE_MAX_CONNS 16
-#define SCRAPE_LINE_MAX 512
 /* Each step (request, reply, close) may take this long. */
 #define SCRAPE_STEP_S 2.0
 /* After an accept failure for want of descriptors or memory. */
@@ -39,10 +39,7 @@ struct scrape_conn {
 	struct scrape_conn *prev;
 	struct scrape_conn *next;
 	enum scrape_state state;
-	char line[SCRAPE_LINE_MAX]; /* the start of the request */
-	size_t line_len;
-	char tail[3]; /* the last bytes read, to find the headers' end */
-	size_t tail_len;
+	struct httpreq req;
 	char *resp;
 	size_t resp_len;
 	size_t resp_off;
@@ -130,6 +127,7 @@ exposition(size_t *len)
 	/* This process holds the lock; asking flock(2) would drop it. */
 	snap.locked = 1;
 	metrics_prometheus(f, &snap);
+	metrics_process(f, PACKAGE_VERSION);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;
@@ -137,30 +135,21 @@ exposition(size_t *len)
 	return text;
 }
 
-/* Whether the request line asks for path, whatever its query string. */
-static int
-asks_for(const char *target, const char *path)
-{
-	size_t n = strlen(path);
-
-	return strncmp(target, path, n) == 0 &&
-	    strchr(" ?\r\n", target[n]) != NULL;
-}
-
-/* Builds the whole reply to the request line in c->line. */
+/* Builds the whole reply to the request in c->req. */
 static void
 respond(struct scrape_conn *c)
 {
 	const char *status = "404 Not Found", *type = "text/plain";
-	const char *target = strchr(c->line, ' ');
-	int head_only = strncmp(c->line, "HEAD ", 5) == 0;
+	enum httpreq_route route;
+	int head_only;
 	char *body = NULL, *head;
 	size_t body_len = 0;
 	int n;
 
-	if (strncmp(c->line, "GET ", 4) != 0 && !head_only)
+	route = httpreq_route(&c->req, &head_only);
+	if (route == HTTPREQ_BAD_METHOD)
 		status = "405 Method Not Allowed";
-	else if (target != NULL && asks_for(target + 1, "/metrics")) {
+	else if (route == HTTPREQ_METRICS) {
 		if ((body = exposition(&body_len)) == NULL) {
 			status = "500 Internal Server Error";
 			log_warn("metrics: open_memstream");
@@ -194,36 +183,11 @@ respond(struct scrape_conn *c)
 	free(body);
 }
 
-/*
- * Takes n more request bytes: keeps the start, and tells whether the
- * headers ended (an empty line), across the boundaries of reads.
- */
-static int
-headers_end(struct scrape_conn *c, const char *buf, size_t n)
-{
-	char window[sizeof(c->tail) + 4096];
-	size_t len, keep;
-
-	keep = sizeof(c->line) - 1 - c->line_len;
-	keep = n < keep ? n : keep;
-	memcpy(c->line + c->line_len, buf, keep);
-	c->line_len += keep;
-	c->line[c->line_len] = '\0';
-	memcpy(window, c->tail, c->tail_len);
-	memcpy(window + c->tail_len, buf, n);
-	len = c->tail_len + n;
-	window[len] = '\0';
-	c->tail_len = len < sizeof(c->tail) ? len : sizeof(c->tail);
-	memcpy(c->tail, window + len - c->tail_len, c->tail_len);
-	return strstr(window, "\r\n\r\n") != NULL ||
-	    strstr(window, "\n\n") != NULL;
-}
-
 static void
 io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct scrape_conn *c = (struct scrape_conn *)io;
-	char buf[4096 - 1];
+	char buf[HTTPREQ_FEED_MAX];
 	ssize_t n;
 
 	if (c->state == WRITING) {
@@ -248,7 +212,7 @@ io_cb(struct ev_loop *loop, ev_io *io, int revents)
 		conn_free(loop, c);
 		return;
 	}
-	if (c->state == LINGERING || !headers_end(c, buf, (size_t)n))
+	if (c->state == LINGERING || !httpreq_feed(&c->req, buf, (size_t)n))
 		return;
 	respond(c);
 	if (c->resp == NULL) {

@@ -6,7 +6,7 @@
  */
 #include <bsd/unistd.h>
 #include <errno.h>
-#include <math.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -29,6 +29,13 @@
 #define ACCEPT_PAUSE_S 0.1
 /* Connections accepted in one turn of the loop at most. */
 #define ACCEPT_BATCH 64
+/*
+ * After a storm of connections, once fewer than half of the peak are left
+ * and TRIM_MIN were held, the freed memory goes back to the system this
+ * long after (one trim for the whole fall).
+ */
+#define TRIM_DELAY_S 1.0
+#define TRIM_MIN 256
 /* How long a stopping worker waits for pending replies to be written. */
 #define DRAIN_S 1.0
 /*
@@ -49,6 +56,7 @@ struct worker {
 	unsigned buckets[STATE_BUCKETS]; /* the buckets this worker owns */
 	unsigned nbuckets;
 	unsigned max_conns;
+	unsigned peak; /* most connections held since the last trim */
 	int stopping;
 	struct proto_node node;
 	struct conns *conns;
@@ -59,6 +67,7 @@ struct worker {
 	ev_timer idle_timer;   /* idle connections closed */
 	ev_timer drain_timer;  /* shutdown gives up on pending replies */
 	ev_timer beat_timer;   /* the heartbeat the master watches */
+	ev_timer trim_timer;   /* memory back to the system after a storm */
 	ev_signal sig_term, sig_hup;
 	ev_prepare coalesce;
 };
@@ -77,6 +86,7 @@ static void hup_cb(struct ev_loop *loop, ev_signal *s, int revents);
 static void conn_wait(void *arg);
 static void conn_gone(void *arg);
 static void beat_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void trim_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 static void
 real_clock(struct timespec *now)
@@ -142,6 +152,7 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 	ev_init(&w->wait_timer, wait_cb);
 	ev_init(&w->idle_timer, idle_cb);
 	ev_init(&w->drain_timer, drain_cb);
+	ev_timer_init(&w->trim_timer, trim_cb, TRIM_DELAY_S, 0);
 	/* A worker that stops beating is killed and respawned by the master. */
 	statefile_beat(sf, id);
 	ev_timer_init(
@@ -321,7 +332,8 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		if (conn_open(w->conns, fd, lightest_bucket(w)) == -1) {
 			log_warnx("out of memory accepting a connection");
 			reject(w, fd, "out of memory");
-		}
+		} else if (conns_count(w->conns) > w->peak)
+			w->peak = conns_count(w->conns);
 	}
 }
 
@@ -335,7 +347,8 @@ conn_wait(void *arg)
 	if (ev_is_active(&w->wait_timer))
 		return;
 	now = ev_time();
-	ev_timer_set(&w->wait_timer, ceil(now) - now + 0.001, 0);
+	ev_timer_set(
+	    &w->wait_timer, (double)((int64_t)now + 1) - now + 0.001, 0);
 	ev_timer_start(w->loop, &w->wait_timer);
 }
 
@@ -343,9 +356,26 @@ static void
 conn_gone(void *arg)
 {
 	struct worker *w = arg;
+	unsigned n = conns_count(w->conns);
 
-	if (w->stopping && conns_count(w->conns) == 0)
+	if (w->stopping && n == 0)
 		ev_break(w->loop, EVBREAK_ALL);
+	if (w->peak >= TRIM_MIN && n < w->peak / 2 &&
+	    !ev_is_active(&w->trim_timer))
+		ev_timer_start(w->loop, &w->trim_timer);
+}
+
+/*
+ * The connections' memory is freed to malloc, which keeps the pages of a
+ * fragmented heap; malloc_trim gives the free ones back.
+ */
+static void
+trim_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = ev_userdata(loop);
+
+	malloc_trim(0);
+	w->peak = conns_count(w->conns);
 }
 
 static void
@@ -410,9 +440,14 @@ term_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	ev_timer_start(loop, &w->drain_timer);
 }
 
+/*
+ * The master reopened the same path as the same user first and logged a
+ * failure once for the node: a worker failing too keeps its file quietly.
+ */
 static void
 hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
-	if (log_reopen() == -1)
-		log_warn("reopen the log file");
+	char err[1024];
+
+	(void)log_reopen(err, sizeof(err));
 }

@@ -69,7 +69,7 @@ struct bad {
 };
 
 #define NOT_NUMERIC                                                            \
-	" is not a numeric IPv4 or IPv6 address (CIDR like 10.0.0.0/8 or"      \
+	" is not a numeric IPv4 or IPv6 address (CIDR like 127.0.0.0/8 or"      \
 	" ::1/128)"
 
 static const struct bad bads[] = {

@@ -37,6 +37,9 @@ Suite *make_state_suite(void);
 /* One log line of a kind per interval (src/core/ratelimit.c). */
 Suite *make_ratelimit_suite(void);
 
+/* Edit distance and the closest name, for hints (src/core/suggest.c). */
+Suite *make_suggest_suite(void);
+
 /* Unix time to and from ISO 8601 UTC (src/core/timefmt.c). */
 Suite *make_timefmt_suite(void);
 

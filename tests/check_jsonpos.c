@@ -2,6 +2,7 @@
  * check_jsonpos.c - where a top-level key's value starts in a JSON text.
  */
 #include <check.h>
+#include <string.h>
 
 #include "check_core.h"
 #include "jsonpos.h"
@@ -51,6 +52,16 @@ static const struct place places[] = {
     {"[1, 2]", "a", -1, 1, 1},
     {"", "a", -1, 1, 1},
     {"  {\"a\": 1}", "a", -1, 1, 9},
+    /* Keys as written with escapes are the keys jansson decoded. */
+    {"{\"x\": 1, \"\\u0070ort\": 2}", "port", -1, 1, 23},
+    {"{\"\\u00e9t\\u00E9\": 2}", "\xc3\xa9t\xc3\xa9", -1, 1, 19},
+    {"{\"\\ud83d\\ude00\": 2}", "\xf0\x9f\x98\x80", -1, 1, 18},
+    {"{\"a\\\"b\": 1}", "a\"b", -1, 1, 10},
+    {"{\"a\\nb\": 1}", "a\nb", -1, 1, 10},
+    {"{\"a\\\\b\": 1}", "a\\b", -1, 1, 10},
+    /* Alike but for a decoded character: not the key. */
+    {"{\"\\u0070orx\": 2}", "port", -1, 1, 1},
+    {"{\"a\\nb\": 1}", "anb", -1, 1, 1},
 };
 
 START_TEST(test_jsonpos_find)
@@ -65,6 +76,44 @@ START_TEST(test_jsonpos_find)
 }
 END_TEST
 
+struct escape {
+	const char *in;
+	const char *out;
+};
+
+static const struct escape escapes[] = {
+    {"port", "port"},
+    {"a\"b", "a\\\"b"},
+    {"a\\b", "a\\\\b"},
+    {"a\nb\tc\r", "a\\nb\\tc\\r"},
+    {"\x01\x1f\x7f", "\\u0001\\u001f\\u007f"},
+    {"\xc3\xa9", "\xc3\xa9"},
+    {"", ""},
+};
+
+START_TEST(test_jsonpos_escape)
+{
+	const struct escape *e = &escapes[_i];
+	char out[64];
+	size_t n = jsonpos_escape(e->in, out, sizeof(out));
+
+	ck_assert_str_eq(out, e->out);
+	ck_assert_uint_eq(n, strlen(e->out));
+}
+END_TEST
+
+/* A short buffer holds what fits, terminated; the length is the whole. */
+START_TEST(test_jsonpos_escape_cut)
+{
+	char out[4];
+
+	ck_assert_uint_eq(jsonpos_escape("a\"bcd", out, sizeof(out)), 6);
+	ck_assert_str_eq(out, "a\\\"");
+	ck_assert_uint_eq(jsonpos_escape("a\"b", out, 1), 4);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 Suite *
 make_jsonpos_suite(void)
 {
@@ -73,6 +122,11 @@ make_jsonpos_suite(void)
 
 	tcase_add_loop_test(
 	    tc, test_jsonpos_find, 0, sizeof(places) / sizeof(places[0]));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("escape");
+	tcase_add_loop_test(
+	    tc, test_jsonpos_escape, 0, sizeof(escapes) / sizeof(escapes[0]));
+	tcase_add_test(tc, test_jsonpos_escape_cut);
 	suite_add_tcase(s, tc);
 	return s;
 }

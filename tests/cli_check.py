@@ -48,6 +48,31 @@ def main():
         check(r.rc == EX_CONFIG and
               re.search(r'unknown\.json:2:\d+: "zone"', r.err),
               "check: unknown key with position: %r" % r.err)
+        check(r.err.endswith('"zone": unknown key; did you mean "zone_id"?'
+                             ' (see genid.json(5) for the keys)\n'),
+              "check: an unknown key suggests the closest: %r" % r.err)
+        typo = write(d, "typo.json", '{"machineid": 1}\n')
+        r = ctl("check", "-c", typo)
+        check(r.rc == EX_CONFIG and
+              'did you mean "machine_id"?' in r.err,
+              "check: machineid suggests machine_id: %r" % r.err)
+        far = write(d, "far.json", '{"colour": "blue"}\n')
+        r = ctl("check", "-c", far)
+        check(r.rc == EX_CONFIG and "did you mean" not in r.err and
+              '"colour": unknown key (see genid.json(5)' in r.err,
+              "check: a key like none suggests nothing: %r" % r.err)
+        ms = write(d, "ms.json", '{"epoch": 1767225600000}\n')
+        r = ctl("check", "-c", ms)
+        check(r.rc == EX_CONFIG and re.search(
+            r'ms\.json:1:11: "epoch": 1767225600000 looks like milliseconds:'
+            r' the epoch is in Unix seconds \(1767225600\?\)$', r.err, re.M),
+            "check: an epoch in milliseconds says so: %r" % r.err)
+        future = write(d, "future.json", '{"epoch": 99999999999}\n')
+        r = ctl("check", "-c", future)
+        check(r.rc == EX_CONFIG and "milliseconds" not in r.err and
+              "may not lie in the future" in r.err,
+              "check: a future epoch in seconds is only in the future: %r"
+              % r.err)
 
         syntax = write(d, "syntax.json", '{"port": 3778,\n "zone_id": }\n')
         r = ctl("check", "-c", syntax)

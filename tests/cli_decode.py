@@ -7,10 +7,12 @@ import json
 import os
 import re
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_lib import (EX_DATAERR, EX_USAGE, check, ctl, decode, equal,  # noqa
-                     finish, iso, require_genidctl)
+from cli_lib import (EX_CONFIG, EX_DATAERR, EX_USAGE, check, ctl,  # noqa
+                     decode, encode, equal, finish, iso, require_genidctl)
 
 LINE_RE = re.compile(r"^(\d+)\s+(\S+)\s+zone (\d+)\s+dc (\d+)\s+"
                      r"machine (\d+)\s+bucket (\d+)\s+counter (\d+)$")
@@ -73,7 +75,8 @@ def main():
     equal(r.rc, EX_DATAERR, "malformed: exit 65 (EX_DATAERR)")
     equal(parse_lines(r.out), [expect_id(1), expect_id(2)],
           "malformed: the good IDs are decoded")
-    errs = r.err.splitlines()
+    errs = [e for e in r.err.splitlines()
+            if not e.startswith("genidctl: note: ")]
     equal(len(errs), len(bad), "malformed: one message per bad input")
     for b, e in zip(bad, errs):
         check(e.startswith("genidctl: ") and '"%s"' % b in e,
@@ -128,6 +131,56 @@ def main():
     r = ctl("decode", "--epoch", "yesterday", "1")
     equal(r.rc, EX_USAGE, "bad --epoch: exit 64")
     check("--epoch" in r.err, "bad --epoch: names the option")
+
+    # A future epoch is refused as genid refuses it; one in milliseconds
+    # says so.
+    r = ctl("decode", "--epoch", str(int(time.time()) + 3600), "1")
+    check(r.rc == EX_USAGE and "in the future; genid refuses" in r.err and
+          r.out == "", "future --epoch: exit 64, said: %r" % r.err)
+    r = ctl("decode", "--epoch", "1767225600000", "1")
+    check(r.rc == EX_USAGE and r.err == (
+        "genidctl: --epoch 1767225600000 looks like milliseconds: the epoch"
+        " is in Unix seconds (1767225600?)\n"),
+        "--epoch in milliseconds: said: %r" % r.err)
+
+    # -c takes the epoch from a configuration, as genid reads it.
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "genid.json")
+        with open(conf, "w") as f:
+            f.write('{"epoch": %d, "machine_id": 3}\n' % epoch)
+        r = ctl("decode", "-c", conf, str(i))
+        equal((r.rc, parse_lines(r.out), r.err),
+              (0, [expect_id(i, epoch)], ""),
+              "decode -c: the configuration's epoch")
+        r = ctl("decode", "--json", "--config", conf, str(i))
+        equal(json.loads(r.out)["epoch"], epoch, "decode --config --json")
+        r = ctl("range", "-c", conf, "2026-02-01", "2026-02-01")
+        lo = encode(31 * 86400, 0, 0, 0, 0, 0)
+        check(r.rc == 0 and r.out.startswith("min %-20d" % lo),
+              "range -c: bounds with the configuration's epoch: %r" % r.out)
+        r = ctl("decode", "-c", conf, "--epoch", "0", "1")
+        check(r.rc == EX_USAGE and "use one of them" in r.err,
+              "decode -c and --epoch: exit 64: %r" % r.err)
+        with open(conf, "w") as f:
+            f.write('{"epoch": "2026"}\n')
+        r = ctl("decode", "-c", conf, "1")
+        check(r.rc == EX_CONFIG and conf + ':1:11: "epoch"' in r.err,
+              "decode -c with a bad configuration: exit 78: %r" % r.err)
+
+    # A time before 2000 or in the future: the epoch is likely not the
+    # IDs' own.  One note a run, after the ID's line.
+    r = ctl("decode", "1", "2")
+    equal(len(parse_lines(r.out)), 2, "implausible: still decoded")
+    equal(r.err, "genidctl: note: ID 1 is from 1970-01-01T00:00:00Z, before"
+          " 2000: was it made with another epoch? (this one is 0; give the"
+          " IDs' own with --epoch or -c)\n", "implausible: one note")
+    late = (int(time.time()) + 30 * 86400) << 32
+    r = ctl("decode", "--json", str(late))
+    check(r.rc == 0 and "in the future: was it made with another epoch?"
+          in r.err, "a time in the future: noted: %r" % r.err)
+    now = int(time.time()) << 32
+    r = ctl("decode", str(now), str(now + (3600 << 32)))
+    equal((r.rc, r.err), (0, ""), "a time of now or borrowed ahead: no note")
 
     # Usage.
     r = ctl("decode", "--help")

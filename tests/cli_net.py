@@ -187,7 +187,7 @@ def test_errors():
 
         th = threading.Thread(target=close_all, daemon=True)
         th.start()
-        hint = "by the server (allow list or connection limit?)\n"
+        hint = "by the server (allow list or connection limit? or not a genid port (metrics_listen?))\n"
         r = ctl("info", addr)
         check(r.rc == EX_UNAVAILABLE and r.err.endswith(hint) and
               addr in r.err, "info: closed by the server: %r" % r)

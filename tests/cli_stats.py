@@ -145,7 +145,7 @@ def test_daemon(d):
                                    'epoch="0"}')), 1.0, "prometheus: info")
         for name in ("genid_clock_steps_back_total", "genid_lead_seconds",
                      "genid_checkpoint_age_seconds",
-                     "genid_timestamp_seconds_left",
+                     "genid_timestamp_left_seconds",
                      "genid_worker_restarts_total",
                      "genid_worker_rejected_connections_total",
                      "genid_worker_bad_requests_total",

@@ -935,7 +935,7 @@ static void
 test_one_address(void)
 {
 	static const char refused[] =
-	    "by the server (allow list or connection limit?)";
+	    "by the server (allow list or connection limit? or not a genid port (metrics_listen?))";
 	struct genid_client *c;
 	char addr[32], want[64], host[80], json[64];
 	unsigned port = closed_port();

@@ -32,8 +32,10 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,7 +53,7 @@
 #define HIST_SUB (1u << HIST_SUB_BITS)
 #define HIST_BUCKETS (64 * HIST_SUB)
 
-enum mode { MODE_BULK, MODE_PIPE, MODE_SINGLE, MODE_REDIS };
+enum mode { MODE_BULK, MODE_PIPE, MODE_SINGLE, MODE_REDIS, MODE_INCRBY };
 enum phase { PHASE_WARMUP, PHASE_MEASURE, PHASE_STOP };
 
 struct opts {
@@ -69,6 +71,9 @@ struct opts {
 	int check;
 	int json;
 	int backoff;
+	unsigned batch; /* redis-incr: INCR commands written as one request */
+	int rx_ts;	/* also measure to the kernel's receive timestamp */
+	double rate;	/* requests/s over all connections, 0 = closed loop */
 };
 
 struct idvec {
@@ -91,7 +96,10 @@ struct conn {
 	unsigned rhead;
 	unsigned rlen;
 	int64_t rx_ns;	 /* arrival time of the data being parsed */
+	int64_t krx_ns;	 /* the kernel's receive time of it, 0 = unknown */
 	int64_t wake_ns; /* bulk: resume after a short reply, 0 = now */
+	int64_t due_ns;	 /* --rate: when the next request is due */
+	int64_t sched_ns; /* --rate: when the request being sent was due */
 	unsigned pstate; /* reply parser */
 	unsigned pcount;
 	unsigned pleft;
@@ -107,6 +115,8 @@ struct conn {
 struct thread {
 	pthread_t tid;
 	int ep;
+	int tfd;	  /* --rate: timerfd for the next request due */
+	int64_t armed_ns; /* the time it is set to, 0 = none */
 	int measuring;
 	struct conn **conns;
 	unsigned nconns;
@@ -117,6 +127,7 @@ struct thread {
 	uint64_t errors;       /* connections lost, any phase */
 	uint64_t order_errors; /* any phase */
 	uint64_t hist[HIST_BUCKETS];
+	uint64_t khist[HIST_BUCKETS]; /* to the kernel's receive time */
 	uint8_t buf[READ_BUF];
 };
 
@@ -141,6 +152,7 @@ struct result {
 	uint64_t errors;
 	uint64_t order_errors;
 	uint64_t hist[HIST_BUCKETS];
+	uint64_t khist[HIST_BUCKETS];
 	double server_cpu; /* < 0: not measured */
 	unsigned server_procs;
 	double client_cpu;
@@ -174,7 +186,9 @@ static void make_pattern(const struct opts *o);
 static void *thread_main(void *arg);
 static void conn_event(struct conn *c, uint32_t events);
 static void conn_fail(struct conn *c, const char *why);
+static ssize_t recv_ts(struct conn *c, uint8_t *buf, size_t len);
 static void conn_topup(struct conn *c);
+static void rate_tick(struct thread *t);
 static void conn_flush(struct conn *c);
 static void parse_one(struct conn *c, const uint8_t *p, size_t n);
 static void parse_bulk(struct conn *c, const uint8_t *p, size_t n);
@@ -218,7 +232,11 @@ static const char *const mode_names[] = {
     [MODE_PIPE] = "pipe",
     [MODE_SINGLE] = "single",
     [MODE_REDIS] = "redis-incr",
+    [MODE_INCRBY] = "redis-incrby",
 };
+static int64_t real_minus_mono; /* ns, for the kernel's timestamps */
+static int64_t rate_gap_ns;	/* --rate: between two requests of a conn */
+#define IS_REDIS(m) ((m) == MODE_REDIS || (m) == MODE_INCRBY)
 
 static void
 usage(int code)
@@ -229,11 +247,22 @@ usage(int code)
 	    "                   [-s seconds] [-w warmup] [--settle seconds]"
 	    " [--check] [--json]\n"
 	    "                   [--server-pid pid] [--key key] [--no-backoff]\n"
-	    "                   bulk | pipe | single | redis-incr\n"
+	    "                   [--batch n] [--rx-timestamps] [--rate r]\n"
+	    "                   bulk | pipe | single | redis-incr |"
+	    " redis-incrby\n"
 	    "  bulk        CMD 1 n=255, depth -d (default 1) per connection\n"
 	    "  pipe        CMD 0, depth -d (default 16) per connection\n"
 	    "  single      CMD 0, one request in flight per connection\n"
-	    "  redis-incr  Redis INCR key, depth -d (default 1)\n"
+	    "  redis-incr  Redis INCR key, depth -d (default 1); --batch n:"
+	    " n INCR\n"
+	    "              written at once make one request of n IDs\n"
+	    "  redis-incrby  Redis INCRBY key 255: one request of 255 IDs\n"
+	    "--rx-timestamps: also report latency to the kernel's receive"
+	    " time\n"
+	    "--rate r: open loop, r requests/s over all connections (depth"
+	    " 1); latency\n"
+	    "          counts from when a request was due, not when it was"
+	    " sent\n"
 	    "defaults: -h 127.0.0.1 -p 3778 (6379 for redis-incr) -c 50"
 	    " -t 1 -s 10 -w 1\n"
 	    "Only loopback addresses are accepted.\n");
@@ -254,6 +283,7 @@ main(int argc, char **argv)
 	double cpu0 = 0, ccpu0;
 	int64_t t0, t1;
 	unsigned i, j;
+	int one = 1;
 
 	parse_args(argc, argv, &opt);
 	signal(SIGPIPE, SIG_IGN);
@@ -271,9 +301,11 @@ main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	memset(&inf, 0, sizeof(inf));
-	if (opt.mode != MODE_REDIS)
+	if (!IS_REDIS(opt.mode))
 		query_info(ai, &inf);
 	make_pattern(&opt);
+	clock_gettime(CLOCK_REALTIME, &res);
+	real_minus_mono = (int64_t)res.tv_sec * NS + res.tv_nsec - mono_ns();
 	if (clock_getres(CLOCK_REALTIME_COARSE, &res) == 0)
 		backoff_slack = res.tv_nsec + 1000000;
 
@@ -283,6 +315,18 @@ main(int argc, char **argv)
 	for (i = 0; i < opt.threads; i++) {
 		if ((th[i].ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 			err(EX_OSERR, "epoll_create1");
+		th[i].tfd = -1;
+		if (opt.rate > 0) {
+			struct epoll_event tev = {.events = EPOLLIN,
+			    .data.ptr = NULL};
+
+			th[i].tfd = timerfd_create(
+			    CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+			if (th[i].tfd == -1 ||
+			    epoll_ctl(th[i].ep, EPOLL_CTL_ADD, th[i].tfd,
+				&tev) == -1)
+				err(EX_OSERR, "timerfd");
+		}
 		th[i].conns =
 		    calloc(opt.conns / opt.threads + 1, sizeof(*th[i].conns));
 		if (th[i].conns == NULL)
@@ -298,6 +342,9 @@ main(int argc, char **argv)
 			    i + 1);
 		if ((c->ring = calloc(opt.depth, sizeof(*c->ring))) == NULL)
 			err(EX_OSERR, "calloc");
+		if (opt.rx_ts && setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS,
+				     &one, sizeof(one)) == -1)
+			err(EX_OSERR, "setsockopt SO_TIMESTAMPNS");
 		c->t = t;
 		t->conns[t->nconns++] = c;
 		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, c->fd, &ev) == -1)
@@ -305,12 +352,21 @@ main(int argc, char **argv)
 	}
 	freeaddrinfo(ai);
 
+	if (opt.rate > 0) {
+		/* Each connection sends every conns/rate seconds, the
+		 * connections spread evenly over that gap. */
+		int64_t t = mono_ns() + 1000000;
+
+		rate_gap_ns = (int64_t)((double)opt.conns / opt.rate * NS);
+		for (i = 0; i < opt.conns; i++)
+			conns[i].due_ns = t + rate_gap_ns * i / opt.conns;
+	}
 	for (i = 0; i < opt.threads; i++)
 		if ((errno = pthread_create(
 			 &th[i].tid, NULL, thread_main, &th[i])) != 0)
 			err(EX_OSERR, "pthread_create");
 	sleep_until(mono_ns() + (int64_t)(opt.warmup * NS));
-	if (opt.mode != MODE_REDIS) {
+	if (!IS_REDIS(opt.mode)) {
 		if (opt.settle > 0)
 			settle(conns, opt.conns, &inf);
 		align_half_second();
@@ -340,8 +396,10 @@ main(int argc, char **argv)
 		r.shorts += th[i].shorts;
 		r.errors += th[i].errors;
 		r.order_errors += th[i].order_errors;
-		for (j = 0; j < HIST_BUCKETS; j++)
+		for (j = 0; j < HIST_BUCKETS; j++) {
 			r.hist[j] += th[i].hist[j];
+			r.khist[j] += th[i].khist[j];
+		}
 	}
 	alarm(0);
 	for (i = 0; i < opt.conns; i++) {
@@ -351,11 +409,13 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < opt.threads; i++) {
 		close(th[i].ep);
+		if (th[i].tfd != -1)
+			close(th[i].tfd);
 		free(th[i].conns);
 	}
 	free(th);
 	free(pattern);
-	if (opt.mode != MODE_REDIS)
+	if (!IS_REDIS(opt.mode))
 		buckets_used(conns, opt.conns, &r);
 	if (opt.check)
 		check_ids(conns, opt.conns, &r);
@@ -381,6 +441,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		OPT_KEY,
 		OPT_NOBACKOFF,
 		OPT_SETTLE,
+		OPT_BATCH,
+		OPT_RXTS,
+		OPT_RATE,
 		OPT_HELP
 	};
 	static const struct option longopts[] = {
@@ -390,11 +453,15 @@ parse_args(int argc, char **argv, struct opts *o)
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"no-backoff", no_argument, NULL, OPT_NOBACKOFF},
 	    {"settle", required_argument, NULL, OPT_SETTLE},
+	    {"batch", required_argument, NULL, OPT_BATCH},
+	    {"rx-timestamps", no_argument, NULL, OPT_RXTS},
+	    {"rate", required_argument, NULL, OPT_RATE},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
 	unsigned depth = 0;
 	int ch, m;
+	char *end;
 
 	memset(o, 0, sizeof(*o));
 	o->host = "127.0.0.1";
@@ -448,6 +515,20 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_SETTLE:
 			o->settle = parse_secs(optarg, "settle");
 			break;
+		case OPT_BATCH:
+			o->batch = parse_uint(optarg, "batch", 1024);
+			break;
+		case OPT_RXTS:
+			o->rx_ts = 1;
+			break;
+		case OPT_RATE:
+			o->rate = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' ||
+			    !(o->rate > 0 && o->rate <= 1e8))
+				errx(EX_USAGE,
+				    "--rate %s: want requests/s in 0..1e8",
+				    optarg);
+			break;
 		case OPT_HELP:
 			usage(0);
 		default:
@@ -456,21 +537,29 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (argc - optind != 1)
 		usage(EX_USAGE);
-	for (m = 0; m <= MODE_REDIS; m++)
+	for (m = 0; m <= MODE_INCRBY; m++)
 		if (strcmp(argv[optind], mode_names[m]) == 0)
 			break;
-	if (m > MODE_REDIS)
+	if (m > MODE_INCRBY)
 		errx(EX_USAGE,
-		    "unknown mode %s (bulk, pipe, single, redis-incr)",
+		    "unknown mode %s (bulk, pipe, single, redis-incr,"
+		    " redis-incrby)",
 		    argv[optind]);
 	o->mode = (enum mode)m;
 	if (o->port == NULL)
-		o->port = o->mode == MODE_REDIS ? "6379" : "3778";
+		o->port = IS_REDIS(o->mode) ? "6379" : "3778";
 	if (o->mode == MODE_SINGLE && depth > 1)
 		errx(EX_USAGE,
 		    "single keeps one request in flight: use pipe for -d %u",
 		    depth);
 	o->depth = depth ? depth : o->mode == MODE_PIPE ? 16 : 1;
+	if (o->batch > 1 && o->mode != MODE_REDIS)
+		errx(EX_USAGE, "--batch is for redis-incr only");
+	if (o->batch == 0)
+		o->batch = 1;
+	if (o->rate > 0 && (o->depth != 1 || o->mode == MODE_BULK))
+		errx(EX_USAGE, "--rate is for one request in flight (single,"
+			       " redis-incr, redis-incrby)");
 	if (o->conns == 0 || o->threads == 0 || o->seconds <= 0)
 		errx(EX_USAGE, "-c, -t and -s must be above 0");
 	if (o->threads > o->conns)
@@ -644,7 +733,7 @@ json_int(const char *json, const char *key, int64_t def)
 static void
 make_pattern(const struct opts *o)
 {
-	char frame[600];
+	char frame[600], *batch;
 	size_t i;
 
 	switch (o->mode) {
@@ -663,6 +752,25 @@ make_pattern(const struct opts *o)
 		    "*2\r\n$4\r\nINCR\r\n$%zu\r\n%s\r\n", strlen(o->key),
 		    o->key);
 		break;
+	case MODE_INCRBY:
+		frame_len = (size_t)snprintf(frame, sizeof(frame),
+		    "*3\r\n$6\r\nINCRBY\r\n$%zu\r\n%s\r\n$3\r\n%u\r\n",
+		    strlen(o->key), o->key, BULK_N);
+		break;
+	}
+	if (o->batch > 1) {
+		/* One request is batch INCR commands written together. */
+		if ((batch = malloc(frame_len * o->batch)) == NULL)
+			err(EX_OSERR, "malloc");
+		for (i = 0; i < o->batch; i++)
+			memcpy(batch + i * frame_len, frame, frame_len);
+		frame_len *= o->batch;
+		if ((pattern = malloc(frame_len * (o->depth + 1))) == NULL)
+			err(EX_OSERR, "malloc");
+		for (i = 0; i <= o->depth; i++)
+			memcpy(pattern + i * frame_len, batch, frame_len);
+		free(batch);
+		return;
 	}
 	if ((pattern = malloc(frame_len * (o->depth + 1))) == NULL)
 		err(EX_OSERR, "malloc");
@@ -692,12 +800,56 @@ thread_main(void *arg)
 		if (phase == PHASE_STOP)
 			break;
 		t->measuring = phase == PHASE_MEASURE;
-		for (i = 0; i < (unsigned)(n > 0 ? n : 0); i++)
+		for (i = 0; i < (unsigned)(n > 0 ? n : 0); i++) {
+			if (ev[i].data.ptr == NULL) {
+				uint64_t ticks;
+
+				if (read(t->tfd, &ticks, sizeof(ticks)) < 0 &&
+				    errno != EAGAIN)
+					err(EX_OSERR, "timerfd read");
+				t->armed_ns = 0;
+				continue;
+			}
 			conn_event(ev[i].data.ptr, ev[i].events);
+		}
 		if (t->nbackoff > 0)
 			wake_backoff(t, mono_ns());
+		if (opt.rate > 0)
+			rate_tick(t);
 	}
 	return NULL;
+}
+
+/*
+ * --rate: sends on the idle connections whose next request is due, and
+ * sets the timer for the first one still to come.
+ */
+static void
+rate_tick(struct thread *t)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	int64_t now = mono_ns(), first = INT64_MAX;
+	unsigned i;
+
+	for (i = 0; i < t->nconns; i++) {
+		struct conn *c = t->conns[i];
+
+		if (c->dead || c->outstanding > 0)
+			continue;
+		if (c->due_ns <= now) {
+			conn_topup(c);
+			conn_flush(c);
+		} else if (c->due_ns < first) {
+			first = c->due_ns;
+		}
+	}
+	if (first == INT64_MAX || first == t->armed_ns)
+		return;
+	its.it_value.tv_sec = first / NS;
+	its.it_value.tv_nsec = first % NS;
+	if (timerfd_settime(t->tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
+		err(EX_OSERR, "timerfd_settime");
+	t->armed_ns = first;
 }
 
 static int
@@ -745,7 +897,8 @@ conn_event(struct conn *c, uint32_t events)
 	if (c->dead)
 		return;
 	if (events & EPOLLIN) {
-		n = recv(c->fd, t->buf, sizeof(t->buf), 0);
+		n = opt.rx_ts ? recv_ts(c, t->buf, sizeof(t->buf))
+			      : recv(c->fd, t->buf, sizeof(t->buf), 0);
 		if (n == 0) {
 			conn_fail(c, "closed by the server");
 			return;
@@ -758,7 +911,7 @@ conn_event(struct conn *c, uint32_t events)
 		c->rx_ns = mono_ns();
 		if (opt.mode == MODE_BULK)
 			parse_bulk(c, t->buf, (size_t)n);
-		else if (opt.mode == MODE_REDIS)
+		else if (IS_REDIS(opt.mode))
 			parse_redis(c, t->buf, (size_t)n);
 		else
 			parse_one(c, t->buf, (size_t)n);
@@ -771,6 +924,41 @@ conn_event(struct conn *c, uint32_t events)
 	} else if (events & EPOLLOUT) {
 		conn_flush(c);
 	}
+}
+
+/*
+ * recv() that also takes the kernel's receive time of the data
+ * (SO_TIMESTAMPNS: of the last segment read), as CLOCK_MONOTONIC in
+ * c->krx_ns.  Compared with the time the tool read it, this tells how long
+ * a reply waited in the socket for this client's one thread.
+ */
+static ssize_t
+recv_ts(struct conn *c, uint8_t *buf, size_t len)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = ctl.b,
+	    .msg_controllen = sizeof(ctl.b)};
+	struct cmsghdr *cm;
+	struct timespec ts;
+	ssize_t n;
+
+	c->krx_ns = 0;
+	if ((n = recvmsg(c->fd, &mh, 0)) <= 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_TIMESTAMPNS) {
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			c->krx_ns = (int64_t)ts.tv_sec * NS + ts.tv_nsec -
+			    real_minus_mono;
+		}
+	return n;
 }
 
 static void
@@ -802,6 +990,14 @@ conn_topup(struct conn *c)
 
 	if (c->dead || c->wake_ns != 0 || c->outstanding >= opt.depth)
 		return;
+	if (opt.rate > 0) {
+		/* Late requests go at once, and their latency counts from
+		 * when they were due (no coordinated omission). */
+		if (c->due_ns > mono_ns())
+			return;
+		c->sched_ns = c->due_ns;
+		c->due_ns += rate_gap_ns;
+	}
 	add = opt.depth - c->outstanding;
 	c->wpend += add * frame_len;
 	c->outstanding += add;
@@ -830,7 +1026,8 @@ conn_flush(struct conn *c)
 	/* A request is sent when its last byte is. */
 	frames = (c->woff + (size_t)n) / frame_len;
 	for (i = 0; i < frames; i++)
-		c->ring[(c->rhead + c->rlen++) % opt.depth] = now;
+		c->ring[(c->rhead + c->rlen++) % opt.depth] =
+		    opt.rate > 0 ? c->sched_ns : now;
 	c->woff = (c->woff + (size_t)n) % frame_len;
 	c->wpend -= (size_t)n;
 arm:
@@ -964,7 +1161,12 @@ parse_redis(struct conn *c, const uint8_t *p, size_t n)
 			}
 			c->pstate = 0;
 			got_id(c, c->acc);
-			reply_done(c, 1, 0);
+			if (opt.mode == MODE_INCRBY)
+				reply_done(c, BULK_N, 0);
+			else if (++c->pcount == opt.batch) {
+				c->pcount = 0;
+				reply_done(c, opt.batch, 0);
+			}
 			break;
 		}
 	}
@@ -1021,6 +1223,9 @@ reply_done(struct conn *c, unsigned nids, int is_short)
 		c->window_ids += nids;
 		t->shorts += (unsigned)is_short;
 		t->hist[hist_index((uint64_t)(c->rx_ns - sent))]++;
+		if (c->krx_ns != 0)
+			t->khist[hist_index((uint64_t)(
+			    c->krx_ns > sent ? c->krx_ns - sent : 0))]++;
 	}
 	if (!is_short || !opt.backoff || c->wake_ns != 0)
 		return;
@@ -1398,8 +1603,12 @@ report_text(const struct opts *o, const char *addr, const struct result *r)
 	       " %.2f s (warm-up %.1f s)\n",
 	    mode_names[o->mode], addr, o->conns, o->depth, o->threads,
 	    o->threads == 1 ? "" : "s", r->secs, o->warmup);
-	printf("  requests/s   %.0f\n", (double)r->requests / r->secs);
-	if (o->mode == MODE_REDIS)
+	printf("  requests/s   %.0f", (double)r->requests / r->secs);
+	if (o->rate > 0)
+		printf(" (open loop at %.0f/s; latency from when each was due)",
+		    o->rate);
+	printf("\n");
+	if (IS_REDIS(o->mode))
 		printf("  IDs/s        %.0f\n", ids_s);
 	else
 		printf("  IDs/s        %.0f (%.1f%% of 2^21)\n", ids_s,
@@ -1410,16 +1619,25 @@ report_text(const struct opts *o, const char *addr, const struct result *r)
 	    hist_quantile(r->hist, 0.99) / 1e3,
 	    hist_quantile(r->hist, 0.999) / 1e3,
 	    (double)hist_max(r->hist) / 1e3);
+	if (o->rx_ts)
+		printf("  to kernel rx p50 %.1f us, p99 %.1f us, p999 %.1f us,"
+		       " max %.1f us\n",
+		    hist_quantile(r->khist, 0.5) / 1e3,
+		    hist_quantile(r->khist, 0.99) / 1e3,
+		    hist_quantile(r->khist, 0.999) / 1e3,
+		    (double)hist_max(r->khist) / 1e3);
 	if (r->server_cpu >= 0)
 		printf("  server CPU   %.2f s (%u process%s), %.3f s per"
-		       " million IDs\n",
+		       " million IDs, %.2f us per request\n",
 		    r->server_cpu, r->server_procs,
 		    r->server_procs == 1 ? "" : "es",
-		    r->ids ? r->server_cpu * 1e6 / (double)r->ids : 0.0);
+		    r->ids ? r->server_cpu * 1e6 / (double)r->ids : 0.0,
+		    r->requests ? r->server_cpu * 1e6 / (double)r->requests
+				: 0.0);
 	printf("  client CPU   %.2f s\n", r->client_cpu);
 	if (o->mode == MODE_BULK)
 		printf("  short        %" PRIu64 " replies\n", r->shorts);
-	if (o->mode != MODE_REDIS)
+	if (!IS_REDIS(o->mode))
 		printf("  buckets      %u of 32 used, at most %u connections"
 		       " on one\n",
 		    r->buckets_used, r->bucket_max_conns);
@@ -1460,12 +1678,22 @@ report_json(const struct opts *o, const char *addr, const struct result *r)
 	    (double)hist_max(r->hist) / 1e3);
 	if (r->server_cpu >= 0)
 		printf(", \"server_cpu_s\": %.3f, \"server_processes\": %u,"
-		       " \"server_cpu_s_per_m_ids\": %.4f",
+		       " \"server_cpu_s_per_m_ids\": %.4f,"
+		       " \"server_cpu_us_per_req\": %.3f",
 		    r->server_cpu, r->server_procs,
-		    r->ids ? r->server_cpu * 1e6 / (double)r->ids : 0.0);
-	printf(", \"client_cpu_s\": %.3f, \"short_replies\": %" PRIu64,
-	    r->client_cpu, r->shorts);
-	if (o->mode != MODE_REDIS)
+		    r->ids ? r->server_cpu * 1e6 / (double)r->ids : 0.0,
+		    r->requests ? r->server_cpu * 1e6 / (double)r->requests
+				: 0.0);
+	if (o->rx_ts)
+		printf(", \"krx_p50_us\": %.1f, \"krx_p99_us\": %.1f,"
+		       " \"krx_p999_us\": %.1f",
+		    hist_quantile(r->khist, 0.5) / 1e3,
+		    hist_quantile(r->khist, 0.99) / 1e3,
+		    hist_quantile(r->khist, 0.999) / 1e3);
+	printf(", \"client_cpu_s\": %.3f, \"short_replies\": %" PRIu64
+	       ", \"batch\": %u, \"rate\": %.0f",
+	    r->client_cpu, r->shorts, o->batch, o->rate);
+	if (!IS_REDIS(o->mode))
 		printf(", \"buckets_used\": %u, \"bucket_max_connections\": %u",
 		    r->buckets_used, r->bucket_max_conns);
 	if (r->lead_start.known && r->lead_end.known)

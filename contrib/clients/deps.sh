@@ -5,30 +5,21 @@
 # when all is there already.
 set -eu
 
-pkgs_python="python3 python3-venv python3-setuptools python3-wheel python3-pip mypy"
-pkgs_node="nodejs"
-pkgs_go="golang-go"
-pkgs_java="openjdk-17-jdk-headless junit5"
+top=$(cd "$(dirname "$0")/../.." && pwd)
 
 [ $# -gt 0 ] || set -- python node go java
 want=""
 for lang in "$@"; do
-	eval "list=\${pkgs_$lang:-}"
-	if [ -z "$list" ]; then
+	case $lang in
+	python) want="$want python3 python3-venv python3-setuptools python3-wheel python3-pip mypy" ;;
+	node) want="$want nodejs" ;;
+	go) want="$want golang-go" ;;
+	java) want="$want openjdk-17-jdk-headless junit5" ;;
+	*)
 		echo "deps.sh: no packages known for \"$lang\" (python, node, go, java)" >&2
 		exit 64
-	fi
-	want="$want $list"
+		;;
+	esac
 done
-missing=""
-for p in $want; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing="$missing $p"
-done
-[ -z "$missing" ] && exit 0
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "installing:$missing"
-$SUDO apt-get update -q
 # shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $missing
+exec sh "$top/contrib/deps.sh" $want

@@ -58,10 +58,13 @@ test_c() {
 # Python: install the package into a virtual environment as a user would
 # (pip, Debian's setuptools, no network), then its unittest suite.
 test_python() {
-	cp -r "$here/python" "$work/python" &&
-	    "$PYTHON" -m venv --system-site-packages "$work/venv" &&
-	    "$work/venv/bin/pip" install -q --no-build-isolation \
-		--no-index "$work/python" || { tally 0 1; return 1; }
+	if ! { cp -r "$here/python" "$work/python" &&
+		"$PYTHON" -m venv --system-site-packages "$work/venv" &&
+		"$work/venv/bin/pip" install -q --no-build-isolation \
+		    --no-index "$work/python"; }; then
+		tally 0 1
+		return 1
+	fi
 	(cd "$work" && "$work/venv/bin/python" -m unittest discover -v \
 	    -s "$here/python/tests")
 	rc=$?

@@ -310,7 +310,9 @@ set_error(struct genid_client *c, int errnum, const char *fmt, ...)
 
 /*
  * genid closes a connection it refuses (allow list, connection limit)
- * without a word: when nothing came on it, say what that likely means.
+ * without a word, and so does the HTTP server of its metrics_listen port
+ * after waiting for a request: when nothing came, say what that likely
+ * means.
  */
 static void
 set_closed(
@@ -318,7 +320,9 @@ set_closed(
 {
 	set_error(c, errnum, "%s %s: connection %s by the server%s", what,
 	    c->addrs[c->cur].name, how,
-	    c->answered ? "" : " (allow list or connection limit?)");
+	    c->answered ? ""
+			: " (allow list or connection limit? or not a genid "
+			  "port (metrics_listen?))");
 }
 
 /* strerror without its static buffer: clients live in several threads. */

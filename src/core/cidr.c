@@ -38,7 +38,7 @@ cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen)
 	} else {
 		snprintf(err, errlen,
 		    "\"%s\" is not a numeric IPv4 or IPv6 address (CIDR like"
-		    " 10.0.0.0/8 or ::1/128)",
+		    " 127.0.0.0/8 or ::1/128)",
 		    s);
 		return -1;
 	}

@@ -1,5 +1,5 @@
 /*
- * cidr.h - address prefixes ("10.0.0.0/8", "::1/128", "127.0.0.1") and
+ * cidr.h - address prefixes ("127.0.0.0/8", "::1/128", "127.0.0.1") and
  * whether a client's address falls in one of them (the "allow" list).
  */
 #ifndef GENID_CORE_CIDR_H

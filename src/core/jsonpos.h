@@ -5,6 +5,8 @@
 #ifndef GENID_CORE_JSONPOS_H
 #define GENID_CORE_JSONPOS_H
 
+#include <stddef.h>
+
 /*
  * The line and column (both from 1; a column counts bytes) at which the
  * value of the top-level key of the JSON object text starts or, when
@@ -15,5 +17,12 @@
  */
 void jsonpos_find(
     const char *text, const char *key, int index, int *line, int *col);
+
+/*
+ * Writes s to out as it would stand between the quotes of a JSON string
+ * (quote, backslash and control characters escaped), cut to len - 1 bytes
+ * and terminated.  Returns the length the whole of it needs.
+ */
+size_t jsonpos_escape(const char *s, char *out, size_t len);
 
 #endif

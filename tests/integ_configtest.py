@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""
+integ_configtest.py - genid -t checks what a start would trip on besides
+the file itself, and says which key to look at:
+  - the directory of state_file, pid_file or log_file is missing: exit 73,
+    one line a path naming it and (check "KEY"), no library function;
+  - with "user" (nobody) set: a directory that user may not write, or a
+    directory above it may not enter, or a log file it may not write, is
+    named with (check "KEY" and "user"); once the directories belong to
+    it, -t says configuration OK and exit 0;
+  - a start on a missing pid directory says (check "pid_file"), not
+    pidfile_open; one on a missing state directory (check "state_file").
+The parts with "user" need root and the user nobody; they skip otherwise.
+"""
+
+import json
+import os
+import pwd
+import re
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "integration"))
+import harness  # noqa: E402
+
+
+def run_t(conf_path, cwd):
+    return subprocess.run([harness.genid_path(), "-t", "-c", conf_path],
+                          capture_output=True, text=True, timeout=20,
+                          cwd=cwd)
+
+
+def write(path, conf):
+    with open(path, "w") as f:
+        json.dump(conf, f)
+
+
+def missing_dirs(t, top):
+    conf = os.path.join(top, "genid.json")
+    gone = os.path.join(top, "gone")
+    paths = {"state_file": os.path.join(gone, "genid.state"),
+             "pid_file": os.path.join(gone, "genid.pid"),
+             "log_file": os.path.join(gone, "genid.log")}
+    write(conf, dict(paths, port=0))
+    r = run_t(conf, top)
+    lines = r.stderr.splitlines()
+    t.check(r.returncode == harness.EX_CANTCREAT and r.stdout == "",
+            "-t on missing directories: exit 73, no 'configuration OK'",
+            "exit %d, %r" % (r.returncode, r.stdout + r.stderr))
+    for key, path in paths.items():
+        want = ("genid: %s: directory %s: No such file or directory "
+                "(check \"%s\")" % (path, gone, key))
+        t.check(want in lines, "-t names %s's missing directory and the key"
+                % key, "want %r in %r" % (want, lines))
+    t.check(len(lines) == 3 and "pidfile" not in r.stderr,
+            "-t: one line a problem, no library function named",
+            repr(lines))
+
+    # The start itself names the key of the pid file, not pidfile_open.
+    os.mkdir(os.path.join(top, "state"))
+    d = harness.Daemon(t, workers=1, dir=os.path.join(top, "state"))
+    d.set(pid_file=paths["pid_file"], log_file="")
+    d.spawn()
+    rc = d.wait_exit(15)
+    out = d.output()
+    if rc is None:
+        d.cleanup()
+    t.check(rc == harness.EX_CANTCREAT and
+            "open %s: No such file or directory (check \"pid_file\")"
+            % paths["pid_file"] in out and "pidfile_open" not in out,
+            "a start on a missing pid directory: exit 73, names the key",
+            "exit %r, %r" % (rc, out))
+
+    # And that of the state file.
+    d.set(pid_file="", state_file=paths["state_file"])
+    d.spawn()
+    rc = d.wait_exit(15)
+    out = d.output()
+    if rc is None:
+        d.cleanup()
+    t.check(rc == harness.EX_CANTCREAT and re.search(
+        r'%s.*: No such file or directory \(check "state_file"\)$'
+        % re.escape(gone), out, re.M),
+            "a start on a missing state directory: exit 73, names the key",
+            "exit %r, %r" % (rc, out))
+
+
+def as_user(t, top):
+    if os.geteuid() != 0:
+        t.note("user parts skipped: not root")
+        return
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        t.note("user parts skipped: no user nobody")
+        return
+    # nobody may pass through top, but not write to it.
+    os.chmod(top, 0o711)
+    run = os.path.join(top, "run")
+    os.mkdir(run, 0o755)
+    conf = os.path.join(top, "user.json")
+    paths = {"state_file": os.path.join(run, "genid.state"),
+             "pid_file": os.path.join(run, "genid.pid"),
+             "log_file": os.path.join(run, "genid.log")}
+    write(conf, dict(paths, port=0, user="nobody"))
+    r = run_t(conf, top)
+    lines = r.stderr.splitlines()
+    t.check(r.returncode == harness.EX_CANTCREAT,
+            "-t, user nobody, a root-owned directory: exit 73",
+            "exit %d, %r" % (r.returncode, r.stdout + r.stderr))
+    for key, path in paths.items():
+        want = ("genid: %s: directory %s is not writable by user nobody "
+                "(check \"%s\" and \"user\")" % (path, run, key))
+        t.check(want in lines, "-t names %s and user when nobody may not "
+                "write its directory" % key, "want %r in %r" % (want, lines))
+
+    os.chown(run, nobody.pw_uid, nobody.pw_gid)
+    with open(paths["log_file"], "w"):
+        pass
+    os.chmod(paths["log_file"], 0o600)
+    r = run_t(conf, top)
+    want = ("genid: %s is not writable by user nobody (check \"log_file\" "
+            "and \"user\")" % paths["log_file"])
+    t.check(r.returncode == harness.EX_CANTCREAT and
+            r.stderr.splitlines() == [want],
+            "-t: a log file nobody may not reopen is named, nothing else",
+            "exit %d, %r" % (r.returncode, r.stderr))
+
+    os.chown(paths["log_file"], nobody.pw_uid, nobody.pw_gid)
+    r = run_t(conf, top)
+    t.check(r.returncode == 0 and r.stderr == "" and
+            r.stdout == "%s: configuration OK\n" % conf,
+            "-t: once the directory and log belong to nobody, OK, exit 0",
+            "exit %d, %r" % (r.returncode, r.stdout + r.stderr))
+
+    os.chmod(top, 0o700)
+    r = run_t(conf, top)
+    want = ("genid: %s: user nobody may not enter directory %s (check "
+            "\"state_file\" and \"user\")" % (paths["state_file"], top))
+    t.check(r.returncode == harness.EX_CANTCREAT and
+            want in r.stderr.splitlines(),
+            "-t: a directory above that nobody may not enter is named",
+            "exit %d, %r" % (r.returncode, r.stderr))
+
+
+def test(t):
+    missing_dirs(t, t.tmpdir())
+    as_user(t, t.tmpdir())
+
+
+harness.run(test, control=True, timeout=60)
