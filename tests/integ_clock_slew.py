@@ -223,6 +223,11 @@ def test(t):
             "the log says when the slew starts and ends")
     for line in logged:
         t.note(line.replace(d.dir, ""))
+    # The rate before the next step is measured with the buckets back at
+    # max_ahead_s, not while they catch up with the last second of the slew.
+    t.check(harness.poll(lambda: lead(d, -10, used_buckets(d)) <= MAX_AHEAD,
+                         5, 0.05), "after the slew the buckets lead the clock"
+            " by max_ahead_s at most")
     step(t, d, load, rc_path, -3610, 3600, samples)
     visible(t, d)
     t.note("lead samples (s after the step, allowance, lead): %s" % "; ".join(
