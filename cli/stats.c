@@ -44,6 +44,8 @@ static void text_totals(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static void text_header(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
+static uint32_t allowance_of(const struct state_header *h);
+static void print_slew(const struct state_header *h);
 static void text_workers(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static void text_buckets(
@@ -126,6 +128,32 @@ exit_str(int64_t status, char *buf, size_t len)
 	return buf;
 }
 
+/* The allowance the workers borrow under, as they read it (state.h). */
+static uint32_t
+allowance_of(const struct state_header *h)
+{
+	return h->allowance < h->max_ahead ? h->max_ahead
+					   : (uint32_t)h->allowance;
+}
+
+static void
+print_slew(const struct state_header *h)
+{
+	char a[32];
+
+	if (h->slew_extra_ms == 0)
+		printf("slew        none: allowance %u s (max_ahead_s)",
+		    allowance_of(h));
+	else
+		printf("slew        allowance %u s (%.1f s over max_ahead_s),"
+		       " meets the clock in %s at clock_slew %g",
+		    allowance_of(h), (double)h->slew_extra_ms / 1e3,
+		    age((int64_t)(h->slew_left_ms / 1000), a, sizeof(a)),
+		    (double)h->slew_rate_ppm / 1e6);
+	printf("; %llu started, %llu refused (beyond max_slew_s)\n",
+	    (unsigned long long)h->slews, (unsigned long long)h->slews_refused);
+}
+
 static void
 text_header(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev)
@@ -180,6 +208,7 @@ text_header(const struct metrics_snap *s, const char *path,
 	    (unsigned long long)h->clock_steps_forward,
 	    (double)h->clock_step_last_ns / 1e9,
 	    (double)h->clock_step_max_back_ns / 1e9);
+	print_slew(h);
 	if (h->peer_checked != 0)
 		printf(
 		    "peers       %s%llu with this node's identity%s (asked %s"
@@ -351,6 +380,13 @@ json_snap(const struct metrics_snap *s, const char *path,
 		(json_int_t)h->clock_steps_forward, "last_step_ns",
 		(json_int_t)h->clock_step_last_ns, "max_step_back_ns",
 		(json_int_t)h->clock_step_max_back_ns));
+	json_object_set_new(o, "slew",
+	    json_pack("{s:I, s:f, s:f, s:f, s:I, s:I}", "allowance_s",
+		(json_int_t)allowance_of(h), "extra_s",
+		(double)h->slew_extra_ms / 1e3, "remaining_s",
+		(double)h->slew_left_ms / 1e3, "clock_slew",
+		(double)h->slew_rate_ppm / 1e6, "started", (json_int_t)h->slews,
+		"refused", (json_int_t)h->slews_refused));
 	json_object_set_new(o, "peers",
 	    json_pack("{s:I, s:I, s:I, s:f}", "conflicts",
 		(json_int_t)h->peer_conflicts, "checked",

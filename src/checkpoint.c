@@ -13,6 +13,7 @@
 #include "id.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "slew.h"
 #include "timefmt.h"
 
 /* After a failed msync, how long raises fail without trying again. */
@@ -112,8 +113,9 @@ reset_counters(struct state_header *h)
 }
 
 static int
-wait_for_clock(struct state_header *h, uint32_t ckpt, unsigned max_ahead,
-    int wait_clock, int64_t *now, char *err, size_t errlen)
+wait_for_clock(struct state_header *h, uint32_t ckpt,
+    const struct slew_conf *sc, int wait_clock, int64_t *now, char *err,
+    size_t errlen)
 {
 	char t_now[TIMEFMT_LEN], t_ckpt[TIMEFMT_LEN];
 	int logged = 0;
@@ -125,17 +127,20 @@ wait_for_clock(struct state_header *h, uint32_t ckpt, unsigned max_ahead,
 			    (long long)h->epoch);
 			return EX_TEMPFAIL;
 		}
-		if (clock_start_rule((uint32_t)*now, ckpt, max_ahead) !=
-		    CLOCK_START_BEHIND)
+		if (clock_start_rule((uint32_t)*now, ckpt, sc->max_ahead,
+			sc->max_slew) != CLOCK_START_BEHIND)
 			return 0;
 		timefmt_iso(*now + h->epoch, t_now, sizeof(t_now));
 		timefmt_iso((int64_t)ckpt + h->epoch, t_ckpt, sizeof(t_ckpt));
 		if (!wait_clock) {
 			snprintf(err, errlen,
 			    "clock %s is %lld s behind the checkpoint %s (this"
-			    " node may have issued IDs up to then): correct the"
+			    " node may have issued IDs up to then), more than"
+			    " max_slew_s + max_ahead_s + 1 = %llu: correct the"
 			    " clock, or start with --wait-clock to wait for it",
-			    t_now, (long long)(ckpt - *now), t_ckpt);
+			    t_now, (long long)(ckpt - *now), t_ckpt,
+			    (unsigned long long)sc->max_slew + sc->max_ahead +
+				1);
 			return EX_TEMPFAIL;
 		}
 		if (!logged++)
@@ -147,19 +152,20 @@ wait_for_clock(struct state_header *h, uint32_t ckpt, unsigned max_ahead,
 }
 
 /*
- * Where a bucket resumes.  After a clean stop its word is durable; within
- * the same kernel boot it is what the last writer stored, whatever killed
- * it.  Otherwise (power loss, reboot after a crash) the table may be older
- * than the checkpoint, and only the checkpoint is to be trusted: every
- * bucket restarts above it.  Never below its stored word, though: that
- * one may have been issued.
+ * Where a bucket resumes.  After a clean stop its word is durable.  After
+ * any other stop only the checkpoint is to be trusted, even within the
+ * same kernel boot: a file system shut down and remounted, or a state
+ * file restored from a copy, loses stores the page cache held.  Every
+ * bucket then restarts above the checkpoint, and never below its stored
+ * word, which may have been issued; the lead this gives is what the
+ * boot's slew carries.
  */
 static uint64_t
-resume_word(uint64_t word, uint32_t ckpt, int trusted)
+resume_word(uint64_t word, uint32_t ckpt, int clean)
 {
 	uint64_t above = bucket_restart_word(ckpt);
 
-	if (trusted || word > above)
+	if (clean || word > above)
 		return word;
 	return above;
 }
@@ -233,8 +239,9 @@ kernel_boot(uint64_t id[2])
 /*
  * A new state file knows nothing of what this identity issued before: a
  * predecessor whose file was lost may have issued up to 2 * max_ahead + 1
- * seconds ahead of the clock (see clock_start_rule).  The buckets start
- * above that, unless the operator says this node never ran.
+ * seconds ahead of the clock, what an earlier genid's worker could raise
+ * the checkpoint to.  The buckets start above that, and the boot's slew
+ * lets them issue at once, unless the operator says this node never ran.
  */
 static int
 start_fresh(struct statefile *sf, uint32_t *ckpt, int64_t now,
@@ -255,17 +262,37 @@ start_fresh(struct statefile *sf, uint32_t *ckpt, int64_t now,
 	*ckpt = (uint32_t)reach;
 	timefmt_iso((int64_t)reach + sf->h->epoch, when, sizeof(when));
 	log_notice("new state file: IDs start after %s, beyond what a"
-		   " predecessor with this identity may have issued; each"
-		   " bucket serves 65536 IDs at once, then waits for the"
-		   " clock (about %u s); --new-node skips this for a node"
-		   " that never ran",
-	    when, max_ahead + 2);
+		   " predecessor with this identity may have issued;"
+		   " --new-node skips this for a node that never ran",
+	    when);
 	return 0;
 }
 
+/* Notes the boot's slew in the header, where the master takes it up. */
+static void
+boot_slew(struct state_header *h, const struct slew_conf *sc, uint32_t extra)
+{
+	struct slew s;
+
+	slew_start(&s, 0, (int64_t)extra * 1000);
+	state_store(&h->allowance, slew_allowance(&s, sc, 0));
+	state_store(&h->slew_extra_ms, (uint64_t)slew_extra_ms(&s, sc, 0));
+	state_store(&h->slew_left_ms, (uint64_t)slew_left_ms(&s, sc, 0));
+	state_store(&h->slew_rate_ppm, sc->rate_ppm);
+	state_store(&h->slews, extra > 0);
+	state_store(&h->slews_refused, 0);
+	if (extra > 0)
+		log_notice("the buckets resume %u s ahead of the clock: slewing"
+			   " back to it over %.0f s, at %.0f%% of capacity"
+			   " meanwhile (clock_slew %g)",
+		    extra + sc->max_ahead,
+		    (double)slew_left_ms(&s, sc, 0) / 1000,
+		    100.0 - sc->rate_ppm / 1e4, sc->rate_ppm / 1e6);
+}
+
 int
-checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
-    int new_node, char *err, size_t errlen)
+checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
+    int wait_clock, int new_node, char *err, size_t errlen)
 {
 	struct state_header *h = sf->h;
 	uint32_t ckpt, target, highest = 0;
@@ -280,14 +307,15 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 	ckpt = (uint32_t)(state_load(&h->checkpoint_seal) >> 32);
 	if ((rc = check_table(sf, ckpt, clean, err, errlen)) != 0)
 		return rc;
-	if ((rc = wait_for_clock(
-		 h, ckpt, max_ahead, wait_clock, &now, err, errlen)) != 0)
+	if ((rc = wait_for_clock(h, ckpt, sc, wait_clock, &now, err, errlen)) !=
+	    0)
 		return rc;
 	/* A raise cut short by a crash may have moved only this copy. */
 	state_store(&h->checkpoint, ckpt);
 	if (fresh && !new_node &&
-	    (rc = start_fresh(sf, &ckpt, now, max_ahead, err, errlen)) != 0)
+	    (rc = start_fresh(sf, &ckpt, now, sc->max_ahead, err, errlen)) != 0)
 		return rc;
+	/* Only for the log: the words are not trusted either way. */
 	kernel_boot(boot);
 	same_boot = boot[0] != 0 && boot[0] == h->kernel_boot[0] &&
 	    boot[1] == h->kernel_boot[1];
@@ -295,8 +323,7 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 	h->kernel_boot[1] = boot[1];
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		struct state_bucket *b = state_bucket(h, i);
-		uint64_t word =
-		    resume_word(state_load(&b->word), ckpt, clean || same_boot);
+		uint64_t word = resume_word(state_load(&b->word), ckpt, clean);
 
 		state_store(&b->word, word);
 		if (bucket_ts(word) > highest)
@@ -307,16 +334,15 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 	state_store(&h->checkpoint_safe, ckpt);
 	state_store(&h->boot_count, state_load(&h->boot_count) + 1);
 	state_store(&h->clean, 0);
-	h->max_ahead = max_ahead;
+	h->max_ahead = sc->max_ahead;
+	boot_slew(h, sc, slew_boot_extra((uint32_t)now, highest, sc));
 	/*
 	 * The buckets must be able to issue at once: the mark goes to the
-	 * usual distance ahead of the clock, and at least to the highest
-	 * bucket second.  The sync also makes the cleared flag durable
-	 * before anything is issued.
+	 * allowance ahead of the clock, which covers the highest bucket
+	 * second.  The sync also makes the cleared flag durable before
+	 * anything is issued.
 	 */
-	target = bucket_checkpoint_target((uint32_t)now, max_ahead);
-	if (target < highest)
-		target = highest;
+	target = bucket_checkpoint_target((uint32_t)now, state_allowance(h));
 	if (checkpoint_raise(sf, target) == -1 ||
 	    (target <= ckpt && statefile_sync(sf) == -1)) {
 		snprintf(
@@ -330,7 +356,7 @@ checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
 		: clean	       ? "after a clean stop"
 		: same_boot    ? "after a crash"
 			       : "after a crash and a reboot",
-	    clean || same_boot ? "where they stood" : "above the checkpoint",
+	    clean ? "where they stood" : "above the checkpoint",
 	    (long long)state_load(&h->checkpoint) - (long long)now);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slew.h"
 #include "statefile.h"
 
 /*
@@ -30,15 +31,17 @@ int64_t checkpoint_now(int64_t epoch);
 /*
  * Applies the start-up rules to a freshly opened state file: refuses a
  * damaged bucket table; refuses (or, with wait_clock, waits) while the
- * clock is behind the checkpoint; then resumes the buckets where they
- * stood after a clean stop, or else sets them above the checkpoint; on a
- * new file, unless new_node, above what a predecessor with the same
- * identity may have issued; zeroes the live counters, counts the boot and
- * raises the checkpoint.  0, or the sysexits.h code with a one-line reason
- * in err.
+ * clock is further behind the checkpoint than a slew carries (sc); then
+ * resumes the buckets where they stood after a clean stop, or else at the
+ * larger of their word and the checkpoint + 1; on a new file, unless
+ * new_node, above what a predecessor with the same identity may have
+ * issued; zeroes the live counters, counts the boot, writes the
+ * allowance the buckets' lead needs (a slew, state.h) and raises the
+ * checkpoint to it.  0, or the sysexits.h code with a one-line reason in
+ * err.
  */
-int checkpoint_boot(struct statefile *sf, unsigned max_ahead, int wait_clock,
-    int new_node, char *err, size_t errlen);
+int checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
+    int wait_clock, int new_node, char *err, size_t errlen);
 
 /* After the last worker is gone: syncs the whole table and marks the
  * stop clean.  0, or -1 with errno set (the next start then counts as

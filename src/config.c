@@ -61,8 +61,9 @@ struct key {
 	long long max;
 };
 
-static key_setter set_uint, set_epoch, set_path, set_log_file, set_log_level,
-    set_user, set_group, set_listen, set_peers, set_allow, set_metrics;
+static key_setter set_uint, set_rate, set_epoch, set_path, set_log_file,
+    set_log_level, set_user, set_group, set_listen, set_peers, set_allow,
+    set_metrics;
 
 static const struct key keys[] = {
     {"port", set_uint, offsetof(struct cfg, port), 0, 65535},
@@ -85,6 +86,8 @@ static const struct key keys[] = {
     {"max_ahead_s", set_uint, offsetof(struct cfg, max_ahead_s), 0, 3600},
     {"max_peer_skew_s", set_uint, offsetof(struct cfg, max_peer_skew_s), 0,
 	86400},
+    {"max_slew_s", set_uint, offsetof(struct cfg, max_slew_s), 0, 86400},
+    {"clock_slew", set_rate, offsetof(struct cfg, clock_slew), 0, 1},
     {"checkpoint_interval_ms", set_uint,
 	offsetof(struct cfg, checkpoint_interval_ms), 10, 60000},
     {"worker_timeout_ms", set_uint, offsetof(struct cfg, worker_timeout_ms), 0,
@@ -93,6 +96,18 @@ static const struct key keys[] = {
     {"peers", set_peers, 0, 0, CFG_MAX_PEERS},
     {"metrics_listen", set_metrics, 0, 0, 0},
 };
+
+void
+cfg_slew(const struct cfg *c, struct slew_conf *sc)
+{
+	long ppm = (long)(c->clock_slew * SLEW_PPM + 0.5);
+
+	sc->max_ahead = c->max_ahead_s;
+	sc->max_slew = c->max_slew_s;
+	sc->rate_ppm = ppm < 1	       ? 1
+	    : ppm > (long)SLEW_PPM - 1 ? SLEW_PPM - 1
+				       : (uint32_t)ppm;
+}
 
 void
 cfg_defaults(struct cfg *c)
@@ -112,6 +127,8 @@ cfg_defaults(struct cfg *c)
 	c->max_connections = 10000;
 	c->max_ahead_s = 5;
 	c->max_peer_skew_s = 5;
+	c->max_slew_s = 3600;
+	c->clock_slew = 0.25;
 	c->checkpoint_interval_ms = 1000;
 	c->worker_timeout_ms = 3000;
 }
@@ -178,6 +195,27 @@ set_uint(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 		return fail(w, err, errlen, "%lld is out of range %lld..%lld",
 		    (long long)n, k->min, k->max);
 	*(unsigned *)(void *)((char *)c + k->off) = (unsigned)n;
+	return 0;
+}
+
+/* A number strictly between k->min and k->max, kept to six decimals. */
+static int
+set_rate(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	double x;
+
+	if (!json_is_number(v))
+		return fail(w, err, errlen,
+		    "is %s, want a number between %lld and %lld (exclusive)",
+		    type_name(v), k->min, k->max);
+	x = json_number_value(v);
+	if (!(x >= k->min + 1e-6 && x <= k->max - 1e-6))
+		return fail(w, err, errlen,
+		    "%g is out of range: want more than %lld and less than"
+		    " %lld, e.g. 0.25",
+		    x, k->min, k->max);
+	*(double *)(void *)((char *)c + k->off) = x;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "slew.h"
 
 #define CFG_MAX_LISTEN 16
 #define CFG_MAX_ALLOW 64
@@ -46,6 +47,8 @@ struct cfg {
 	unsigned idle_timeout_s; /* 0 = never */
 	unsigned max_ahead_s;
 	unsigned max_peer_skew_s; /* 0 = the peers' clocks are not checked */
+	unsigned max_slew_s;	  /* 0 = no slew */
+	double clock_slew;	  /* 0 < clock_slew < 1 */
 	unsigned checkpoint_interval_ms;
 	unsigned worker_timeout_ms; /* 0 = never */
 	struct cidr allow[CFG_MAX_ALLOW];
@@ -65,6 +68,9 @@ void cfg_defaults(struct cfg *c);
  */
 int cfg_load(
     struct cfg *c, const char *path, int64_t now, char *err, size_t errlen);
+
+/* The slew rules of the configuration (slew.h). */
+void cfg_slew(const struct cfg *c, struct slew_conf *sc);
 
 /*
  * What a start with c would trip on outside the file (genid -t): that the

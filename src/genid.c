@@ -226,6 +226,7 @@ main(int argc, char *argv[], char *envp[])
 	    {NULL, 0, NULL, 0},
 	};
 	const char *conf = SYSCONFDIR "/genid.json";
+	struct slew_conf sc;
 	int ch, daemonize = 0, test = 0, wait_clock = 0, new_node = 0, nfds;
 	int nmetrics = 0, rc;
 	int fds[SOCK_MAX_FDS], metrics_fds[SOCK_MAX_FDS];
@@ -311,8 +312,9 @@ main(int argc, char *argv[], char *envp[])
 		die(rc, "%s", err);
 	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
 	check_peers(&cfg, &sf, wait_clock);
-	if ((rc = checkpoint_boot(&sf, cfg.max_ahead_s, wait_clock, new_node,
-		 err, sizeof(err))) != 0)
+	cfg_slew(&cfg, &sc);
+	if ((rc = checkpoint_boot(
+		 &sf, &sc, wait_clock, new_node, err, sizeof(err))) != 0)
 		die(rc, "%s", err);
 	if ((nfds = sock_listen(cfg.listen, cfg.nlisten, "listening", fds,
 		 SOCK_MAX_FDS, err, sizeof(err))) == -1)

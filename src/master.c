@@ -26,6 +26,7 @@
 #include "peers.h"
 #include "scrape.h"
 #include "serving.h"
+#include "slew.h"
 #include "worker.h"
 
 /* A clock step smaller than this is timer jitter, not a step. */
@@ -66,6 +67,8 @@ static struct {
 	int code;
 	double stop_waited, stop_delay;
 	struct timespec real, mono; /* last clock samples */
+	struct slew_conf slew_conf;
+	struct slew slew; /* the allowance after a step back (SPEC 3) */
 	pid_t master;
 } m;
 
@@ -88,7 +91,9 @@ ns(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-static void
+/* Counts and logs a step of the clock since the last sample; returns it
+ * in nanoseconds, 0 when there was none. */
+static int64_t
 watch_clock(struct state_header *h)
 {
 	struct timespec real, mono;
@@ -100,12 +105,12 @@ watch_clock(struct state_header *h)
 	m.real = real;
 	m.mono = mono;
 	if (step == 0)
-		return;
+		return 0;
 	state_store((uint64_t *)&h->clock_step_last_ns, (uint64_t)step);
 	if (step > 0) {
 		state_add(&h->clock_steps_forward, 1);
 		log_warnx("the clock stepped forward by %.3f s", step / 1e9);
-		return;
+		return step;
 	}
 	state_add(&h->clock_steps_back, 1);
 	if ((uint64_t)-step > state_load(&h->clock_step_max_back_ns))
@@ -114,6 +119,78 @@ watch_clock(struct state_header *h)
 	    "the clock stepped back by %.3f s: buckets go on counting in"
 	    " their own second until the clock catches up, no ID is repeated",
 	    -step / 1e9);
+	return step;
+}
+
+static int64_t
+mono_ms(void)
+{
+	return ns(&m.mono) / 1000000;
+}
+
+/* Logs what a step or the passing of time did to the slew. */
+static void
+log_slew(enum slew_event ev, int64_t step_ns)
+{
+	const struct slew_conf *c = &m.slew_conf;
+	int64_t t = mono_ms();
+	double left = slew_left_ms(&m.slew, c, t) / 1000.0;
+	unsigned a = slew_allowance(&m.slew, c, t);
+
+	switch (ev) {
+	case SLEW_STARTED:
+	case SLEW_GREW:
+	case SLEW_SHRANK:
+		log_warnx("slew %s: buckets may borrow %u s ahead of the clock,"
+			  " shrinking at clock_slew %g: the node issues at"
+			  " %.0f%% of capacity and meets the clock in %.0f s",
+		    ev == SLEW_STARTED ? "starts" : "changes", a,
+		    c->rate_ppm / 1e6, 100.0 - c->rate_ppm / 1e4, left);
+		break;
+	case SLEW_ENDED:
+		log_notice("slew ends: the buckets are back with the clock"
+			   " (allowance max_ahead_s %u)",
+		    a);
+		break;
+	case SLEW_REFUSED:
+		log_warnx("no slew for a step back of %.0f s: it passes"
+			  " max_slew_s %u; buckets ahead of the clock wait for"
+			  " it (clock-behind) until it catches up",
+		    -step_ns / 1e9, c->max_slew);
+		break;
+	case SLEW_NONE:
+		break;
+	}
+}
+
+/*
+ * Moves the slew on by the step seen (0: none) and the time passed, and
+ * writes the allowance workers borrow under.  Returns it.
+ */
+static uint32_t
+update_slew(struct state_header *h, int64_t step_ns)
+{
+	enum slew_event ev = SLEW_NONE;
+	int64_t t = mono_ms();
+	uint32_t a;
+
+	if (step_ns != 0) {
+		ev = slew_step(&m.slew, &m.slew_conf, t, step_ns / 1000000);
+		if (ev == SLEW_STARTED)
+			state_add(&h->slews, 1);
+		else if (ev == SLEW_REFUSED)
+			state_add(&h->slews_refused, 1);
+	}
+	if (ev == SLEW_NONE)
+		ev = slew_tick(&m.slew, &m.slew_conf, t);
+	a = slew_allowance(&m.slew, &m.slew_conf, t);
+	state_store(&h->allowance, a);
+	state_store(&h->slew_extra_ms,
+	    (uint64_t)slew_extra_ms(&m.slew, &m.slew_conf, t));
+	state_store(
+	    &h->slew_left_ms, (uint64_t)slew_left_ms(&m.slew, &m.slew_conf, t));
+	log_slew(ev, step_ns);
+	return a;
 }
 
 /*
@@ -166,12 +243,13 @@ file_lost(struct ev_loop *loop)
 /*
  * The checkpoint the restored copy of a deleted state file must hold now:
  * beyond anything a worker may issue under before the next tick, raises of
- * its own included (2 * max_ahead + 1 ahead, see clock_start_rule).
+ * its own included (allowance + 1 ahead; the allowance changes only on
+ * the tick, before this).
  */
 static uint32_t
 mirror_floor(int64_t now)
 {
-	uint64_t f = (uint64_t)now + 2 * (uint64_t)m.cfg->max_ahead_s + 1 +
+	uint64_t f = (uint64_t)now + state_allowance(m.sf->h) + 1 +
 	    (m.cfg->checkpoint_interval_ms + 999) / 1000;
 
 	return f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
@@ -203,14 +281,11 @@ restore_file(int64_t now)
 		    m.sf->path);
 }
 
-/*
- * How far a bucket may borrow ahead of the clock now.  max_ahead_s until
- * the decaying allowance after a clock step (SPEC 3) takes its place.
- */
+/* How far a bucket may borrow ahead of the clock now: the slew's. */
 static uint32_t
 borrow_allowance(void)
 {
-	return m.cfg->max_ahead_s;
+	return state_allowance(m.sf->h);
 }
 
 /*
@@ -260,11 +335,12 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	static double mirror_warned;
 	struct state_header *h = m.sf->h;
 	long long size;
+	uint32_t allowance;
 	int64_t now;
 
 	if (file_lost(loop))
 		return;
-	watch_clock(h);
+	allowance = update_slew(h, watch_clock(h));
 	if (!m.stopping)
 		notify_status(h);
 	if ((now = checkpoint_now(h->epoch)) == -1)
@@ -277,9 +353,9 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		mirror_warned = ev_now(loop);
 		log_warn("write the restored %s", m.sf->path);
 	}
-	m.raise_failed = checkpoint_raise(m.sf,
-			     bucket_checkpoint_target(
-				 (uint32_t)now, m.cfg->max_ahead_s)) == -1;
+	m.raise_failed =
+	    checkpoint_raise(
+		m.sf, bucket_checkpoint_target((uint32_t)now, allowance)) == -1;
 	if (m.raise_failed)
 		checkpoint_warn(m.sf, "the checkpoint timer");
 	publish_serving(h, now);
@@ -673,6 +749,10 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	ev_signal_start(loop, &m.sig_int);
 	ev_signal_start(loop, &m.sig_hup);
 	sample_clocks(&m.real, &m.mono);
+	/* The boot's slew (checkpoint_boot) starts now. */
+	cfg_slew(cfg, &m.slew_conf);
+	slew_start(
+	    &m.slew, mono_ms(), (int64_t)state_load(&sf->h->slew_extra_ms));
 	ev_timer_init(&m.checkpoint_timer, checkpoint_cb, interval, interval);
 	ev_timer_start(loop, &m.checkpoint_timer);
 	ev_init(&m.stop_timer, stop_cb);

@@ -24,6 +24,7 @@ static void family(
     FILE *out, const char *name, enum counters_type type, const char *help);
 static void bucket_families(FILE *out, const struct metrics_snap *s);
 static void worker_families(FILE *out, const struct metrics_snap *s);
+static void slew_families(FILE *out, const struct state_header *h);
 static int proc_stat_fields(unsigned long long *v);
 static long long boot_time(void);
 static long open_fds(void);
@@ -181,6 +182,38 @@ worker_families(FILE *out, const struct metrics_snap *s)
 	}
 }
 
+/* The allowance after a clock step back (SPEC 3). */
+static void
+slew_families(FILE *out, const struct state_header *h)
+{
+	family(out, "genid_clock_allowance_seconds", COUNTERS_GAUGE,
+	    "How far a bucket may borrow ahead of the clock now: max_ahead_s,"
+	    " more during a slew.");
+	fprintf(out, "genid_clock_allowance_seconds %llu\n",
+	    (unsigned long long)(h->allowance < h->max_ahead ? h->max_ahead
+							     : h->allowance));
+	family(out, "genid_clock_slew_extra_seconds", COUNTERS_GAUGE,
+	    "The part of the allowance a slew adds, 0 when none runs.");
+	fprintf(out, "genid_clock_slew_extra_seconds %.3f\n",
+	    (double)h->slew_extra_ms / 1e3);
+	family(out, "genid_clock_slew_remaining_seconds", COUNTERS_GAUGE,
+	    "Time until the node meets the clock again.");
+	fprintf(out, "genid_clock_slew_remaining_seconds %.3f\n",
+	    (double)h->slew_left_ms / 1e3);
+	family(out, "genid_clock_slew_rate", COUNTERS_GAUGE,
+	    "clock_slew: the share of real time the allowance shrinks by.");
+	fprintf(out, "genid_clock_slew_rate %.6f\n",
+	    (double)h->slew_rate_ppm / 1e6);
+	family(out, "genid_clock_slews_total", COUNTERS_COUNTER,
+	    "Slews started since the node started.");
+	fprintf(out, "genid_clock_slews_total %llu\n",
+	    (unsigned long long)h->slews);
+	family(out, "genid_clock_slews_refused_total", COUNTERS_COUNTER,
+	    "Steps back beyond max_slew_s: the buckets waited for the clock.");
+	fprintf(out, "genid_clock_slews_refused_total %llu\n",
+	    (unsigned long long)h->slews_refused);
+}
+
 void
 metrics_prometheus(FILE *out, const struct metrics_snap *s)
 {
@@ -251,6 +284,7 @@ metrics_prometheus(FILE *out, const struct metrics_snap *s)
 	family(out, "genid_lead_seconds", COUNTERS_GAUGE,
 	    "Largest lead of a bucket's second ahead of the clock.");
 	fprintf(out, "genid_lead_seconds %lld\n", (long long)s->lead);
+	slew_families(out, h);
 
 	family(out, "genid_checkpoint_ahead_seconds", COUNTERS_GAUGE,
 	    "How far the checkpoint is ahead of the clock.");

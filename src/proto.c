@@ -13,8 +13,10 @@
 #include "proto.h"
 #include "serving.h"
 
+static uint32_t allowance(const struct proto_node *node);
 static unsigned take(const struct proto_node *node, unsigned bucket,
-    uint64_t *word, unsigned want, uint64_t *ids, int *raise_errno);
+    uint32_t ahead, uint64_t *word, unsigned want, uint64_t *ids,
+    int *raise_errno);
 static size_t info(
     const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room);
 static size_t put_ids(uint8_t *out, const uint64_t *ids, unsigned n);
@@ -28,6 +30,7 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 	uint64_t word = state_load(&b->word), ids[256], requests = 0,
 		 issued = 0;
 	struct proto_result r = {0, 0, PROTO_MORE, 0, 0};
+	uint32_t ahead = allowance(node);
 	size_t i = 0, o = 0;
 	unsigned k, n;
 
@@ -36,7 +39,8 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 		case PROTO_ONE:
 			/* A run of pipelined CMD 0 takes its IDs at once. */
 			k = run_of_ones(in + i, len - i, room - o);
-			n = take(node, bucket, &word, k, ids, &r.raise_errno);
+			n = take(
+			    node, bucket, ahead, &word, k, ids, &r.raise_errno);
 			o += put_ids(out + o, ids, n);
 			i += 2 * (size_t)n;
 			requests += n;
@@ -50,7 +54,8 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 			break;
 		case PROTO_MANY:
 			k = in[i + 1];
-			n = take(node, bucket, &word, k, ids, &r.raise_errno);
+			n = take(
+			    node, bucket, ahead, &word, k, ids, &r.raise_errno);
 			out[o++] = (uint8_t)n;
 			o += put_ids(out + o, ids, n);
 			if (n < k)
@@ -119,12 +124,25 @@ now_ts(const struct proto_node *node)
 }
 
 /*
- * Takes up to want IDs of bucket into ids, raising the checkpoint when it
- * is in the way.  The word is stored before the IDs can leave the process.
+ * How far the buckets may borrow ahead of the clock: max_ahead, more in a
+ * slew (SPEC 3).  The master writes it once a checkpoint tick; one load.
+ */
+static uint32_t
+allowance(const struct proto_node *node)
+{
+	uint32_t a = state_allowance(node->sf->h);
+
+	return a < node->max_ahead ? node->max_ahead : a;
+}
+
+/*
+ * Takes up to want IDs of bucket into ids, borrowing up to ahead seconds
+ * ahead of the clock and raising the checkpoint when it is in the way.
+ * The word is stored before the IDs can leave the process.
  */
 static unsigned
-take(const struct proto_node *node, unsigned bucket, uint64_t *word,
-    unsigned want, uint64_t *ids, int *raise_errno)
+take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
+    uint64_t *word, unsigned want, uint64_t *ids, int *raise_errno)
 {
 	struct state_header *h = node->sf->h;
 	uint64_t base = id_base(h->zone, h->dc, h->machine, bucket);
@@ -137,7 +155,7 @@ take(const struct proto_node *node, unsigned bucket, uint64_t *word,
 	 * second turns, and a coarse clock may not have turned by then.
 	 */
 	lim.now = now_ts(node);
-	lim.max_ahead = node->max_ahead;
+	lim.max_ahead = ahead;
 	for (;;) {
 		lim.checkpoint = (uint32_t)state_load(&h->checkpoint_safe);
 		n += bucket_take(word, base, &lim, want - n, ids + n, &r);
@@ -147,8 +165,9 @@ take(const struct proto_node *node, unsigned bucket, uint64_t *word,
 		/*
 		 * The master's timer fell behind: move the mark ourselves, to
 		 * where the master would have put it.  That covers r.need,
-		 * which borrowing keeps within max_ahead of now, and stays in
-		 * what a restart accepts (max_ahead + 1 ahead of the clock).
+		 * which borrowing keeps within the allowance of now, and stays
+		 * in what a restart accepts (allowance + 1 ahead of the clock,
+		 * see clock_start_rule).
 		 */
 		if (node->raise(node->sf,
 			bucket_checkpoint_target(lim.now, lim.max_ahead)) ==

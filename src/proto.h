@@ -40,7 +40,7 @@ enum proto_stop {
 struct proto_node {
 	struct statefile *sf;	   /* identity, checkpoint, bucket table */
 	struct state_worker *slot; /* counts checkpoint raises */
-	uint32_t max_ahead;	   /* max_ahead_s of the configuration */
+	uint32_t max_ahead;	   /* max_ahead_s: the least allowance */
 	unsigned workers;	   /* for INFO */
 	long long worker_pid;	   /* for INFO */
 	/* The wall clock: clock_gettime(CLOCK_REALTIME) in the daemon. */

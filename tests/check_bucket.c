@@ -654,91 +654,117 @@ END_TEST
 START_TEST(test_clock_start_rule)
 {
 	/* The clock is past the checkpoint. */
-	ck_assert_int_eq(clock_start_rule(T + 1, T, 5), CLOCK_START_NOW);
-	ck_assert_int_eq(clock_start_rule(T + 3600, T, 5), CLOCK_START_NOW);
-	ck_assert_int_eq(clock_start_rule(1, 0, 0), CLOCK_START_NOW);
-	ck_assert_int_eq(clock_start_rule(UINT32_MAX, 0, 5), CLOCK_START_NOW);
+	ck_assert_int_eq(clock_start_rule(T + 1, T, 5, 3600), CLOCK_START_NOW);
+	ck_assert_int_eq(
+	    clock_start_rule(T + 3600, T, 5, 3600), CLOCK_START_NOW);
+	ck_assert_int_eq(clock_start_rule(1, 0, 0, 0), CLOCK_START_NOW);
+	ck_assert_int_eq(
+	    clock_start_rule(UINT32_MAX, 0, 5, 3600), CLOCK_START_NOW);
 
 	/* Within max_ahead + 1, including the checkpoint's own second. */
-	ck_assert_int_eq(clock_start_rule(T, T, 5), CLOCK_START_AHEAD);
-	ck_assert_int_eq(clock_start_rule(T, T + 1, 5), CLOCK_START_AHEAD);
-	ck_assert_int_eq(clock_start_rule(T, T + 6, 5), CLOCK_START_AHEAD);
-	ck_assert_int_eq(clock_start_rule(T, T + 1, 0), CLOCK_START_AHEAD);
+	ck_assert_int_eq(clock_start_rule(T, T, 5, 3600), CLOCK_START_AHEAD);
 	ck_assert_int_eq(
-	    clock_start_rule(UINT32_MAX, UINT32_MAX, 0), CLOCK_START_AHEAD);
+	    clock_start_rule(T, T + 1, 5, 3600), CLOCK_START_AHEAD);
 	ck_assert_int_eq(
-	    clock_start_rule(0, UINT32_MAX, UINT32_MAX), CLOCK_START_AHEAD);
+	    clock_start_rule(T, T + 6, 5, 3600), CLOCK_START_AHEAD);
+	ck_assert_int_eq(clock_start_rule(T, T + 1, 0, 0), CLOCK_START_AHEAD);
 	ck_assert_int_eq(
-	    clock_start_rule(0, UINT32_MAX, UINT32_MAX - 1), CLOCK_START_AHEAD);
+	    clock_start_rule(UINT32_MAX, UINT32_MAX, 0, 0), CLOCK_START_AHEAD);
+	ck_assert_int_eq(
+	    clock_start_rule(0, UINT32_MAX, UINT32_MAX, 0), CLOCK_START_AHEAD);
+	ck_assert_int_eq(clock_start_rule(0, UINT32_MAX, UINT32_MAX - 1, 0),
+	    CLOCK_START_AHEAD);
 
-	/* What a worker may have raised (up to 2 * max_ahead + 1), and a
-	 * new state file one above that. */
-	ck_assert_int_eq(clock_start_rule(T, T + 7, 5), CLOCK_START_AHEAD);
-	ck_assert_int_eq(clock_start_rule(T, T + 11, 5), CLOCK_START_AHEAD);
-	ck_assert_int_eq(clock_start_rule(T, T + 12, 5), CLOCK_START_AHEAD);
-	ck_assert_int_eq(clock_start_rule(T, T + 2, 0), CLOCK_START_AHEAD);
+	/*
+	 * Further, up to what a node in the largest slew holds: a new state
+	 * file (2 * max_ahead + 1), a crash loop, a restart in a slew.
+	 */
+	ck_assert_int_eq(clock_start_rule(T, T + 7, 5, 3600), CLOCK_START_SLEW);
+	ck_assert_int_eq(
+	    clock_start_rule(T, T + 12, 5, 3600), CLOCK_START_SLEW);
+	ck_assert_int_eq(
+	    clock_start_rule(T, T + 3606, 5, 3600), CLOCK_START_SLEW);
+	ck_assert_int_eq(clock_start_rule(T, T + 2, 0, 1), CLOCK_START_SLEW);
+	ck_assert_int_eq(
+	    clock_start_rule(0, UINT32_MAX, UINT32_MAX / 2, UINT32_MAX / 2),
+	    CLOCK_START_SLEW);
 
-	/* Beyond: refuse or wait. */
-	ck_assert_int_eq(clock_start_rule(T, T + 13, 5), CLOCK_START_BEHIND);
-	ck_assert_int_eq(clock_start_rule(T, T + 3, 0), CLOCK_START_BEHIND);
-	ck_assert_int_eq(clock_start_rule(T - 86400, T, 5), CLOCK_START_BEHIND);
+	/* Beyond: refuse or wait; without a slew, beyond max_ahead + 1. */
 	ck_assert_int_eq(
-	    clock_start_rule(0, UINT32_MAX, 5), CLOCK_START_BEHIND);
+	    clock_start_rule(T, T + 3607, 5, 3600), CLOCK_START_BEHIND);
+	ck_assert_int_eq(clock_start_rule(T, T + 7, 5, 0), CLOCK_START_BEHIND);
+	ck_assert_int_eq(clock_start_rule(T, T + 3, 0, 1), CLOCK_START_BEHIND);
 	ck_assert_int_eq(
-	    clock_start_rule(0, UINT32_MAX, UINT32_MAX / 2), CLOCK_START_AHEAD);
-	ck_assert_int_eq(clock_start_rule(0, UINT32_MAX, UINT32_MAX / 2 - 1),
+	    clock_start_rule(T - 86400, T, 5, 3600), CLOCK_START_BEHIND);
+	ck_assert_int_eq(
+	    clock_start_rule(0, UINT32_MAX, 5, 3600), CLOCK_START_BEHIND);
+	ck_assert_int_eq(
+	    clock_start_rule(0, UINT32_MAX, UINT32_MAX / 2, UINT32_MAX / 2 - 1),
 	    CLOCK_START_BEHIND);
 }
 END_TEST
 
 /*
- * A worker whose bucket borrowed up to now + max_ahead raises the
- * checkpoint itself to need + max_ahead + 1 (conn.c take()); a crash right
- * after must not make the restart at the same second refuse to start.
+ * A worker whose bucket ran out of checkpoint raises it itself to
+ * now + allowance + 1 (proto.c take()); a crash right after, and a restart
+ * in the same second or later, must start at once, with or without a
+ * slew.
  */
 START_TEST(test_clock_start_after_worker_raise)
 {
 	static const uint32_t aheads[] = {0, 1, 2, 5, 9};
-	unsigned i;
+	static const uint32_t extras[] = {0, 1, 10};
+	unsigned i, j;
 
 	for (i = 0; i < sizeof(aheads) / sizeof(aheads[0]); i++) {
-		uint32_t ma = aheads[i], start, worst = 0;
+		for (j = 0; j < sizeof(extras) / sizeof(extras[0]); j++) {
+			uint32_t ma = aheads[i], a = ma + extras[j], k,
+				 worst = 0;
+			/* From a master that stalled (T - 1) to one that kept
+			 * up (T + a + 1). */
+			const uint32_t starts[] = {
+			    T - 1, T, T + 1, T + a / 2, T + a, T + a + 1};
 
-		/* From a master that kept up (T + ma + 1) to one that stalled
-		 * (down to T - 1). */
-		for (start = T - 1; start <= T + ma + 1; start++) {
-			struct bucket_limits lim = {T, start, ma};
-			static uint64_t ids[4096];
-			uint64_t word = bucket_word(T, 0);
-			struct bucket_result r;
-			unsigned rounds = 0;
+			for (k = 0; k < sizeof(starts) / sizeof(starts[0]);
+			     k++) {
+				uint32_t start = starts[k];
+				struct bucket_limits lim = {T, start, a};
+				static uint64_t ids[4096];
+				uint64_t word = bucket_word(T, 0);
+				struct bucket_result r;
+				unsigned rounds = 0;
 
-			/* Take until the bucket stops for good, raising the
-			 * checkpoint the way take() does. */
-			for (;;) {
-				while (bucket_take(
-					   &word, 0, &lim, 256, ids, &r) > 0)
-					;
-				if (r.stop != BUCKET_CHECKPOINT)
-					break;
-				ck_assert_uint_le(r.need, T + ma);
-				lim.checkpoint = r.need + ma + 1;
-				ck_assert_uint_lt(++rounds, 4);
+				/* Take until the bucket stops for good,
+				 * raising the checkpoint as take() does. */
+				for (;;) {
+					while (bucket_take(&word, 0, &lim, 4096,
+						   ids, &r) > 0)
+						;
+					if (r.stop != BUCKET_CHECKPOINT)
+						break;
+					ck_assert_uint_le(r.need, T + a);
+					lim.checkpoint =
+					    bucket_checkpoint_target(T, a);
+					ck_assert_uint_lt(++rounds, 3);
+				}
+				ck_assert_int_eq(r.stop, BUCKET_EXHAUSTED);
+				if (lim.checkpoint > worst)
+					worst = lim.checkpoint;
+				ck_assert_int_ne(
+				    clock_start_rule(
+					T, lim.checkpoint, ma, extras[j]),
+				    CLOCK_START_BEHIND);
+				ck_assert_int_ne(
+				    clock_start_rule(
+					T + 1, lim.checkpoint, ma, extras[j]),
+				    CLOCK_START_BEHIND);
 			}
-			ck_assert_int_eq(r.stop, BUCKET_EXHAUSTED);
-			if (lim.checkpoint > worst)
-				worst = lim.checkpoint;
-			/* A crash now, a restart in the same second or later.
-			 */
-			ck_assert_int_ne(
-			    clock_start_rule(T, lim.checkpoint, ma),
-			    CLOCK_START_BEHIND);
-			ck_assert_int_ne(
-			    clock_start_rule(T + 1, lim.checkpoint, ma),
+			/* The rule's bound is reached, and it is tight. */
+			ck_assert_uint_eq(worst, T + a + 1);
+			ck_assert_int_eq(
+			    clock_start_rule(T - 1, worst, ma, extras[j]),
 			    CLOCK_START_BEHIND);
 		}
-		/* The rule's bound is reached: it accepts no more than that. */
-		ck_assert_uint_eq(worst, T + 2 * ma + 1);
 	}
 }
 END_TEST

@@ -19,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, make_bucket_suite());
 	srunner_add_suite(sr, make_counters_suite());
 	srunner_add_suite(sr, make_peer_suite());
+	srunner_add_suite(sr, make_slew_suite());
 	srunner_add_suite(sr, make_state_suite());
 	srunner_add_suite(sr, make_serving_suite());
 	srunner_add_suite(sr, make_timefmt_suite());

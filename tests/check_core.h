@@ -28,6 +28,9 @@ Suite *make_counters_suite(void);
 /* The per-bucket generator and the clock rules (src/core/bucket.c). */
 Suite *make_bucket_suite(void);
 
+/* The decaying allowance after a clock step back (src/core/slew.c). */
+Suite *make_slew_suite(void);
+
 /* Layout, validation and indexing of the state region (src/core/state.c). */
 Suite *make_state_suite(void);
 

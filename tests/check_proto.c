@@ -326,6 +326,53 @@ START_TEST(raised_checkpoint_stays_restartable)
 }
 END_TEST
 
+/*
+ * In a slew the master writes a larger allowance to the header: a dry
+ * bucket borrows that far, and raises the checkpoint to now + allowance
+ * + 1 at most, which a restart accepts (clock_start_rule with that slew).
+ */
+START_TEST(slew_allowance_is_borrowed_under)
+{
+	uint32_t now = (uint32_t)(NOW - EPOCH);
+	uint8_t in[2 * 64];
+	struct proto_result r;
+	uint64_t got = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(in); i += 2)
+		in[i] = 1, in[i + 1] = 255;
+	/* The clock stepped back 20 s: the bucket stands 20 s ahead. */
+	state_store(
+	    &state_bucket(sf.h, BUCKET)->word, bucket_word(now + 20, 0));
+	state_store(&sf.h->allowance, MAX_AHEAD + 20);
+	do {
+		r = serve(in, sizeof(in), sizeof(out));
+		for (i = 0; i < r.written; i += 1 + 8 * (size_t)out[i])
+			got += out[i];
+		ck_assert_uint_le(
+		    state_load(&sf.h->checkpoint), now + MAX_AHEAD + 20 + 1);
+	} while (out[0] == 255 && got < 65536u * 40);
+	/* From its second up to now + allowance: MAX_AHEAD + 1 seconds. */
+	ck_assert_uint_eq(got, 65536u * (MAX_AHEAD + 1));
+	ck_assert_uint_eq(
+	    bucket_ts(state_bucket(sf.h, BUCKET)->word), now + MAX_AHEAD + 20);
+	ck_assert_int_ne(
+	    clock_start_rule(now, state_load(&sf.h->checkpoint), MAX_AHEAD, 20),
+	    CLOCK_START_BEHIND);
+	/* The allowance never goes below max_ahead, whatever the header. */
+	state_store(&sf.h->allowance, 0);
+	clock_now += 30;
+	got = 0;
+	do {
+		r = serve(in, sizeof(in), sizeof(out));
+		for (i = 0; i < r.written; i += 1 + 8 * (size_t)out[i])
+			got += out[i];
+	} while (out[0] == 255 && got < 65536u * 40);
+	ck_assert_uint_eq(
+	    bucket_ts(state_bucket(sf.h, BUCKET)->word), now + 30 + MAX_AHEAD);
+}
+END_TEST
+
 /* A checkpoint that cannot be made durable issues nothing above it. */
 START_TEST(failed_raise_issues_nothing_above)
 {
@@ -362,6 +409,7 @@ main(void)
 	tcase_add_test(tc, dry_bucket_waits_or_answers_short);
 	tcase_add_test(tc, checkpoint_is_raised_before_use);
 	tcase_add_test(tc, raised_checkpoint_stays_restartable);
+	tcase_add_test(tc, slew_allowance_is_borrowed_under);
 	tcase_add_test(tc, failed_raise_issues_nothing_above);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -213,25 +213,16 @@ END_TEST
  * magic: it is a damaged genid state file, not a file with a bad magic. */
 START_TEST(test_state_truncated)
 {
-	static const struct {
-		size_t len;
-		const char *says;
-	} cases[] = {
-	    {6463, "6463 bytes"},
-	    {320 + 32 * 64, "2368 bytes"},
-	    {320, "320 bytes"},
-	    {256, "256 bytes"},
-	    {100, "100 bytes"},
-	    {8, "8 bytes"},
-	};
+	const size_t hs = sizeof(struct state_header);
+	const size_t lens[] = {state_size() - 1, hs + 32 * 64, hs, 256, 100, 8};
 	struct state_header *h = region(), *p;
-	char err[512];
+	char err[512], says[32];
 	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		p = prefix(h, cases[i].len);
-		assert_refused(
-		    p, cases[i].len, &ident, "damaged", cases[i].says);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		snprintf(says, sizeof(says), "%zu bytes", lens[i]);
+		p = prefix(h, lens[i]);
+		assert_refused(p, lens[i], &ident, "damaged", says);
 		free(p);
 	}
 	/* Too short to hold even the magic. */
@@ -334,6 +325,31 @@ START_TEST(test_state_field_ranges)
 	assert_refused(h, state_size(), &ident, "serving is 5", "0..4");
 	h->serving = SERVING_STATES - 1;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	h->allowance = STATE_MAX_AHEAD + STATE_MAX_SLEW + 3;
+	assert_refused(h, state_size(), &ident, "allowance is 90003", NULL);
+	h->allowance = STATE_MAX_AHEAD + STATE_MAX_SLEW + 2;
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	h->slew_rate_ppm = 1000000;
+	assert_refused(
+	    h, state_size(), &ident, "slew_rate_ppm is 1000000", "0..999999");
+	h->slew_rate_ppm = 250000;
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	free(h);
+}
+END_TEST
+
+/* Readers borrow under the allowance the master wrote, never below
+ * max_ahead. */
+START_TEST(test_state_allowance)
+{
+	struct state_header *h = region();
+
+	h->max_ahead = 5;
+	ck_assert_uint_eq(state_allowance(h), 5);
+	h->allowance = 3;
+	ck_assert_uint_eq(state_allowance(h), 5);
+	h->allowance = 3605;
+	ck_assert_uint_eq(state_allowance(h), 3605);
 	free(h);
 }
 END_TEST
@@ -590,6 +606,7 @@ make_state_suite(void)
 	tcase_add_test(tc, test_state_other_identity);
 	tcase_add_test(tc, test_state_header_sum);
 	tcase_add_test(tc, test_state_field_ranges);
+	tcase_add_test(tc, test_state_allowance);
 	tcase_add_test(tc, test_state_seal);
 	tcase_add_test(tc, test_state_table_sum);
 	tcase_add_test(tc, test_state_word_valid);

@@ -2,10 +2,12 @@
 """
 integ_refuse.py - the start-ups genid must refuse, with the right exit
 code and a message an operator can act on:
-  - the state file's checkpoint is an hour ahead of the clock (made by
-    running genid under faketime +1h when faketime is installed, and by
-    editing the checkpoint field of the file): exit 75, one line naming
-    both times (and --wait-clock); with --wait-clock it waits instead;
+  - the state file's checkpoint is two hours ahead of the clock (made by
+    running genid under faketime +2h when faketime is installed, and by
+    editing the checkpoint field of the file), beyond what a slew carries
+    (max_slew_s 3600 + max_ahead_s 5 + 1): exit 75, one line naming both
+    times (and --wait-clock); with --wait-clock it waits instead; an hour
+    ahead is within it, and the node starts at once;
   - a state file made for another machine_id, another epoch, or another
     layout version: exit 65, naming both identities;
   - a second genid on the same state file: exit 69, the first one goes on;
@@ -65,11 +67,11 @@ def refused(t, d, want, what, deadline=20, args=None, prefix=()):
 
 
 def clock_behind(t, d, how):
-    """d's state file holds a checkpoint about an hour ahead."""
+    """d's state file holds a checkpoint about two hours ahead."""
     st = d.state()
     cp = st.h.checkpoint + st.h.epoch
     now = time.time()
-    t.check(3000 < cp - now < 3700, "%s: the checkpoint is an hour ahead "
+    t.check(7000 < cp - now < 7300, "%s: the checkpoint is 2 h ahead "
             "(%+.0f s)" % (how, cp - now))
     refused(t, d, harness.EX_TEMPFAIL,
             "%s: start with the clock behind the checkpoint" % how)
@@ -97,13 +99,13 @@ def clock_behind(t, d, how):
 def test_clock(t):
     if shutil.which("faketime"):
         d = harness.Daemon(t, workers=1)
-        d.start(prefix=["faketime", "-f", "+1h"])
+        d.start(prefix=["faketime", "-f", "+2h"])
         with harness.connect(d.addr) as s:
             i = harness.get_id(s)
-        t.check(3500 < (i >> 32) - time.time() < 3700,
-                "faketime +1h: the daemon issues IDs an hour ahead")
+        t.check(7100 < (i >> 32) - time.time() < 7300,
+                "faketime +2h: the daemon issues IDs two hours ahead")
         rc, _ = d.stop()
-        t.check(rc == 0, "faketime +1h: stops with 0", "got %r" % rc)
+        t.check(rc == 0, "faketime +2h: stops with 0", "got %r" % rc)
         clock_behind(t, d, "faketime")
     else:
         t.note("faketime is not installed: only the edited state file")
@@ -112,7 +114,18 @@ def test_clock(t):
     d.start()
     rc, _ = d.stop()
     t.check(rc == 0, "plain run stops with 0", "got %r" % rc)
+    # An hour ahead is what a node in a slew of an hour holds: it starts.
     target = int(time.time()) + 3600 - d.epoch
+    harness.patch_state(d.state_path, "checkpoint", target)
+    d.start()
+    with harness.connect(d.addr) as s:
+        i = harness.get_id(s)
+    t.check(abs((i >> 32) + d.epoch - time.time()) < 10,
+            "checkpoint an hour ahead, buckets with the clock: starts at "
+            "once and issues IDs of now")
+    rc, _ = d.stop()
+    t.check(rc == 0, "the run an hour ahead stops with 0", "got %r" % rc)
+    target = int(time.time()) + 7200 - d.epoch
     harness.patch_state(d.state_path, "checkpoint", target)
     t.note("checkpoint field at offset %d set to %d"
            % (harness.header_offset("checkpoint"), target))
@@ -218,6 +231,18 @@ BAD_CONFIGS = [
     ("zone_id out of range",
      '{"port": 0, "state_file": "genid.state",\n "zone_id": 32}\n', 2,
      "zone_id"),
+    ("clock_slew of 1",
+     '{"port": 0, "state_file": "genid.state",\n "clock_slew": 1}\n', 2,
+     "clock_slew"),
+    ("clock_slew of 0",
+     '{"port": 0, "state_file": "genid.state",\n\n "clock_slew": 0.0}\n',
+     3, "clock_slew"),
+    ("clock_slew not a number",
+     '{"port": 0, "state_file": "genid.state", "clock_slew": "0.25"}\n', 1,
+     "clock_slew"),
+    ("max_slew_s out of range",
+     '{"port": 0, "state_file": "genid.state",\n "max_slew_s": 86401}\n', 2,
+     "max_slew_s"),
 ]
 
 
@@ -271,6 +296,17 @@ def test_config(t):
             "-t on the original project's config: configuration OK, exit 0,"
             " or only the default paths' directories named",
             "got %r, %s" % (rc, out.strip()))
+    for slew in ('"clock_slew": 0.5, "max_slew_s": 0',
+                 '"clock_slew": 0.999, "max_slew_s": 86400'):
+        text = ('{"state_file": "genid.state", "pid_file": "", %s}\n'
+                % slew)
+        d.write_config(text)
+        d.spawn(args=["-t"], write_config=False)
+        rc = d.wait_exit(10)
+        out = d.output()
+        t.check(rc == 0 and "configuration OK" in out,
+                "-t on %s: configuration OK, exit 0" % text.strip(),
+                "got %r, %s" % (rc, out.strip()))
 
     d.spawn(args=["--no-such-flag"])
     rc = d.wait_exit(10)

@@ -6,10 +6,12 @@ restart at once on the same state file and port: serving again in under
 restarts, every ID after a restart greater than every ID before it on the
 same bucket, and every ID before it at or below the checkpoint the state
 file held.  Three rounds: a crash, a crash followed by a simulated reboot
-(the bucket table rolled back, another kernel boot id: every ID after it
-must then lie above the checkpoint), a crash of an idle server.  Before
-the second and third rounds the test waits until the clock is within
-max_ahead_s + 1 of the checkpoint (integ_restart_loop.py does not wait).
+(the bucket table rolled back, another kernel boot id), a crash of an
+idle server.  After each, a crash within the same kernel boot too, every
+ID must lie above the checkpoint: bucket words are trusted only after a
+clean stop.  Before the second and third rounds the test waits until the
+clock is within max_ahead_s + 1 of the checkpoint (integ_restart_loop.py
+does not wait).
 """
 
 import os

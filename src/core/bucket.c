@@ -91,28 +91,31 @@ bucket_restart_word(uint32_t checkpoint)
 }
 
 uint32_t
-bucket_checkpoint_target(uint32_t now, uint32_t max_ahead)
+bucket_checkpoint_target(uint32_t now, uint32_t allowance)
 {
-	uint64_t t = (uint64_t)now + max_ahead + 1;
+	uint64_t t = (uint64_t)now + allowance + 1;
 
 	return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
 enum clock_start
-clock_start_rule(uint32_t now, uint32_t checkpoint, uint32_t max_ahead)
+clock_start_rule(
+    uint32_t now, uint32_t checkpoint, uint32_t max_ahead, uint32_t max_slew)
 {
+	uint64_t lead;
+
 	if (now > checkpoint)
 		return CLOCK_START_NOW;
-	/*
-	 * The master keeps the checkpoint max_ahead + 1 ahead, but a worker
-	 * of an earlier genid whose bucket borrowed up to now + max_ahead
-	 * raised it itself to that second + max_ahead + 1, and a new state
-	 * file starts one second above that (checkpoint.c start_fresh): a
-	 * crash right after leaves it up to 2 * max_ahead + 2 ahead of a
-	 * clock that is right.
-	 */
-	if ((uint64_t)checkpoint - now <= 2 * (uint64_t)max_ahead + 2)
+	lead = (uint64_t)checkpoint - now;
+	if (lead <= (uint64_t)max_ahead + 1)
 		return CLOCK_START_AHEAD;
+	/*
+	 * A node in a slew keeps the checkpoint up to its allowance + 1
+	 * ahead, and a new state file or a crash loop leaves it a little
+	 * further than max_ahead + 1: the slew carries those too.
+	 */
+	if (lead <= (uint64_t)max_slew + max_ahead + 1)
+		return CLOCK_START_SLEW;
 	return CLOCK_START_BEHIND;
 }
 

@@ -21,7 +21,8 @@ enum bucket_stop {
 struct bucket_limits {
 	uint32_t now;	     /* wall clock, seconds since the epoch */
 	uint32_t checkpoint; /* highest timestamp that may be issued */
-	uint32_t max_ahead;  /* how far ts may run ahead of now by borrowing */
+	uint32_t max_ahead;  /* how far ts may run ahead of now by borrowing:
+				max_ahead_s, more in a slew (slew.h) */
 };
 
 struct bucket_result {
@@ -53,22 +54,25 @@ unsigned bucket_take(uint64_t *word, uint64_t base,
  * durable checkpoint was checkpoint: every later ID is above every earlier. */
 uint64_t bucket_restart_word(uint32_t checkpoint);
 
-/* The checkpoint the node should hold at time now (now + max_ahead + 1). */
-uint32_t bucket_checkpoint_target(uint32_t now, uint32_t max_ahead);
+/* The checkpoint the node should hold at time now when buckets may borrow
+ * allowance seconds ahead of it (now + allowance + 1). */
+uint32_t bucket_checkpoint_target(uint32_t now, uint32_t allowance);
 
 enum clock_start {
 	CLOCK_START_NOW,    /* the clock is past the checkpoint */
 	CLOCK_START_AHEAD,  /* serve at once from checkpoint + 1 */
+	CLOCK_START_SLEW,   /* serve at once with a slew (slew.h) */
 	CLOCK_START_BEHIND, /* the clock is too far behind: refuse or wait */
 };
 
 /*
  * How a node whose checkpoint is checkpoint may start at time now: AHEAD
- * up to 2 * max_ahead + 2 ahead of now, what a worker raising the
- * checkpoint itself or a new state file may have left; further is BEHIND.
+ * up to max_ahead + 1 ahead of now (where the master keeps it), SLEW up to
+ * max_slew + max_ahead + 1 (the most a node in a slew holds), further is
+ * BEHIND.
  */
 enum clock_start clock_start_rule(
-    uint32_t now, uint32_t checkpoint, uint32_t max_ahead);
+    uint32_t now, uint32_t checkpoint, uint32_t max_ahead, uint32_t max_slew);
 
 /*
  * Classifies a clock step between two samples: the change of the realtime

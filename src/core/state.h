@@ -20,6 +20,8 @@
 #define STATE_WORKERS 32u
 /* The largest max_ahead_s a header may hold (genid.json(5)). */
 #define STATE_MAX_AHEAD 3600u
+/* The largest max_slew_s a header may hold (genid.json(5)). */
+#define STATE_MAX_SLEW 86400u
 
 struct state_identity {
 	uint32_t zone;
@@ -77,9 +79,9 @@ struct state_header {
 	 */
 	uint64_t clean;
 	/*
-	 * The kernel boot the table was last written under: within the same
-	 * boot the page cache holds every store any genid process made, even
-	 * after kill -9 of all of them, so the bucket words can be trusted.
+	 * The kernel boot the table was last written under, for the log: a
+	 * restart tells a crash from a crash and a reboot.  The bucket words
+	 * are trusted after a clean stop only, whatever the boot.
 	 */
 	uint64_t kernel_boot[2];
 	/* Random per master start, in INFO: tells a node it is its own peer. */
@@ -110,6 +112,19 @@ struct state_header {
 	int64_t peer_skew_ms;
 	uint64_t peer_clocks;
 	uint64_t reserved2[4];
+	/*
+	 * Also layout 3, written by the master (slew.h).  allowance: how many
+	 * seconds a bucket may borrow ahead of the clock now, max_ahead and
+	 * more during a slew; workers borrow under it and raise the
+	 * checkpoint to now + allowance + 1.  Read it with state_allowance().
+	 */
+	uint64_t allowance;
+	uint64_t slew_extra_ms; /* the part of it a slew adds, 0 = none */
+	uint64_t slew_left_ms;	/* until the slew ends */
+	uint64_t slew_rate_ppm; /* clock_slew in millionths */
+	uint64_t slews;		/* slews started this boot */
+	uint64_t slews_refused; /* steps back beyond max_slew this boot */
+	uint64_t reserved3[2];
 };
 
 /*
@@ -205,6 +220,18 @@ static inline void
 state_store(uint64_t *p, uint64_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/*
+ * The allowance workers borrow under (SPEC 3): never below max_ahead,
+ * whatever the master last wrote.  One load.
+ */
+static inline uint32_t
+state_allowance(const struct state_header *h)
+{
+	uint64_t a = state_load(&h->allowance);
+
+	return a < h->max_ahead ? h->max_ahead : (uint32_t)a;
 }
 
 /* Adds to a single-writer counter; no locked instruction needed. */
