@@ -22,6 +22,12 @@ MAX_CONNS = 8000
 KEPT_MAX = 0.5  # of the memory the idle connections took
 
 
+def sanitized(pid):
+    """Whether process pid runs with AddressSanitizer's allocator."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 def test(t):
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     n = min(MAX_CONNS, soft - 256)
@@ -62,6 +68,14 @@ def test(t):
         "the state file counts no open connection after the close")
     # What the connections took is given back within seconds, but for
     # tables that never shrink (libev keeps one slot per descriptor).
+    # ASan's allocator keeps freed memory in quarantine: nothing to see.
+    if sanitized(workers[0]):
+        t.note("genid is built with ASan: the return of memory is not "
+               "measured")
+        rc, took = d.stop()
+        t.check(rc == 0, "SIGTERM with %d connections just closed: exit 0"
+                % n, "got %r" % rc)
+        return
     grew = max(after - before, 1)
     back = harness.poll(lambda: sum(harness.rss_kb(w) for w in workers)
                         <= before + grew * KEPT_MAX, 10, 0.1)
