@@ -1,6 +1,6 @@
 /*
  * check.c - the check verb: validate a configuration the way genid does,
- * and optionally ask its peers who they are (SPEC 7 from the outside).
+ * and optionally ask its peers who they are (genid(8) from outside).
  */
 #include <err.h>
 #include <getopt.h>

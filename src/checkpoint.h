@@ -1,5 +1,5 @@
 /*
- * checkpoint.h - the timestamp high-water mark (SPEC 5).
+ * checkpoint.h - the timestamp high-water mark (genid(7)).
  */
 #ifndef GENID_CHECKPOINT_H
 #define GENID_CHECKPOINT_H

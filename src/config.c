@@ -1,5 +1,5 @@
 /*
- * config.c - read and validate genid.json (SPEC 6).
+ * config.c - read and validate genid.json (genid.json(5)).
  *
  * jansson parses the file; it keeps no positions for values, so the core's
  * jsonpos finds where a top-level key's value (or one item of an array

@@ -1,5 +1,5 @@
 /*
- * config.h - the genid.json configuration (SPEC 6).
+ * config.h - the genid.json configuration (genid.json(5)).
  */
 #ifndef GENID_CONFIG_H
 #define GENID_CONFIG_H

@@ -148,7 +148,7 @@ set_log_owner(const struct cfg *c)
 }
 
 /*
- * A peer with this node's identity stops the start (SPEC 7), and so does
+ * A peer with this node's identity stops the start (genid(8)), and so does
  * a clock too far from the peers' (unless --wait-clock: then it waits
  * for the clock, asking the peers again every second).
  */

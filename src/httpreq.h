@@ -1,5 +1,5 @@
 /*
- * httpreq.h - the request side of the metrics endpoint (SPEC 8b), apart
+ * httpreq.h - the request side of the metrics endpoint (metrics), apart
  * from the sockets: gathering a request to the end of its headers, and
  * what its request line asks for.  Pure code, fuzzed in tests/fuzz.
  */

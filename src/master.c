@@ -36,7 +36,7 @@
 #define RESPAWN_MAX_S 10.0
 /* A worker that lived this long was not crash-looping. */
 #define RESPAWN_STABLE_S 2.0
-/* How often the peers are asked who they are (SPEC 7). */
+/* How often the peers are asked who they are (genid(8)). */
 #define PEERS_INTERVAL_S 60.0
 /* Shutdown: first TERM check, doubling; KILL once this much has passed. */
 #define STOP_FIRST_S 0.05
@@ -68,7 +68,7 @@ static struct {
 	double stop_waited, stop_delay;
 	struct timespec real, mono; /* last clock samples */
 	struct slew_conf slew_conf;
-	struct slew slew; /* the allowance after a step back (SPEC 3) */
+	struct slew slew; /* the allowance after a step back (genid(7)) */
 	pid_t master;
 } m;
 

@@ -1,6 +1,6 @@
 /*
  * metrics.c - one reading of the state file's counters, and the same in
- * the Prometheus text exposition format (SPEC 8b).  genidctl stats and the
+ * the Prometheus text exposition format (metrics).  genidctl stats and the
  * master's /metrics endpoint print it with this one code.
  */
 #include <dirent.h>
@@ -182,7 +182,7 @@ worker_families(FILE *out, const struct metrics_snap *s)
 	}
 }
 
-/* The allowance after a clock step back (SPEC 3). */
+/* The allowance after a clock step back (genid(7)). */
 static void
 slew_families(FILE *out, const struct state_header *h)
 {

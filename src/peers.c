@@ -1,6 +1,6 @@
 /*
  * peers.c - ask other genid servers for INFO and who they are, and judge
- * the answers (SPEC 7).  peers_ask only reports; the daemon logs the
+ * the answers (genid(8)).  peers_ask only reports; the daemon logs the
  * reports (peers_check), genidctl prints them (cli/check.c).
  */
 #include <errno.h>

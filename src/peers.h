@@ -1,6 +1,6 @@
 /*
  * peers.h - what genid and genidctl ask other genid servers, through
- * libgenid (src/client): INFO, and the peer check (SPEC 7) that asks the
+ * libgenid (src/client): INFO, and the peer check (genid(8)) that asks the
  * other nodes of the data centre who they are.
  */
 #ifndef GENID_PEERS_H

@@ -125,7 +125,7 @@ now_ts(const struct proto_node *node)
 
 /*
  * How far the buckets may borrow ahead of the clock: max_ahead, more in a
- * slew (SPEC 3).  The master writes it once a checkpoint tick; one load.
+ * slew (genid(7)).  The master writes it once a checkpoint tick; one load.
  */
 static uint32_t
 allowance(const struct proto_node *node)

@@ -1,5 +1,5 @@
 /*
- * scrape.h - the master's /metrics endpoint for Prometheus (SPEC 8b).
+ * scrape.h - the master's /metrics endpoint for Prometheus (metrics).
  */
 #ifndef GENID_SCRAPE_H
 #define GENID_SCRAPE_H

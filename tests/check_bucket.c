@@ -1,5 +1,5 @@
 /*
- * check_bucket.c - the per-bucket generator and the clock rules (SPEC 3, 5).
+ * check_bucket.c - the per-bucket generator and the clock rules (genid(7)).
  *
  * Expected IDs are built from shifts written here: ts in bits 63..32, the
  * bucket's base in 31..16, the counter in 15..0.
@@ -160,7 +160,7 @@ START_TEST(test_bucket_new_second)
 }
 END_TEST
 
-/* SPEC 3: a step back is absorbed, the bucket goes on in its own second. */
+/* genid(7): a step back is absorbed, the bucket goes on in its own second. */
 START_TEST(test_bucket_clock_back)
 {
 	uint64_t word = 0, ids[32], last;
@@ -364,7 +364,7 @@ END_TEST
  * second actually issued.  A word that already sits in the next, unissued
  * second is above the checkpoint and, after a clock step back, lets the
  * next call issue there without the ts + 1 <= now + max_ahead check of
- * SPEC 3.
+ * genid(7).
  */
 START_TEST(test_bucket_checkpoint_stop_word)
 {
@@ -505,7 +505,7 @@ START_TEST(test_bucket_unchanged_without_ids)
 }
 END_TEST
 
-/* SPEC 1: the bucket bits are in every ID, so 32 buckets driven through
+/* genid(7): the bucket bits are in every ID, so 32 buckets driven through
  * the same clock never collide. */
 START_TEST(test_bucket_bits_in_every_id)
 {
@@ -553,7 +553,7 @@ START_TEST(test_bucket_bits_in_every_id)
 }
 END_TEST
 
-/* SPEC 5: after a restart every ID is above every ID with ts <=
+/* genid(7): after a restart every ID is above every ID with ts <=
  * checkpoint, whatever the clock says. */
 START_TEST(test_bucket_restart_word)
 {

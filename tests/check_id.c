@@ -24,7 +24,7 @@ static void assert_round_trip(const struct id_fields *f);
 /* Fails to parse s; the reason starts with msg unless it is NULL. */
 static void assert_parse_fails(const char *s, const char *msg);
 
-/* SPEC 1, bit by bit: 63..32 ts, 31..27 zone, 26..24 dc, 23..21 machine,
+/* genid(7), bit by bit: 63..32 ts, 31..27 zone, 26..24 dc, 23..21 machine,
  * 20..16 bucket, 15..0 counter. */
 static uint64_t
 expect_id(uint32_t ts, unsigned zone, unsigned dc, unsigned machine,

@@ -1,5 +1,5 @@
 /*
- * check_peer.c - the verdict on a peer's identity (SPEC 7).
+ * check_peer.c - the verdict on a peer's identity (genid(8)).
  */
 #include <check.h>
 #include <stdint.h>

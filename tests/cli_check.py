@@ -24,7 +24,7 @@ def write(d, name, text):
 def main():
     require_genidctl()
     with tempdir() as d:
-        # The original configuration stays valid (SPEC 6).
+        # The original configuration stays valid (genid.json(5)).
         good = write(d, "good.json", '{"port":3778,"zone_id":0,"dc_id":0,'
                      '"machine_id":0}\n')
         r = ctl("check", "-c", good)

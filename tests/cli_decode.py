@@ -37,7 +37,7 @@ def expect_id(i, epoch=0):
 def main():
     require_genidctl()
 
-    # The example of the brief and SPEC 1.
+    # The example of genid(7).
     r = ctl("decode", "7709466296767811730")
     equal(r.rc, 0, "decode example: exit 0")
     equal(parse_lines(r.out), [(7709466296767811730, "2026-11-18T11:06:40Z",

@@ -102,7 +102,8 @@ def poll(cond, timeout, what):
 
 
 def decode(i):
-    """Reference decoder of SPEC 1: (ts, zone, dc, machine, bucket, counter)."""
+    """Reference decoder of the ID layout of genid(7): (ts, zone, dc,
+    machine, bucket, counter)."""
     return (i >> 32, (i >> 27) & 31, (i >> 24) & 7, (i >> 21) & 7,
             (i >> 16) & 31, i & 0xFFFF)
 
@@ -120,7 +121,7 @@ def iso(t):
 
 class FakeGenid:
     """
-    A genid of SPEC 2 in a thread, on 127.0.0.1 (or ::1) and a free port.
+    A genid of genid(7) in a thread, on 127.0.0.1 (or ::1) and a free port.
     short: CMD 1 replies hold at most this many IDs (exhaustion); with 0,
     the bucket is used up: CMD 1 gets empty replies except for the three
     after a CMD 0 (which waits for the clock in the real server).  info:

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-integ_clock_slew.py - a step back of the clock costs no outage (SPEC 3):
+integ_clock_slew.py - a step back of the clock costs no outage (genid(7)):
 steps back of 10 s and then of an hour under load, genid under
 libfaketime (an offset file the test rewrites; the monotonic clock stays
 real, so genid tells a step from elapsed time).

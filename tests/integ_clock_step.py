@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """
 integ_clock_step.py - the wall clock steps back and forward under load
-(SPEC 3: a step back is absorbed, never turned into duplicates; steps are
+(genid(7): a step back is absorbed, never turned into duplicates; steps are
 counted).  genid runs with libfaketime preloaded, reading its offset from
 a file the test rewrites (the monotonic clock stays real, so genid can
 tell a step from elapsed time).  64 clients pipeline requests throughout;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-integ_config.py - configuration keys of SPEC 6 that change what the
+integ_config.py - configuration keys of genid.json(5) that change what the
 daemon does on the wire:
   - listen on IPv4 and IPv6 loopback at once ("[::1]"), pid_file "" (none);
   - allow: a client outside the list (source 127.0.0.2) is closed at

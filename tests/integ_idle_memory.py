@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """
 integ_idle_memory.py - idle connections cost the server little user
-memory (SPEC 11: 100,000 idle connections at <= 512 bytes each).  Opens as
+memory (bench target: 100,000 idle connections at <= 512 bytes each).  Opens as
 many connections as this process's descriptor limit allows (capped at
 8,000), checks that every one is accepted and served, and measures the
 workers' resident memory before and after; once they are closed, most of

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-integ_metrics.py - metrics_listen (SPEC 8b): the master serves the
+integ_metrics.py - metrics_listen (metrics): the master serves the
 Prometheus text at /metrics, read from the state file.  One daemon (two
 workers, metrics on 127.0.0.1:0) serves every case below in turn; each
 case names the behaviour it checks.  The counter families and their

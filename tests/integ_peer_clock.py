@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-integ_peer_clock.py - the peers compare clocks (issue 9, SPEC 7).
+integ_peer_clock.py - the peers compare clocks (issue 9, genid(8)).
 
 A node whose clock is 30 s behind its peer's refuses to start with exit
 75 and one line naming the skew and the peer; an unreachable peer is only

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-integ_peers.py - the peer check at start-up (SPEC 7): a peer with this
+integ_peers.py - the peer check at start-up (genid(8)): a peer with this
 node's zone, dc and machine stops the start with a message naming it; a
 peer of another data centre and an unreachable peer are warnings only.
 """

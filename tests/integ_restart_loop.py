@@ -3,7 +3,7 @@
 integ_restart_loop.py - a crash loop: kill -9 of the whole server under
 load, restart at once, and kill -9 again right after the restart (within
 the same second or two), three times.  Each restart must serve again in
-under 1 s (SPEC 5: "restart within the same second"; SPEC 11: restart to
+under 1 s (genid(7): "restart within the same second"; target: restart to
 serving < 1 s after kill -9), with no duplicate and every ID after a
 restart above every ID before it on the same bucket.
 """

@@ -5,7 +5,7 @@ the seed README, CMD 0 and CMD 1, unchanged: it reads with bare recv calls
 and no loop for the single ID, as the real client does) against the real
 daemon: counts 0, 1, 20 and 255, the configured zone/dc/machine in every
 ID, strictly increasing IDs on one connection, the time field near now,
-and INFO (CMD 2) with the keys of SPEC 2.  A second daemon with a recent
+and INFO (CMD 2) with the keys of genid(7).  A second daemon with a recent
 epoch checks the time field counts from the configured epoch.
 """
 
@@ -123,7 +123,7 @@ def check_info(t, d, label):
     t.note("%s: INFO %s" % (label, inf))
     t.check(isinstance(inf, dict), "%s: INFO is a JSON object" % label)
     missing = [k for k in harness.INFO_KEYS if k not in inf]
-    t.check(not missing, "%s: INFO has the keys of SPEC 2" % label,
+    t.check(not missing, "%s: INFO has the keys of genid(7)" % label,
             "missing %s" % missing)
     t.check((inf.get("zone"), inf.get("dc"), inf.get("machine"))
             == (d.zone, d.dc, d.machine),

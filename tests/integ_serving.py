@@ -4,7 +4,8 @@ integ_serving.py - a node says whether it can issue now (issue 9), in
 INFO, /metrics and genidctl stats, and says it again once it can.
 
 The clock steps back a minute (libfaketime reading its offset from a
-file): every bucket is then ahead of the clock by more than max_ahead_s,
+file) with no slew allowed (max_slew_s 0, as for a step beyond it):
+every bucket is then ahead of the clock by more than max_ahead_s,
 and one bucket drained by CMD 1 until a short reply can issue nothing
 more: "clock-behind".  The clock back to real time: "serving".  msync
 failing (tests/msync_fail.c): "checkpoint-stuck", then "serving" once
@@ -105,7 +106,7 @@ def test(t):
     if not faketime and not shim:
         t.skip("neither libfaketime nor tests/.libs/msync_fail.so")
     d = harness.Daemon(t, workers=2, metrics_listen="127.0.0.1:0",
-                       checkpoint_interval_ms=100)
+                       checkpoint_interval_ms=100, max_slew_s=0)
     rc_path = os.path.join(d.dir, "faketime.rc")
     flag = os.path.join(d.dir, "fail")
     set_offset(rc_path, "+0")

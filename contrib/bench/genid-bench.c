@@ -1,8 +1,9 @@
 /*
  * genid-bench.c - load generator for genid and for the peer it is measured
- * against, Redis INCR (SPEC 11).  N connections are spread over T threads,
- * each thread one epoll loop over non-blocking sockets.  A warm-up, then a
- * measured window of fixed length; the tool always ends after them.
+ * against, Redis INCR (contrib/bench/README.md).  N connections are spread
+ * over T threads, each thread one epoll loop over non-blocking sockets.  A
+ * warm-up, then a measured window of fixed length; the tool always ends
+ * after them.
  *
  * Every connection keeps `depth` requests outstanding.  Requests are all
  * alike, so what is left to write is a byte count into a buffer of repeated
@@ -41,7 +42,7 @@
 #include <unistd.h>
 
 #define BULK_N 255	  /* IDs asked for by one CMD 1 */
-#define ID_CAP (1u << 21) /* IDs per second one node may issue (SPEC 1) */
+#define ID_CAP (1u << 21) /* IDs per second one node may issue (genid(7)) */
 #define READ_BUF (256 * 1024)
 #define LOOP_MS 10		 /* longest epoll wait: bounds phase slop */
 #define RETRY_WINDOW_NS 50000000 /* see reply_done */

@@ -1,6 +1,6 @@
 /*
  * genid-conns.c - holds many idle connections to a genid server and
- * reports what they cost it (SPEC 11, "idle connections held"): user
+ * reports what they cost it (target: idle connections held): user
  * memory per connection (Private_Dirty over the server's processes),
  * kernel memory per connection (Slab), the latency of a fresh connection
  * while they are held, the time to open and to close them all, and the

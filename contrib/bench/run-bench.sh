@@ -1,5 +1,5 @@
 #!/bin/sh
-# run-bench.sh - the SPEC 11 benchmark table in one command: genid against
+# run-bench.sh - the target table in one command: genid against
 # a redis-server started by the same run, on loopback.
 #
 # usage: run-bench.sh [BUILDDIR | path/to/genid]
@@ -36,7 +36,7 @@ warmup=${BENCH_WARMUP:-1}
 threads=${BENCH_THREADS:-1}
 reps=${BENCH_REPS:-3}
 redis=${REDIS_SERVER:-redis-server}
-cap=2097152	# 2^21 IDs/s, the format's rate for one node (SPEC 1)
+cap=2097152	# 2^21 IDs/s, the format's rate for one node (genid(7))
 max_ahead=5	# borrowing limit written in the config below
 
 die() {
@@ -328,7 +328,7 @@ function row(what, g, r, rat, target, v) {
 	printf "%-36s %-26s %-26s %-15s %-16s %s\n", what, g, r, rat, target, v
 }
 END {
-	printf "SPEC 11 targets: %s (%s workers) vs redis-server %s\n", gv, nw, rv
+	printf "targets: %s (%s workers) vs redis-server %s\n", gv, nw, rv
 	printf "%s s per run, %s client thread(s), %s repetitions (order alternating);\n", seconds, threads, reps
 	printf "figures are min/median/max; ratios and verdicts use the medians\n"
 	printf "%s CPUs, load average %s at the start, %s at the end\n\n", ncpu, load0, load1

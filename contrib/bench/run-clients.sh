@@ -84,7 +84,7 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
-# --- genid: one connection is one bucket, 65,536 IDs/s sustained (SPEC 1);
+# --- genid: one connection is one bucket, 65,536 IDs/s sustained (genid(7));
 # borrowing up to an hour ahead lets the rows show the cost of an ID,
 # not the format's cap.
 cat >"$tmp/genid.json" <<EOF2

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run-conns.sh - SPEC 11 "idle connections held", in one command: starts a
+# run-conns.sh - the idle-connections target, in one command: starts a
 # genid sized for N connections in a temporary directory, holds N idle
 # connections to it with genid-conns, and stops it.
 #

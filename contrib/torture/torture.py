@@ -440,7 +440,7 @@ class Server:
                 "pid_file": os.path.join(top, "genid.pid"),
                 "log_file": self.log, "log_level": "info",
                 "max_slew_s": MAX_SLEW}
-        # max_slew_s (SPEC 3) is newer than some genids: probe for it.
+        # max_slew_s (genid(7)) is newer than some genids: probe for it.
         with open(self.conf, "w") as f:
             json.dump(conf, f)
         self.slew = subprocess.run([args.genid, "-t", "-c", self.conf],
@@ -521,14 +521,14 @@ class Server:
                 rc = "not ready"
             tail = (self.log_since(off).strip().splitlines()[-2:] +
                     self.err_tail())
-            # Refused with the clock stepped back: what SPEC 5 asks for.
+            # Refused with the clock stepped back: what genid(7) asks for.
             self.refused.append((rc, tail, rc == 75 and self.offset < 0))
             log("genid start failed (%s): %s" % (rc, " | ".join(tail)))
             if time.monotonic() >= end:
                 return False
             if rc == 75 and self.undo_clock:
                 # The clock is behind what the node issued: refused by
-                # design (SPEC 5).  Put the clock back and start again.
+                # design (genid(7)).  Put the clock back and start again.
                 log("start refused with the clock %+d s: undoing the step"
                     % self.offset)
                 self.undo_clock()
@@ -691,7 +691,7 @@ class Campaign:
                           "gone %s" % (rc, gone))
                 srv.kill_group(signal.SIGKILL)
                 srv.wait_gone(5)
-            # A worker started during the shutdown: SPEC 4 says never.
+            # A worker started during the shutdown: genid(7) says never.
             respawned = [ln for ln in srv.log_since(off).splitlines()
                          if "started, pid" in ln]
             if respawned:

@@ -1,5 +1,5 @@
 /*
- * client.c - libgenid: the wire protocol of SPEC 2 over one connection at
+ * client.c - libgenid: the wire protocol of genid(7) over one connection at
  * a time, with failover along a list of addresses.
  *
  * Every request goes through call(), which runs it on the current

@@ -1,5 +1,5 @@
 /*
- * bucket.c - the per-bucket ID generator and the clock rules (SPEC 3, 5).
+ * bucket.c - the per-bucket ID generator and the clock rules (genid(7)).
  */
 #include "bucket.h"
 #include "id.h"

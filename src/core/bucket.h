@@ -1,5 +1,5 @@
 /*
- * bucket.h - the per-bucket ID generator and the clock rules (SPEC 3).
+ * bucket.h - the per-bucket ID generator and the clock rules (genid(7)).
  *
  * A bucket's state is one 64-bit word, (ts << 32) | next_counter, so that a
  * writer stores it at once and a reader never sees half an update.  The

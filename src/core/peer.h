@@ -1,5 +1,5 @@
 /*
- * peer.h - what a peer's identity means for this node (SPEC 7).
+ * peer.h - what a peer's identity means for this node (genid(8)).
  */
 #ifndef GENID_CORE_PEER_H
 #define GENID_CORE_PEER_H

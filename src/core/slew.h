@@ -1,6 +1,6 @@
 /*
  * slew.h - the borrowing allowance that carries a node through a clock
- * step back (SPEC 3).
+ * step back (genid(7)).
  *
  * Normally a bucket may borrow max_ahead seconds ahead of the clock.  When
  * the clock steps back by D, the buckets stand up to D further ahead of it;

@@ -1,5 +1,5 @@
 /*
- * state.h - the layout of the shared state file (SPEC 4, 5).
+ * state.h - the layout of the shared state file (genid(7)).
  *
  * The file is mapped MAP_SHARED by the master before it forks and read
  * by genidctl.  It starts with a versioned header, holds offsets never
@@ -86,7 +86,7 @@ struct state_header {
 	uint64_t kernel_boot[2];
 	/* Random per master start, in INFO: tells a node it is its own peer. */
 	uint64_t instance;
-	/* The last peer check (SPEC 7): peers with this node's identity. */
+	/* The last peer check (genid(8)): peers with this node's identity. */
 	uint64_t peer_conflicts;
 	int64_t peer_checked; /* Unix time, 0 = never */
 	/*
@@ -223,7 +223,7 @@ state_store(uint64_t *p, uint64_t v)
 }
 
 /*
- * The allowance workers borrow under (SPEC 3): never below max_ahead,
+ * The allowance workers borrow under (genid(7)): never below max_ahead,
  * whatever the master last wrote.  One load.
  */
 static inline uint32_t

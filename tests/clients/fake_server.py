@@ -15,7 +15,7 @@ of the process, where first = ts << 32 | machine << 21 (zone, dc and
 bucket 0): a cut ID uses up its k too.  Modes (--mode is the behaviour
 of the first connection, --then the one of every later connection):
 
-  normal       the protocol of SPEC 2: CMD 0, CMD 1, CMD 2 (INFO), any
+  normal       the protocol of genid(7): CMD 0, CMD 1, CMD 2 (INFO), any
                other command closes the connection
   cut-id       the reply to the first request is cut in the middle of an
                ID: CMD 1 n gets the count n, min(n - 1, --whole) whole IDs

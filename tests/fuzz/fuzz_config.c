@@ -4,7 +4,7 @@
  *
  * Properties besides "no crash": every error starts with "FILE:LINE:COL: "
  * and the position lies inside the text; an error about a JSON object
- * that parses names one of its keys right after the position (SPEC 6:
+ * that parses names one of its keys right after the position (genid.json(5):
  * "file, line, column and key"), and the position is where a JSON value
  * can start (not the object's own opening brace); the error is one line.
  * FUZZ_CONFIG_LAX=1 leaves out the last two, which config.c breaks today

@@ -8,7 +8,7 @@
  * connection and serve them into some output room, step the clock back or
  * forward, let time pass, open a new connection on some bucket, make the
  * next syncs fail or succeed, raise the checkpoint as the master's timer
- * does.  After every proto_serve call the properties of SPEC 2 and 3 are
+ * does.  After every proto_serve call the properties of genid(7) are
  * checked, not just "no crash":
  *  - only whole frames are used, within the input and the output room,
  *    and the call stops for the reason it gives;

@@ -4,7 +4,7 @@ harness.py - run the real genid daemon for the integration tests.
 Each tests/integ_*.py imports this module, starts genid in the foreground
 on an ephemeral loopback port with a temporary directory (config, state
 file, pid file and log file all live there), talks to it over the wire
-protocol of SPEC 2, and stops it in a finally block.  Only processes the
+protocol of genid(7), and stops it in a finally block.  Only processes the
 harness started are ever signalled: the master it spawned and the worker
 processes found as that master's children.
 
@@ -89,7 +89,7 @@ ID = namedtuple("ID", "ts zone dc machine bucket counter")
 
 
 def decode(i):
-    """The fields of an ID (SPEC 1); ts is seconds since the epoch."""
+    """The fields of an ID (genid(7)); ts is seconds since the epoch."""
     return ID(i >> 32, (i >> 27) & 31, (i >> 24) & 7, (i >> 21) & 7,
               (i >> 16) & 31, i & 0xFFFF)
 

@@ -50,7 +50,7 @@ def run_rounds(t, rounds, rapid):
     A "crash" restarts under the same kernel boot, a "reboot" also rolls
     the bucket table back (simulate_reboot).  Either way the stop was
     unclean: only the checkpoint is trusted, every ID after the restart
-    must have a timestamp above it (SPEC 5) and stay above every ID issued
+    must have a timestamp above it (genid(7)) and stay above every ID issued
     before on its bucket; the lead this gives (2 s a crash) is carried by
     the boot's slew, so the restart serves at once.  rapid: kill again
     right after the restart; otherwise wait until that slew is over and

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Bit positions of the fields of an ID (SPEC section 1), bit 63 first:
+// Bit positions of the fields of an ID (genid(7)), bit 63 first:
 // timestamp 32 bits, zone 5, dc 3, machine 3, bucket 5, counter 16.
 const (
 	tsShift      = 32

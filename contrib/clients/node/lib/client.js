@@ -1,5 +1,5 @@
 'use strict';
-// The genid client: the wire protocol of SPEC 2 over one connection at a
+// The genid client: the wire protocol of genid(7) over one connection at a
 // time, with failover along a list of addresses (contrib/clients/CONTRACT.md).
 
 const net = require('node:net');

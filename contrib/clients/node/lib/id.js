@@ -1,5 +1,5 @@
 'use strict';
-// The 64-bit genid ID (SPEC 1), as a BigInt: bit 63 first, timestamp 32
+// The 64-bit genid ID (genid(7)), as a BigInt: bit 63 first, timestamp 32
 // bits (seconds since the epoch), zone 5, dc 3, machine 3, bucket 5,
 // counter 16.  An ID does not fit a Number: it is never handed out as one.
 

@@ -1,4 +1,4 @@
-"""The 64-bit genid ID (SPEC 1): layout, decode, encode, parse.
+"""The 64-bit genid ID (genid(7)): layout, decode, encode, parse.
 
 Bit 63 first: timestamp 32 bits (seconds since the epoch), zone 5, dc 3,
 machine 3, bucket 5, counter 16.

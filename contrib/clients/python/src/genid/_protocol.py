@@ -1,4 +1,4 @@
-"""The wire protocol of genid (SPEC 2), without I/O.
+"""The wire protocol of genid (genid(7)), without I/O.
 
 Requests are written as generators: they yield Send(bytes) and
 Recv(timeout) steps, and the driver (the blocking client or the asyncio
