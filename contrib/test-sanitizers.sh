@@ -45,6 +45,8 @@ TMPDIR=$build/tmp
 GENID_TEST_KEEP=1
 rm -rf "$TMPDIR"
 mkdir -p "$TMPDIR"
+# Tests that run genid as another user (nobody) need to pass through.
+chmod 755 "$build" "$TMPDIR"
 export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TMPDIR GENID_TEST_KEEP
 make -j2 check >"$build/check.out" 2>&1
 rc=$?
