@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check.c - the check verb: validate a configuration the way genid does,
  * and optionally ask its peers who they are (genid(8) from outside).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decode.c - the verbs that only compute with IDs: decode, encode, range.
  */

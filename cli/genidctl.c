@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * genidctl.c - the admin CLI of genid: command dispatch, usage, and the
  * helpers the verbs share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * genidctl.h - the verbs of the admin CLI and the helpers they share.
  *

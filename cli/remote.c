@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * remote.c - the verbs that talk to a running genid, through libgenid:
  * info and get.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stats.c - the stats verb: a node's live counters, read from its state
  * file through a read-only mapping (no request reaches the server).

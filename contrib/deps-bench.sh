@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs what the benchmarks need on top of contrib/deps.sh (Debian 12;
 # run as root, or as a user who may sudo): the peers genid is measured
 # against (redis-server, PostgreSQL) and the client libraries of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # contrib/deps.sh [PACKAGE...]: installs from Debian 12 the packages named,
 # or with none what genid needs to build and test, skipping those already
 # installed (run as root, or as a user who may sudo).  Prints nothing when

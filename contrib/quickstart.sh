@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # One command from a fresh Debian 12 machine to a running genid: installs
 # the dependencies, builds in build/, and runs genid in the foreground on
 # etc/genid.json (port 3778 on 127.0.0.1, state and pid file in run/).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # contrib/test-fuzz.sh [DIR]: builds the libFuzzer targets with clang in
 # DIR (default build-fuzz/ at the top of the tree) and runs each from its
 # checked-in seeds for FUZZ_SECONDS (default 10), then replays the inputs

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Checks of what ships beside the daemon, with the tools operators use:
 #  - shellcheck on every shell script of the tree (init script, contrib,
 #    tests, maintainer scripts);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # The Debian packages end to end, on a Debian machine, as root: builds them
 # with dpkg-buildpackage -us -uc -b in a copy of the tree (the tree itself
 # stays as it is), runs lintian, installs them with apt-get, checks the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # test-sanitizers.sh [BUILD_DIR] - builds genid with ASan and UBSan
 # (--enable-sanitizers --enable-werror) in a folder of its own (default: a
 # new temp dir), runs the whole `make check` and fails on a failing test

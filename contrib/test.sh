@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # One command from a fresh Debian 12 machine to the whole test suite.
 # Installs the dependencies, builds in build-test/, and runs, each with its
 # own log in build-test/logs/:

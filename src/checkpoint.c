@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * checkpoint.c - keep every issued timestamp at or below a durable mark.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * checkpoint.h - the timestamp high-water mark (genid(7)).
  */

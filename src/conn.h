@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conn.h - a worker's client connections: bytes read are served by
  * proto_serve and the replies written, with reading paused while replies

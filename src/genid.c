@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * genid.c - main: parse the command line and the configuration, take the
  * state file, bind, become a daemon if asked, and hand over to the master.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * httpreq.c - gather an HTTP request to the end of its headers, keeping
  * only its start, and route its request line.  No I/O: scrape.c reads

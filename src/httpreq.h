@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * httpreq.h - the request side of the metrics endpoint (metrics), apart
  * from the sockets: gathering a request to the end of its headers, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.c - one log for master and workers: stderr, an appended file, or
  * syslog.  Each line is written with one write(2), so lines of different

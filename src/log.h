@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.h - logging after OpenBSD's log.c: to stderr, a file or syslog.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * master.c - the master process after nginx's cycle: forks the workers,
  * respawns one that dies (backing off when it keeps dying), moves the

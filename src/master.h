@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * master.h - the master process: listening sockets, workers, checkpoint.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics.c - one reading of the state file's counters, and the same in
  * the Prometheus text exposition format (metrics).  genidctl stats and the

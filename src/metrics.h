@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics.h - one reading of a state file's counters, and the Prometheus
  * text of it; shared by genidctl stats and the master's /metrics.

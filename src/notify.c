@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * notify.c - the sd_notify protocol (systemd's sd_notify(3) documents it
  * as stable): one AF_UNIX datagram of "NAME=value" lines per message, sent

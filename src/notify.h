@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * notify.h - tell a supervisor (systemd, Type=notify) what the master is
  * doing, with the sd_notify datagram protocol.  Does nothing unless the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * peers.c - ask other genid servers for INFO and who they are, and judge
  * the answers (genid(8)).  peers_ask only reports; the daemon logs the

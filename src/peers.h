@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * peers.h - what genid and genidctl ask other genid servers, through
  * libgenid (src/client): INFO, and the peer check (genid(8)) that asks the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proto.c - the wire protocol of genid(8) as one function, proto_serve:
  * frames in, replies out, for one connection's bucket.  It allocates

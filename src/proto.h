@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proto.h - the wire protocol as a function: the request frames of one
  * connection in, its replies out.  It knows no sockets, no event loop and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * scrape.c - a minimal HTTP/1.0 server in the master for Prometheus
  * scrapes: GET /metrics answers the text exposition of the state file's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * scrape.h - the master's /metrics endpoint for Prometheus (metrics).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sock.h - listening sockets and the names of socket addresses (after
  * Redis' anet): nothing here logs but sock_listen's "WHAT on HOST:PORT".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * statefile.c - the state file on disk: create, lock, map, sync.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * statefile.h - open, lock, map and sync the state file.  Shared by the
  * daemon (read-write, locked) and genidctl (read-only).

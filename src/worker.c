@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * worker.c - a worker process: takes over the buckets it owns (b mod
  * workers), accepts connections and pins each to its lightest bucket,

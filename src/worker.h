@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * worker.h - a worker process: one libev loop serving the buckets it owns.
  */

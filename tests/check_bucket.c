@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_bucket.c - the per-bucket generator and the clock rules (genid(7)).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_cidr.c - address prefixes of the allow list: parse and match.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_core.h - the Check suites of the pure core, one per module.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_counters.c - the tables of the bucket and worker counters: every
  * row reads a whole 64-bit field inside its struct, and its names are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_id.c - the 64-bit ID: layout, encode, decode, check, parse.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_jsonpos.c - where a top-level key's value starts in a JSON text.
  */

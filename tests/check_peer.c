@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_peer.c - the verdict on a peer's identity (genid(8)).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_proto.c - the wire protocol (src/proto.c) over a simulated clock
  * and checkpoint: what each command answers, where serving stops, and that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_serving.c - whether a node can issue now (issue 9).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_slew.c - the decaying allowance after a clock step back.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_state.c - layout, validation and indexing of the state region.
  */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """genidctl check: good and bad configurations written to a temporary
 directory (file:line:col messages, exit 78), and --peers against fake
 peers: same identity (error), other data centre and unreachable

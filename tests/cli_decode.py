@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """genidctl decode: known IDs, field boundaries, hex, stdin, --json,
 --epoch, and malformed input (message naming the input, exit 65, the
 other IDs still decoded)."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """genidctl encode and range: the example, encode/decode round trips,
 range bounds checked against a reference over sample IDs (the node filter
 included), --json, and every error with its exit code."""

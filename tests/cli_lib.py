@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """
 cli_lib.py - shared by the tests/cli_*.py scripts: run the built genidctl,
 record failures, and a fake genid speaking the protocol of genid(7).  The real

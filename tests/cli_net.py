@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """genidctl info and get against a fake genid of genid(7) (the wire frames
 checked), short replies, a connection that breaks midway, IPv6, and the
 errors: connection refused, timeouts, a closed connection, malformed

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """genidctl stats: a missing or foreign state file (clear error, exit
 code), then, when src/genid is built, a real daemon on port 0 in a
 temporary directory: identity, liveness, the counters after a known

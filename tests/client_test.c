@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * client_test.c - libgenid against real genid daemons ($GENID) and small
  * fake servers: single and bulk IDs, prefetch, INFO, decode, and failover

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_bad_input.py - clients that misbehave:
   - unknown commands: genid closes that connection (no reply) and counts

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_clock_slew.py - a step back of the clock costs no outage (genid(7)):
 steps back of 10 s and then of an hour under load, genid under

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_clock_step.py - the wall clock steps back and forward under load
 (genid(7): a step back is absorbed, never turned into duplicates; steps are

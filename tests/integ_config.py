@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_config.py - configuration keys of genid.json(5) that change what the
 daemon does on the wire:

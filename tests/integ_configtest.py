@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_configtest.py - genid -t checks what a start would trip on besides
 the file itself, and says which key to look at:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_exhaustion.py - a bucket's 65,536 IDs per second run out.  With
 max_ahead_s 0 (no borrowing) and one worker:

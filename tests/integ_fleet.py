@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_fleet.py - eight nodes of one data centre tested together (issue 9).
 

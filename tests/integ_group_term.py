@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_group_term.py - SIGTERM to the whole process group (systemd's
 KillMode=control-group): the workers exit 0 before the master has seen

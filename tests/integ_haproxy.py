@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_haproxy.py - the HAProxy sample in front of three nodes, with the
 real haproxy (issue 9), and libgenid and the Python client beside it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_idle_memory.py - idle connections cost the server little user
 memory (bench target: 100,000 idle connections at <= 512 bytes each).  Opens as

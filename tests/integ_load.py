@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_load.py - 64 concurrent connections, at least 2 million IDs in all:
 half pipeline CMD 0 (64 frames per write, 512 bytes read back), half

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_log_owner.py - the log file and "user", and syslog without a
 syslog daemon:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_metrics.py - metrics_listen (metrics): the master serves the
 Prometheus text at /metrics, read from the state file.  One daemon (two

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_msync_fail.py - msync failing (EIO, a dying disk) under load.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_peer_clock.py - the peers compare clocks (issue 9, genid(8)).
 

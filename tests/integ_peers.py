@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_peers.py - the peer check at start-up (genid(8)): a peer with this
 node's zone, dc and machine stops the start with a message naming it; a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_peers_child.py - review finding (minor): the periodic peer
 check child (master.c peers_cb) is a bare fork of the master.  It keeps

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_refuse.py - the start-ups genid must refuse, with the right exit
 code and a message an operator can act on:

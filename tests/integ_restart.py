@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_restart.py - kill -9 of the master and all workers under load, then
 restart at once on the same state file and port: serving again in under

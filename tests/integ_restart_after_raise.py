@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_restart_after_raise.py - a restart right after a crash is not
 refused when a worker raised the checkpoint itself.

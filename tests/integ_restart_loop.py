@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_restart_loop.py - a crash loop: kill -9 of the whole server under
 load, restart at once, and kill -9 again right after the restart (within

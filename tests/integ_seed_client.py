@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_seed_client.py - the original project's Python client (the class in
 the seed README, CMD 0 and CMD 1, unchanged: it reads with bare recv calls

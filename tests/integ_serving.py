@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_serving.py - a node says whether it can issue now (issue 9), in
 INFO, /metrics and genidctl stats, and says it again once it can.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_shutdown_wait.py - SIGTERM finishes the replies to requests already
 read, a CMD 0 that waits for the clock included: the client gets its ID

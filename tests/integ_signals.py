@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_signals.py - SIGTERM and SIGINT: exit 0 within 2 s with a client
 connected, workers gone, pid file removed.  SIGHUP: after the log file was

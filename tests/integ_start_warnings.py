@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_start_warnings.py - the warnings genid gives at start-up.
 

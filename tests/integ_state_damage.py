@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_state_damage.py - a damaged state file is refused, with a message
 that says it is damaged (not "correct the clock"), and a bucket never

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_state_lost.py - a state file deleted while genid runs, and a node
 that starts on a new state file.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_wait_backpressure.py - a CMD 0 that waits for the clock while the
 client is not reading its replies either: the connection is on the

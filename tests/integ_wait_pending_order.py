@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_wait_pending_order.py - a CMD 0 has to wait for the clock in
 the very pass whose replies the socket cannot take any more (the client

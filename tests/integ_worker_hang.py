@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_worker_hang.py - a worker that stops running (SIGSTOP stands for a
 hang) must not block the node.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 integ_worker_kill.py - kill -9 one worker while 64 clients pipeline
 requests.  The master respawns it (a new child pid within a deadline),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msync_fail.c - test-only LD_PRELOAD shim: while the file named by
  * GENID_MSYNC_FAIL exists, msync(2) fails with EIO, as on a failing disk,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # The manual pages, the samples and the clients' documentation give only
 # loopback addresses (127.0.0.0/8, ::1) or the unspecified one (0.0.0.0,
 # ::) as examples: an address someone could reach by accident must not be

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """contrib/python/genid_client.py against real genid daemons.
 
 Failover from an address nobody listens on to a live node, get_ids(600)

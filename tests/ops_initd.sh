@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # The LSB init script, as built (etc/init.d/genid), drives a real genid in
 # a temporary directory: start, status, a restart refused for a broken
 # configuration, restart, reload (the log file is reopened), stop, status.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make install links every function libgenid(3) names in its NAME section
 # to the page (man genid_next finds it), and make uninstall removes the
 # links.  Installs only the manual pages, into a temporary DESTDIR.

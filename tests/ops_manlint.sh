@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Every manual page in man/ passes mandoc's lint at warning level.
 mandoc=$(command -v mandoc) || {
 	echo "SKIP: mandoc not found"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 ops_notify.py - genid as a systemd Type=notify service, without systemd:
 a datagram socket of this test stands in for $NOTIFY_SOCKET.  READY=1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * genid-bench.c - load generator for genid and for the peer it is measured
  * against, Redis INCR (contrib/bench/README.md).  N connections are spread

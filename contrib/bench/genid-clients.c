@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * genid-clients.c - "what does an ID cost my application?": one
  * application thread asks each ID source in turn through its usual client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * genid-conns.c - holds many idle connections to a genid server and
  * reports what they cost it (target: idle connections held): user

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run-bench.sh - the target table in one command: genid against
 # a redis-server started by the same run, on loopback.
 #

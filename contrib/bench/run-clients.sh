@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run-clients.sh - "what does an ID cost my application?": starts genid, a
 # redis-server and a PostgreSQL server in a temporary directory (loopback
 # TCP ports the kernel picks), runs genid-clients against all three from

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run-conns.sh - the idle-connections target, in one command: starts a
 # genid sized for N connections in a temporary directory, holds N idle
 # connections to it with genid-conns, and stops it.

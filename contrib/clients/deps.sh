@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # contrib/clients/deps.sh [LANG...]: installs from Debian 12 what the
 # clients' tests need, for the languages named (all when none): python,
 # node, go, java.  Run as root, or as a user who may sudo.  Prints nothing

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # contrib/clients/test.sh [GENID]: runs the conformance suite of every
 # client in the tree (tests/clients/cases.json) against the built genid
 # (the argument, or $GENID) and the fake server: libgenid (C, through

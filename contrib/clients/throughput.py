@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """throughput.py - IDs/s of each client from one thread, with and without
 prefetch, against one local genid.
 

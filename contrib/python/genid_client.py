@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """genid_client: the old single-file Python client, kept for its users.
 
 The client is now the package in contrib/clients/python (import genid:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # short.sh BUILD_DIR - CI: the short fault campaign against the genid of
 # BUILD_DIR (built here if needed): about a minute of load with every
 # fault kind at least once and at least 10^7 IDs checked, then

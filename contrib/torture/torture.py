@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 torture.py - a fault campaign against a real genid (issue 8, part 3).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * genid.h - client library of the genid 64-bit unique ID service.
  *

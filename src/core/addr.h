@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * addr.h - the address strings of the configuration and the command line:
  * "host", "host:port", "[v6]", "[v6]:port" and a bare IPv6 address; and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bucket.c - the per-bucket ID generator and the clock rules (genid(7)).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cidr.h - address prefixes ("127.0.0.0/8", "::1/128", "127.0.0.1") and
  * whether a client's address falls in one of them (the "allow" list).

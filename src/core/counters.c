@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * counters.c - the tables of the bucket and worker counters (see
  * counters.h).  The row order is the print order of every reader.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * counters.h - the one list of the bucket and worker counters of the state
  * file (struct state_bucket, struct state_worker in state.h): their JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * id.c - encode, decode and parse 64-bit genid IDs.
  */

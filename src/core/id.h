@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * id.h - the 64-bit genid ID: layout, encode, decode, parsing.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * jsonpos.c - find where a top-level key's value (or one item of an array
  * value) starts in the text of a JSON object.  A small scanner, not a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * jsonpos.h - where a value sits in the text of a JSON object, for error
  * messages ("genid.json:12:5: ..."): jansson keeps no positions.

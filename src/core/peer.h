@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * peer.h - what a peer's identity means for this node (genid(8)).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ratelimit.h - at most one log line of a kind per interval, and how many
  * were held back meanwhile.  The caller passes the time: nothing here

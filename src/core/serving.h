@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * serving.h - whether a node can issue IDs now, and why not (issue 9).
  *

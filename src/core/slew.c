@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * slew.c - the decaying borrowing allowance after a clock step back.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * slew.h - the borrowing allowance that carries a node through a clock
  * step back (genid(7)).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * suggest.c - edit distance and the closest name, for "did you mean".
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * suggest.h - the name a mistyped word was most likely meant to be, for
  * "did you mean" hints: an edit distance and the closest of a list.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * timefmt.c - Unix time to and from ISO 8601 UTC.
  *

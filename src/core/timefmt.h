@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * timefmt.h - Unix time to and from ISO 8601 UTC, without the C library's
  * time zone state (pure: the same input gives the same output anywhere).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """conformance.py - run the cases of cases.json against a client.
 
 A client is driven through an adapter with five methods:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """fake_server.py - a scripted fake genid for the client conformance suite.
 
     python3 tests/clients/fake_server.py --mode cut-id [--then normal]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """libgenid_cases.py - the conformance cases against libgenid, the C client.
 
     python3 tests/clients/libgenid_cases.py [--genid BUILD/src/genid]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """run_genid.py - run the real genid of the build for a client's tests.
 
     python3 tests/clients/run_genid.py [--genid PATH] [--machine 5]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_client.c - libgenid's reply parser (src/client/client.c) fed by a
  * fake peer.

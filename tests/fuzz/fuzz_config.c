@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_config.c - the configuration loader (cfg_load, src/config.c) on
  * arbitrary text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_decode.c - genidctl's ID and time parsers (cli/decode.c) and the
  * decode, encode and range verbs on arbitrary arguments.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_httpreq.c - the metrics endpoint's request parser (src/httpreq.c).
  *

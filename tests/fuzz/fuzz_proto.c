@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_proto.c - the wire protocol (proto_serve, src/proto.c) over a
  * simulated node: a state region in memory, a clock the input moves, and

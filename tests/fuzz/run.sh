@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh CORPUS_DIR TARGET... - runs each libFuzzer target for FUZZ_SECONDS
 # (default 30) from its checked-in seeds, prints the executions of each and
 # fails when any target found a crash, a leak, a sanitizer report or a

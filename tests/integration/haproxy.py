@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """haproxy.py - the HAProxy sample (contrib/haproxy/genid.cfg) run by a
 test: the sample itself, with the test's addresses put in.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """
 harness.py - run the real genid daemon for the integration tests.
 

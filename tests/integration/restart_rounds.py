@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """
 restart_rounds.py - kill -9 of the whole server and restart at once, in
 rounds; shared by integ_restart.py and integ_restart_loop.py.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * powerloss.c - an LD_PRELOAD shim (test code only) that keeps what a
  * power loss would leave of genid's state file.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package genid is a client of the genid 64-bit unique ID service.
 //
 // A Client keeps a small pool of connections to one of a list of genid

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package genid
 
 // Go-specific behaviour beyond the shared cases: many goroutines on one

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package genid
 
 // The language-neutral conformance cases of tests/clients/cases.json,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Builds the genid Java client with plain javac and jar, and runs its tests
 # with the JUnit 5 console launcher of Debian's junit5 package; no network,
 # no Maven or Gradle.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Types of the genid client for Node.js.
 
 export interface ClientOptions {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 'use strict';
 // Server addresses: "host", "host:port", "[v6]:port", "[v6]" or a bare
 // IPv6 address; the port is 3778 when none is given.

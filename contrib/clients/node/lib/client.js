@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 'use strict';
 // The genid client: the wire protocol of genid(7) over one connection at a
 // time, with failover along a list of addresses (contrib/clients/CONTRACT.md).

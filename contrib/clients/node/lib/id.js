@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 'use strict';
 // The 64-bit genid ID (genid(7)), as a BigInt: bit 63 first, timestamp 32
 // bits (seconds since the epoch), zone 5, dc 3, machine 3, bucket 5,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 'use strict';
 // The conformance cases of tests/clients/cases.json against the Node.js
 // client: the fake-server cases always, the genid ones when $GENID names

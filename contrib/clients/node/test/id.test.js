@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 'use strict';
 // Decode, encode, parse and addresses: the tables of tests/clients/cases.json.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 'use strict';
 // One client shared by concurrent calls: they take turns in call order,
 // every ID is handed out once, and IDs increase from call to call.

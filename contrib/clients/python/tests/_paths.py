@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Where the tests find the conformance suite, and genid itself.
 
 The package under test is the installed one when there is one (test.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """cases.json against genid.Client and genid.AsyncClient.
 
 Cases that need the real genid run when $GENID names the binary, and are

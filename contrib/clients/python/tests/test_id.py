@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Decode, encode, parse and addresses: the tables of cases.json."""
 
 import contextlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The first example of README.md runs against a real genid."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """One client shared by threads, and by asyncio tasks: calls take turns,
 every ID is handed out once, and each call's IDs increase."""
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Command throughput calls Next in a loop from one goroutine for a
 // while and prints how many IDs it got: the Go row of
 // contrib/clients/throughput.py.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """python3 -m genid get|decode|info: the genid clients from the shell."""
 
 from __future__ import annotations

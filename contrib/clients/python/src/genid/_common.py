@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What the blocking and the asyncio client share: options, the address
 list and the prefetch buffer."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The 64-bit genid ID (genid(7)): layout, decode, encode, parse.
 
 Bit 63 first: timestamp 32 bits (seconds since the epoch), zone 5, dc 3,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The wire protocol of genid (genid(7)), without I/O.
 
 Requests are written as generators: they yield Send(bytes) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The asyncio genid client: the blocking client's behaviour with
 coroutines."""
 

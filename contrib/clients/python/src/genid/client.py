@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The blocking genid client."""
 
 from __future__ import annotations

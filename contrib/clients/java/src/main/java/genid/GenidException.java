@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 package genid;
 
 import java.io.IOException;
