@@ -45,8 +45,7 @@ ctl_check(int argc, char **argv)
 			peers = 1;
 			break;
 		case 'T':
-			if (ctl_parse_uint("--timeout", optarg, 1, 3600000,
-				&timeout) == -1)
+			if (ctl_parse_timeout(optarg, &timeout) == -1)
 				return EX_USAGE;
 			break;
 		case 'h':

@@ -152,6 +152,12 @@ ctl_getopt_reset(void)
 }
 
 int
+ctl_parse_timeout(const char *s, uint64_t *ms)
+{
+	return ctl_parse_uint("--timeout", s, 1, 3600000, ms);
+}
+
+int
 ctl_parse_uint(
     const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *v)
 {

@@ -65,6 +65,9 @@ void ctl_getopt_reset(void);
 int ctl_parse_uint(
     const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *v);
 
+/* Parses a --timeout value in milliseconds (1..3600000); as above. */
+int ctl_parse_timeout(const char *s, uint64_t *ms);
+
 /*
  * Parses an --epoch value: Unix seconds or ISO 8601, neither negative nor
  * in the future (genid refuses such an epoch).  0, or -1 with the reason

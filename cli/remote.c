@@ -53,8 +53,7 @@ ctl_info(int argc, char **argv)
 			json = 1;
 			break;
 		case 'T':
-			if (ctl_parse_uint("--timeout", optarg, 1, 3600000,
-				&timeout) == -1)
+			if (ctl_parse_timeout(optarg, &timeout) == -1)
 				return EX_USAGE;
 			break;
 		case 'h':
@@ -181,8 +180,7 @@ ctl_get(int argc, char **argv)
 			decode = 1;
 			break;
 		case 'T':
-			if (ctl_parse_uint("--timeout", optarg, 1, 3600000,
-				&timeout) == -1)
+			if (ctl_parse_timeout(optarg, &timeout) == -1)
 				return EX_USAGE;
 			break;
 		case 'h':
