@@ -241,16 +241,16 @@ warn_identity(const struct cfg *c)
 	else
 		snprintf(where, sizeof(where), "%s:%u", a->host, a->port);
 	if (c->npeers == 0 && c->netcd == 0)
-		log_warnx("listening on %s beyond loopback, and nothing checks"
-			  " that machine_id %u is unique in zone %u dc %u: a"
-			  " second node with it hands out the same IDs; list"
-			  " the other nodes of the dc in \"peers\" or use"
-			  " coordination.etcd",
+		log_warnx("listen address %s is beyond loopback, and nothing"
+			  " checks that machine_id %u is unique in zone %u dc"
+			  " %u: a second node with it would hand out the same"
+			  " IDs; list the other nodes of the dc in \"peers\" or"
+			  " use coordination.etcd",
 		    where, c->machine, c->zone, c->dc);
 	if (c->nallow == 0)
-		log_warnx("listening on %s beyond loopback with an empty"
-			  " \"allow\": any host that reaches it may take IDs"
-			  " (and use up the space); set \"allow\" to the"
+		log_warnx("listen address %s is beyond loopback and \"allow\""
+			  " is empty: any host that reaches it may take IDs"
+			  " (and use up the ID space); set \"allow\" to the"
 			  " networks of the clients",
 		    where);
 }
