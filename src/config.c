@@ -262,7 +262,7 @@ set_uint(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 	return 0;
 }
 
-/* A number k->min..k->max, or "auto": leased from etcd (identity.c). */
+/* A number k->min..k->max, or "auto": an id leased from etcd at start. */
 static int
 set_machine(struct cfg *c, json_t *v, const struct key *k, struct where *w,
     char *err, size_t errlen)
