@@ -216,6 +216,45 @@ warn_signed_overflow(const struct cfg *c)
 		    left / 86400);
 }
 
+/*
+ * A node that listens beyond loopback and what then guards it: nothing
+ * checks that its machine_id is unique without peers or etcd, and anyone
+ * who reaches it may take IDs without an allow list (genid.json(5)).
+ */
+static void
+warn_identity(const struct cfg *c)
+{
+	const struct cfg_addr *a;
+	char where[CFG_HOST_LEN + 16];
+	unsigned i;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (!cfg_loopback_host(c->listen[i].host))
+			break;
+	if (i == c->nlisten)
+		return;
+	a = &c->listen[i];
+	if (a->host[0] == '\0')
+		snprintf(where, sizeof(where), "*:%u", a->port);
+	else if (strchr(a->host, ':') != NULL)
+		snprintf(where, sizeof(where), "[%s]:%u", a->host, a->port);
+	else
+		snprintf(where, sizeof(where), "%s:%u", a->host, a->port);
+	if (c->npeers == 0 && c->netcd == 0)
+		log_warnx("listening on %s beyond loopback, and nothing checks"
+			  " that machine_id %u is unique in zone %u dc %u: a"
+			  " second node with it hands out the same IDs; list"
+			  " the other nodes of the dc in \"peers\" or use"
+			  " coordination.etcd",
+		    where, c->machine, c->zone, c->dc);
+	if (c->nallow == 0)
+		log_warnx("listening on %s beyond loopback with an empty"
+			  " \"allow\": any host that reaches it may take IDs"
+			  " (and use up the space); set \"allow\" to the"
+			  " networks of the clients",
+		    where);
+}
+
 int
 main(int argc, char *argv[], char *envp[])
 {
@@ -298,6 +337,7 @@ main(int argc, char *argv[], char *envp[])
 		return EX_CANTCREAT;
 	}
 	warn_signed_overflow(&cfg);
+	warn_identity(&cfg);
 	/*
 	 * The limit is per process: a worker holds only its share of the
 	 * connections (the master's metrics connections are few).
