@@ -147,9 +147,18 @@ take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
 {
 	struct state_header *h = node->sf->h;
 	uint64_t base = id_base(h->zone, h->dc, h->machine, bucket);
+	uint64_t ceiling = state_load(&h->ceiling);
+	int64_t fence = (int64_t)state_load((uint64_t *)&h->fence_ms);
 	struct bucket_limits lim;
 	struct bucket_result r;
 	unsigned n = 0;
+
+	/*
+	 * A leased identity (genid(8), "Identity"): nothing once the lease
+	 * may have ended, nothing above the checkpoint kept in etcd.
+	 */
+	if (fence != 0 && node->mono_ms() >= fence)
+		return 0;
 
 	/*
 	 * The precise clock: a CMD 0 that waits is woken just after the
@@ -159,9 +168,12 @@ take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
 	lim.max_ahead = ahead;
 	for (;;) {
 		lim.checkpoint = (uint32_t)state_load(&h->checkpoint_safe);
+		if (ceiling != 0 && ceiling < lim.checkpoint)
+			lim.checkpoint = (uint32_t)ceiling;
 		n += bucket_take(word, base, &lim, want - n, ids + n, &r);
 		state_store(&state_bucket(h, bucket)->word, *word);
-		if (r.stop != BUCKET_CHECKPOINT)
+		if (r.stop != BUCKET_CHECKPOINT ||
+		    (ceiling != 0 && r.need > ceiling))
 			break;
 		/*
 		 * The master's timer fell behind: move the mark ourselves, to
