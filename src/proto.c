@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bucket.h"
+#include "claim.h"
 #include "id.h"
 #include "proto.h"
 #include "serving.h"
@@ -228,13 +229,14 @@ info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 	    "\"epoch\":%lld,\"buckets\":%u,\"workers\":%u,\"pid\":%lld,"
 	    "\"worker_pid\":%lld,\"uptime_s\":%lld,\"now\":%lld,"
 	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\","
-	    "\"state\":\"%s\",\"lead_s\":%lld}",
+	    "\"state\":\"%s\",\"lead_s\":%lld,\"identity\":\"%s\"}",
 	    PACKAGE_VERSION, h->zone, h->dc, h->machine, (long long)h->epoch,
 	    STATE_BUCKETS, node->workers, (long long)h->master_pid,
 	    node->worker_pid, now - (long long)h->started, now,
 	    (long long)(state_load(&h->checkpoint) + (uint64_t)h->epoch),
 	    bucket, (unsigned long long)h->instance, serving_name(serving),
-	    node_lead(h, now));
+	    node_lead(h, now),
+	    claim_state_name(__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE)));
 	out[0] = (uint8_t)(len >> 8);
 	out[1] = (uint8_t)len;
 	return (size_t)len + 2;
