@@ -133,11 +133,13 @@ print_text(const struct row *rows, size_t n)
 			timefmt_iso(r->checkpoint, ckpt, sizeof(ckpt));
 		else
 			snprintf(ckpt, sizeof(ckpt), "-");
-		printf("%-4u %-3u %-7u %-5s %-16s %-20s %-7lld %-22s %-20s %s\n",
+		printf(
+		    "%-4u %-3u %-7u %-5s %-16s %-20s %-7lld %-22s %-20s %s\n",
 		    r->zone, r->dc, r->machine, r->held ? "yes" : "no",
 		    str(h, "node"), str(h, "host"),
 		    (long long)json_integer_value(json_object_get(h, "pid")),
-		    json_is_string(l) ? json_string_value(l) : "-", since, ckpt);
+		    json_is_string(l) ? json_string_value(l) : "-", since,
+		    ckpt);
 	}
 }
 
@@ -204,12 +206,14 @@ ctl_fleet(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	if (c.netcd == 0) {
-		warnx("%s has no \"coordination\": its nodes take their"
-		      " machine_id from the file, not from etcd (genid.json(5))",
+		warnx(
+		    "%s has no \"coordination\": its nodes take their"
+		    " machine_id from the file, not from etcd (genid.json(5))",
 		    path);
 		return EX_CONFIG;
 	}
-	if (etcd_global_init() == -1 || etcd_open(&e, &c, (long)timeout) == -1) {
+	if (etcd_global_init() == -1 ||
+	    etcd_open(&e, &c, (long)timeout) == -1) {
 		warnx("etcd: %s", e.err);
 		return EX_SOFTWARE;
 	}

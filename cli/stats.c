@@ -168,7 +168,8 @@ print_identity(const struct state_header *h, int64_t now)
 	char t[TIMEFMT_LEN], a[32], l[32];
 
 	if (h->identity == CLAIM_STATIC) {
-		printf("identity    static (machine_id of the configuration)\n");
+		printf(
+		    "identity    static (machine_id of the configuration)\n");
 		return;
 	}
 	printf("identity    %s in etcd%s%s", claim_state_name(h->identity),
@@ -443,10 +444,10 @@ json_snap(const struct metrics_snap *s, const char *path,
 		(double)h->peer_skew_ms / 1000.0));
 	json_object_set_new(o, "identity",
 	    json_pack("{s:s, s:s, s:I, s:f, s:I, s:I}", "mode",
-		claim_state_name(h->identity), "lease", lease_hex(h, c, sizeof(c)),
-		"renewed", (json_int_t)h->renewed, "fence_in_s",
-		fence_in_s(h), "ceiling", (json_int_t)h->ceiling, "losses",
-		(json_int_t)h->identity_losses));
+		claim_state_name(h->identity), "lease",
+		lease_hex(h, c, sizeof(c)), "renewed", (json_int_t)h->renewed,
+		"fence_in_s", fence_in_s(h), "ceiling", (json_int_t)h->ceiling,
+		"losses", (json_int_t)h->identity_losses));
 	json_object_set_new(o, "totals", json_totals(s, prev));
 	json_object_set_new(o, "worker", json_workers(s, prev));
 	json_object_set_new(o, "bucket", json_buckets(s, prev));

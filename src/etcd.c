@@ -81,8 +81,8 @@ static json_t *
 post(struct etcd *e, unsigned i, const char *path, const char *body,
     long *status)
 {
-	struct curl_slist *hdr = curl_slist_append(
-	    NULL, "Content-Type: application/json");
+	struct curl_slist *hdr =
+	    curl_slist_append(NULL, "Content-Type: application/json");
 	struct reply r = {NULL, 0};
 	char url[sizeof(e->urls[0]) + 64];
 	json_error_t jerr;
@@ -263,8 +263,8 @@ etcd_keepalive(struct etcd *e, int64_t lease, int64_t *ttl)
 int
 etcd_revoke(struct etcd *e, int64_t lease)
 {
-	json_t *j = call(e, "/v3/lease/revoke",
-	    json_pack("{s:o}", "ID", int_string(lease)));
+	json_t *j = call(
+	    e, "/v3/lease/revoke", json_pack("{s:o}", "ID", int_string(lease)));
 
 	json_decref(j);
 	return j == NULL ? -1 : 0;
@@ -356,8 +356,8 @@ etcd_cmp_lease(const char *key, int64_t lease)
 json_t *
 etcd_op_put(const char *key, const char *value, int64_t lease)
 {
-	json_t *put = json_pack("{s:o, s:o}", "key", b64(key), "value",
-	    b64(value));
+	json_t *put =
+	    json_pack("{s:o, s:o}", "key", b64(key), "value", b64(value));
 
 	if (lease != 0)
 		json_object_set_new(put, "lease", int_string(lease));
@@ -375,8 +375,8 @@ etcd_txn(struct etcd *e, json_t *compare, json_t *success, json_t *failure,
     int *succeeded, struct etcd_kv *kvs)
 {
 	json_t *j = call(e, "/v3/kv/txn",
-	    json_pack("{s:o, s:o, s:o}", "compare", compare, "success",
-		success, "failure", failure)),
+		   json_pack("{s:o, s:o, s:o}", "compare", compare, "success",
+		       success, "failure", failure)),
 	       *resp;
 	size_t i;
 

@@ -81,7 +81,7 @@ json_t *etcd_op_range(const char *key);
  * in *kvs (kvs->key[0] == '\0' when none); -1 when etcd did not answer or
  * refused the transaction.
  */
-int etcd_txn(struct etcd *e, json_t *compare, json_t *success,
-    json_t *failure, int *succeeded, struct etcd_kv *kvs);
+int etcd_txn(struct etcd *e, json_t *compare, json_t *success, json_t *failure,
+    int *succeeded, struct etcd_kv *kvs);
 
 #endif

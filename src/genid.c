@@ -226,7 +226,8 @@ listen_json(const int *fds, int nfds)
 
 	for (i = 0; i < nfds; i++)
 		json_array_append_new(a,
-		    json_string(sock_name(fds[i], SOCK_LOCAL, name, sizeof(name))));
+		    json_string(
+			sock_name(fds[i], SOCK_LOCAL, name, sizeof(name))));
 	s = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return s;
@@ -265,12 +266,14 @@ claim_identity(struct cfg *c, const char *listen, int wait,
 		*node = (uint64_t)arc4random() << 32 | arc4random();
 	identity_self(&self, *node);
 	for (waited = 0;; waited++) {
-		rc = identity_claim(c, &self, c->machine_auto ? -1 : (int)c->machine,
-		    prefer, listen, cl, err, sizeof(err));
+		rc = identity_claim(c, &self,
+		    c->machine_auto ? -1 : (int)c->machine, prefer, listen, cl,
+		    err, sizeof(err));
 		if (rc != EX_UNAVAILABLE || !wait)
 			break;
 		if (waited % 30 == 0)
-			log_warnx("%s: waiting for it (--wait-coordination)", err);
+			log_warnx(
+			    "%s: waiting for it (--wait-coordination)", err);
 		sleep(1);
 	}
 	if (rc == EX_UNAVAILABLE && !c->machine_auto && have_file &&
@@ -321,7 +324,9 @@ etcd_floor(const struct identity_claim *cl, int64_t epoch)
 {
 	int64_t ts = id_ts_of(cl->etcd_checkpoint, epoch);
 
-	return ts < 1 ? 1 : ts > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)ts;
+	return ts < 1		       ? 1
+	    : ts > (int64_t)UINT32_MAX ? UINT32_MAX
+				       : (uint32_t)ts;
 }
 
 static void
@@ -503,8 +508,9 @@ main(int argc, char *argv[], char *envp[])
 		die(rc, "%s", err);
 	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
 	if (sf.h->node == 0)
-		sf.h->node =
-		    node != 0 ? node : (uint64_t)arc4random() << 32 | arc4random();
+		sf.h->node = node != 0
+		    ? node
+		    : (uint64_t)arc4random() << 32 | arc4random();
 	if (held == CLAIM_HELD)
 		identity_publish(&sf, &cl, cfg.epoch);
 	else {
@@ -520,7 +526,8 @@ main(int argc, char *argv[], char *envp[])
 		 cl.foreign ? etcd_floor(&cl, cfg.epoch) : 0, err,
 		 sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if (held == CLAIM_HELD && identity_renew(&cfg, &sf, err, sizeof(err)) != 1)
+	if (held == CLAIM_HELD &&
+	    identity_renew(&cfg, &sf, err, sizeof(err)) != 1)
 		die(EX_UNAVAILABLE, "%s", err);
 	if (cfg.netcd == 0 &&
 	    (nfds = sock_listen(cfg.listen, cfg.nlisten, "listening", fds,

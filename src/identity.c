@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "bucket.h"
+#include "checkpoint.h"
 #include "etcd.h"
 #include "id.h"
 #include "identity.h"
@@ -27,7 +28,7 @@
 /* After a failed renewal, the next try. */
 #define RETRY_MS 250
 /* Claims that lose a race to another node before giving up. */
-#define CLAIM_TRIES 8
+#define CLAIM_TRIES 8u
 
 /* CLOCK_MONOTONIC in milliseconds. */
 static int renew(struct etcd *e, const struct cfg *c, struct state_header *h);
@@ -57,8 +58,8 @@ headroom_s(const struct cfg *c)
 }
 
 static void
-machine_key(const struct cfg *c, const char *kind, unsigned machine,
-    char *key, size_t len)
+machine_key(const struct cfg *c, const char *kind, unsigned machine, char *key,
+    size_t len)
 {
 	snprintf(key, len, "%s/%s/%u/%u/%u", c->etcd_prefix, kind, c->zone,
 	    c->dc, machine);
@@ -94,9 +95,9 @@ parse_holder(const char *value, struct claim_node *by, char *desc, size_t len)
 
 	memset(by, 0, sizeof(*by));
 	snprintf(desc, len, "an unknown holder");
-	if (j == NULL || json_unpack(j, "{s:s, s?s, s?s, s?I, s?o}", "node",
-			     &node, "host", &host, "boot", &boot, "pid", &pid,
-			     "listen", &l) == -1) {
+	if (j == NULL ||
+	    json_unpack(j, "{s:s, s?s, s?s, s?I, s?o}", "node", &node, "host",
+		&host, "boot", &boot, "pid", &pid, "listen", &l) == -1) {
 		json_decref(j);
 		return -1;
 	}
@@ -120,11 +121,11 @@ holder_value(const struct claim_node *self, const char *listen, int64_t lease)
 	char *s;
 
 	snprintf(node, sizeof(node), "%016" PRIx64, self->node);
-	s = json_dumps(json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:I}", "node",
-			   node, "host", self->host, "boot", self->boot, "pid",
-			   (json_int_t)getpid(), "listen",
-			   l != NULL ? l : json_array(), "since",
-			   (json_int_t)time(NULL), "lease", (json_int_t)lease),
+	s = json_dumps(
+	    json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:I}", "node", node,
+		"host", self->host, "boot", self->boot, "pid",
+		(json_int_t)getpid(), "listen", l != NULL ? l : json_array(),
+		"since", (json_int_t)time(NULL), "lease", (json_int_t)lease),
 	    JSON_COMPACT | JSON_SORT_KEYS);
 	return s;
 }
@@ -162,11 +163,11 @@ raise_checkpoint(struct etcd *e, const struct cfg *c, unsigned machine,
 	machine_key(c, "machines", machine, mkey, sizeof(mkey));
 	machine_key(c, "checkpoints", machine, ckey, sizeof(ckey));
 	snprintf(value, sizeof(value),
-	    "{\"checkpoint\":%lld,\"node\":\"%016" PRIx64 "\"}",
-	    (long long)at, node);
+	    "{\"checkpoint\":%lld,\"node\":\"%016" PRIx64 "\"}", (long long)at,
+	    node);
 	if (etcd_txn(e, json_pack("[o]", etcd_cmp_lease(mkey, lease)),
-		json_pack("[o]", etcd_op_put(ckey, value, 0)), json_array(), &ok,
-		NULL) == -1)
+		json_pack("[o]", etcd_op_put(ckey, value, 0)), json_array(),
+		&ok, NULL) == -1)
 		return -1;
 	return ok ? 1 : 0;
 }
@@ -214,8 +215,8 @@ endpoints(const struct cfg *c, char *out, size_t len)
 	out[0] = '\0';
 	for (i = 0; i < c->netcd && o < len; i++)
 		o += (size_t)snprintf(out + o, len - o, "%s%s", i ? ", " : "",
-		    addr_format(c->etcd[i].host, c->etcd[i].port, one,
-			sizeof(one)));
+		    addr_format(
+			c->etcd[i].host, c->etcd[i].port, one, sizeof(one)));
 }
 
 /*
@@ -297,7 +298,8 @@ claim_once(struct etcd *e, const struct cfg *c, const struct claim_node *self,
 		out->fence_ms =
 		    sent + (int64_t)c->lease_ttl_s * 1000 - FENCE_MARGIN_MS;
 		out->etcd_checkpoint = parse_checkpoint(&kv, &writer);
-		out->foreign = out->etcd_checkpoint != 0 && writer != self->node;
+		out->foreign =
+		    out->etcd_checkpoint != 0 && writer != self->node;
 		out->reclaimed = ch.verdict == CLAIM_RECLAIM;
 		/*
 		 * What the workers may issue under at once: the allowance ahead
@@ -344,8 +346,8 @@ identity_claim(const struct cfg *c, const struct claim_node *self, int fixed,
 		snprintf(err, errlen, "etcd: %s", e.err);
 		return EX_SOFTWARE;
 	}
-	rc = claim_once(&e, c, self, fixed, prefer, listen, out, why,
-	    sizeof(why));
+	rc = claim_once(
+	    &e, c, self, fixed, prefer, listen, out, why, sizeof(why));
 	etcd_close(&e);
 	if (rc == -1) {
 		endpoints(c, eps, sizeof(eps));
@@ -390,8 +392,8 @@ next_ceiling(const struct cfg *c, const struct state_header *h)
 }
 
 int
-identity_renew(const struct cfg *c, struct statefile *sf, char *err,
-    size_t errlen)
+identity_renew(
+    const struct cfg *c, struct statefile *sf, char *err, size_t errlen)
 {
 	struct etcd e;
 	int rc = -1;
@@ -427,7 +429,8 @@ renew(struct etcd *e, const struct cfg *c, struct state_header *h)
 	ceiling = next_ceiling(c, h);
 	ts = id_ts_of(ceiling, h->epoch);
 	if (ts > (int64_t)state_load(&h->ceiling)) {
-		rc = raise_checkpoint(e, c, h->machine, h->node, h->lease, ceiling);
+		rc = raise_checkpoint(
+		    e, c, h->machine, h->node, h->lease, ceiling);
 		if (rc == -1)
 			return -1;
 		if (rc == 0) {
@@ -462,11 +465,12 @@ reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
 	char err[1024];
 	unsigned was = __atomic_load_n(&h->identity, __ATOMIC_ACQUIRE);
 	unsigned suppressed;
+	int64_t ckpt;
 	int rc;
 
 	identity_self(&self, h->node);
-	rc = claim_once(e, c, &self, (int)h->machine, -1, listen, &cl, err,
-	    sizeof(err));
+	rc = claim_once(
+	    e, c, &self, (int)h->machine, -1, listen, &cl, err, sizeof(err));
 	if (rc == -1)
 		return -1;
 	if (rc != 0) {
@@ -476,13 +480,26 @@ reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
 			fence_now(h);
 		return 0;
 	}
-	if (cl.foreign && id_ts_of(cl.etcd_checkpoint, h->epoch) >=
-			      (int64_t)state_load(&h->ceiling)) {
+	/*
+	 * Another node used the id meanwhile, up to a second not yet past:
+	 * the buckets must resume above it.  The local checkpoint is raised
+	 * to it durably, and the master stops without marking the stop clean
+	 * (IDENTITY_EXIT_RESTART), so that the next start resumes above it.
+	 * Once the clock is past it, whatever is issued from now on is too.
+	 */
+	ckpt = id_ts_of(cl.etcd_checkpoint, h->epoch);
+	if (cl.foreign && ckpt >= id_ts_of((int64_t)time(NULL), h->epoch)) {
 		log_warnx("coordination: machine %u was used by another node"
-			  " while this one did not hold it: restarting, to"
-			  " resume above its checkpoint",
-		    cl.machine);
+			  " while this one did not hold it, up to %lld s from"
+			  " now: restarting, to resume above its checkpoint",
+		    cl.machine,
+		    (long long)(ckpt -
+			id_ts_of((int64_t)time(NULL), h->epoch)));
 		state_store((uint64_t *)&h->lease, (uint64_t)cl.lease);
+		if (ckpt > (int64_t)UINT32_MAX ||
+		    checkpoint_raise(sf, (uint32_t)ckpt) == -1)
+			log_warn("coordination: raise the checkpoint of %s",
+			    sf->path);
 		_exit(IDENTITY_EXIT_RESTART);
 	}
 	identity_publish(sf, &cl, h->epoch);
@@ -522,8 +539,8 @@ identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
 			rc = reclaim(&e, c, sf, listen, &taken);
 		if (rc == -1 &&
 		    ratelimit_allow(&down, (double)start / 1000, &suppressed)) {
-			int64_t left = (int64_t)state_load(
-					   (uint64_t *)&h->fence_ms) -
+			int64_t left =
+			    (int64_t)state_load((uint64_t *)&h->fence_ms) -
 			    start;
 
 			if (h->identity == CLAIM_HELD && left > 0)
@@ -574,8 +591,8 @@ identity_peers(const struct cfg *c, unsigned machine, struct cfg_addr *peers,
 	unsigned n = 0;
 	long found, i;
 
-	snprintf(prefix, sizeof(prefix), "%s/machines/%u/", c->etcd_prefix,
-	    c->zone);
+	snprintf(
+	    prefix, sizeof(prefix), "%s/machines/%u/", c->etcd_prefix, c->zone);
 	etcd_prefix_end(prefix, end, sizeof(end));
 	machine_key(c, "machines", machine, self, sizeof(self));
 	if (etcd_open(&e, c, 1000) == -1 ||
@@ -587,8 +604,8 @@ identity_peers(const struct cfg *c, unsigned machine, struct cfg_addr *peers,
 	etcd_close(&e);
 	for (i = 0; i < found && i < 64 && n < max; i++) {
 		json_t *j = json_loads(kvs[i].value, 0, NULL);
-		const char *a =
-		    json_string_value(json_array_get(json_object_get(j, "listen"), 0));
+		const char *a = json_string_value(
+		    json_array_get(json_object_get(j, "listen"), 0));
 		char host[CFG_HOST_LEN], why[128];
 		unsigned port = 0;
 		int has_port = 0;
@@ -597,7 +614,8 @@ identity_peers(const struct cfg *c, unsigned machine, struct cfg_addr *peers,
 		    addr_parse(a, host, sizeof(host), &port, &has_port, why,
 			sizeof(why)) == 0 &&
 		    has_port && port != 0) {
-			snprintf(peers[n].host, sizeof(peers[n].host), "%s", host);
+			snprintf(
+			    peers[n].host, sizeof(peers[n].host), "%s", host);
 			peers[n].port = port;
 			n++;
 		}

@@ -32,8 +32,8 @@
 struct identity_claim {
 	unsigned machine;
 	int64_t lease;
-	int64_t fence_ms;     /* CLOCK_MONOTONIC: issue only before it */
-	int64_t ceiling_unix; /* the checkpoint key now: nothing above it */
+	int64_t fence_ms;	 /* CLOCK_MONOTONIC: issue only before it */
+	int64_t ceiling_unix;	 /* the checkpoint key now: nothing above it */
 	int64_t etcd_checkpoint; /* the key as found, Unix time; 0 = none */
 	int foreign;		 /* ... written by another node */
 	int reclaimed;		 /* taken back from this node's own process */
@@ -55,23 +55,23 @@ int identity_claim(const struct cfg *c, const struct claim_node *self,
     char *err, size_t errlen);
 
 /* Publishes a claim in the state header (identity, lease, fence, ceiling). */
-void identity_publish(struct statefile *sf, const struct identity_claim *cl,
-    int64_t epoch);
+void identity_publish(
+    struct statefile *sf, const struct identity_claim *cl, int64_t epoch);
 
 /*
  * Renews the lease and raises the checkpoint key to what the buckets need
  * now (after the start's rules moved them): 1, or 0 / -1 with err (the
  * lease is gone / etcd did not answer).
  */
-int identity_renew(const struct cfg *c, struct statefile *sf, char *err,
-    size_t errlen);
+int identity_renew(
+    const struct cfg *c, struct statefile *sf, char *err, size_t errlen);
 
 /*
  * The coordination process: renews the lease, raises the checkpoint key,
  * claims the id again after losing it.  Never returns.
  */
-void identity_run(const struct cfg *c, struct statefile *sf,
-    const char *listen) __attribute__((noreturn));
+void identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
+    __attribute__((noreturn));
 
 /* At a clean stop, after the last worker: ends the lease (the id is free
  * at once). */

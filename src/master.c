@@ -907,7 +907,14 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	if (m.lost)
 		return m.code;
 	stop_coordinator(loop);
-	if (checkpoint_shutdown(sf) == -1)
+	/*
+	 * Not clean when the id was another node's meanwhile: the start
+	 * resumes above the checkpoint the coordination process raised.
+	 */
+	if (m.code == EX_TEMPFAIL)
+		log_notice("not a clean stop: the next start resumes above"
+			   " the checkpoint");
+	else if (checkpoint_shutdown(sf) == -1)
 		log_warn("msync %s: the next start counts as after a crash",
 		    sf->path);
 	else if (sf->mirror_fd != -1 && statefile_mirror(sf, 0) == -1)

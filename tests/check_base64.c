@@ -69,7 +69,13 @@ END_TEST
 START_TEST(test_bad_input)
 {
 	static const char *const bad[] = {
-	    "Zg=", "Zg", "Z===", "=Zg=", "Zm9v!A==", "Zg==Zg==", "Zm9\n",
+	    "Zg=",
+	    "Zg",
+	    "Z===",
+	    "=Zg=",
+	    "Zm9v!A==",
+	    "Zg==Zg==",
+	    "Zm9\n",
 	};
 	char out[16];
 	unsigned i;

@@ -116,6 +116,16 @@ START_TEST(test_fixed)
 }
 END_TEST
 
+START_TEST(test_state_names)
+{
+	ck_assert_str_eq(claim_state_name(CLAIM_STATIC), "static");
+	ck_assert_str_eq(claim_state_name(CLAIM_HELD), "held");
+	ck_assert_str_eq(claim_state_name(CLAIM_LOST), "lost");
+	ck_assert_str_eq(claim_state_name(CLAIM_UNCONFIRMED), "unconfirmed");
+	ck_assert_str_eq(claim_state_name(CLAIM_STATES), "unknown");
+}
+END_TEST
+
 Suite *
 make_claim_suite(void)
 {
@@ -127,6 +137,7 @@ make_claim_suite(void)
 	tcase_add_test(tc, test_auto_keeps_its_id);
 	tcase_add_test(tc, test_auto_own_elsewhere);
 	tcase_add_test(tc, test_fixed);
+	tcase_add_test(tc, test_state_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bucket.h"
+#include "claim.h"
 #include "id.h"
 #include "proto.h"
 #include "serving.h"
@@ -162,7 +163,8 @@ START_TEST(info_names_the_bucket)
 	ck_assert_int_eq(json[0], '{');
 	ck_assert_int_eq(json[len - 1], '}');
 	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"serving\","));
-	ck_assert_ptr_nonnull(strstr(json, "\"lead_s\":0}"));
+	ck_assert_ptr_nonnull(
+	    strstr(json, "\"lead_s\":0,\"identity\":\"static\"}"));
 }
 END_TEST
 
@@ -189,7 +191,12 @@ START_TEST(info_says_the_state_and_lead)
 	sf.h->serving = SERVING_CLOCK_BEHIND;
 	info_json(json, sizeof(json));
 	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"clock-behind\","));
-	ck_assert_ptr_nonnull(strstr(json, "\"lead_s\":7}"));
+	ck_assert_ptr_nonnull(strstr(json, "\"lead_s\":7,"));
+	sf.h->identity = CLAIM_LOST;
+	sf.h->serving = SERVING_IDENTITY_LOST;
+	info_json(json, sizeof(json));
+	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"identity-lost\","));
+	ck_assert_ptr_nonnull(strstr(json, "\"identity\":\"lost\"}"));
 	node.stopping = 1;
 	info_json(json, sizeof(json));
 	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"stopping\","));
@@ -443,8 +450,8 @@ START_TEST(ceiling_caps_what_is_issued_and_is_never_raised)
 	ck_assert_uint_eq(r.used, 2);
 	ck_assert_uint_eq((uint32_t)(last >> 32), now + 1);
 	/* The local checkpoint is not moved past it for the ceiling. */
-	ck_assert_uint_le(sf.h->checkpoint_safe,
-	    bucket_checkpoint_target(now, MAX_AHEAD));
+	ck_assert_uint_le(
+	    sf.h->checkpoint_safe, bucket_checkpoint_target(now, MAX_AHEAD));
 	/* The coordination raised it: issuing again, in the next second. */
 	sf.h->ceiling = now + 3;
 	r = serve(in, sizeof(in), sizeof(out));

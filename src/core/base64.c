@@ -19,8 +19,8 @@ base64_encode(const void *in, size_t n, char *out, size_t room)
 	if (room < BASE64_LEN(n))
 		return -1;
 	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 |
-		    p[i + 2];
+		uint32_t v =
+		    (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
 
 		out[o++] = alphabet[v >> 18];
 		out[o++] = alphabet[v >> 12 & 63];

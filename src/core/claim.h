@@ -60,7 +60,8 @@ struct claim_choice {
  * process is gone, and its lease may be replaced at once.  A copy of the
  * state file on another host or after a reboot waits for the lease.
  */
-int claim_is_self(const struct claim_node *holder, const struct claim_node *self);
+int claim_is_self(
+    const struct claim_node *holder, const struct claim_node *self);
 
 /*
  * The id to claim.  fixed >= 0: exactly that one (CLAIM_TAKEN when someone
@@ -68,7 +69,8 @@ int claim_is_self(const struct claim_node *holder, const struct claim_node *self
  * made for, or -1) when it is free or self's, else the lowest free id,
  * else CLAIM_FULL.
  */
-struct claim_choice claim_choose(const struct claim_holder holders[CLAIM_MACHINES],
+struct claim_choice claim_choose(
+    const struct claim_holder holders[CLAIM_MACHINES],
     const struct claim_node *self, int fixed, int prefer);
 
 #endif

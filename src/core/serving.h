@@ -28,7 +28,7 @@ struct serving_input {
 	int stopping;
 	int checkpoint_failed; /* the last raise of the checkpoint failed */
 	uint64_t peer_conflicts;
-	int identity_lost; /* fenced: the etcd lease may have ended */
+	int identity_lost;     /* fenced: the etcd lease may have ended */
 	const uint64_t *words; /* the bucket state words */
 	unsigned nwords;
 };
