@@ -18,7 +18,9 @@ released; chosen again if etcd finds one taken meanwhile), and its output
 in etcd.log there.  start() after stop() reuses the ports and the data,
 so that a test can take etcd away under running nodes and bring it back.
 Only the process this class started is ever signalled, by its pid, and
-harness.run() stops it whatever ends the test.
+harness.run() stops it whatever ends the test.  GENID_TEST_ETCD=PATH runs
+another etcd binary; a PATH that is not a program makes the tests skip
+as on a host without etcd.
 
 The helpers speak etcd's v3 JSON gateway (keys and values in base64) with
 urllib: nothing beyond the Python standard library.
@@ -46,7 +48,11 @@ MISSING = ("etcd is not installed: these tests need a real etcd "
 
 
 def binary():
-    """The etcd program, or None."""
+    """The etcd program (GENID_TEST_ETCD, else etcd on PATH or in
+    /usr/bin), or None."""
+    if "GENID_TEST_ETCD" in os.environ:
+        p = os.environ["GENID_TEST_ETCD"]
+        return p if p and os.access(p, os.X_OK) else None
     return shutil.which("etcd") or (
         "/usr/bin/etcd" if os.access("/usr/bin/etcd", os.X_OK) else None)
 
