@@ -25,8 +25,10 @@ when each reply came.
   d. etcd stopped under the running nodes: each node's INFO says
      "identity-lost" within about the TTL, a client gets no ID from it
      (CMD 1 answers 0 IDs, CMD 0 no ID), nothing is received after
-     the lease could have expired; etcd back on the same ports and data:
-     every node serves again and issues;
+     the lease could have expired; a new auto node exits 69 naming the
+     endpoint, one with --wait-coordination waits; etcd back on the
+     same ports and data: every node serves again and issues, and the
+     waiting node serves (machine 0 of dc 1);
   f. every ID received in all of it: no duplicate, strictly increasing on
      each connection, its machine the one the node held (INFO on the same
      connection), and each machine's checkpoint key in etcd at or above
@@ -410,6 +412,18 @@ def test(t):
         t.check(got1 == () and isinstance(got0, Exception),
                 "%s, fenced, gives no ID (CMD 1: 0 IDs, CMD 0: none)"
                 % names[d], "CMD 1 %r, CMD 0 %r" % (got1, got0))
+    # An auto node cannot start without etcd: it exits 69 naming the
+    # endpoint; with --wait-coordination it waits (a node of dc 1: dc 2
+    # is full).
+    lone = node(t, e)
+    rc, err = spawn_exit(lone)
+    t.check(rc == harness.EX_UNAVAILABLE and e.endpoint in err,
+            "etcd down: an auto node exits 69 naming %s" % e.endpoint,
+            "exit %r: %s" % (rc, err))
+    t.note("etcd down, auto node: %s" % (err.splitlines()[-1] if err
+                                          else "(silent)"))
+    waiter = node(t, e, dc_id=1)
+    waiter.spawn(["--wait-coordination"])
     # Stay down a little longer than the lease, so that a node that
     # still issued would show.
     harness.poll(lambda: time.monotonic() - t_stop > TTL + 1.5, TTL + 2,
@@ -444,6 +458,26 @@ def test(t):
     if recovered:
         figures.append("etcd back, node serving again after: %s"
                        % fmt(recovered.values()))
+    try:
+        waiter.wait_ready(15)
+        inf = harness.poll(lambda: (info_of(waiter) or {}).get("state")
+                           == "serving" and info_of(waiter), 10, 0.05)
+    except harness.Failure as ex:
+        inf = str(ex)
+    t.check(isinstance(inf, dict) and inf.get("machine") == 0 and
+            inf.get("dc") == 1,
+            "a node started with --wait-coordination while etcd was down "
+            "serves once it is back, as machine 0 of dc 1", "%s" % inf)
+    if isinstance(inf, dict):
+        with harness.connect(waiter.addr) as s:
+            got = harness.get_ids(s, 10)
+        f = [harness.decode(i) for i in got]
+        t.check(len(got) == 10 and all(
+            (x.zone, x.dc, x.machine) == (ZONE, 1, 0) for x in f),
+            "...and issues IDs of zone %d dc 1 machine 0" % ZONE,
+            "%s" % f[:3])
+    rc, _ = waiter.stop()
+    t.check(rc == 0, "the node of dc 1 stops with 0", "got %r" % rc)
     inf_after = {names[d]: (info_of(d) or {}).get("machine") for d in nodes}
     keys = held_keys(e)
     owners = {m: v.get("pid") if isinstance(v, dict) else None
