@@ -21,7 +21,8 @@ when each reply came.
      file gets its own id back, well before the lease could expire;
      another one killed: a newcomer (a new state file) is refused while
      the dead node's key is held, and once its lease has expired gets
-     exactly that id (the takeover time is reported);
+     exactly that id and issues above the checkpoint the dead node left
+     in etcd (the takeover time is reported);
   d. etcd stopped under the running nodes: each node's INFO says
      "identity-lost" within about the TTL, a client gets no ID from it
      (CMD 1 answers 0 IDs, CMD 0 no ID), nothing is received after
@@ -333,6 +334,9 @@ def test(t):
     b.kill_all()
     t_kill = time.monotonic()
     b_client.stop.set()
+    got = e.get_json(checkpoint_key(mb))
+    ck_b = got[0].get("checkpoint") if got and isinstance(got[0], dict) \
+        else None
     newcomer = node(t, e)
     rc, err = spawn_exit(newcomer)
     still = held_keys(e).get(mb)
@@ -536,6 +540,18 @@ def test(t):
                 checkpoint_key(m), got, top))
     t.check(not low, "each machine's checkpoint key (no lease) is at or "
             "above the second of every ID it issued", "; ".join(low))
+    b_ids = [i for conn in b_client.conns for i in conn.ids()]
+    n_ids = [i for c in clients if c.name == "newcomer"
+             for conn in c.conns for i in conn.ids()]
+    t.check(ck_b is not None and b_ids and
+            max(b_ids) >> 32 <= ck_b,
+            "node2's checkpoint key at its kill (%s) covers the seconds of"
+            " its IDs" % ck_b, "IDs up to second %s" % (
+                max(b_ids) >> 32 if b_ids else None))
+    t.check(ck_b is not None and n_ids and min(n_ids) >> 32 > ck_b,
+            "the newcomer taking node2's id issues above that checkpoint",
+            "its first ID of second %s" % (min(n_ids) >> 32 if n_ids
+                                           else None))
     t.note("%d IDs on %d connections, %d duplicates" % (
         len(every), len(conns), len(every) - len(set(every))))
 
