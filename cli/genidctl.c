@@ -102,6 +102,13 @@ static const struct verb verbs[] = {
 	"  -c, --config FILE      the file (" CTL_DEFAULT_CONFIG ")\n"
 	"  -P, --peers            ask each peer for its identity too\n"
 	"  -T, --timeout MS       timeout for each peer (2000)\n"},
+    {"fleet", ctl_fleet, "[-c CONFIG] [--json] [--timeout MS]",
+	"list the machine ids held in etcd",
+	"Lists which node holds which machine id in the configuration's etcd\n"
+	"(coordination), and the checkpoint etcd keeps for each id.",
+	"  -c, --config FILE      the file (" CTL_DEFAULT_CONFIG ")\n"
+	"  -j, --json             one JSON array\n"
+	"  -T, --timeout MS       timeout for each etcd request (2000)\n"},
 };
 
 static const struct verb *

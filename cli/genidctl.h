@@ -48,6 +48,9 @@ int ctl_get(int argc, char **argv);
 /* Validates a configuration file, and optionally asks its peers. */
 int ctl_check(int argc, char **argv);
 
+/* Lists the machine ids held in etcd (coordination). */
+int ctl_fleet(int argc, char **argv);
+
 /*
  * Prints a verb's usage line (and with full, its options) to stdout when
  * asked for help, else the usage line to stderr.  Returns the exit code:

@@ -19,6 +19,7 @@
 
 #include "../src/config.h"
 #include "bucket.h"
+#include "claim.h"
 #include "genidctl.h"
 #include "id.h"
 #include "metrics.h"
@@ -137,6 +138,52 @@ allowance_of(const struct state_header *h)
 					   : (uint32_t)h->allowance;
 }
 
+/* The etcd lease in hex, as genid logs it ("" without one). */
+static const char *
+lease_hex(const struct state_header *h, char *buf, size_t len)
+{
+	if (h->lease == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, "%llx", (unsigned long long)h->lease);
+	return buf;
+}
+
+/* Seconds the workers may issue unless the lease is renewed; 0 fenced. */
+static double
+fence_in_s(const struct state_header *h)
+{
+	int64_t left;
+
+	if (h->fence_ms == 0)
+		return 0;
+	left = h->fence_ms - statefile_mono_ms();
+	return left > 0 ? left / 1000.0 : 0;
+}
+
+/* The identity line: static, or how the etcd lease stands. */
+static void
+print_identity(const struct state_header *h, int64_t now)
+{
+	char t[TIMEFMT_LEN], a[32], l[32];
+
+	if (h->identity == CLAIM_STATIC) {
+		printf(
+		    "identity    static (machine_id of the configuration)\n");
+		return;
+	}
+	printf("identity    %s in etcd%s%s", claim_state_name(h->identity),
+	    h->lease != 0 ? ", lease " : "", lease_hex(h, l, sizeof(l)));
+	if (h->renewed != 0)
+		printf(", renewed %s ago", age(now - h->renewed, a, sizeof(a)));
+	if (h->fence_ms != 0)
+		printf(", issues %.1f s more unless renewed", fence_in_s(h));
+	if (h->ceiling != 0)
+		printf("; etcd checkpoint %s",
+		    timefmt_iso(h->epoch + (int64_t)h->ceiling, t, sizeof(t)));
+	printf("; %llu lost\n", (unsigned long long)h->identity_losses);
+}
+
 static void
 print_slew(const struct state_header *h)
 {
@@ -210,6 +257,7 @@ text_header(const struct metrics_snap *s, const char *path,
 	    (double)h->clock_step_last_ns / 1e9,
 	    (double)h->clock_step_max_back_ns / 1e9);
 	print_slew(h);
+	print_identity(h, s->now);
 	if (h->peer_checked != 0)
 		printf(
 		    "peers       %s%llu with this node's identity%s (asked %s"
@@ -394,6 +442,12 @@ json_snap(const struct metrics_snap *s, const char *path,
 		(json_int_t)h->peer_checked, "clocks",
 		(json_int_t)h->peer_clocks, "clock_skew_s",
 		(double)h->peer_skew_ms / 1000.0));
+	json_object_set_new(o, "identity",
+	    json_pack("{s:s, s:s, s:I, s:f, s:I, s:I}", "mode",
+		claim_state_name(h->identity), "lease",
+		lease_hex(h, c, sizeof(c)), "renewed", (json_int_t)h->renewed,
+		"fence_in_s", fence_in_s(h), "ceiling", (json_int_t)h->ceiling,
+		"losses", (json_int_t)h->identity_losses));
 	json_object_set_new(o, "totals", json_totals(s, prev));
 	json_object_set_new(o, "worker", json_workers(s, prev));
 	json_object_set_new(o, "bucket", json_buckets(s, prev));

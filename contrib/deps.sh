@@ -8,7 +8,8 @@
 # name their packages through it.
 set -eu
 [ $# -gt 0 ] || set -- build-essential autoconf automake libtool \
-	pkg-config libev-dev libjansson-dev libbsd-dev check python3 mandoc \
+	pkg-config libev-dev libjansson-dev libbsd-dev libcurl4-openssl-dev check \
+	python3 mandoc \
 	faketime procps iproute2 strace util-linux etcd-server
 missing=""
 for p in "$@"; do

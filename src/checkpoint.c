@@ -293,7 +293,7 @@ boot_slew(struct state_header *h, const struct slew_conf *sc, uint32_t extra)
 
 int
 checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
-    int wait_clock, int new_node, char *err, size_t errlen)
+    int wait_clock, int new_node, uint32_t floor, char *err, size_t errlen)
 {
 	struct state_header *h = sf->h;
 	uint32_t ckpt, target, highest = 0;
@@ -308,6 +308,18 @@ checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
 	ckpt = (uint32_t)(state_load(&h->checkpoint_seal) >> 32);
 	if ((rc = check_table(sf, ckpt, clean, err, errlen)) != 0)
 		return rc;
+	/*
+	 * Another node held this identity (etcd's checkpoint, genid(8)):
+	 * resume above what it may have issued, as after a crash, and a new
+	 * file need not wait for the clock.
+	 */
+	if (floor > 0) {
+		fresh = 0;
+		if (floor > ckpt) {
+			ckpt = floor;
+			clean = 0;
+		}
+	}
 	if ((rc = wait_for_clock(h, ckpt, sc, wait_clock, &now, err, errlen)) !=
 	    0)
 		return rc;
@@ -344,6 +356,8 @@ checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
 	 * anything is issued.
 	 */
 	target = bucket_checkpoint_target((uint32_t)now, state_allowance(h));
+	if (target < ckpt)
+		target = ckpt; /* a floor from etcd is made durable here too */
 	if (checkpoint_raise(sf, target) == -1 ||
 	    (target <= ckpt && statefile_sync(sf) == -1)) {
 		snprintf(

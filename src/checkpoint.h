@@ -38,11 +38,13 @@ int64_t checkpoint_now(int64_t epoch);
  * new_node, above what a predecessor with the same identity may have
  * issued; zeroes the live counters, counts the boot, writes the
  * allowance the buckets' lead needs (a slew, state.h) and raises the
- * checkpoint to it.  0, or the sysexits.h code with a one-line reason in
- * err.
+ * checkpoint to it.  floor: the checkpoint etcd keeps for the identity,
+ * written by another node (an ID's second; 0 = none): the buckets resume
+ * above it and a new file does not wait.  0, or the sysexits.h code with
+ * a one-line reason in err.
  */
 int checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
-    int wait_clock, int new_node, char *err, size_t errlen);
+    int wait_clock, int new_node, uint32_t floor, char *err, size_t errlen);
 
 /* After the last worker is gone: syncs the whole table and marks the
  * stop clean.  0, or -1 with errno set (the next start then counts as

@@ -4,8 +4,11 @@
  *
  * jansson parses the file; it keeps no positions for values, so the core's
  * jsonpos finds where a top-level key's value (or one item of an array
- * value) starts, and every error names file, line, column and key.
+ * value) starts, and every error names file, line, column and key.  The
+ * keys of the one nested object, "coordination", are found the same way
+ * inside the text of its value.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +44,7 @@
 struct where {
 	const char *file;
 	const char *text;
+	const char *parent; /* the top-level object key is in, or NULL */
 	const char *key;
 	int index;   /* array item, or -1 for the whole value */
 	int64_t now; /* the latest epoch allowed */
@@ -64,14 +69,15 @@ struct key {
 
 static key_setter set_uint, set_rate, set_epoch, set_path, set_log_file,
     set_log_level, set_user, set_group, set_listen, set_peers, set_allow,
-    set_metrics;
+    set_metrics, set_machine, set_coordination, set_etcd, set_prefix;
 
 static const struct key keys[] = {
     {"port", set_uint, offsetof(struct cfg, port), 0, 65535},
     {"listen", set_listen, 0, 1, CFG_MAX_LISTEN},
     {"zone_id", set_uint, offsetof(struct cfg, zone), 0, ID_ZONE_MAX},
     {"dc_id", set_uint, offsetof(struct cfg, dc), 0, ID_DC_MAX},
-    {"machine_id", set_uint, offsetof(struct cfg, machine), 0, ID_MACHINE_MAX},
+    {"machine_id", set_machine, offsetof(struct cfg, machine), 0,
+	ID_MACHINE_MAX},
     {"workers", set_uint, offsetof(struct cfg, workers), 1, 32},
     {"epoch", set_epoch, 0, 0, 0},
     {"state_file", set_path, offsetof(struct cfg, state_file), 1, 0},
@@ -96,7 +102,18 @@ static const struct key keys[] = {
     {"allow", set_allow, 0, 0, CFG_MAX_ALLOW},
     {"peers", set_peers, 0, 0, CFG_MAX_PEERS},
     {"metrics_listen", set_metrics, 0, 0, 0},
+    {"coordination", set_coordination, 0, 0, 0},
 };
+
+/* The keys of the "coordination" object. */
+static const struct key coord_keys[] = {
+    {"etcd", set_etcd, 0, 1, CFG_MAX_ETCD},
+    {"prefix", set_prefix, 0, 0, CFG_PREFIX_MAX},
+    {"lease_ttl_s", set_uint, offsetof(struct cfg, lease_ttl_s), 3, 600},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define NCOORD_KEYS (sizeof(coord_keys) / sizeof(coord_keys[0]))
 
 void
 cfg_slew(const struct cfg *c, struct slew_conf *sc)
@@ -118,6 +135,8 @@ cfg_defaults(struct cfg *c)
 	memset(c, 0, sizeof(*c));
 	c->port = CFG_DEFAULT_PORT;
 	c->nlisten = 1;
+	snprintf(c->listen[0].host, sizeof(c->listen[0].host), "%s",
+	    CFG_DEFAULT_HOST);
 	c->listen[0].port = CFG_DEFAULT_PORT;
 	c->workers = n < 1 ? 1 : n > 32 ? 32 : (unsigned)n;
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
@@ -132,10 +151,49 @@ cfg_defaults(struct cfg *c)
 	c->clock_slew = 0.25;
 	c->checkpoint_interval_ms = 1000;
 	c->worker_timeout_ms = 3000;
+	snprintf(c->etcd_prefix, sizeof(c->etcd_prefix), "/genid");
+	c->lease_ttl_s = 10;
 }
 
 static int fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The byte at line:col of text (as jsonpos counts them). */
+static const char *
+text_at(const char *text, int line, int col)
+{
+	const char *p = text;
+	int l = 1, c = 1;
+
+	while (*p != '\0' && (l < line || c < col)) {
+		if (*p == '\n') {
+			l++;
+			c = 1;
+		} else
+			c++;
+		p++;
+	}
+	return p;
+}
+
+/*
+ * Where the value of w starts: that of a top-level key, or of a key of the
+ * object that is the value of the top-level key w->parent.
+ */
+static void
+where_find(const struct where *w, int *line, int *col)
+{
+	int l, c;
+
+	if (w->parent == NULL) {
+		jsonpos_find(w->text, w->key, w->index, line, col);
+		return;
+	}
+	jsonpos_find(w->text, w->parent, -1, &l, &c);
+	jsonpos_find(text_at(w->text, l, c), w->key, w->index, line, col);
+	*col = *line == 1 ? c + *col - 1 : *col;
+	*line += l - 1;
+}
 
 static int
 fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
@@ -144,10 +202,15 @@ fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
 	int line, col, n;
 	va_list ap;
 
-	jsonpos_find(w->text, w->key, w->index, &line, &col);
+	where_find(w, &line, &col);
 	/* A key may hold quotes or line breaks: it is shown as JSON has it. */
 	jsonpos_escape(w->key, key, sizeof(key));
-	n = snprintf(err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col, key);
+	if (w->parent != NULL)
+		n = snprintf(err, errlen, "%s:%d:%d: \"%s.%s\"", w->file, line,
+		    col, w->parent, key);
+	else
+		n = snprintf(
+		    err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col, key);
 	if (w->index >= 0 && n > 0 && (size_t)n < errlen)
 		n += snprintf(err + n, errlen - (size_t)n, "[%d]", w->index);
 	if (n > 0 && (size_t)n < errlen - 2) {
@@ -196,6 +259,37 @@ set_uint(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 		return fail(w, err, errlen, "%lld is out of range %lld..%lld",
 		    (long long)n, k->min, k->max);
 	*(unsigned *)(void *)((char *)c + k->off) = (unsigned)n;
+	return 0;
+}
+
+/* A number k->min..k->max, or "auto": leased from etcd (identity.c). */
+static int
+set_machine(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	char shown[64];
+
+	if (json_is_string(v)) {
+		if (strcmp(json_string_value(v), "auto") != 0) {
+			jsonpos_escape(
+			    json_string_value(v), shown, sizeof(shown));
+			return fail(w, err, errlen,
+			    "\"%s\" is neither a number %lld..%lld nor"
+			    " \"auto\"",
+			    shown, k->min, k->max);
+		}
+		c->machine_auto = 1;
+		c->machine_set = 1;
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return fail(w, err, errlen,
+		    "is %s, want an integer %lld..%lld or \"auto\"",
+		    type_name(v), k->min, k->max);
+	if (set_uint(c, v, k, w, err, errlen) == -1)
+		return -1;
+	c->machine_auto = 0;
+	c->machine_set = 1;
 	return 0;
 }
 
@@ -466,6 +560,73 @@ set_metrics(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 	return 0;
 }
 
+static int
+etcd_item(struct cfg *c, const char *s, unsigned i, struct where *w, char *err,
+    size_t errlen)
+{
+	struct cfg_addr *a = &c->etcd[i];
+	char shown[CFG_HOST_LEN];
+
+	c->netcd = i + 1;
+	jsonpos_escape(s, shown, sizeof(shown));
+	/* genid speaks plain HTTP to etcd's gateway: it takes no URL. */
+	if (strstr(s, "://") != NULL)
+		return fail(w, err, errlen,
+		    "\"%s\": want host:port, without a scheme, like"
+		    " \"127.0.0.1:%u\"",
+		    shown, CFG_ETCD_PORT);
+	if (parse_addr(s, a, w, err, errlen) == -1)
+		return -1;
+	if (a->host[0] == '\0')
+		return fail(w, err, errlen,
+		    "\"%s\": an etcd endpoint needs a host", shown);
+	if (a->port == NO_PORT)
+		a->port = CFG_ETCD_PORT;
+	else if (a->port == 0)
+		return fail(w, err, errlen,
+		    "\"%s\": port 0: give etcd's client port (%u unless"
+		    " changed)",
+		    shown, CFG_ETCD_PORT);
+	return 0;
+}
+
+static int
+set_etcd(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	return each_string(v, k, w, err, errlen, etcd_item, c);
+}
+
+/* The keys of one fleet are PREFIX/machines/... and PREFIX/checkpoints/... */
+static int
+set_prefix(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	const char *s = NULL;
+	char shown[64];
+	size_t len;
+
+	if (get_string(v, w, err, errlen, &s) == -1)
+		return -1;
+	len = strlen(s);
+	jsonpos_escape(s, shown, sizeof(shown));
+	if (len > (size_t)k->max)
+		return fail(w, err, errlen, "is %zu bytes long, at most %lld",
+		    len, k->max);
+	if (s[0] != '/')
+		return fail(w, err, errlen,
+		    "\"%s\" does not start with \"/\": want a path of etcd"
+		    " keys like \"/genid\"",
+		    shown);
+	if (s[len - 1] == '/')
+		return fail(w, err, errlen,
+		    "\"%s\" ends with \"/\": want a path of etcd keys like"
+		    " \"/genid\", without the last \"/\"",
+		    shown);
+	snprintf(c->etcd_prefix, sizeof(c->etcd_prefix), "%s", s);
+	return 0;
+}
+
 static char *
 read_file(const char *path, char *err, size_t errlen)
 {
@@ -505,17 +666,43 @@ read_file(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
-/* The error of an unknown key, with the key it likely meant. */
+/* The index of name in table[0..n-1], or -1. */
 static int
-unknown_key(const char *name, struct where *w, char *err, size_t errlen)
+key_index(const struct key *table, size_t n, const char *name)
 {
-	const char *names[sizeof(keys) / sizeof(keys[0])];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(name, table[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The error of an unknown key of table, with the key it likely meant, or
+ * where it belongs when it is a key of the other level (a top-level key
+ * inside "coordination", or the other way round).
+ */
+static int
+unknown_key(const char *name, const struct key *table, size_t n,
+    struct where *w, char *err, size_t errlen)
+{
+	const char *names[NKEYS > NCOORD_KEYS ? NKEYS : NCOORD_KEYS];
 	size_t i;
 	int pick;
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		names[i] = keys[i].name;
-	pick = suggest_closest(name, names, sizeof(keys) / sizeof(keys[0]));
+	if (w->parent == NULL && key_index(coord_keys, NCOORD_KEYS, name) >= 0)
+		return fail(w, err, errlen,
+		    "unknown key here; it belongs inside \"coordination\""
+		    " (see genid.json(5))");
+	if (w->parent != NULL && key_index(keys, NKEYS, name) >= 0)
+		return fail(w, err, errlen,
+		    "unknown key here; it belongs at the top level, outside"
+		    " \"%s\" (see genid.json(5))",
+		    w->parent);
+	for (i = 0; i < n; i++)
+		names[i] = table[i].name;
+	pick = suggest_closest(name, names, n);
 	if (pick >= 0)
 		return fail(w, err, errlen,
 		    "unknown key; did you mean \"%s\"? (see genid.json(5)"
@@ -525,38 +712,141 @@ unknown_key(const char *name, struct where *w, char *err, size_t errlen)
 	    w, err, errlen, "unknown key (see genid.json(5) for the keys)");
 }
 
+/* Sets every key of the object obj from table (its keys are w->parent's). */
 static int
-apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
+apply_keys(struct cfg *c, json_t *obj, const struct key *table, size_t n,
+    struct where *w, char *err, size_t errlen)
 {
 	const char *name;
 	json_t *v;
-	unsigned i;
+	int i;
 
-	json_object_foreach(root, name, v)
+	json_object_foreach(obj, name, v)
 	{
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (strcmp(name, keys[i].name) == 0)
-				break;
 		w->key = name;
 		w->index = -1;
-		if (i == sizeof(keys) / sizeof(keys[0]))
-			return unknown_key(name, w, err, errlen);
-		if (keys[i].set(c, v, &keys[i], w, err, errlen) == -1)
+		if ((i = key_index(table, n, name)) < 0)
+			return unknown_key(name, table, n, w, err, errlen);
+		if (table[i].set(c, v, &table[i], w, err, errlen) == -1)
 			return -1;
 	}
+	return 0;
+}
+
+static int
+set_coordination(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	if (!json_is_object(v))
+		return fail(w, err, errlen,
+		    "is %s, want an object like {\"etcd\": [\"127.0.0.1:%u\"]}",
+		    type_name(v), CFG_ETCD_PORT);
+	w->parent = k->name;
+	rc = apply_keys(c, v, coord_keys, NCOORD_KEYS, w, err, errlen);
+	w->parent = NULL;
+	w->key = k->name;
+	w->index = -1;
+	if (rc == -1)
+		return -1;
+	if (c->netcd == 0)
+		return fail(w, err, errlen,
+		    "has no \"etcd\": list the etcd endpoints, like"
+		    " {\"etcd\": [\"127.0.0.1:%u\"]}",
+		    CFG_ETCD_PORT);
+	return 0;
+}
+
+int
+cfg_loopback_host(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/* The first listen address of c beyond loopback, or -1. */
+static int
+first_beyond(const struct cfg *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (!cfg_loopback_host(c->listen[i].host))
+			return (int)i;
+	return -1;
+}
+
+int
+cfg_beyond_loopback(const struct cfg *c)
+{
+	return first_beyond(c) >= 0;
+}
+
+/* The rules between keys, checked once every key is read. */
+static int
+check_identity(struct cfg *c, struct where *w, char *err, size_t errlen)
+{
+	char addr[CFG_HOST_LEN + 16];
+	int i;
+
+	w->parent = NULL;
+	w->index = -1;
+	if (c->machine_auto && c->netcd == 0) {
+		w->key = "machine_id";
+		return fail(w, err, errlen,
+		    "\"auto\" leases the machine id from etcd, and there is no"
+		    " \"coordination\": {\"etcd\": [...]}: list the etcd"
+		    " endpoints there, or set a number 0..%u unique in the dc",
+		    ID_MACHINE_MAX);
+	}
+	if (c->machine_set || (i = first_beyond(c)) < 0)
+		return 0;
+	if (c->listen[i].host[0] == '\0')
+		snprintf(addr, sizeof(addr), "*:%u (any address)",
+		    c->listen[i].port);
+	else
+		addr_format(
+		    c->listen[i].host, c->listen[i].port, addr, sizeof(addr));
+	w->key = "listen";
+	w->index = i;
+	return fail(w, err, errlen,
+	    "%s is beyond loopback and \"machine_id\" is not set: two nodes"
+	    " with the same machine_id hand out the same IDs; set"
+	    " \"machine_id\" to a number 0..%u unique in dc %u of zone %u,"
+	    " or to \"auto\" with coordination.etcd",
+	    addr, ID_MACHINE_MAX, c->dc, c->zone);
+}
+
+static int
+apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
+{
+	unsigned i;
+
+	if (apply_keys(c, root, keys, NKEYS, w, err, errlen) == -1)
+		return -1;
 	/* "port" is the port of every listen address that names none. */
 	if (json_object_get(root, "listen") == NULL)
 		c->listen[0].port = c->port;
 	for (i = 0; i < c->nlisten; i++)
 		if (c->listen[i].port == NO_PORT)
 			c->listen[i].port = c->port;
-	return 0;
+	return check_identity(c, w, err, errlen);
 }
 
 int
 cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 {
-	struct where w = {path, NULL, NULL, -1, now};
+	struct where w = {path, NULL, NULL, NULL, -1, now};
 	json_error_t jerr;
 	json_t *root;
 	char *text, why[JSON_ERROR_TEXT_LENGTH * 2];

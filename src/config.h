@@ -22,6 +22,12 @@
 #define CFG_HOST_LEN 256
 
 #define CFG_DEFAULT_PORT 3778
+/* Where a node listens when the file names no "listen" (genid.json(5)). */
+#define CFG_DEFAULT_HOST "127.0.0.1"
+#define CFG_MAX_ETCD 8
+#define CFG_ETCD_PORT 2379
+/* The longest coordination.prefix, in bytes. */
+#define CFG_PREFIX_MAX 200
 
 struct cfg_addr {
 	char host[CFG_HOST_LEN]; /* numeric or name; "" = any address */
@@ -36,6 +42,8 @@ struct cfg {
 	unsigned zone;
 	unsigned dc;
 	unsigned machine;
+	int machine_set;  /* machine_id is in the file (a number or "auto") */
+	int machine_auto; /* "auto": machine is only the default */
 	unsigned workers;
 	int64_t epoch;
 	char state_file[PATH_MAX]; /* made absolute at load */
@@ -58,14 +66,21 @@ struct cfg {
 	unsigned npeers;
 	struct cfg_addr metrics_listen;
 	int has_metrics;
+	struct cfg_addr etcd[CFG_MAX_ETCD]; /* coordination.etcd */
+	unsigned netcd;			    /* 0 = no coordination */
+	char etcd_prefix[256];		    /* coordination.prefix */
+	unsigned lease_ttl_s;		    /* coordination.lease_ttl_s */
 };
 
 /* Fills c with the built-in defaults. */
 void cfg_defaults(struct cfg *c);
 
 /*
- * Reads and validates the JSON file path into c (defaults first).  0, or
- * -1 with "file:line:col: "key": reason" in err.
+ * Reads and validates the JSON file path into c (defaults first).  Besides
+ * the rules of each key, "machine_id": "auto" needs coordination.etcd, and
+ * a listen address beyond loopback needs machine_id in the file.  0, or -1
+ * with "file:line:col: "key": reason" in err ("parent.key" for a key of
+ * the coordination object).
  */
 int cfg_load(
     struct cfg *c, const char *path, int64_t now, char *err, size_t errlen);
@@ -82,6 +97,16 @@ void cfg_slew(const struct cfg *c, struct slew_conf *sc);
  * err empty.
  */
 int cfg_check_start(const struct cfg *c, char *err, size_t errlen);
+
+/*
+ * Whether host is a loopback address: 127.0.0.0/8, ::1 (or an IPv4-mapped
+ * 127.x), or the name "localhost".  The empty host (any address) and
+ * every other name are not.  1 or 0.
+ */
+int cfg_loopback_host(const char *host);
+
+/* Whether some listen address of c is beyond loopback: 1 or 0. */
+int cfg_beyond_loopback(const struct cfg *c);
 
 /* Whether a peer address matches the allow list (always when empty). */
 int cfg_allowed(const struct cfg *c, const struct sockaddr *sa);

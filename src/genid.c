@@ -21,7 +21,9 @@
 
 #include "checkpoint.h"
 #include "config.h"
+#include "etcd.h"
 #include "id.h"
+#include "identity.h"
 #include "log.h"
 #include "master.h"
 #include "peers.h"
@@ -49,7 +51,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: genid [-dhtV] [-c file] [--wait-clock] [--new-node]\n"
+	    "usage: genid [-dhtV] [-c file] [--wait-clock] [--new-node]"
+	    " [--wait-coordination]\n"
 	    "  -c file       configuration (default %s/genid.json)\n"
 	    "  -d            run as a daemon in the background\n"
 	    "  -t            test the configuration and exit\n"
@@ -59,7 +62,9 @@ usage(FILE *f)
 	    " of refusing to start\n"
 	    "  --new-node    on a new state file: this node never issued IDs"
 	    " under its\n"
-	    "                identity, start at the clock (see genid(8))\n",
+	    "                identity, start at the clock (see genid(8))\n"
+	    "  --wait-coordination  wait for etcd instead of refusing to"
+	    " start\n",
 	    SYSCONFDIR);
 }
 
@@ -70,7 +75,7 @@ usage(FILE *f)
 static void
 die(int code, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -154,14 +159,29 @@ set_log_owner(const struct cfg *c)
  * for the clock, asking the peers again every second).
  */
 static void
-check_peers(const struct cfg *c, struct statefile *sf, int wait_clock)
+check_peers(const struct cfg *conf, struct statefile *sf, int wait_clock)
 {
+	static struct cfg with_etcd_peers;
+	const struct cfg *c = conf;
 	struct peer_identity self = {
 	    c->zone, c->dc, c->machine, sf->h->instance};
 	struct peers_clock clock;
 	char err[1024], skew[2048];
 	unsigned n, waited = 0;
+	int found;
 
+	/* With etcd the peers are the other nodes holding an id there. */
+	if (conf->netcd > 0) {
+		with_etcd_peers = *conf;
+		found = identity_peers(conf, conf->machine,
+		    with_etcd_peers.peers, CFG_MAX_PEERS, err, sizeof(err));
+		if (found == -1)
+			log_warnx("peer check: %s: the clock is not compared"
+				  " with the other nodes",
+			    err);
+		with_etcd_peers.npeers = found < 0 ? 0 : (unsigned)found;
+		c = &with_etcd_peers;
+	}
 	if (c->npeers == 0)
 		return;
 	for (;;) {
@@ -196,6 +216,119 @@ check_peers(const struct cfg *c, struct statefile *sf, int wait_clock)
 		    clock.skew_ms / 1000.0, clock.answered);
 }
 
+/* The addresses the node serves, as a JSON array, for its etcd key. */
+static char *
+listen_json(const int *fds, int nfds)
+{
+	json_t *a = json_array();
+	char name[CFG_HOST_LEN + 16], *s;
+	int i;
+
+	for (i = 0; i < nfds; i++)
+		json_array_append_new(a,
+		    json_string(
+			sock_name(fds[i], SOCK_LOCAL, name, sizeof(name))));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+/*
+ * With coordination.etcd: claims the machine id before the state file is
+ * taken (genid(8), "Identity").  "auto" prefers the id the state file was
+ * made for; a file made for an id another node holds now is kept aside.
+ * Returns CLAIM_HELD with *cl, or CLAIM_UNCONFIRMED (a fixed id with its
+ * state file while etcd does not answer); *node is the state file's node
+ * id (a new one for a new file).
+ */
+static unsigned
+claim_identity(struct cfg *c, const char *listen, int wait,
+    struct identity_claim *cl, uint64_t *node)
+{
+	struct statefile ro;
+	struct claim_node self;
+	char err[4096], aside[PATH_MAX + 32];
+	int prefer = -1, have_file = 0, rc;
+	unsigned file_machine = 0, waited;
+
+	*node = 0;
+	if (statefile_open_ro(&ro, c->state_file, err, sizeof(err)) == 0) {
+		if (ro.h->zone == c->zone && ro.h->dc == c->dc &&
+		    ro.h->epoch == c->epoch) {
+			have_file = 1;
+			file_machine = ro.h->machine;
+			prefer = (int)file_machine;
+			*node = ro.h->node;
+		}
+		statefile_close(&ro);
+	}
+	while (*node == 0)
+		*node = (uint64_t)arc4random() << 32 | arc4random();
+	identity_self(&self, *node);
+	for (waited = 0;; waited++) {
+		rc = identity_claim(c, &self,
+		    c->machine_auto ? -1 : (int)c->machine, prefer, listen, cl,
+		    err, sizeof(err));
+		if (rc != EX_UNAVAILABLE || !wait)
+			break;
+		if (waited % 30 == 0)
+			log_warnx(
+			    "%s: waiting for it (--wait-coordination)", err);
+		sleep(1);
+	}
+	if (rc == EX_UNAVAILABLE && !c->machine_auto && have_file &&
+	    file_machine == c->machine) {
+		log_warnx("%s: starting as machine %u of zone %u dc %u as"
+			  " configured, unconfirmed: nothing checks that no"
+			  " other node holds it until etcd answers",
+		    err, c->machine, c->zone, c->dc);
+		return CLAIM_UNCONFIRMED;
+	}
+	if (rc == EX_UNAVAILABLE)
+		die(rc, "%s: %s", err,
+		    c->machine_auto
+			? "\"machine_id\": \"auto\" takes its id from etcd:"
+			  " start etcd, or start genid with"
+			  " --wait-coordination to wait for it"
+			: "a fixed machine_id starts without etcd only with"
+			  " the state file made for it; start etcd, or use"
+			  " --wait-coordination");
+	if (rc != 0)
+		die(rc, "%s", err);
+	if (have_file && file_machine != cl->machine) {
+		snprintf(aside, sizeof(aside), "%s.machine-%u", c->state_file,
+		    file_machine);
+		if (rename(c->state_file, aside) == -1)
+			die(EX_CANTCREAT, "rename %s to %s: %s", c->state_file,
+			    aside, strerror(errno));
+		log_warnx("coordination: %s was made for machine %u, which"
+			  " another node holds now: kept as %s, and a new state"
+			  " file made for machine %u",
+		    c->state_file, file_machine, aside, cl->machine);
+	}
+	c->machine = cl->machine;
+	log_notice("coordination: holds machine %u of zone %u dc %u in etcd%s"
+		   " (lease %llx, %u s)%s",
+	    cl->machine, c->zone, c->dc,
+	    cl->reclaimed ? ", taken back from this node's last process" : "",
+	    (unsigned long long)cl->lease, c->lease_ttl_s,
+	    cl->foreign ? "; another node used it before: this one resumes"
+			  " above its checkpoint"
+			: "");
+	return CLAIM_HELD;
+}
+
+/* The etcd checkpoint another node wrote, as an ID's second (>= 1). */
+static uint32_t
+etcd_floor(const struct identity_claim *cl, int64_t epoch)
+{
+	int64_t ts = id_ts_of(cl->etcd_checkpoint, epoch);
+
+	return ts < 1		       ? 1
+	    : ts > (int64_t)UINT32_MAX ? UINT32_MAX
+				       : (uint32_t)ts;
+}
+
 static void
 warn_signed_overflow(const struct cfg *c)
 {
@@ -216,19 +349,64 @@ warn_signed_overflow(const struct cfg *c)
 		    left / 86400);
 }
 
+/*
+ * A node that listens beyond loopback and what then guards it: nothing
+ * checks that its machine_id is unique without peers or etcd, and anyone
+ * who reaches it may take IDs without an allow list (genid.json(5)).
+ */
+static void
+warn_identity(const struct cfg *c)
+{
+	const struct cfg_addr *a;
+	char where[CFG_HOST_LEN + 16];
+	unsigned i;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (!cfg_loopback_host(c->listen[i].host))
+			break;
+	if (i == c->nlisten)
+		return;
+	a = &c->listen[i];
+	if (a->host[0] == '\0')
+		snprintf(where, sizeof(where), "*:%u", a->port);
+	else if (strchr(a->host, ':') != NULL)
+		snprintf(where, sizeof(where), "[%s]:%u", a->host, a->port);
+	else
+		snprintf(where, sizeof(where), "%s:%u", a->host, a->port);
+	if (c->npeers == 0 && c->netcd == 0)
+		log_warnx("listening on %s beyond loopback, and nothing checks"
+			  " that machine_id %u is unique in zone %u dc %u: a"
+			  " second node with it hands out the same IDs; list"
+			  " the other nodes of the dc in \"peers\" or use"
+			  " coordination.etcd",
+		    where, c->machine, c->zone, c->dc);
+	if (c->nallow == 0)
+		log_warnx("listening on %s beyond loopback with an empty"
+			  " \"allow\": any host that reaches it may take IDs"
+			  " (and use up the space); set \"allow\" to the"
+			  " networks of the clients",
+		    where);
+}
+
 int
 main(int argc, char *argv[], char *envp[])
 {
 	static const struct option longopts[] = {
 	    {"wait-clock", no_argument, NULL, 'w'},
 	    {"new-node", no_argument, NULL, 'n'},
+	    {"wait-coordination", no_argument, NULL, 'W'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *conf = SYSCONFDIR "/genid.json";
 	struct slew_conf sc;
-	int ch, daemonize = 0, test = 0, wait_clock = 0, new_node = 0, nfds;
+	int ch, daemonize = 0, test = 0, wait_clock = 0, new_node = 0, nfds = 0;
+	int wait_coord = 0;
+	unsigned held = CLAIM_STATIC;
+	struct identity_claim cl = {0};
+	uint64_t node = 0;
+	char *listen = NULL;
 	int nmetrics = 0, rc;
 	int fds[SOCK_MAX_FDS], metrics_fds[SOCK_MAX_FDS];
 	struct statefile sf;
@@ -255,6 +433,9 @@ main(int argc, char *argv[], char *envp[])
 			break;
 		case 'n':
 			new_node = 1;
+			break;
+		case 'W':
+			wait_coord = 1;
 			break;
 		case 'V':
 			printf("genid %s\n", PACKAGE_VERSION);
@@ -298,12 +479,26 @@ main(int argc, char *argv[], char *envp[])
 		return EX_CANTCREAT;
 	}
 	warn_signed_overflow(&cfg);
+	warn_identity(&cfg);
 	/*
 	 * The limit is per process: a worker holds only its share of the
 	 * connections (the master's metrics connections are few).
 	 */
 	raise_fd_limit(
 	    (cfg.max_connections + cfg.workers - 1) / cfg.workers + FD_OWN);
+	/*
+	 * With etcd the node binds first: its key names the addresses it
+	 * serves.
+	 */
+	if (cfg.netcd > 0) {
+		if (etcd_global_init() == -1)
+			die(EX_SOFTWARE, "curl_global_init failed");
+		if ((nfds = sock_listen(cfg.listen, cfg.nlisten, "listening",
+			 fds, SOCK_MAX_FDS, err, sizeof(err))) == -1)
+			die(EX_OSERR, "%s", err);
+		listen = listen_json(fds, nfds);
+		held = claim_identity(&cfg, listen, wait_coord, &cl, &node);
+	}
 	rc = statefile_open(&sf, cfg.state_file,
 	    &(struct state_identity){cfg.zone, cfg.dc, cfg.machine, cfg.epoch},
 	    (int64_t)time(NULL), LOCK_WAIT_MS, err, sizeof(err));
@@ -312,12 +507,30 @@ main(int argc, char *argv[], char *envp[])
 	if (rc != 0)
 		die(rc, "%s", err);
 	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
+	if (sf.h->node == 0)
+		sf.h->node = node != 0
+		    ? node
+		    : (uint64_t)arc4random() << 32 | arc4random();
+	if (held == CLAIM_HELD)
+		identity_publish(&sf, &cl, cfg.epoch);
+	else {
+		/* Nothing leased: no fence, no ceiling (left by a last boot). */
+		state_store(&sf.h->ceiling, 0);
+		state_store((uint64_t *)&sf.h->fence_ms, 0);
+		state_store((uint64_t *)&sf.h->lease, 0);
+		__atomic_store_n(&sf.h->identity, held, __ATOMIC_RELEASE);
+	}
 	check_peers(&cfg, &sf, wait_clock);
 	cfg_slew(&cfg, &sc);
-	if ((rc = checkpoint_boot(
-		 &sf, &sc, wait_clock, new_node, err, sizeof(err))) != 0)
+	if ((rc = checkpoint_boot(&sf, &sc, wait_clock, new_node,
+		 cl.foreign ? etcd_floor(&cl, cfg.epoch) : 0, err,
+		 sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if ((nfds = sock_listen(cfg.listen, cfg.nlisten, "listening", fds,
+	if (held == CLAIM_HELD &&
+	    identity_renew(&cfg, &sf, err, sizeof(err)) != 1)
+		die(EX_UNAVAILABLE, "%s", err);
+	if (cfg.netcd == 0 &&
+	    (nfds = sock_listen(cfg.listen, cfg.nlisten, "listening", fds,
 		 SOCK_MAX_FDS, err, sizeof(err))) == -1)
 		die(EX_OSERR, "%s", err);
 	if (cfg.has_metrics &&
@@ -357,8 +570,9 @@ main(int argc, char *argv[], char *envp[])
 		   " state %s, boot %llu",
 	    PACKAGE_VERSION, cfg.zone, cfg.dc, cfg.machine, cfg.workers,
 	    cfg.state_file, (unsigned long long)sf.h->boot_count);
-	rc = master_run(
-	    &cfg, &sf, fds, (unsigned)nfds, metrics_fds, (unsigned)nmetrics);
+	rc = master_run(&cfg, &sf, fds, (unsigned)nfds, metrics_fds,
+	    (unsigned)nmetrics, listen);
+	free(listen);
 	if (pfh != NULL && pidfile_remove(pfh) == -1)
 		log_warn("remove %s", cfg.pid_file);
 	statefile_close(&sf);

@@ -21,6 +21,7 @@
 
 #include "bucket.h"
 #include "checkpoint.h"
+#include "identity.h"
 #include "log.h"
 #include "master.h"
 #include "notify.h"
@@ -61,6 +62,9 @@ static struct {
 	ev_signal sig_term, sig_int, sig_hup;
 	ev_timer checkpoint_timer, stop_timer, peers_timer, watchdog_timer;
 	ev_child peers_child; /* the process asking the peers, if any */
+	ev_child coord_child; /* the process renewing the etcd lease */
+	ev_timer coord_respawn;
+	const char *listen; /* the served addresses as JSON, for etcd */
 	int stopping;
 	int raise_failed; /* the timer's last checkpoint raise failed */
 	int published;	  /* the serving state was published this boot */
@@ -78,6 +82,7 @@ static int file_lost(struct ev_loop *loop);
 static void signal_workers(int sig);
 static int stop_pending(void);
 static void begin_stop(struct ev_loop *loop, const char *why);
+static pid_t fork_helper(struct ev_loop *loop, const char *title);
 
 static void
 sample_clocks(struct timespec *real, struct timespec *mono)
@@ -289,6 +294,16 @@ borrow_allowance(void)
 	return state_allowance(m.sf->h);
 }
 
+/* Whether the workers issue nothing for a leased identity now. */
+static int
+fenced(struct state_header *h)
+{
+	int64_t fence = (int64_t)state_load((uint64_t *)&h->fence_ms);
+
+	return __atomic_load_n(&h->identity, __ATOMIC_ACQUIRE) == CLAIM_LOST ||
+	    (fence != 0 && statefile_mono_ms() >= fence);
+}
+
 /*
  * Judges whether the node can issue now and publishes it in the header
  * for INFO, the metrics and the health checks; a change is logged.
@@ -307,6 +322,7 @@ publish_serving(struct state_header *h, int64_t now)
 	in.stopping = m.stopping;
 	in.checkpoint_failed = m.raise_failed;
 	in.peer_conflicts = state_load(&h->peer_conflicts);
+	in.identity_lost = fenced(h);
 	in.words = words;
 	in.nwords = STATE_BUCKETS;
 	state = serving_judge(&in);
@@ -327,6 +343,9 @@ publish_serving(struct state_header *h, int64_t now)
 			  " and used up: its clients wait for the clock"
 			: state == SERVING_CHECKPOINT_STUCK
 			? "the checkpoint cannot be synced to disk"
+			: state == SERVING_IDENTITY_LOST
+			? "the etcd lease on its machine id may have ended:"
+			  " nothing is issued until it holds the id again"
 			: "a peer reports this node's zone, dc and machine");
 }
 
@@ -508,6 +527,8 @@ forget_master_watchers(struct ev_loop *loop)
 	ev_timer_stop(loop, &m.peers_timer);
 	ev_timer_stop(loop, &m.watchdog_timer);
 	ev_child_stop(loop, &m.peers_child);
+	ev_child_stop(loop, &m.coord_child);
+	ev_timer_stop(loop, &m.coord_respawn);
 	for (i = 0; i < STATE_WORKERS; i++) {
 		ev_child_stop(loop, &m.children[i].watcher);
 		ev_timer_stop(loop, &m.children[i].respawn);
@@ -600,33 +621,31 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct peer_identity self = {h->zone, h->dc, h->machine, h->instance};
 	struct peers_clock clock;
 	char err[1024];
-	unsigned i;
 	pid_t pid;
 
 	if (m.stopping || ev_is_active(&m.peers_child) || file_lost(loop))
 		return;
-	if ((pid = fork()) == -1) {
-		log_warn("fork the peer check");
+	if ((pid = fork_helper(loop, "peer check")) == -1)
 		return;
-	}
 	if (pid == 0) {
-		/* It holds the state file's lock too: it goes with the master.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != m.master)
-			_exit(1);
-		/*
-		 * Not a copy of the master: default signals (libev blocked
-		 * them for its signalfd), and none of its sockets, so that the
-		 * port closes when the master closes it.
-		 */
-		forget_master_signals();
-		for (i = 0; i < m.nfds; i++)
-			close(m.fds[i]);
-		scrape_stop(loop);
-		setproctitle("peer check");
+		static struct cfg with_etcd_peers;
+		const struct cfg *c = m.cfg;
+		int n;
+
+		/* With etcd the peers are the nodes that hold an id there. */
+		if (c->netcd > 0) {
+			with_etcd_peers = *c;
+			n = identity_peers(c, h->machine, with_etcd_peers.peers,
+			    CFG_MAX_PEERS, err, sizeof(err));
+			if (n == -1) {
+				log_warnx("peer check: %s", err);
+				_exit(1);
+			}
+			with_etcd_peers.npeers = (unsigned)n;
+			c = &with_etcd_peers;
+		}
 		state_store(&h->peer_conflicts,
-		    peers_check(m.cfg, &self, err, sizeof(err), &clock));
+		    peers_check(c, &self, err, sizeof(err), &clock));
 		state_store((uint64_t *)&h->peer_checked, (uint64_t)time(NULL));
 		state_store(
 		    (uint64_t *)&h->peer_skew_ms, (uint64_t)clock.skew_ms);
@@ -636,6 +655,103 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 	ev_child_set(&m.peers_child, pid, 0);
 	ev_child_start(loop, &m.peers_child);
+}
+
+/*
+ * Forks a helper process of the master titled title: -1 (logged), the
+ * child's pid, or 0 in the child.  The child holds the state file's lock
+ * too: it goes with the master.  It is not a copy of the master: default
+ * signals (libev blocked them for its signalfd), and none of its sockets,
+ * so that the port closes when the master closes it.
+ */
+static pid_t
+fork_helper(struct ev_loop *loop, const char *title)
+{
+	unsigned i;
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("fork the %s", title);
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != m.master)
+		_exit(1);
+	forget_master_signals();
+	for (i = 0; i < m.nfds; i++)
+		close(m.fds[i]);
+	scrape_stop(loop);
+	setproctitle("%s", title);
+	return 0;
+}
+
+/* The process that keeps the etcd lease (identity.h). */
+static void
+spawn_coordinator(struct ev_loop *loop)
+{
+	pid_t pid;
+
+	if (m.stopping || file_lost(loop))
+		return;
+	if ((pid = fork_helper(loop, "coordination")) == -1) {
+		ev_timer_set(&m.coord_respawn, 1, 0);
+		ev_timer_start(loop, &m.coord_respawn);
+		return;
+	}
+	if (pid == 0)
+		identity_run(m.cfg, m.sf, m.listen);
+	ev_child_set(&m.coord_child, pid, 0);
+	ev_child_start(loop, &m.coord_child);
+}
+
+static void
+coord_respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	spawn_coordinator(loop);
+}
+
+/*
+ * The coordination process is gone: again in a second (the fence stops
+ * the workers meanwhile if need be), or, when the id it held again was
+ * another node's meanwhile, a restart that resumes above that node.
+ */
+static void
+coord_done_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	ev_child_stop(loop, w);
+	if (m.stopping)
+		return;
+	if (WIFEXITED(w->rstatus) &&
+	    WEXITSTATUS(w->rstatus) == IDENTITY_EXIT_RESTART) {
+		m.code = EX_TEMPFAIL;
+		begin_stop(loop,
+		    "coordination: machine id used by another node meanwhile,"
+		    " exiting with 75 for a restart above its checkpoint");
+		return;
+	}
+	describe_exit("the coordination process", w->rpid, w->rstatus);
+	log_warnx("the coordination process is gone: a new one in 1 s");
+	ev_timer_set(&m.coord_respawn, 1, 0);
+	ev_timer_start(loop, &m.coord_respawn);
+}
+
+/* After the last worker: the coordination process goes, the lease ends. */
+static void
+stop_coordinator(struct ev_loop *loop)
+{
+	int status;
+
+	if (m.cfg->netcd == 0)
+		return;
+	ev_timer_stop(loop, &m.coord_respawn);
+	if (ev_is_active(&m.coord_child)) {
+		kill(m.coord_child.pid, SIGKILL);
+		waitpid(m.coord_child.pid, &status, 0);
+		ev_child_stop(loop, &m.coord_child);
+	}
+	if (m.code == 0)
+		identity_release(m.cfg, m.sf);
 }
 
 static void
@@ -728,7 +844,8 @@ hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 
 int
 master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
-    unsigned nfds, const int *metrics_fds, unsigned nmetrics)
+    unsigned nfds, const int *metrics_fds, unsigned nmetrics,
+    const char *listen)
 {
 	struct ev_loop *loop = EV_DEFAULT;
 	double interval = cfg->checkpoint_interval_ms / 1000.0;
@@ -739,6 +856,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	m.master = getpid();
 	m.fds = fds;
 	m.nfds = nfds;
+	m.listen = listen;
 	setproctitle("master");
 	notify_init();
 	signal(SIGPIPE, SIG_IGN);
@@ -760,8 +878,12 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	ev_init(&m.peers_child, peers_done_cb);
 	ev_timer_init(
 	    &m.peers_timer, peers_cb, PEERS_INTERVAL_S, PEERS_INTERVAL_S);
-	if (cfg->npeers > 0)
+	if (cfg->npeers > 0 || cfg->netcd > 0)
 		ev_timer_start(loop, &m.peers_timer);
+	ev_init(&m.coord_child, coord_done_cb);
+	ev_init(&m.coord_respawn, coord_respawn_cb);
+	if (cfg->netcd > 0)
+		spawn_coordinator(loop);
 	if (cfg->worker_timeout_ms > 0) {
 		double every = cfg->worker_timeout_ms / 4000.0;
 
@@ -784,7 +906,15 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	ev_run(loop, 0);
 	if (m.lost)
 		return m.code;
-	if (checkpoint_shutdown(sf) == -1)
+	stop_coordinator(loop);
+	/*
+	 * Not clean when the id was another node's meanwhile: the start
+	 * resumes above the checkpoint the coordination process raised.
+	 */
+	if (m.code == EX_TEMPFAIL)
+		log_notice("not a clean stop: the next start resumes above"
+			   " the checkpoint");
+	else if (checkpoint_shutdown(sf) == -1)
 		log_warn("msync %s: the next start counts as after a crash",
 		    sf->path);
 	else if (sf->mirror_fd != -1 && statefile_mirror(sf, 0) == -1)

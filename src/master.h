@@ -16,6 +16,7 @@
  * Returns the exit code.
  */
 int master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
-    unsigned nfds, const int *metrics_fds, unsigned nmetrics);
+    unsigned nfds, const int *metrics_fds, unsigned nmetrics,
+    const char *listen);
 
 #endif

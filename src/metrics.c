@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "bucket.h"
+#include "claim.h"
 #include "id.h"
 #include "metrics.h"
 #include "serving.h"
+#include "statefile.h"
 
 static void copy_words(void *dst, const void *src, size_t size);
 static int pid_alive(int64_t pid);
@@ -147,6 +149,34 @@ family(FILE *out, const char *name, enum counters_type type, const char *help)
 	    counters_type_name(type));
 }
 
+/* How the node holds its identity (genid(8), "Identity"). */
+static void
+identity_families(FILE *out, const struct state_header *h)
+{
+	int64_t fence = h->fence_ms, left;
+
+	family(out, "genid_identity", COUNTERS_GAUGE,
+	    "How the node holds its machine id, as a label: static (the"
+	    " configured one), held (leased from etcd), lost (the lease ended:"
+	    " nothing is issued), unconfirmed (etcd did not answer at start).");
+	fprintf(out, "genid_identity{mode=\"%s\"} 1\n",
+	    claim_state_name(h->identity));
+	left = fence == 0 ? 0 : fence - statefile_mono_ms();
+	family(out, "genid_identity_fence_seconds", COUNTERS_GAUGE,
+	    "Seconds the workers may still issue under the etcd lease unless"
+	    " it is renewed (0: fenced, or no lease).");
+	fprintf(out, "genid_identity_fence_seconds %.3f\n",
+	    left > 0 ? left / 1000.0 : 0.0);
+	family(out, "genid_identity_renewed_seconds", COUNTERS_GAUGE,
+	    "Unix time of the last renewal of the etcd lease (0: none).");
+	fprintf(out, "genid_identity_renewed_seconds %lld\n",
+	    (long long)h->renewed);
+	family(out, "genid_identity_losses_total", COUNTERS_COUNTER,
+	    "Times the etcd lease was lost since the start.");
+	fprintf(out, "genid_identity_losses_total %llu\n",
+	    (unsigned long long)h->identity_losses);
+}
+
 /* One family per row of the bucket table, one sample per bucket. */
 static void
 bucket_families(FILE *out, const struct metrics_snap *s)
@@ -235,8 +265,10 @@ metrics_prometheus(FILE *out, const struct metrics_snap *s)
 	fprintf(out, "genid_serving %d\n", metrics_serving(s));
 	family(out, "genid_state", COUNTERS_GAUGE,
 	    "Whether the node can issue now, or why not, as a label: serving,"
-	    " clock-behind, checkpoint-stuck, stopping, peer-conflict, down.");
+	    " clock-behind, checkpoint-stuck, stopping, peer-conflict,"
+	    " identity-lost, down.");
 	fprintf(out, "genid_state{state=\"%s\"} 1\n", metrics_state(s));
+	identity_families(out, h);
 	family(out, "genid_state_since_seconds", COUNTERS_GAUGE,
 	    "Unix time the node took its current state.");
 	fprintf(out, "genid_state_since_seconds %lld\n",

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bucket.h"
+#include "claim.h"
 #include "id.h"
 #include "proto.h"
 #include "serving.h"
@@ -147,9 +148,18 @@ take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
 {
 	struct state_header *h = node->sf->h;
 	uint64_t base = id_base(h->zone, h->dc, h->machine, bucket);
+	uint64_t ceiling = state_load(&h->ceiling);
+	int64_t fence = (int64_t)state_load((uint64_t *)&h->fence_ms);
 	struct bucket_limits lim;
 	struct bucket_result r;
 	unsigned n = 0;
+
+	/*
+	 * A leased identity (genid(8), "Identity"): nothing once the lease
+	 * may have ended, nothing above the checkpoint kept in etcd.
+	 */
+	if (fence != 0 && node->mono_ms() >= fence)
+		return 0;
 
 	/*
 	 * The precise clock: a CMD 0 that waits is woken just after the
@@ -159,9 +169,12 @@ take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
 	lim.max_ahead = ahead;
 	for (;;) {
 		lim.checkpoint = (uint32_t)state_load(&h->checkpoint_safe);
+		if (ceiling != 0 && ceiling < lim.checkpoint)
+			lim.checkpoint = (uint32_t)ceiling;
 		n += bucket_take(word, base, &lim, want - n, ids + n, &r);
 		state_store(&state_bucket(h, bucket)->word, *word);
-		if (r.stop != BUCKET_CHECKPOINT)
+		if (r.stop != BUCKET_CHECKPOINT ||
+		    (ceiling != 0 && r.need > ceiling))
 			break;
 		/*
 		 * The master's timer fell behind: move the mark ourselves, to
@@ -216,13 +229,14 @@ info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 	    "\"epoch\":%lld,\"buckets\":%u,\"workers\":%u,\"pid\":%lld,"
 	    "\"worker_pid\":%lld,\"uptime_s\":%lld,\"now\":%lld,"
 	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\","
-	    "\"state\":\"%s\",\"lead_s\":%lld}",
+	    "\"state\":\"%s\",\"lead_s\":%lld,\"identity\":\"%s\"}",
 	    PACKAGE_VERSION, h->zone, h->dc, h->machine, (long long)h->epoch,
 	    STATE_BUCKETS, node->workers, (long long)h->master_pid,
 	    node->worker_pid, now - (long long)h->started, now,
 	    (long long)(state_load(&h->checkpoint) + (uint64_t)h->epoch),
 	    bucket, (unsigned long long)h->instance, serving_name(serving),
-	    node_lead(h, now));
+	    node_lead(h, now),
+	    claim_state_name(__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE)));
 	out[0] = (uint8_t)(len >> 8);
 	out[1] = (uint8_t)len;
 	return (size_t)len + 2;

@@ -140,7 +140,8 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 	state_store((uint64_t *)&w->slot->started, (uint64_t)time(NULL));
 	state_store((uint64_t *)&w->slot->pid, (uint64_t)getpid());
 	w->node = (struct proto_node){sf, w->slot, cfg->max_ahead_s,
-	    cfg->workers, (long long)getpid(), real_clock, checkpoint_raise, 0};
+	    cfg->workers, (long long)getpid(), real_clock, checkpoint_raise,
+	    statefile_mono_ms, 0};
 	if ((w->conns = conns_new(w->loop, &w->node, &hooks, w)) == NULL)
 		fatalx(WORKER_EXIT_FATAL, "worker %u: out of memory", id);
 	ev_set_userdata(w->loop, w);

@@ -28,6 +28,8 @@ main(void)
 	srunner_add_suite(sr, make_cidr_suite());
 	srunner_add_suite(sr, make_jsonpos_suite());
 	srunner_add_suite(sr, make_suggest_suite());
+	srunner_add_suite(sr, make_base64_suite());
+	srunner_add_suite(sr, make_claim_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

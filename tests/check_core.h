@@ -11,6 +11,12 @@
 /* Address strings: host, port, IPv6 brackets (src/core/addr.c). */
 Suite *make_addr_suite(void);
 
+/* base64 as etcd's JSON gateway carries keys (src/core/base64.c). */
+Suite *make_base64_suite(void);
+
+/* Which machine id a node claims from etcd (src/core/claim.c). */
+Suite *make_claim_suite(void);
+
 /* Address prefixes of the allow list (src/core/cidr.c). */
 Suite *make_cidr_suite(void);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bucket.h"
+#include "claim.h"
 #include "id.h"
 #include "proto.h"
 #include "serving.h"
@@ -25,6 +26,7 @@ static struct state_worker *slot;
 static struct proto_node node;
 static long long clock_now;
 static int raise_fails, raises;
+static int64_t mono_now = 5000;
 static uint8_t out[64 * 1024];
 
 static void
@@ -48,6 +50,12 @@ sim_raise(struct statefile *s, uint32_t target)
 	return 0;
 }
 
+static int64_t
+sim_mono(void)
+{
+	return mono_now;
+}
+
 static void
 setup(void)
 {
@@ -62,9 +70,10 @@ setup(void)
 	    bucket_checkpoint_target(now, MAX_AHEAD);
 	slot = state_worker(sf.h, 0);
 	clock_now = NOW;
+	mono_now = 5000;
 	raise_fails = raises = 0;
 	node = (struct proto_node){
-	    &sf, slot, MAX_AHEAD, 1, 4242, sim_clock, sim_raise, 0};
+	    &sf, slot, MAX_AHEAD, 1, 4242, sim_clock, sim_raise, sim_mono, 0};
 }
 
 static void
@@ -154,7 +163,8 @@ START_TEST(info_names_the_bucket)
 	ck_assert_int_eq(json[0], '{');
 	ck_assert_int_eq(json[len - 1], '}');
 	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"serving\","));
-	ck_assert_ptr_nonnull(strstr(json, "\"lead_s\":0}"));
+	ck_assert_ptr_nonnull(
+	    strstr(json, "\"lead_s\":0,\"identity\":\"static\"}"));
 }
 END_TEST
 
@@ -181,7 +191,12 @@ START_TEST(info_says_the_state_and_lead)
 	sf.h->serving = SERVING_CLOCK_BEHIND;
 	info_json(json, sizeof(json));
 	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"clock-behind\","));
-	ck_assert_ptr_nonnull(strstr(json, "\"lead_s\":7}"));
+	ck_assert_ptr_nonnull(strstr(json, "\"lead_s\":7,"));
+	sf.h->identity = CLAIM_LOST;
+	sf.h->serving = SERVING_IDENTITY_LOST;
+	info_json(json, sizeof(json));
+	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"identity-lost\","));
+	ck_assert_ptr_nonnull(strstr(json, "\"identity\":\"lost\"}"));
 	node.stopping = 1;
 	info_json(json, sizeof(json));
 	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"stopping\","));
@@ -391,6 +406,60 @@ START_TEST(failed_raise_issues_nothing_above)
 }
 END_TEST
 
+START_TEST(fence_stops_issuing_at_its_deadline)
+{
+	static const uint8_t in[] = {1, 5, 0, 0};
+	struct proto_result r;
+
+	/* A lease renewed until 6000 ms: issued before, nothing from then. */
+	sf.h->fence_ms = 6000;
+	mono_now = 5999;
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_uint_eq(r.used, 4);
+	ck_assert_uint_eq(out[0], 5);
+	mono_now = 6000;
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_WAIT);
+	ck_assert_uint_eq(r.used, 2);
+	ck_assert_uint_eq(r.written, 1);
+	ck_assert_uint_eq(out[0], 0);
+	/* Renewed: issuing again. */
+	sf.h->fence_ms = 9000;
+	r = serve(in + 2, 2, sizeof(out));
+	ck_assert_uint_eq(r.written, 8);
+}
+END_TEST
+
+START_TEST(ceiling_caps_what_is_issued_and_is_never_raised)
+{
+	static const uint8_t in[] = {1, 255};
+	uint32_t now = (uint32_t)(NOW - EPOCH);
+	struct proto_result r;
+	uint64_t last = 0;
+	unsigned rounds;
+
+	/* The etcd checkpoint at now + 1: a second and a half of IDs. */
+	sf.h->ceiling = now + 1;
+	for (rounds = 0; rounds < 100000; rounds++) {
+		r = serve(in, sizeof(in), sizeof(out));
+		if (out[0] == 0)
+			break;
+		last = id_at(out + 1 + 8 * (out[0] - 1u));
+	}
+	ck_assert_uint_lt(rounds, 100000);
+	ck_assert_uint_eq(r.used, 2);
+	ck_assert_uint_eq((uint32_t)(last >> 32), now + 1);
+	/* The local checkpoint is not moved past it for the ceiling. */
+	ck_assert_uint_le(
+	    sf.h->checkpoint_safe, bucket_checkpoint_target(now, MAX_AHEAD));
+	/* The coordination raised it: issuing again, in the next second. */
+	sf.h->ceiling = now + 3;
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_uint_eq(out[0], 255);
+	ck_assert_uint_eq((uint32_t)(id_at(out + 1) >> 32), now + 2);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -412,6 +481,8 @@ main(void)
 	tcase_add_test(tc, raised_checkpoint_stays_restartable);
 	tcase_add_test(tc, slew_allowance_is_borrowed_under);
 	tcase_add_test(tc, failed_raise_issues_nothing_above);
+	tcase_add_test(tc, fence_stops_issuing_at_its_deadline);
+	tcase_add_test(tc, ceiling_caps_what_is_issued_and_is_never_raised);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

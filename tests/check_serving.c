@@ -34,6 +34,7 @@ START_TEST(test_serving_names)
 	    serving_name(SERVING_CHECKPOINT_STUCK), "checkpoint-stuck");
 	ck_assert_str_eq(serving_name(SERVING_STOPPING), "stopping");
 	ck_assert_str_eq(serving_name(SERVING_PEER_CONFLICT), "peer-conflict");
+	ck_assert_str_eq(serving_name(SERVING_IDENTITY_LOST), "identity-lost");
 	ck_assert_str_eq(serving_name(SERVING_STATES), "unknown");
 }
 END_TEST
@@ -78,7 +79,8 @@ START_TEST(test_serving_clock_behind)
 }
 END_TEST
 
-/* Stopping wins over everything, then a peer, then the checkpoint. */
+/* Stopping wins over everything, then a lost identity, a peer, the
+ * checkpoint. */
 START_TEST(test_serving_order)
 {
 	uint64_t w[] = {bucket_word(NOW + 100, ID_COUNTERS)};
@@ -88,6 +90,8 @@ START_TEST(test_serving_order)
 	ck_assert_int_eq(serving_judge(&in), SERVING_CHECKPOINT_STUCK);
 	in.peer_conflicts = 2;
 	ck_assert_int_eq(serving_judge(&in), SERVING_PEER_CONFLICT);
+	in.identity_lost = 1;
+	ck_assert_int_eq(serving_judge(&in), SERVING_IDENTITY_LOST);
 	in.stopping = 1;
 	ck_assert_int_eq(serving_judge(&in), SERVING_STOPPING);
 	in = input(NULL, 0);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check_core.h"
+#include "claim.h"
 #include "serving.h"
 #include "state.h"
 
@@ -324,8 +325,12 @@ START_TEST(test_state_field_ranges)
 	assert_refused(h, state_size(), &ident, "max_ahead is 3601", NULL);
 	h->max_ahead = STATE_MAX_AHEAD;
 	h->serving = SERVING_STATES;
-	assert_refused(h, state_size(), &ident, "serving is 5", "0..4");
+	assert_refused(h, state_size(), &ident, "serving is 6", "0..5");
 	h->serving = SERVING_STATES - 1;
+	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
+	h->identity = CLAIM_STATES;
+	assert_refused(h, state_size(), &ident, "identity is 4", "0..3");
+	h->identity = CLAIM_STATES - 1;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
 	h->allowance = STATE_MAX_AHEAD + STATE_MAX_SLEW + 3;
 	assert_refused(h, state_size(), &ident, "allowance is 90003", NULL);

@@ -595,6 +595,7 @@ class Campaign:
         self.steps = []  # (size, time) of clock steps, monotonic
         self.samples = []  # (monotonic, total IDs)
         self.pending_steps = []  # steps to undo later
+        self.hour_stepped = False  # an hour step was made (one per run)
         self.history = []  # (monotonic, durable copy) for --stale-round
         self.filler = os.path.join(self.srv.statedir, "filler")
         self.srv.undo_clock = self.undo_clock
@@ -706,6 +707,14 @@ class Campaign:
                 size = self.pending_steps.pop()
             else:
                 size = self.rng.choice(STEPS)
+                # One hour step (and its undoing) per run: the buckets
+                # stay ahead of the clock through the slew that follows
+                # (hours at clock_slew), and a second hour on top would
+                # put them beyond max_slew_s, where a restart is refused
+                # by design (genid(7)).
+                if abs(size) == 3600 and self.hour_stepped:
+                    size = 10 if size > 0 else -10
+                self.hour_stepped |= abs(size) == 3600
                 # Without max_slew_s a forward hour is only undone by
                 # waiting an hour: take it as the undoing of a step back.
                 if size == 3600 and not srv.slew:

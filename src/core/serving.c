@@ -12,6 +12,7 @@ static const char *const names[SERVING_STATES] = {
     "checkpoint-stuck",
     "stopping",
     "peer-conflict",
+    "identity-lost",
 };
 
 const char *
@@ -34,6 +35,8 @@ serving_judge(const struct serving_input *in)
 
 	if (in->stopping)
 		return SERVING_STOPPING;
+	if (in->identity_lost)
+		return SERVING_IDENTITY_LOST;
 	if (in->peer_conflicts > 0)
 		return SERVING_PEER_CONFLICT;
 	if (in->checkpoint_failed)

@@ -17,6 +17,7 @@ enum serving_state {
 	SERVING_CHECKPOINT_STUCK, /* the checkpoint cannot be made durable */
 	SERVING_STOPPING,	  /* draining before exit */
 	SERVING_PEER_CONFLICT,	  /* a peer holds this node's identity */
+	SERVING_IDENTITY_LOST,	  /* the lease of the identity is gone */
 	SERVING_STATES		  /* the number of states */
 };
 
@@ -27,6 +28,7 @@ struct serving_input {
 	int stopping;
 	int checkpoint_failed; /* the last raise of the checkpoint failed */
 	uint64_t peer_conflicts;
+	int identity_lost;     /* fenced: the etcd lease may have ended */
 	const uint64_t *words; /* the bucket state words */
 	unsigned nwords;
 };
@@ -42,7 +44,8 @@ const char *serving_name(unsigned state);
 int serving_bucket_behind(uint64_t word, uint32_t now, uint32_t allowance);
 
 /*
- * The state of a node: stopping first, then a peer conflict, a stuck
+ * The state of a node: stopping first, then a lost identity, a peer
+ * conflict, a stuck
  * checkpoint, a bucket behind the clock; else SERVING.
  */
 enum serving_state serving_judge(const struct serving_input *in);

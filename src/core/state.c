@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "id.h"
+#include "claim.h"
 #include "serving.h"
 #include "state.h"
 
@@ -145,6 +146,7 @@ check_ranges(const struct state_header *h, char *err, size_t errlen)
 	    FIELD(max_ahead, STATE_MAX_AHEAD),
 	    FIELD(clean, 1),
 	    FIELD(serving, SERVING_STATES - 1),
+	    FIELD(identity, CLAIM_STATES - 1),
 	    FIELD(allowance, (uint64_t)STATE_MAX_AHEAD + STATE_MAX_SLEW + 2),
 	    FIELD(slew_rate_ppm, 999999),
 #undef FIELD

@@ -108,11 +108,23 @@ struct state_header {
 	 * known).  Written by the peer check only.
 	 */
 	uint32_t serving;
-	uint32_t reserved1;
+	/*
+	 * The fields of coordination (genid(8), "Identity"), in what layout 3
+	 * left reserved, zero without it.  identity: enum claim_state.
+	 * node: random at creation, this file's name in etcd.  lease: the
+	 * etcd lease holding the id.  fence_ms: workers issue nothing from
+	 * this CLOCK_MONOTONIC millisecond on (0 = no fence).  ceiling: the
+	 * checkpoint kept in etcd, as an ID's second: nothing above it (0 =
+	 * none).  renewed: Unix time of the last renewal.
+	 */
+	uint32_t identity;
 	int64_t serving_since;
 	int64_t peer_skew_ms;
 	uint64_t peer_clocks;
-	uint64_t reserved2[4];
+	uint64_t node;
+	int64_t lease;
+	int64_t fence_ms;
+	uint64_t ceiling;
 	/*
 	 * Also layout 3, written by the master (slew.h).  allowance: how many
 	 * seconds a bucket may borrow ahead of the clock now, max_ahead and
@@ -125,7 +137,8 @@ struct state_header {
 	uint64_t slew_rate_ppm; /* clock_slew in millionths */
 	uint64_t slews;		/* slews started this boot */
 	uint64_t slews_refused; /* steps back beyond max_slew this boot */
-	uint64_t reserved3[2];
+	int64_t renewed;
+	uint64_t identity_losses; /* leases lost this boot */
 };
 
 /*

@@ -39,8 +39,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /*
- * Whether err names key k of the object: "k": or "k"[i]:, with k escaped
- * as JSON writes it and cut as config.c cuts it.
+ * Whether err names key k of the object: "k": or "k"[i]:, or "k.sub" for
+ * a key of the object k holds, with k escaped as JSON writes it and cut
+ * as config.c cuts it.
  */
 static int
 names_key(const char *p, const char *k)
@@ -50,8 +51,9 @@ names_key(const char *p, const char *k)
 
 	jsonpos_escape(k, esc, sizeof(esc));
 	n = strlen(esc);
-	return p[0] == '"' && strncmp(p + 1, esc, n) == 0 && p[n + 1] == '"' &&
-	    (p[n + 2] == ':' || p[n + 2] == '[');
+	return p[0] == '"' && strncmp(p + 1, esc, n) == 0 &&
+	    ((p[n + 1] == '"' && (p[n + 2] == ':' || p[n + 2] == '[')) ||
+		p[n + 1] == '.');
 }
 
 /* The byte at line:col of text, or NULL when the position is outside. */
