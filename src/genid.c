@@ -153,28 +153,49 @@ set_log_owner(const struct cfg *c)
 	log_set_owner(c->user, pw->pw_uid, gid);
 }
 
+/* What the start-up peer check found, for the state header. */
+struct peers_found {
+	uint64_t conflicts;
+	int64_t checked;
+	int64_t skew_ms;
+	uint64_t answered;
+};
+
+static void
+store_peers(struct statefile *sf, const struct peers_found *f)
+{
+	state_store(&sf->h->peer_conflicts, f->conflicts);
+	state_store((uint64_t *)&sf->h->peer_checked, (uint64_t)f->checked);
+	state_store((uint64_t *)&sf->h->peer_skew_ms, (uint64_t)f->skew_ms);
+	state_store(&sf->h->peer_clocks, f->answered);
+}
+
 /*
  * A peer with this node's identity stops the start (genid(8)), and so does
  * a clock too far from the peers' (unless --wait-clock: then it waits
- * for the clock, asking the peers again every second).
+ * for the clock, asking the peers again every second).  With etcd the
+ * peers are the other nodes of the dc holding an id there (not node, this
+ * state file's own), asked before this node claims its id, so that slow
+ * peers cost no lease; machine is then the fixed id, or none for "auto".
  */
 static void
-check_peers(const struct cfg *conf, struct statefile *sf, int wait_clock)
+check_peers(const struct cfg *conf, uint64_t instance, uint64_t node,
+    int wait_clock, struct peers_found *f)
 {
 	static struct cfg with_etcd_peers;
 	const struct cfg *c = conf;
-	struct peer_identity self = {
-	    c->zone, c->dc, c->machine, sf->h->instance};
+	struct peer_identity self = {c->zone, c->dc,
+	    c->machine_auto ? ID_MACHINE_MAX + 1 : c->machine, instance};
 	struct peers_clock clock;
 	char err[1024], skew[2048];
-	unsigned n, waited = 0;
+	unsigned waited = 0;
 	int found;
 
-	/* With etcd the peers are the other nodes holding an id there. */
+	memset(f, 0, sizeof(*f));
 	if (conf->netcd > 0) {
 		with_etcd_peers = *conf;
-		found = identity_peers(conf, conf->machine,
-		    with_etcd_peers.peers, CFG_MAX_PEERS, err, sizeof(err));
+		found = identity_peers(conf, node, with_etcd_peers.peers,
+		    CFG_MAX_PEERS, err, sizeof(err));
 		if (found == -1)
 			log_warnx("peer check: %s: the clock is not compared"
 				  " with the other nodes",
@@ -185,14 +206,11 @@ check_peers(const struct cfg *conf, struct statefile *sf, int wait_clock)
 	if (c->npeers == 0)
 		return;
 	for (;;) {
-		n = peers_check(c, &self, err, sizeof(err), &clock);
-		state_store(&sf->h->peer_conflicts, n);
-		state_store(
-		    (uint64_t *)&sf->h->peer_checked, (uint64_t)time(NULL));
-		state_store(
-		    (uint64_t *)&sf->h->peer_skew_ms, (uint64_t)clock.skew_ms);
-		state_store(&sf->h->peer_clocks, clock.answered);
-		if (n > 0)
+		f->conflicts = peers_check(c, &self, err, sizeof(err), &clock);
+		f->checked = (int64_t)time(NULL);
+		f->skew_ms = clock.skew_ms;
+		f->answered = clock.answered;
+		if (f->conflicts > 0)
 			die(EX_CONFIG, "%s", err);
 		if (!peers_skewed(c, &clock))
 			break;
@@ -242,8 +260,9 @@ listen_json(const int *fds, int nfds)
  * id (a new one for a new file).
  */
 static unsigned
-claim_identity(struct cfg *c, const char *listen, int wait,
-    struct identity_claim *cl, uint64_t *node)
+claim_identity(struct cfg *c, const char *listen, int wait, int wait_clock,
+    uint64_t instance, struct identity_claim *cl, uint64_t *node,
+    struct peers_found *found)
 {
 	struct statefile ro;
 	struct claim_node self;
@@ -265,6 +284,7 @@ claim_identity(struct cfg *c, const char *listen, int wait,
 	while (*node == 0)
 		*node = (uint64_t)arc4random() << 32 | arc4random();
 	identity_self(&self, *node);
+	check_peers(c, instance, *node, wait_clock, found);
 	for (waited = 0;; waited++) {
 		rc = identity_claim(c, &self,
 		    c->machine_auto ? -1 : (int)c->machine, prefer, listen, cl,
@@ -316,6 +336,40 @@ claim_identity(struct cfg *c, const char *listen, int wait,
 			  " above its checkpoint"
 			: "");
 	return CLAIM_HELD;
+}
+
+/*
+ * After the start's rules (which may wait for the clock): the lease is
+ * renewed and the checkpoint key raised to what the buckets need now.  A
+ * lease that ran out meanwhile is claimed again for the same id; when
+ * another node used the id meanwhile, the start is refused (exit 75) and
+ * the next one resumes above that node.
+ */
+static void
+keep_claim(const struct cfg *c, struct statefile *sf, const char *listen,
+    struct identity_claim *cl, uint64_t node)
+{
+	struct claim_node self;
+	char err[4096];
+	int rc;
+
+	if ((rc = identity_renew(c, sf, err, sizeof(err))) == 1)
+		return;
+	if (rc == -1)
+		die(EX_UNAVAILABLE, "%s", err);
+	log_warnx("%s: claiming machine %u again", err, cl->machine);
+	identity_self(&self, node);
+	if ((rc = identity_claim(c, &self, (int)cl->machine, -1, listen, cl,
+		 err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+	if (cl->foreign)
+		die(EX_TEMPFAIL,
+		    "coordination: another node used machine %u during this"
+		    " start: start again, to resume above its checkpoint",
+		    cl->machine);
+	identity_publish(sf, cl, c->epoch);
+	if (identity_renew(c, sf, err, sizeof(err)) != 1)
+		die(EX_UNAVAILABLE, "%s", err);
 }
 
 /* The etcd checkpoint another node wrote, as an ID's second (>= 1). */
@@ -405,7 +459,8 @@ main(int argc, char *argv[], char *envp[])
 	int wait_coord = 0;
 	unsigned held = CLAIM_STATIC;
 	struct identity_claim cl = {0};
-	uint64_t node = 0;
+	uint64_t node = 0, instance = 0;
+	struct peers_found found = {0};
 	char *listen = NULL;
 	int nmetrics = 0, rc;
 	int fds[SOCK_MAX_FDS], metrics_fds[SOCK_MAX_FDS];
@@ -497,7 +552,9 @@ main(int argc, char *argv[], char *envp[])
 			 fds, SOCK_MAX_FDS, err, sizeof(err))) == -1)
 			die(EX_OSERR, "%s", err);
 		listen = listen_json(fds, nfds);
-		held = claim_identity(&cfg, listen, wait_coord, &cl, &node);
+		instance = (uint64_t)arc4random() << 32 | arc4random();
+		held = claim_identity(&cfg, listen, wait_coord, wait_clock,
+		    instance, &cl, &node, &found);
 	}
 	rc = statefile_open(&sf, cfg.state_file,
 	    &(struct state_identity){cfg.zone, cfg.dc, cfg.machine, cfg.epoch},
@@ -506,7 +563,9 @@ main(int argc, char *argv[], char *envp[])
 		die(rc, "%s (check \"state_file\")", err);
 	if (rc != 0)
 		die(rc, "%s", err);
-	sf.h->instance = (uint64_t)arc4random() << 32 | arc4random();
+	sf.h->instance = instance != 0
+	    ? instance
+	    : (uint64_t)arc4random() << 32 | arc4random();
 	if (sf.h->node == 0)
 		sf.h->node = node != 0
 		    ? node
@@ -520,15 +579,16 @@ main(int argc, char *argv[], char *envp[])
 		state_store((uint64_t *)&sf.h->lease, 0);
 		__atomic_store_n(&sf.h->identity, held, __ATOMIC_RELEASE);
 	}
-	check_peers(&cfg, &sf, wait_clock);
+	if (cfg.netcd == 0)
+		check_peers(&cfg, sf.h->instance, 0, wait_clock, &found);
+	store_peers(&sf, &found);
 	cfg_slew(&cfg, &sc);
 	if ((rc = checkpoint_boot(&sf, &sc, wait_clock, new_node,
 		 cl.foreign ? etcd_floor(&cl, cfg.epoch) : 0, err,
 		 sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if (held == CLAIM_HELD &&
-	    identity_renew(&cfg, &sf, err, sizeof(err)) != 1)
-		die(EX_UNAVAILABLE, "%s", err);
+	if (held == CLAIM_HELD)
+		keep_claim(&cfg, &sf, listen, &cl, node);
 	if (cfg.netcd == 0 &&
 	    (nfds = sock_listen(cfg.listen, cfg.nlisten, "listening", fds,
 		 SOCK_MAX_FDS, err, sizeof(err))) == -1)

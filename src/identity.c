@@ -582,27 +582,29 @@ identity_release(const struct cfg *c, struct statefile *sf)
 }
 
 int
-identity_peers(const struct cfg *c, unsigned machine, struct cfg_addr *peers,
+identity_peers(const struct cfg *c, uint64_t node, struct cfg_addr *peers,
     unsigned max, char *err, size_t errlen)
 {
-	static struct etcd_kv kvs[64];
-	char prefix[ETCD_KEY_LEN], end[ETCD_KEY_LEN], self[ETCD_KEY_LEN];
+	struct etcd_kv kvs[CLAIM_MACHINES * 2];
+	char prefix[ETCD_KEY_LEN], end[ETCD_KEY_LEN], desc[160];
+	struct claim_node by;
 	struct etcd e;
 	unsigned n = 0;
 	long found, i;
 
-	snprintf(
-	    prefix, sizeof(prefix), "%s/machines/%u/", c->etcd_prefix, c->zone);
+	snprintf(prefix, sizeof(prefix), "%s/machines/%u/%u/", c->etcd_prefix,
+	    c->zone, c->dc);
 	etcd_prefix_end(prefix, end, sizeof(end));
-	machine_key(c, "machines", machine, self, sizeof(self));
 	if (etcd_open(&e, c, 1000) == -1 ||
-	    (found = etcd_range(&e, prefix, end, kvs, 64)) == -1) {
+	    (found = etcd_range(&e, prefix, end, kvs, CLAIM_MACHINES * 2)) ==
+		-1) {
 		snprintf(err, errlen, "etcd: %s", e.err);
 		etcd_close(&e);
 		return -1;
 	}
 	etcd_close(&e);
-	for (i = 0; i < found && i < 64 && n < max; i++) {
+	for (i = 0; i < found && i < (long)(CLAIM_MACHINES * 2) && n < max;
+	     i++) {
 		json_t *j = json_loads(kvs[i].value, 0, NULL);
 		const char *a = json_string_value(
 		    json_array_get(json_object_get(j, "listen"), 0));
@@ -610,7 +612,8 @@ identity_peers(const struct cfg *c, unsigned machine, struct cfg_addr *peers,
 		unsigned port = 0;
 		int has_port = 0;
 
-		if (strcmp(kvs[i].key, self) != 0 && a != NULL &&
+		if (parse_holder(kvs[i].value, &by, desc, sizeof(desc)) == 0 &&
+		    by.node != node && a != NULL &&
 		    addr_parse(a, host, sizeof(host), &port, &has_port, why,
 			sizeof(why)) == 0 &&
 		    has_port && port != 0) {

@@ -78,10 +78,11 @@ void identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
 void identity_release(const struct cfg *c, struct statefile *sf);
 
 /*
- * The other nodes of the zone that hold an id in etcd, as the peers of the
- * clock check: into peers[0..max), the number found, or -1 with err.
+ * The other nodes of the dc that hold an id in etcd (all but the ones of
+ * state file node), as the peers of the clock check: into peers[0..max),
+ * the number found, or -1 with err.
  */
-int identity_peers(const struct cfg *c, unsigned machine,
-    struct cfg_addr *peers, unsigned max, char *err, size_t errlen);
+int identity_peers(const struct cfg *c, uint64_t node, struct cfg_addr *peers,
+    unsigned max, char *err, size_t errlen);
 
 #endif

@@ -635,7 +635,7 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		/* With etcd the peers are the nodes that hold an id there. */
 		if (c->netcd > 0) {
 			with_etcd_peers = *c;
-			n = identity_peers(c, h->machine, with_etcd_peers.peers,
+			n = identity_peers(c, h->node, with_etcd_peers.peers,
 			    CFG_MAX_PEERS, err, sizeof(err));
 			if (n == -1) {
 				log_warnx("peer check: %s", err);

@@ -137,6 +137,15 @@ allowance(const struct proto_node *node)
 	return a < node->max_ahead ? node->max_ahead : a;
 }
 
+/* Whether the fence of a leased identity has passed (genid(7)). */
+static int
+fenced(const struct proto_node *node)
+{
+	int64_t fence = (int64_t)state_load((uint64_t *)&node->sf->h->fence_ms);
+
+	return fence != 0 && node->mono_ms() >= fence;
+}
+
 /*
  * Takes up to want IDs of bucket into ids, borrowing up to ahead seconds
  * ahead of the clock and raising the checkpoint when it is in the way.
@@ -149,7 +158,6 @@ take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
 	struct state_header *h = node->sf->h;
 	uint64_t base = id_base(h->zone, h->dc, h->machine, bucket);
 	uint64_t ceiling = state_load(&h->ceiling);
-	int64_t fence = (int64_t)state_load((uint64_t *)&h->fence_ms);
 	struct bucket_limits lim;
 	struct bucket_result r;
 	unsigned n = 0;
@@ -158,7 +166,7 @@ take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
 	 * A leased identity (genid(8), "Identity"): nothing once the lease
 	 * may have ended, nothing above the checkpoint kept in etcd.
 	 */
-	if (fence != 0 && node->mono_ms() >= fence)
+	if (fenced(node))
 		return 0;
 
 	/*
@@ -224,6 +232,8 @@ info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 	now = (long long)ts.tv_sec;
 	if (node->stopping)
 		serving = SERVING_STOPPING;
+	else if (fenced(node))
+		serving = SERVING_IDENTITY_LOST; /* before the master says so */
 	len = snprintf((char *)out + 2, room - 2,
 	    "{\"version\":\"%s\",\"zone\":%u,\"dc\":%u,\"machine\":%u,"
 	    "\"epoch\":%lld,\"buckets\":%u,\"workers\":%u,\"pid\":%lld,"

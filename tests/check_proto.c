@@ -410,6 +410,7 @@ START_TEST(fence_stops_issuing_at_its_deadline)
 {
 	static const uint8_t in[] = {1, 5, 0, 0};
 	struct proto_result r;
+	char json[1024];
 
 	/* A lease renewed until 6000 ms: issued before, nothing from then. */
 	sf.h->fence_ms = 6000;
@@ -423,6 +424,9 @@ START_TEST(fence_stops_issuing_at_its_deadline)
 	ck_assert_uint_eq(r.used, 2);
 	ck_assert_uint_eq(r.written, 1);
 	ck_assert_uint_eq(out[0], 0);
+	/* INFO says so at once, before the master publishes it. */
+	info_json(json, sizeof(json));
+	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"identity-lost\","));
 	/* Renewed: issuing again. */
 	sf.h->fence_ms = 9000;
 	r = serve(in + 2, 2, sizeof(out));
