@@ -116,17 +116,17 @@ parse_holder(const char *value, struct claim_node *by, char *desc, size_t len)
 static char *
 holder_value(const struct claim_node *self, const char *listen, int64_t lease)
 {
-	json_t *l = json_loads(listen, 0, NULL);
+	json_t *l = json_loads(listen, 0, NULL), *v;
 	char node[17];
 	char *s;
 
 	snprintf(node, sizeof(node), "%016" PRIx64, self->node);
-	s = json_dumps(
-	    json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:I}", "node", node,
-		"host", self->host, "boot", self->boot, "pid",
-		(json_int_t)getpid(), "listen", l != NULL ? l : json_array(),
-		"since", (json_int_t)time(NULL), "lease", (json_int_t)lease),
-	    JSON_COMPACT | JSON_SORT_KEYS);
+	v = json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:I}", "node", node,
+	    "host", self->host, "boot", self->boot, "pid",
+	    (json_int_t)getpid(), "listen", l != NULL ? l : json_array(),
+	    "since", (json_int_t)time(NULL), "lease", (json_int_t)lease);
+	s = v == NULL ? NULL : json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(v);
 	return s;
 }
 
@@ -276,7 +276,11 @@ claim_once(struct etcd *e, const struct cfg *c, const struct claim_node *self,
 		cmp = ch.verdict == CLAIM_FREE
 		    ? etcd_cmp_created(mkey, 0)
 		    : etcd_cmp_modified(mkey, rev[ch.machine]);
-		value = holder_value(self, listen, lease);
+		if ((value = holder_value(self, listen, lease)) == NULL) {
+			json_decref(cmp);
+			snprintf(err, errlen, "out of memory");
+			return EX_SOFTWARE;
+		}
 		rc = etcd_txn(e, json_pack("[o]", cmp),
 		    json_pack("[o, o]", etcd_op_put(mkey, value, lease),
 			etcd_op_range(ckey)),
