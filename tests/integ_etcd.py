@@ -398,6 +398,14 @@ def test(t):
                          10, 0.05),
             "all eight nodes issue after the kills")
 
+    # A fixed machine_id with its state file (made while etcd was up) is
+    # to start without etcd, unconfirmed, and be held once etcd is back.
+    fixed = node(t, e, dc_id=3, machine_id=6)
+    fixed.start()
+    rc, _ = fixed.stop()
+    t.check(rc == 0, "a node with a fixed machine_id 6 (dc 3) made its "
+            "state file with etcd up", "got %r" % rc)
+
     # d. etcd stopped under the running nodes.
     e.stop()
     t_stop = time.monotonic()
@@ -449,6 +457,15 @@ def test(t):
                                           else "(silent)"))
     waiter = node(t, e, dc_id=1)
     waiter.spawn(["--wait-coordination"])
+    fixed.start()
+    inf = info_of(fixed) or {}
+    t.check(inf.get("state") == "serving" and
+            inf.get("identity") == "unconfirmed" and inf.get("machine") == 6,
+            "etcd down: the fixed machine_id 6 with its state file starts "
+            "and serves, identity unconfirmed", "INFO %s" % inf)
+    t.check("unconfirmed" in fixed.output(),
+            "...and its log says the id is unconfirmed",
+            fixed.output()[-400:])
     # Stay down a little longer than the lease, so that a node that
     # still issued would show.
     harness.poll(lambda: time.monotonic() - t_stop > TTL + 1.5, TTL + 2,
@@ -488,6 +505,20 @@ def test(t):
     if recovered:
         figures.append("etcd back, node serving again after: %s"
                        % fmt(recovered.values()))
+    held6 = harness.poll(
+        lambda: (info_of(fixed) or {}).get("identity") == "held" and
+        e.get_json("%s/machines/%d/3/6" % (PREFIX, ZONE)), TTL + 10, 0.05)
+    t.check(held6 and held6[0].get("pid") == fixed.proc.pid,
+            "etcd back: the fixed node claims machine 6 (INFO identity "
+            "held, its key names it)", "key %s, INFO %s" % (
+                held6, info_of(fixed)))
+    with harness.connect(fixed.addr) as s:
+        t.check(len(harness.get_ids(s, 5)) == 5,
+                "...and issues under its lease")
+    rc, _ = fixed.stop()
+    t.check(rc == 0 and e.get_json("%s/machines/%d/3/6" % (PREFIX, ZONE))
+            is None, "...and a clean stop frees machine 6 at once",
+            "exit %r" % rc)
     try:
         waiter.wait_ready(15)
         inf = harness.poll(lambda: (info_of(waiter) or {}).get("state")
