@@ -122,9 +122,9 @@ holder_value(const struct claim_node *self, const char *listen, int64_t lease)
 
 	snprintf(node, sizeof(node), "%016" PRIx64, self->node);
 	v = json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:I}", "node", node,
-	    "host", self->host, "boot", self->boot, "pid",
-	    (json_int_t)getpid(), "listen", l != NULL ? l : json_array(),
-	    "since", (json_int_t)time(NULL), "lease", (json_int_t)lease);
+	    "host", self->host, "boot", self->boot, "pid", (json_int_t)getpid(),
+	    "listen", l != NULL ? l : json_array(), "since",
+	    (json_int_t)time(NULL), "lease", (json_int_t)lease);
 	s = v == NULL ? NULL : json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(v);
 	return s;
@@ -513,6 +513,15 @@ reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
 	return 1;
 }
 
+static volatile sig_atomic_t reopen_log;
+
+static void
+hup_handler(int sig)
+{
+	(void)sig;
+	reopen_log = 1;
+}
+
 void
 identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
 {
@@ -525,6 +534,8 @@ identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
 	int rc;
 
 	endpoints(c, eps, sizeof(eps));
+	/* The master passes SIGHUP on after logrotate: reopen the log. */
+	signal(SIGHUP, hup_handler);
 	ratelimit_init(&down, 10);
 	ratelimit_init(&taken, 10);
 	if (etcd_open(&e, c, renew_every_ms(c) / 2) == -1) {
@@ -533,7 +544,13 @@ identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
 	}
 	for (;;) {
 		int64_t start = mono_ms();
+		char why[512];
 
+		if (reopen_log) {
+			reopen_log = 0;
+			if (log_reopen(why, sizeof(why)) == -1)
+				log_warnx("coordination: SIGHUP: %s", why);
+		}
 		if (__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE) ==
 		    CLAIM_HELD) {
 			rc = renew(&e, c, h);

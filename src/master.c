@@ -839,6 +839,8 @@ hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	else
 		log_notice("SIGHUP: log file reopened");
 	signal_workers(SIGHUP);
+	if (ev_is_active(&m.coord_child))
+		kill(m.coord_child.pid, SIGHUP);
 	notify_send("READY=1");
 }
 
