@@ -33,6 +33,9 @@
 /* CLOCK_MONOTONIC in milliseconds. */
 static int renew(struct etcd *e, const struct cfg *c, struct state_header *h);
 
+/* In the coordination process: the master's pid, for the key's value. */
+static pid_t master_pid;
+
 static int64_t
 mono_ms(void)
 {
@@ -116,13 +119,15 @@ parse_holder(const char *value, struct claim_node *by, char *desc, size_t len)
 static char *
 holder_value(const struct claim_node *self, const char *listen, int64_t lease)
 {
+	/* The master's pid: the coordination process names its parent. */
+	pid_t pid = master_pid != 0 ? master_pid : getpid();
 	json_t *l = json_loads(listen, 0, NULL), *v;
 	char node[17];
 	char *s;
 
 	snprintf(node, sizeof(node), "%016" PRIx64, self->node);
 	v = json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:I}", "node", node,
-	    "host", self->host, "boot", self->boot, "pid", (json_int_t)getpid(),
+	    "host", self->host, "boot", self->boot, "pid", (json_int_t)pid,
 	    "listen", l != NULL ? l : json_array(), "since",
 	    (json_int_t)time(NULL), "lease", (json_int_t)lease);
 	s = v == NULL ? NULL : json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
@@ -513,6 +518,29 @@ reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
 	return 1;
 }
 
+/*
+ * Writes the machine key's value again, while this node's lease holds it:
+ * the claim was made before genid became a daemon (-d), under another pid.
+ */
+static void
+refresh_holder(struct etcd *e, const struct cfg *c, struct state_header *h,
+    const char *listen)
+{
+	struct claim_node self;
+	char key[ETCD_KEY_LEN], *value;
+	int ok;
+
+	identity_self(&self, h->node);
+	machine_key(c, "machines", h->machine, key, sizeof(key));
+	if ((value = holder_value(&self, listen, h->lease)) == NULL)
+		return;
+	if (etcd_txn(e, json_pack("[o]", etcd_cmp_lease(key, h->lease)),
+		json_pack("[o]", etcd_op_put(key, value, h->lease)),
+		json_array(), &ok, NULL) == -1)
+		log_warnx("coordination: etcd: %s", e->err);
+	free(value);
+}
+
 static volatile sig_atomic_t reopen_log;
 
 static void
@@ -542,6 +570,9 @@ identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
 		log_warnx("coordination: %s", e.err);
 		_exit(EX_SOFTWARE);
 	}
+	master_pid = (pid_t)h->master_pid;
+	if (__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE) == CLAIM_HELD)
+		refresh_holder(&e, c, h, listen);
 	for (;;) {
 		int64_t start = mono_ms();
 		char why[512];
