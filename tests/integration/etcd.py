@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """
-etcd.py - a real single-member etcd for the integration tests (issue 10).
+etcd.py - a real etcd for the integration tests (issue 10): one member,
+or a cluster of three.
 
     if not etcd.binary():
         t.skip(etcd.MISSING)
@@ -25,8 +26,29 @@ as on a host without etcd.
 The helpers speak etcd's v3 JSON gateway (keys and values in base64) with
 urllib: nothing beyond the Python standard library.
 
+A cluster of members on 127.0.0.1, one process each, all in one
+directory (member NAME: data in NAME.data, output in NAME.log):
+
+    with etcd.Cluster(t, size=3) as c:   # starts all, waits for /health
+        c.endpoints               # ["127.0.0.1:port", ...], member order
+        c.members[1].stop()       # one member: SIGTERM to its pid
+        c.members[1].start()      # back on its ports and data, /health
+        lead = c.leader()         # the member the others follow, or None
+        lead.kill()               # SIGKILL to its pid
+        c.wait_leader(10, other_than=lead)
+        m.start(wait="up")        # only until it answers (no quorum yet)
+        c.wait_healthy(20)        # every running member has a leader
+        c.client().range_prefix(...)  # any member that answers
+
+Each member is an Etcd: the key helpers work on any of them.  The ports
+(a client and a peer port per member) are chosen before the first start,
+since every member must know every peer URL; when one is taken before
+its member binds it, the whole cluster starts again on new ports.
+
 Run directly (python3 tests/integration/etcd.py) it checks itself against
-the installed etcd: start, put under a lease, range, TTL, restart, stop.
+the installed etcd: start, put under a lease, range, TTL, restart, stop;
+then a cluster of three: a member stopped and started again, the leader
+killed and another one elected, no quorum and back.
 """
 
 import base64
@@ -94,24 +116,33 @@ class EtcdError(harness.Failure):
     """etcd did not answer as the test expected (or not at all)."""
 
 
+def _make_dir(t):
+    """(the directory of a test's etcd, whether cleanup() removes it)."""
+    if t is not None:
+        return t.tmpdir(), False
+    return tempfile.mkdtemp(prefix="genid-etcd-"), True
+
+
 class Etcd:
     """One etcd started by a test, with its data and log in dir.  t may be
     None (then dir must be given, or a temporary one is made and removed by
-    cleanup())."""
+    cleanup()).  cluster: the Cluster this is a member of (None: a cluster
+    of one); its ports are then set by the Cluster."""
 
-    def __init__(self, t=None, dir=None, name="genid-test"):
+    def __init__(self, t=None, dir=None, name="genid-test", cluster=None):
         self.t = t
         self._own_dir = False
         if dir is None:
-            if t is not None:
-                dir = t.tmpdir()
-            else:
-                dir = tempfile.mkdtemp(prefix="genid-etcd-")
-                self._own_dir = True
+            dir, self._own_dir = _make_dir(t)
         self.dir = dir
         self.name = name
-        self.data_dir = os.path.join(dir, "etcd.data")
-        self.log_path = os.path.join(dir, "etcd.log")
+        self.cluster = cluster
+        if cluster is None:
+            self.data_dir = os.path.join(dir, "etcd.data")
+            self.log_path = os.path.join(dir, "etcd.log")
+        else:
+            self.data_dir = os.path.join(dir, name + ".data")
+            self.log_path = os.path.join(dir, name + ".log")
         self.host = "127.0.0.1"
         self.client_port = None
         self.peer_port = None
@@ -139,6 +170,12 @@ class Etcd:
     # ---------------------------------------------------------- process
 
     def _command(self):
+        if self.cluster is not None:
+            initial = self.cluster.initial_cluster()
+            token = self.cluster.token
+        else:
+            initial = "%s=%s" % (self.name, self.peer_url)
+            token = "genid-test-%d" % os.getpid()
         return [binary(),
                 "--name", self.name,
                 "--data-dir", self.data_dir,
@@ -146,9 +183,9 @@ class Etcd:
                 "--advertise-client-urls", self.client_url,
                 "--listen-peer-urls", self.peer_url,
                 "--initial-advertise-peer-urls", self.peer_url,
-                "--initial-cluster", "%s=%s" % (self.name, self.peer_url),
+                "--initial-cluster", initial,
                 "--initial-cluster-state", "new",
-                "--initial-cluster-token", "genid-test-%d" % os.getpid(),
+                "--initial-cluster-token", token,
                 "--logger", "zap", "--log-outputs", "stderr"]
 
     def _env(self):
@@ -184,28 +221,46 @@ class Etcd:
             out.close()
         self.started += 1
 
-    def _wait_healthy(self, deadline):
-        """Polls /health until etcd says it is healthy, it exits or the
+    def _wait_healthy(self, deadline, cond=None):
+        """Polls cond (default: /health) until it holds, etcd exits or the
         deadline passes: True, or the exit status, or None."""
+        cond = cond or self.healthy
         end = time.monotonic() + deadline
         while True:
             rc = self.proc.poll()
             if rc is not None:
                 return rc
-            if self.healthy():
+            if cond():
                 return True
             if time.monotonic() >= end:
                 return None
             time.sleep(0.02)
 
-    def start(self, deadline=20):
+    def _failed(self, got, deadline):
+        """The EtcdError for a start that did not get healthy: got is the
+        exit status, or None for the deadline."""
+        what = ("did not answer %s/health within %d s" %
+                (self.client_url, deadline) if got is None
+                else "exited with %d" % got)
+        return EtcdError("etcd %s %s (ports %d/%d, data %s):\n%s"
+                         % (self.name, what, self.client_port,
+                            self.peer_port, self.data_dir,
+                            self.output().strip()[-3000:]))
+
+    def start(self, deadline=20, wait="healthy"):
         """Starts etcd (on the ports of the previous start, if any) and
-        waits until it answers /health.  Returns self."""
+        waits until it answers /health (wait="healthy"), until it answers
+        at all (wait="up": a member without quorum has no leader, so it is
+        not healthy), or not at all (wait=None).  Returns self."""
         if self.running():
-            raise EtcdError("etcd start while it runs (pid %d)"
-                            % self.proc.pid)
+            raise EtcdError("etcd %s start while it runs (pid %d)"
+                            % (self.name, self.proc.pid))
         if binary() is None:
             raise harness.Skip(MISSING)
+        if self.cluster is not None and self.client_port is None:
+            raise EtcdError("etcd %s: a cluster member gets its ports from "
+                            "Cluster.start()" % self.name)
+        cond = {"healthy": self.healthy, "up": self.answers}.get(wait)
         fixed = self.client_port is not None
         end = time.monotonic() + deadline
         tries = 0
@@ -217,7 +272,9 @@ class Etcd:
                 while self.peer_port == self.client_port:
                     self.peer_port = free_port(self.host)
             self._spawn()
-            got = self._wait_healthy(max(0.5, end - time.monotonic()))
+            if wait is None:
+                return self
+            got = self._wait_healthy(max(0.5, end - time.monotonic()), cond)
             if got is True:
                 return self
             text = self.output()
@@ -231,12 +288,7 @@ class Etcd:
                 if fixed:
                     time.sleep(0.1)
                 continue
-            what = ("did not answer %s/health within %d s" %
-                    (self.client_url, deadline) if got is None
-                    else "exited with %d" % got)
-            raise EtcdError("etcd %s (ports %d/%d, data %s):\n%s"
-                            % (what, self.client_port, self.peer_port,
-                               self.data_dir, text.strip()[-3000:]))
+            raise self._failed(got, deadline)
 
     def stop(self, deadline=10, sig=signal.SIGTERM):
         """Stops etcd (SIGTERM to its pid, SIGKILL after deadline) and
@@ -305,9 +357,27 @@ class Etcd:
             return False
         return str(r.get("health")) == "true"
 
-    def status(self):
+    def answers(self):
+        """Whether etcd answers HTTP at all (GET /version), leader or
+        not."""
+        try:
+            self._request("/version", timeout=1)
+        except EtcdError:
+            return False
+        return True
+
+    def status(self, timeout=5):
         """/v3/maintenance/status: version, leader, raft index..."""
-        return self.post("/v3/maintenance/status", {})
+        return self._request("/v3/maintenance/status", {}, timeout=timeout)
+
+    def member_id(self):
+        """This member's id (header.member_id of its status, as the
+        decimal string the gateway gives), or None if it does not
+        answer."""
+        try:
+            return str(self.status(timeout=1)["header"]["member_id"])
+        except (EtcdError, KeyError, TypeError):
+            return None
 
     # ---------------------------------------------------------- keys
 
@@ -370,6 +440,149 @@ class Etcd:
         return self.lease_ttl(got[1])
 
 
+class Cluster:
+    """size etcd members started by a test, one process each, on ports of
+    127.0.0.1, their data and logs in one directory (see the top)."""
+
+    def __init__(self, t=None, size=3, dir=None, name="genid-test"):
+        self.t = t
+        self._own_dir = False
+        if dir is None:
+            dir, self._own_dir = _make_dir(t)
+        self.dir = dir
+        self.token = "%s-%d-%d" % (name, os.getpid(), id(self))
+        self.members = [Etcd(t, dir=dir, name="%s%d" % (name, k),
+                             cluster=self)
+                        for k in range(size)]
+
+    @property
+    def endpoints(self):
+        """Every member's host:port, in member order, as genid.json's
+        coordination.etcd lists them."""
+        return [m.endpoint for m in self.members]
+
+    def initial_cluster(self):
+        return ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
+
+    def _choose_ports(self):
+        """A client and a peer port per member, all different."""
+        taken = set()
+        for m in self.members:
+            for attr in ("client_port", "peer_port"):
+                p = free_port(m.host)
+                while p in taken:
+                    p = free_port(m.host)
+                taken.add(p)
+                setattr(m, attr, p)
+
+    def start(self, deadline=30):
+        """Starts every member at once (a new cluster needs a quorum of
+        them to elect a leader) and waits until each is healthy.  A port
+        taken meanwhile: all stop, their data goes, and all start again
+        on new ports.  Returns self."""
+        if binary() is None:
+            raise harness.Skip(MISSING)
+        end = time.monotonic() + deadline
+        tries = 0
+        while True:
+            tries += 1
+            self._choose_ports()
+            for m in self.members:
+                m.start(wait=None)
+            bad = None
+            for m in self.members:
+                got = m._wait_healthy(max(0.5, end - time.monotonic()))
+                if got is not True:
+                    bad = (m, got)
+                    break
+            if bad is None:
+                return self
+            m, got = bad
+            in_use = any("address already in use" in x.output()
+                         for x in self.members)
+            for x in self.members:
+                x.kill()
+            if in_use and time.monotonic() < end and tries < 10:
+                for x in self.members:
+                    shutil.rmtree(x.data_dir, ignore_errors=True)
+                continue
+            raise m._failed(got, deadline)
+
+    def running(self):
+        return [m for m in self.members if m.running()]
+
+    def statuses(self):
+        """{member: (its member id, the leader id it knows: "0" when none)}
+        of the running members that answer."""
+        out = {}
+        for m in self.running():
+            try:
+                st = m.status(timeout=1)
+                out[m] = (str(st["header"]["member_id"]),
+                          str(st.get("leader", "0")))
+            except (EtcdError, KeyError, TypeError):
+                pass
+        return out
+
+    def leader(self):
+        """The member that leads, as every running member that answers
+        says (and itself), or None: no leader, or they disagree (an
+        election under way)."""
+        st = self.statuses()
+        leaders = {lead for _, lead in st.values()}
+        if len(leaders) != 1:
+            return None
+        lead = leaders.pop()
+        for m, (mid, _) in st.items():
+            if mid == lead:
+                return m
+        return None
+
+    def wait_leader(self, deadline, other_than=None):
+        """Polls until a leader (not other_than) is agreed on and is
+        healthy: the member, or None after deadline."""
+        def led():
+            m = self.leader()
+            return m if m is not None and m is not other_than and \
+                m.healthy() else None
+        return harness.poll(led, deadline, 0.02)
+
+    def wait_healthy(self, deadline):
+        """Polls until every running member says healthy: True or
+        False."""
+        return bool(harness.poll(
+            lambda: all(m.healthy() for m in self.running()), deadline,
+            0.02))
+
+    def client(self):
+        """A running member that is healthy (for the key helpers), or
+        EtcdError."""
+        for m in self.running():
+            if m.healthy():
+                return m
+        raise EtcdError("no member of the etcd cluster at %s is healthy"
+                        % " ".join(self.endpoints))
+
+    def stop(self):
+        for m in self.members:
+            m.stop()
+
+    def cleanup(self):
+        for m in self.members:
+            m.cleanup()
+        if self._own_dir and not os.environ.get("GENID_TEST_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        if not self.running():
+            self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
+
+
 def _selftest():
     """Checks this module against the installed etcd; exit 0 or 1, 77
     without etcd."""
@@ -404,6 +617,39 @@ def _selftest():
         e.kill()
         assert not e.running()
         print("ok: etcd harness works (%.1f s)" % (time.monotonic() - t0))
+    with Cluster(size=3) as c:
+        t0 = time.monotonic()
+        print("cluster up at %s" % " ".join(c.endpoints))
+        lead = c.wait_leader(10)
+        assert lead is not None, c.statuses()
+        ids = {m.member_id() for m in c.members}
+        assert len(ids) == 3 and None not in ids, ids
+        print("leader %s (%s)" % (lead.name, lead.member_id()))
+        lead.put("/selftest/c", "three")
+        follower = [m for m in c.members if m is not lead][0]
+        follower.stop()
+        assert not follower.answers()
+        assert c.client().get("/selftest/c") == ("three", 0)
+        follower.start()
+        assert follower.get("/selftest/c") == ("three", 0)
+        lead.kill()
+        t1 = time.monotonic()
+        new = c.wait_leader(15, other_than=lead)
+        assert new is not None and new is not lead, c.statuses()
+        print("leader killed: %s elected in %.0f ms" % (
+            new.name, (time.monotonic() - t1) * 1000))
+        lead.start()
+        others = [m for m in c.members if m is not new]
+        for m in others:
+            m.stop()
+        assert harness.poll(lambda: not new.healthy(), 10, 0.05), \
+            "a member alone says healthy"
+        for m in others:
+            m.start(wait="up")
+        assert c.wait_healthy(15), c.statuses()
+        assert c.client().delete_prefix("/selftest/") == 1
+        print("ok: etcd cluster harness works (%.1f s)"
+              % (time.monotonic() - t0))
 
 
 if __name__ == "__main__":
