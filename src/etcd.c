@@ -127,15 +127,46 @@ post(struct etcd *e, unsigned i, const char *path, const char *body,
 }
 
 /*
+ * etcd's reason in an error reply: its "message", or the "message" of its
+ * "error" (how a stream, the lease keep-alive, fails); else otherwise.
+ */
+static const char *
+reply_message(json_t *j, const char *otherwise)
+{
+	json_t *msg = json_object_get(j, "message");
+
+	if (!json_is_string(msg))
+		msg = json_object_get(json_object_get(j, "error"), "message");
+	return json_is_string(msg) ? json_string_value(msg) : otherwise;
+}
+
+/* Appends why to the list in all ("; " between), as far as it fits. */
+static void
+add_reason(char *all, size_t len, const char *why)
+{
+	size_t n = strlen(all), w = strlen(why);
+
+	if (n > 0 && n + 2 < len) {
+		memcpy(all + n, "; ", 2);
+		n += 2;
+	}
+	if (w > len - 1 - n)
+		w = len - 1 - n;
+	memcpy(all + n, why, w);
+	all[n + w] = '\0';
+}
+
+/*
  * Calls path with body (taken over) at the endpoint that answered last,
  * then at the others: the reply, or NULL with e->err (e->unreachable when
- * no endpoint answered, else etcd's own error).
+ * no endpoint answered: why each one failed, else etcd's own error).
  */
 static json_t *
 call(struct etcd *e, const char *path, json_t *body)
 {
 	char *text = body == NULL ? NULL : json_dumps(body, JSON_COMPACT);
-	json_t *j = NULL, *msg;
+	char failed[sizeof(e->err)] = "";
+	json_t *j = NULL;
 	unsigned k;
 	long status = 0;
 
@@ -148,15 +179,16 @@ call(struct etcd *e, const char *path, json_t *body)
 	for (k = 0; k < e->n; k++) {
 		unsigned i = (e->cur + k) % e->n;
 
-		if ((j = post(e, i, path, text, &status)) == NULL)
+		if ((j = post(e, i, path, text, &status)) == NULL) {
+			add_reason(failed, sizeof(failed), e->err);
 			continue;
+		}
 		/* An endpoint without a leader: try the next one. */
 		if (status >= 500) {
-			msg = json_object_get(j, "message");
 			snprintf(e->err, sizeof(e->err), "%s: HTTP %ld: %s",
 			    e->urls[i], status,
-			    json_is_string(msg) ? json_string_value(msg)
-						: "server error");
+			    reply_message(j, "server error"));
+			add_reason(failed, sizeof(failed), e->err);
 			json_decref(j);
 			j = NULL;
 			continue;
@@ -164,16 +196,16 @@ call(struct etcd *e, const char *path, json_t *body)
 		e->cur = i;
 		e->unreachable = 0;
 		if (status != 200) {
-			msg = json_object_get(j, "message");
 			snprintf(e->err, sizeof(e->err), "%s: HTTP %ld: %s",
-			    e->urls[i], status,
-			    json_is_string(msg) ? json_string_value(msg)
-						: "refused");
+			    e->urls[i], status, reply_message(j, "refused"));
 			json_decref(j);
 			j = NULL;
 		}
 		break;
 	}
+	/* No endpoint answered: say why for each, not only the last. */
+	if (e->unreachable)
+		snprintf(e->err, sizeof(e->err), "%s", failed);
 	free(text);
 	return j;
 }

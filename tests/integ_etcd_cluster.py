@@ -30,7 +30,7 @@ recording every reply and when it came.
      every node's INFO says "identity-lost" within TTL + 1 s, a fenced
      node gives no ID (CMD 1: 0 IDs, CMD 0: none), and no client receives
      an ID from the fence deadline the node published until the two come
-     back; then every node renews and serves again with its machine id;
+     back, and its warning says why each endpoint failed; then every node renews and serves again with its machine id;
      the time to fence and the time from the restart to serving again
      are reported.
   d. every ID received in all of it: no duplicate, strictly increasing on
@@ -461,6 +461,17 @@ def test(t):
         t.check(moved == fence_at[n], "...and its fence deadline did not "
                 "move without quorum", "%.3f then %.3f" % (fence_at[n],
                                                            moved))
+    # The warning of the coordination process says why each endpoint
+    # failed (two refuse connections, one has no leader), not only the
+    # last one tried.
+    for d in nodes:
+        warn = [x for x in d.output().splitlines()
+                if "coordination: etcd" in x and "did not answer" in x]
+        t.check(warn and all(("http://%s:" % m.endpoint) in
+                             warn[-1].split("did not answer")[-1]
+                             for m in cl.members),
+                "c: %s's warning says why each of the three endpoints "
+                "failed" % names[d], warn[-1:] or "no warning")
     t_up = time.monotonic()
     for m in (lead, other):
         m.start(wait="up")
