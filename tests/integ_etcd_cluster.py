@@ -21,7 +21,9 @@ recording every reply and when it came.
      over to the next endpoint of its list): every node renews its lease
      after the stop (the fence deadline it publishes in its state file
      moves past the stop + TTL - 1 s), keeps its machine id and serves;
-     the longest pause of its client is reported.  F1 started again.
+     the longest pause of its client is reported.  A fourth node whose
+     first endpoint is F1 starts meanwhile: its claim fails over too, it
+     gets machine 3 and issues; stopped.  F1 started again.
   b. the leader killed with SIGKILL: another member is elected; every
      node renews after the kill, has its machine id and serves again
      within the lease; the time to the new leader, and from the kill to
@@ -30,9 +32,9 @@ recording every reply and when it came.
      every node's INFO says "identity-lost" within TTL + 1 s, a fenced
      node gives no ID (CMD 1: 0 IDs, CMD 0: none), and no client receives
      an ID from the fence deadline the node published until the two come
-     back, and its warning says why each endpoint failed; then every node renews and serves again with its machine id;
-     the time to fence and the time from the restart to serving again
-     are reported.
+     back, and its warning says why each endpoint failed; then every
+     node renews and serves again with its machine id; the time to fence
+     and the time from the restart to serving again are reported.
   d. every ID received in all of it: no duplicate, strictly increasing on
      each connection, its zone, dc and machine those of the node that
      held it (INFO on the same connection), and each machine's
@@ -349,6 +351,34 @@ def test(t):
                        % fmt_ms(
                            max([x for x in done.values() if x is not None]
                                or [None])))
+    # The claim at start fails over too: a fourth node whose first
+    # endpoint is the stopped member gets the lowest free id.
+    late = harness.Daemon(t, workers=1, machine_id="auto", coordination={
+        "etcd": [m.endpoint for m in orders[0]], "prefix": PREFIX,
+        "lease_ttl_s": TTL})
+    t0 = time.monotonic()
+    try:
+        late.start(deadline=15)
+        inf = harness.poll(lambda: (info_of(late) or {}).get("state") ==
+                           "serving" and info_of(late), 10, 0.02) or {}
+    except harness.Failure as ex:
+        inf = {"error": str(ex)[-800:]}
+    took = time.monotonic() - t0
+    got = []
+    if inf.get("machine") is not None:
+        with harness.connect(late.addr) as s:
+            got = [harness.decode(i) for i in harness.get_ids(s, 10)]
+    t.check(inf.get("machine") == NODES and len(got) == 10 and all(
+        (f.zone, f.dc, f.machine) == (ZONE, DC, NODES) for f in got),
+            "a: a node started while its first endpoint is down claims "
+            "machine %d through the next one and issues with it" % NODES,
+            "INFO %s, IDs %s" % (inf, got[:2]))
+    figures.append("a. node started while its first endpoint is down: "
+                   "serving after %s" % fmt_ms(took))
+    rc, _ = late.stop()
+    t.check(rc == 0 and NODES not in held_keys(cl.client()),
+            "...and its clean stop frees machine %d" % NODES,
+            "exit %r" % rc)
     f1.start()
     t.check(cl.wait_healthy(15), "%s started again: the cluster is healthy"
             % f1.name)
