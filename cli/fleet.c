@@ -28,6 +28,15 @@ struct row {
 	long long checkpoint;
 };
 
+static int parse_key(const char *key, const char *prefix, struct row *r);
+static struct row *row_of(struct row *rows, size_t *n, const struct row *k);
+static int by_identity(const void *a, const void *b);
+static int read_kind(struct etcd *e, const struct cfg *c, const char *kind,
+    struct row *rows, size_t *n);
+static const char *str(json_t *o, const char *name);
+static void print_text(const struct row *rows, size_t n);
+static void print_json(const struct row *rows, size_t n);
+
 /* "Z/D/M" after the kind's prefix into r; 0, or -1 for another key. */
 static int
 parse_key(const char *key, const char *prefix, struct row *r)

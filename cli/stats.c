@@ -172,7 +172,9 @@ print_identity(const struct state_header *h, int64_t now)
 		    "identity    static (machine_id of the configuration)\n");
 		return;
 	}
-	printf("identity    %s in etcd%s%s", claim_state_name(h->identity),
+	printf("identity    %s in etcd%s%s",
+	    claim_state_name(
+		claim_state_now(h->identity, h->fence_ms, statefile_mono_ms())),
 	    h->lease != 0 ? ", lease " : "", lease_hex(h, l, sizeof(l)));
 	if (h->renewed != 0)
 		printf(", renewed %s ago", age(now - h->renewed, a, sizeof(a)));
@@ -444,10 +446,12 @@ json_snap(const struct metrics_snap *s, const char *path,
 		(double)h->peer_skew_ms / 1000.0));
 	json_object_set_new(o, "identity",
 	    json_pack("{s:s, s:s, s:I, s:f, s:I, s:I}", "mode",
-		claim_state_name(h->identity), "lease",
-		lease_hex(h, c, sizeof(c)), "renewed", (json_int_t)h->renewed,
-		"fence_in_s", fence_in_s(h), "ceiling", (json_int_t)h->ceiling,
-		"losses", (json_int_t)h->identity_losses));
+		claim_state_name(claim_state_now(
+		    h->identity, h->fence_ms, statefile_mono_ms())),
+		"lease", lease_hex(h, c, sizeof(c)), "renewed",
+		(json_int_t)h->renewed, "fence_in_s", fence_in_s(h), "ceiling",
+		(json_int_t)h->ceiling, "losses",
+		(json_int_t)h->identity_losses));
 	json_object_set_new(o, "totals", json_totals(s, prev));
 	json_object_set_new(o, "worker", json_workers(s, prev));
 	json_object_set_new(o, "bucket", json_buckets(s, prev));

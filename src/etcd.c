@@ -16,6 +16,18 @@
 /* A reply larger than this is not etcd's answer to genid. */
 #define REPLY_MAX (1024 * 1024)
 
+static size_t collect(char *data, size_t size, size_t n, void *arg);
+static json_t *post(struct etcd *e, unsigned i, const char *path,
+    const char *body, long *status);
+static json_t *call(struct etcd *e, const char *path, json_t *body);
+static int64_t get_int(json_t *o, const char *name);
+static json_t *int_string(int64_t v);
+static json_t *b64(const char *s);
+static int unb64(json_t *o, const char *name, char *out, size_t room);
+static int read_kv(json_t *o, struct etcd_kv *kv);
+static long read_kvs(
+    struct etcd *e, json_t *range, struct etcd_kv *kvs, unsigned max);
+
 struct reply {
 	char *buf;
 	size_t len;

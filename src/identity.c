@@ -30,12 +30,45 @@
 /* Claims that lose a race to another node before giving up. */
 #define CLAIM_TRIES 8u
 
-/* CLOCK_MONOTONIC in milliseconds. */
+static int64_t mono_ms(void);
+static int64_t renew_every_ms(const struct cfg *c);
+static int64_t headroom_s(const struct cfg *c);
+static void machine_key(const struct cfg *c, const char *kind, unsigned machine,
+    char *key, size_t len);
+static int parse_holder(
+    const char *value, struct claim_node *by, char *desc, size_t len);
+static char *holder_value(
+    const struct claim_node *self, const char *listen, int64_t lease);
+static int64_t parse_checkpoint(const struct etcd_kv *kv, uint64_t *node);
+static int raise_checkpoint(struct etcd *e, const struct cfg *c,
+    unsigned machine, uint64_t node, int64_t lease, int64_t at);
+static int read_holders(struct etcd *e, const struct cfg *c,
+    struct claim_holder h[CLAIM_MACHINES], int64_t rev[CLAIM_MACHINES],
+    int64_t lease[CLAIM_MACHINES], char desc[CLAIM_MACHINES][160]);
+static void endpoints(const struct cfg *c, char *out, size_t len);
+static int refuse(const struct cfg *c, const struct claim_choice *ch,
+    char desc[CLAIM_MACHINES][160], char *err, size_t errlen);
+static int take_key(struct etcd *e, const struct cfg *c,
+    const struct claim_node *self, const struct claim_choice *ch, int64_t rev,
+    int64_t old_lease, const char *listen, struct identity_claim *out);
+static int claim_once(struct etcd *e, const struct cfg *c,
+    const struct claim_node *self, int fixed, int prefer, const char *listen,
+    struct identity_claim *out, char *err, size_t errlen);
+static void fence_now(struct state_header *h);
+static int64_t next_ceiling(const struct cfg *c, const struct state_header *h);
 static int renew(struct etcd *e, const struct cfg *c, struct state_header *h);
+static int reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
+    const char *listen, struct ratelimit *rl);
+static void refresh_holder(struct etcd *e, const struct cfg *c,
+    struct state_header *h, const char *listen);
+static void hup_handler(int sig);
 
 /* In the coordination process: the master's pid, for the key's value. */
 static pid_t master_pid;
+/* SIGHUP came: reopen the log (the master passes it on after logrotate). */
+static volatile sig_atomic_t reopen_log;
 
+/* CLOCK_MONOTONIC in milliseconds. */
 static int64_t
 mono_ms(void)
 {
@@ -224,6 +257,85 @@ endpoints(const struct cfg *c, char *out, size_t len)
 			c->etcd[i].host, c->etcd[i].port, one, sizeof(one)));
 }
 
+/* The refusal of a full dc or of a fixed id held elsewhere: its code. */
+static int
+refuse(const struct cfg *c, const struct claim_choice *ch,
+    char desc[CLAIM_MACHINES][160], char *err, size_t errlen)
+{
+	size_t o;
+	unsigned i;
+
+	if (ch->verdict == CLAIM_TAKEN) {
+		snprintf(err, errlen,
+		    "machine_id %u of zone %u dc %u is held in etcd by %s:"
+		    " two nodes with one identity issue the same IDs; choose"
+		    " a free machine_id (genidctl fleet), or \"auto\"",
+		    ch->machine, c->zone, c->dc, desc[ch->machine]);
+		return EX_CONFIG;
+	}
+	o = (size_t)snprintf(err, errlen,
+	    "dc %u of zone %u is full: machines 0-%u are held in etcd (", c->dc,
+	    c->zone, CLAIM_MACHINES - 1);
+	for (i = 0; i < CLAIM_MACHINES && o < errlen; i++)
+		o += (size_t)snprintf(
+		    err + o, errlen - o, "%s%u: %s", i ? "; " : "", i, desc[i]);
+	if (o < errlen)
+		snprintf(err + o, errlen - o,
+		    "); stop one, or give this node another \"dc_id\""
+		    " (genidctl fleet lists them)");
+	return EX_TEMPFAIL;
+}
+
+/*
+ * Takes the key ch names under a new lease, in one transaction that
+ * holds only while the key is as read (free, or at revision rev), and
+ * reads the checkpoint key in it: 1 taken (*out filled but its ceiling),
+ * 0 another node was quicker, -1 etcd did not answer (e->err).
+ */
+static int
+take_key(struct etcd *e, const struct cfg *c, const struct claim_node *self,
+    const struct claim_choice *ch, int64_t rev, int64_t old_lease,
+    const char *listen, struct identity_claim *out)
+{
+	char mkey[ETCD_KEY_LEN], ckey[ETCD_KEY_LEN], *value;
+	int64_t lease, sent = mono_ms();
+	struct etcd_kv kv;
+	uint64_t writer;
+	json_t *cmp;
+	int ok, rc;
+
+	machine_key(c, "machines", ch->machine, mkey, sizeof(mkey));
+	machine_key(c, "checkpoints", ch->machine, ckey, sizeof(ckey));
+	if (etcd_grant(e, c->lease_ttl_s, &lease) == -1)
+		return -1;
+	if ((value = holder_value(self, listen, lease)) == NULL) {
+		snprintf(e->err, sizeof(e->err), "out of memory");
+		return -1;
+	}
+	cmp = ch->verdict == CLAIM_FREE ? etcd_cmp_created(mkey, 0)
+					: etcd_cmp_modified(mkey, rev);
+	rc = etcd_txn(e, json_pack("[o]", cmp),
+	    json_pack(
+		"[o, o]", etcd_op_put(mkey, value, lease), etcd_op_range(ckey)),
+	    json_array(), &ok, &kv);
+	free(value);
+	if (rc == -1 || !ok) {
+		etcd_revoke(e, lease);
+		return rc == -1 ? -1 : 0;
+	}
+	/* The lease of this node's earlier process holds nothing now. */
+	if (ch->verdict == CLAIM_RECLAIM && old_lease != 0)
+		etcd_revoke(e, old_lease);
+	memset(out, 0, sizeof(*out));
+	out->machine = ch->machine;
+	out->lease = lease;
+	out->fence_ms = sent + (int64_t)c->lease_ttl_s * 1000 - FENCE_MARGIN_MS;
+	out->etcd_checkpoint = parse_checkpoint(&kv, &writer);
+	out->foreign = out->etcd_checkpoint != 0 && writer != self->node;
+	out->reclaimed = ch->verdict == CLAIM_RECLAIM;
+	return 1;
+}
+
 /*
  * One claim (identity_claim without the waiting): 0, a sysexits.h code,
  * or -1 when etcd did not answer (err says why).
@@ -235,92 +347,35 @@ claim_once(struct etcd *e, const struct cfg *c, const struct claim_node *self,
 {
 	struct claim_holder h[CLAIM_MACHINES];
 	int64_t rev[CLAIM_MACHINES] = {0}, leases[CLAIM_MACHINES] = {0};
-	char desc[CLAIM_MACHINES][160], mkey[ETCD_KEY_LEN], ckey[ETCD_KEY_LEN];
+	char desc[CLAIM_MACHINES][160];
 	struct claim_choice ch;
-	struct etcd_kv kv;
-	json_t *cmp;
-	int64_t lease, sent, now, ceiling;
-	uint64_t writer;
-	unsigned tries, i;
-	char *value;
-	int ok, rc;
+	int64_t ceiling;
+	unsigned tries;
+	int rc;
 
 	for (tries = 0; tries < CLAIM_TRIES; tries++) {
 		if (read_holders(e, c, h, rev, leases, desc) == -1)
 			goto unreachable;
 		ch = claim_choose(h, self, fixed, prefer);
-		if (ch.verdict == CLAIM_FULL) {
-			size_t o = (size_t)snprintf(err, errlen,
-			    "dc %u of zone %u is full: machines 0-%u are held"
-			    " in etcd (",
-			    c->dc, c->zone, CLAIM_MACHINES - 1);
-
-			for (i = 0; i < CLAIM_MACHINES && o < errlen; i++)
-				o += (size_t)snprintf(err + o, errlen - o,
-				    "%s%u: %s", i ? "; " : "", i, desc[i]);
-			if (o < errlen)
-				snprintf(err + o, errlen - o,
-				    "); stop one, or give this node another"
-				    " \"dc_id\" (genidctl fleet lists them)");
-			return EX_TEMPFAIL;
-		}
-		if (ch.verdict == CLAIM_TAKEN) {
-			snprintf(err, errlen,
-			    "machine_id %u of zone %u dc %u is held in etcd by"
-			    " %s: two nodes with one identity issue the same"
-			    " IDs; choose a free machine_id (genidctl fleet),"
-			    " or \"auto\"",
-			    ch.machine, c->zone, c->dc, desc[ch.machine]);
-			return EX_CONFIG;
-		}
-		machine_key(c, "machines", ch.machine, mkey, sizeof(mkey));
-		machine_key(c, "checkpoints", ch.machine, ckey, sizeof(ckey));
-		sent = mono_ms();
-		if (etcd_grant(e, c->lease_ttl_s, &lease) == -1)
-			goto unreachable;
-		cmp = ch.verdict == CLAIM_FREE
-		    ? etcd_cmp_created(mkey, 0)
-		    : etcd_cmp_modified(mkey, rev[ch.machine]);
-		if ((value = holder_value(self, listen, lease)) == NULL) {
-			json_decref(cmp);
-			snprintf(err, errlen, "out of memory");
-			return EX_SOFTWARE;
-		}
-		rc = etcd_txn(e, json_pack("[o]", cmp),
-		    json_pack("[o, o]", etcd_op_put(mkey, value, lease),
-			etcd_op_range(ckey)),
-		    json_array(), &ok, &kv);
-		free(value);
+		if (ch.verdict == CLAIM_FULL || ch.verdict == CLAIM_TAKEN)
+			return refuse(c, &ch, desc, err, errlen);
+		rc = take_key(e, c, self, &ch, rev[ch.machine],
+		    leases[ch.machine], listen, out);
 		if (rc == -1)
 			goto unreachable;
-		if (!ok) {
-			/* Another node was quicker: look again. */
-			etcd_revoke(e, lease);
-			continue;
-		}
-		if (ch.verdict == CLAIM_RECLAIM && leases[ch.machine] != 0 &&
-		    leases[ch.machine] != lease)
-			etcd_revoke(e, leases[ch.machine]);
-		memset(out, 0, sizeof(*out));
-		out->machine = ch.machine;
-		out->lease = lease;
-		out->fence_ms =
-		    sent + (int64_t)c->lease_ttl_s * 1000 - FENCE_MARGIN_MS;
-		out->etcd_checkpoint = parse_checkpoint(&kv, &writer);
-		out->foreign =
-		    out->etcd_checkpoint != 0 && writer != self->node;
-		out->reclaimed = ch.verdict == CLAIM_RECLAIM;
+		if (rc == 0)
+			continue; /* another node was quicker: look again */
 		/*
 		 * What the workers may issue under at once: the allowance ahead
 		 * of the clock, and above the key when another node wrote it
 		 * (the buckets resume above it).
 		 */
-		now = (int64_t)time(NULL);
-		ceiling = now + c->max_ahead_s + 1 + headroom_s(c);
+		ceiling =
+		    (int64_t)time(NULL) + c->max_ahead_s + 1 + headroom_s(c);
 		if (out->etcd_checkpoint + 1 + headroom_s(c) > ceiling)
 			ceiling = out->etcd_checkpoint + 1 + headroom_s(c);
-		if ((rc = raise_checkpoint(
-			 e, c, ch.machine, self->node, lease, ceiling)) == -1)
+		if ((rc = raise_checkpoint(e, c, ch.machine, self->node,
+			 out->lease, ceiling)) == -1)
 			goto unreachable;
 		if (rc == 0) {
 			snprintf(err, errlen,
@@ -540,8 +595,6 @@ refresh_holder(struct etcd *e, const struct cfg *c, struct state_header *h,
 		log_warnx("coordination: etcd: %s", e->err);
 	free(value);
 }
-
-static volatile sig_atomic_t reopen_log;
 
 static void
 hup_handler(int sig)

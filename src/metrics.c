@@ -160,7 +160,8 @@ identity_families(FILE *out, const struct state_header *h)
 	    " configured one), held (leased from etcd), lost (the lease ended:"
 	    " nothing is issued), unconfirmed (etcd did not answer at start).");
 	fprintf(out, "genid_identity{mode=\"%s\"} 1\n",
-	    claim_state_name(h->identity));
+	    claim_state_name(
+		claim_state_now(h->identity, fence, statefile_mono_ms())));
 	left = fence == 0 ? 0 : fence - statefile_mono_ms();
 	family(out, "genid_identity_fence_seconds", COUNTERS_GAUGE,
 	    "Seconds the workers may still issue under the etcd lease unless"

@@ -246,7 +246,10 @@ info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 	    (long long)(state_load(&h->checkpoint) + (uint64_t)h->epoch),
 	    bucket, (unsigned long long)h->instance, serving_name(serving),
 	    node_lead(h, now),
-	    claim_state_name(__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE)));
+	    claim_state_name(
+		claim_state_now(__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE),
+		    (int64_t)state_load((uint64_t *)&h->fence_ms),
+		    node->mono_ms())));
 	out[0] = (uint8_t)(len >> 8);
 	out[1] = (uint8_t)len;
 	return (size_t)len + 2;

@@ -126,6 +126,20 @@ START_TEST(test_state_names)
 }
 END_TEST
 
+START_TEST(test_state_now)
+{
+	/* Held until the fence, lost from it; the others as they are. */
+	ck_assert_uint_eq(claim_state_now(CLAIM_HELD, 5000, 4999), CLAIM_HELD);
+	ck_assert_uint_eq(claim_state_now(CLAIM_HELD, 5000, 5000), CLAIM_LOST);
+	ck_assert_uint_eq(claim_state_now(CLAIM_HELD, 0, 9999), CLAIM_HELD);
+	ck_assert_uint_eq(
+	    claim_state_now(CLAIM_STATIC, 5000, 9999), CLAIM_STATIC);
+	ck_assert_uint_eq(
+	    claim_state_now(CLAIM_UNCONFIRMED, 0, 9999), CLAIM_UNCONFIRMED);
+	ck_assert_uint_eq(claim_state_now(CLAIM_LOST, 1, 0), CLAIM_LOST);
+}
+END_TEST
+
 Suite *
 make_claim_suite(void)
 {
@@ -138,6 +152,7 @@ make_claim_suite(void)
 	tcase_add_test(tc, test_auto_own_elsewhere);
 	tcase_add_test(tc, test_fixed);
 	tcase_add_test(tc, test_state_names);
+	tcase_add_test(tc, test_state_now);
 	suite_add_tcase(s, tc);
 	return s;
 }

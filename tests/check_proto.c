@@ -413,6 +413,7 @@ START_TEST(fence_stops_issuing_at_its_deadline)
 	char json[1024];
 
 	/* A lease renewed until 6000 ms: issued before, nothing from then. */
+	sf.h->identity = CLAIM_HELD;
 	sf.h->fence_ms = 6000;
 	mono_now = 5999;
 	r = serve(in, sizeof(in), sizeof(out));
@@ -427,6 +428,7 @@ START_TEST(fence_stops_issuing_at_its_deadline)
 	/* INFO says so at once, before the master publishes it. */
 	info_json(json, sizeof(json));
 	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"identity-lost\","));
+	ck_assert_ptr_nonnull(strstr(json, "\"identity\":\"lost\"}"));
 	/* Renewed: issuing again. */
 	sf.h->fence_ms = 9000;
 	r = serve(in + 2, 2, sizeof(out));

@@ -43,6 +43,7 @@ etcd.
 import json
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -277,6 +278,23 @@ def test(t):
     t.check(all(owners.get(m) == p for p, m in pids.items()),
             "each key's value names the pid of the node holding it",
             "keys %s, nodes %s" % (owners, pids))
+    # genidctl fleet lists the same, from the node's configuration.
+    ctl = os.environ.get("GENIDCTL")
+    if ctl:
+        r = subprocess.run([ctl, "fleet", "-c", nodes[0].conf_path,
+                            "--json"], capture_output=True, text=True,
+                           timeout=10)
+        try:
+            rows = json.loads(r.stdout) if r.returncode == 0 else []
+        except ValueError:
+            rows = []
+        listed = {row["machine"]: (row.get("holder") or {}).get("pid")
+                  for row in rows if row.get("held") and
+                  (row["zone"], row["dc"]) == (ZONE, DC)}
+        t.check(listed == {m: p for p, m in pids.items()},
+                "genidctl fleet --json lists the eight ids with the pid "
+                "holding each", "exit %d, %s %s" % (
+                    r.returncode, listed, r.stderr.strip()))
     ttls = {m: e.lease_ttl(lease) if lease else None
             for m, (_, lease) in keys.items()}
     t.check(all(v and v[1] == TTL and 0 <= v[0] <= TTL

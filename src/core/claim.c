@@ -15,6 +15,14 @@ claim_state_name(unsigned state)
 	return state < CLAIM_STATES ? state_names[state] : "unknown";
 }
 
+unsigned
+claim_state_now(unsigned state, int64_t fence_ms, int64_t mono_ms)
+{
+	if (state == CLAIM_HELD && fence_ms != 0 && mono_ms >= fence_ms)
+		return CLAIM_LOST;
+	return state;
+}
+
 int
 claim_is_self(const struct claim_node *holder, const struct claim_node *self)
 {

@@ -49,6 +49,13 @@ enum claim_state {
 /* Its name: "static", "held", "lost", "unconfirmed". */
 const char *claim_state_name(unsigned state);
 
+/*
+ * The state to show for state with its fence at fence_ms, at mono_ms (both
+ * CLOCK_MONOTONIC): a held identity whose fence has passed is shown lost,
+ * as the workers treat it, before the coordination process says so.
+ */
+unsigned claim_state_now(unsigned state, int64_t fence_ms, int64_t mono_ms);
+
 struct claim_choice {
 	enum claim_verdict verdict;
 	unsigned machine;
