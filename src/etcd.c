@@ -19,6 +19,8 @@
 static size_t collect(char *data, size_t size, size_t n, void *arg);
 static json_t *post(struct etcd *e, unsigned i, const char *path,
     const char *body, long *status);
+static const char *reply_message(json_t *j, const char *otherwise);
+static void add_reason(char *all, size_t len, const char *why);
 static json_t *call(struct etcd *e, const char *path, json_t *body);
 static int64_t get_int(json_t *o, const char *name);
 static json_t *int_string(int64_t v);
