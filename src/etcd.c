@@ -207,6 +207,9 @@ call(struct etcd *e, const char *path, json_t *body)
 			j = NULL;
 			continue;
 		}
+		if (k > 0)
+			snprintf(e->failover, sizeof(e->failover),
+			    "%s; now using %s", failed, e->urls[i]);
 		e->cur = i;
 		e->unreachable = 0;
 		if (status != 200) {

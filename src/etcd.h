@@ -24,6 +24,9 @@ struct etcd {
 	long timeout_ms; /* one request to one endpoint */
 	int unreachable; /* the last call failed: no endpoint answered */
 	char err[512];	 /* why the last call failed */
+	/* Set when a call moved on to another endpoint: why the ones before
+	 * failed, and which one answered.  The caller logs and clears it. */
+	char failover[600];
 };
 
 struct etcd_kv {

@@ -658,6 +658,11 @@ identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
 					  " answer: %s",
 				    eps, e.err);
 		}
+		if (e.failover[0] != '\0') {
+			log_warnx("coordination: etcd endpoint failed: %s",
+			    e.failover);
+			e.failover[0] = '\0';
+		}
 		next = start + (rc == 1 ? renew_every_ms(c) : RETRY_MS);
 		while ((start = mono_ms()) < next) {
 			struct timespec ts = {(next - start) / 1000,

@@ -351,6 +351,13 @@ def test(t):
                        % fmt_ms(
                            max([x for x in done.values() if x is not None]
                                or [None])))
+    # The coordination process of a node that talked to F1 says so once.
+    moved = [names[d] for d in nodes if orders[nodes.index(d)][0] is f1 and
+             "etcd endpoint failed: http://" + f1.endpoint in d.output()]
+    talked = [names[d] for d in nodes if orders[nodes.index(d)][0] is f1]
+    t.check(sorted(moved) == sorted(talked),
+            "...and each node whose first endpoint it was logs the failover"
+            " naming it", "logged: %s, expected: %s" % (moved, talked))
     # The claim at start fails over too: a fourth node whose first
     # endpoint is the stopped member gets the lowest free id.
     late = harness.Daemon(t, workers=1, machine_id="auto", coordination={
