@@ -15,9 +15,21 @@
 #include "proto.h"
 #include "serving.h"
 
-static uint32_t allowance(const struct proto_node *node);
+/*
+ * What a batch of requests may issue under, read once per proto_serve:
+ * the allowance ahead of the clock, and for a leased identity the
+ * checkpoint kept in etcd (0 = none) and whether its fence has passed.
+ */
+struct limits {
+	uint32_t ahead;
+	uint64_t ceiling;
+	int fenced;
+};
+
+static struct limits limits_now(const struct proto_node *node);
+static int fenced(const struct proto_node *node);
 static unsigned take(const struct proto_node *node, unsigned bucket,
-    uint32_t ahead, uint64_t *word, unsigned want, uint64_t *ids,
+    const struct limits *lim, uint64_t *word, unsigned want, uint64_t *ids,
     int *raise_errno);
 static size_t info(
     const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room);
@@ -32,7 +44,7 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 	uint64_t word = state_load(&b->word), ids[256], requests = 0,
 		 issued = 0;
 	struct proto_result r = {0, 0, PROTO_MORE, 0, 0};
-	uint32_t ahead = allowance(node);
+	struct limits lim = limits_now(node);
 	size_t i = 0, o = 0;
 	unsigned k, n;
 
@@ -42,7 +54,7 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 			/* A run of pipelined CMD 0 takes its IDs at once. */
 			k = run_of_ones(in + i, len - i, room - o);
 			n = take(
-			    node, bucket, ahead, &word, k, ids, &r.raise_errno);
+			    node, bucket, &lim, &word, k, ids, &r.raise_errno);
 			o += put_ids(out + o, ids, n);
 			i += 2 * (size_t)n;
 			requests += n;
@@ -57,7 +69,7 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 		case PROTO_MANY:
 			k = in[i + 1];
 			n = take(
-			    node, bucket, ahead, &word, k, ids, &r.raise_errno);
+			    node, bucket, &lim, &word, k, ids, &r.raise_errno);
 			out[o++] = (uint8_t)n;
 			o += put_ids(out + o, ids, n);
 			if (n < k)
@@ -126,15 +138,21 @@ now_ts(const struct proto_node *node)
 }
 
 /*
- * How far the buckets may borrow ahead of the clock: max_ahead, more in a
- * slew (genid(7)).  The master writes it once a checkpoint tick; one load.
+ * The limits of a batch.  How far the buckets may borrow ahead of the
+ * clock is max_ahead, more in a slew (genid(7)); the master writes it once
+ * a checkpoint tick.  The fence and the ceiling are the coordination
+ * process's (genid(8), "Identity").  A few loads, once per batch.
  */
-static uint32_t
-allowance(const struct proto_node *node)
+static struct limits
+limits_now(const struct proto_node *node)
 {
+	struct limits lim;
 	uint32_t a = state_allowance(node->sf->h);
 
-	return a < node->max_ahead ? node->max_ahead : a;
+	lim.ahead = a < node->max_ahead ? node->max_ahead : a;
+	lim.ceiling = state_load(&node->sf->h->ceiling);
+	lim.fenced = fenced(node);
+	return lim;
 }
 
 /* Whether the fence of a leased identity has passed (genid(7)). */
@@ -152,12 +170,12 @@ fenced(const struct proto_node *node)
  * The word is stored before the IDs can leave the process.
  */
 static unsigned
-take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
+take(const struct proto_node *node, unsigned bucket, const struct limits *l,
     uint64_t *word, unsigned want, uint64_t *ids, int *raise_errno)
 {
 	struct state_header *h = node->sf->h;
 	uint64_t base = id_base(h->zone, h->dc, h->machine, bucket);
-	uint64_t ceiling = state_load(&h->ceiling);
+	uint64_t ceiling = l->ceiling;
 	struct bucket_limits lim;
 	struct bucket_result r;
 	unsigned n = 0;
@@ -166,7 +184,7 @@ take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
 	 * A leased identity (genid(8), "Identity"): nothing once the lease
 	 * may have ended, nothing above the checkpoint kept in etcd.
 	 */
-	if (fenced(node))
+	if (l->fenced)
 		return 0;
 
 	/*
@@ -174,7 +192,7 @@ take(const struct proto_node *node, unsigned bucket, uint32_t ahead,
 	 * second turns, and a coarse clock may not have turned by then.
 	 */
 	lim.now = now_ts(node);
-	lim.max_ahead = ahead;
+	lim.max_ahead = l->ahead;
 	for (;;) {
 		lim.checkpoint = (uint32_t)state_load(&h->checkpoint_safe);
 		if (ceiling != 0 && ceiling < lim.checkpoint)
