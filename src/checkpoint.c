@@ -208,35 +208,6 @@ check_table(
 	return 0;
 }
 
-/* The kernel's boot id (Linux), or zeroes when it cannot be read. */
-static void
-kernel_boot(uint64_t id[2])
-{
-	char text[64];
-	unsigned i, n = 0;
-	FILE *f;
-
-	id[0] = id[1] = 0;
-	if ((f = fopen("/proc/sys/kernel/random/boot_id", "r")) == NULL)
-		return;
-	if (fgets(text, sizeof(text), f) != NULL) {
-		for (i = 0; text[i] != '\0' && n < 32; i++) {
-			int v = text[i] >= '0' && text[i] <= '9' ? text[i] - '0'
-			    : text[i] >= 'a' && text[i] <= 'f'
-			    ? text[i] - 'a' + 10
-			    : -1;
-
-			if (v < 0)
-				continue;
-			id[n / 16] = id[n / 16] << 4 | (uint64_t)v;
-			n++;
-		}
-	}
-	fclose(f);
-	if (n != 32)
-		id[0] = id[1] = 0;
-}
-
 /*
  * A new state file knows nothing of what this identity issued before: a
  * predecessor whose file was lost may have issued up to 2 * max_ahead + 1
@@ -329,7 +300,7 @@ checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
 	    (rc = start_fresh(sf, &ckpt, now, sc->max_ahead, err, errlen)) != 0)
 		return rc;
 	/* Only for the log: the words are not trusted either way. */
-	kernel_boot(boot);
+	statefile_kernel_boot(boot);
 	same_boot = boot[0] != 0 && boot[0] == h->kernel_boot[0] &&
 	    boot[1] == h->kernel_boot[1];
 	h->kernel_boot[0] = boot[0];

@@ -30,7 +30,6 @@
 /* Claims that lose a race to another node before giving up. */
 #define CLAIM_TRIES 8u
 
-static int64_t mono_ms(void);
 static int64_t renew_every_ms(const struct cfg *c);
 static int64_t headroom_s(const struct cfg *c);
 static void machine_key(const struct cfg *c, const char *kind, unsigned machine,
@@ -68,13 +67,6 @@ static pid_t master_pid;
 /* SIGHUP came: reopen the log (the master passes it on after logrotate). */
 static volatile sig_atomic_t reopen_log;
 
-/* CLOCK_MONOTONIC in milliseconds. */
-static int64_t
-mono_ms(void)
-{
-	return statefile_mono_ms();
-}
-
 /* Renewals (and checkpoint raises) per lease: every ttl / 3. */
 static int64_t
 renew_every_ms(const struct cfg *c)
@@ -104,21 +96,15 @@ machine_key(const struct cfg *c, const char *kind, unsigned machine, char *key,
 void
 identity_self(struct claim_node *self, uint64_t node)
 {
-	FILE *f;
-	size_t n;
+	uint64_t boot[2];
 
 	memset(self, 0, sizeof(*self));
 	self->node = node;
 	if (gethostname(self->host, sizeof(self->host) - 1) == -1)
 		snprintf(self->host, sizeof(self->host), "unknown");
-	if ((f = fopen("/proc/sys/kernel/random/boot_id", "r")) != NULL) {
-		if (fgets(self->boot, sizeof(self->boot), f) == NULL)
-			self->boot[0] = '\0';
-		fclose(f);
-	}
-	n = strlen(self->boot);
-	if (n > 0 && self->boot[n - 1] == '\n')
-		self->boot[n - 1] = '\0';
+	statefile_kernel_boot(boot);
+	snprintf(self->boot, sizeof(self->boot), "%016" PRIx64 "%016" PRIx64,
+	    boot[0], boot[1]);
 }
 
 /* The holder a key's value names; 0, or -1 when it is not genid's. */
@@ -298,7 +284,7 @@ take_key(struct etcd *e, const struct cfg *c, const struct claim_node *self,
     const char *listen, struct identity_claim *out)
 {
 	char mkey[ETCD_KEY_LEN], ckey[ETCD_KEY_LEN], *value;
-	int64_t lease, sent = mono_ms();
+	int64_t lease, sent = statefile_mono_ms();
 	struct etcd_kv kv;
 	uint64_t writer;
 	json_t *cmp;
@@ -477,7 +463,7 @@ identity_renew(
 static int
 renew(struct etcd *e, const struct cfg *c, struct state_header *h)
 {
-	int64_t sent = mono_ms(), ttl, ceiling, ts;
+	int64_t sent = statefile_mono_ms(), ttl, ceiling, ts;
 	int rc;
 
 	if (etcd_keepalive(e, h->lease, &ttl) == -1)
@@ -538,7 +524,8 @@ reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
 	if (rc == -1)
 		return -1;
 	if (rc != 0) {
-		if (ratelimit_allow(rl, (double)mono_ms() / 1000, &suppressed))
+		if (ratelimit_allow(
+			rl, (double)statefile_mono_ms() / 1000, &suppressed))
 			log_warnx("coordination: %s", err);
 		if (rc == EX_CONFIG && was == CLAIM_UNCONFIRMED)
 			fence_now(h);
@@ -627,7 +614,7 @@ identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
 	if (__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE) == CLAIM_HELD)
 		refresh_holder(&e, c, h, listen);
 	for (;;) {
-		int64_t start = mono_ms();
+		int64_t start = statefile_mono_ms();
 		char why[512];
 
 		if (reopen_log) {
@@ -664,7 +651,7 @@ identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
 			e.failover[0] = '\0';
 		}
 		next = start + (rc == 1 ? renew_every_ms(c) : RETRY_MS);
-		while ((start = mono_ms()) < next) {
+		while ((start = statefile_mono_ms()) < next) {
 			struct timespec ts = {(next - start) / 1000,
 			    (next - start) % 1000 * 1000000};
 

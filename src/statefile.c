@@ -251,6 +251,34 @@ statefile_sync(struct statefile *sf)
 	return msync(sf->h, sizeof(struct state_header), MS_SYNC);
 }
 
+void
+statefile_kernel_boot(uint64_t id[2])
+{
+	char text[64];
+	unsigned i, n = 0;
+	FILE *f;
+
+	id[0] = id[1] = 0;
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "r")) == NULL)
+		return;
+	if (fgets(text, sizeof(text), f) != NULL) {
+		for (i = 0; text[i] != '\0' && n < 32; i++) {
+			int v = text[i] >= '0' && text[i] <= '9' ? text[i] - '0'
+			    : text[i] >= 'a' && text[i] <= 'f'
+			    ? text[i] - 'a' + 10
+			    : -1;
+
+			if (v < 0)
+				continue;
+			id[n / 16] = id[n / 16] << 4 | (uint64_t)v;
+			n++;
+		}
+	}
+	fclose(f);
+	if (n != 32)
+		id[0] = id[1] = 0;
+}
+
 int64_t
 statefile_mono_ms(void)
 {

@@ -78,6 +78,12 @@ int statefile_mirror(struct statefile *sf, uint32_t floor);
 /* A worker whose last beat is older than this is not given connections. */
 #define STATEFILE_LIVE_MS 1000
 
+/*
+ * The kernel's boot id (Linux; the header keeps the last one), or zeroes
+ * when it cannot be read.
+ */
+void statefile_kernel_boot(uint64_t id[2]);
+
 /* CLOCK_MONOTONIC in milliseconds: the clock heartbeats are told in. */
 int64_t statefile_mono_ms(void);
 
