@@ -149,18 +149,6 @@ lease_hex(const struct state_header *h, char *buf, size_t len)
 	return buf;
 }
 
-/* Seconds the workers may issue unless the lease is renewed; 0 fenced. */
-static double
-fence_in_s(const struct state_header *h)
-{
-	int64_t left;
-
-	if (h->fence_ms == 0)
-		return 0;
-	left = h->fence_ms - statefile_mono_ms();
-	return left > 0 ? left / 1000.0 : 0;
-}
-
 /* The identity line: static, or how the etcd lease stands. */
 static void
 print_identity(const struct state_header *h, int64_t now)
@@ -172,14 +160,13 @@ print_identity(const struct state_header *h, int64_t now)
 		    "identity    static (machine_id of the configuration)\n");
 		return;
 	}
-	printf("identity    %s in etcd%s%s",
-	    claim_state_name(
-		claim_state_now(h->identity, h->fence_ms, statefile_mono_ms())),
+	printf("identity    %s in etcd%s%s", metrics_identity(h),
 	    h->lease != 0 ? ", lease " : "", lease_hex(h, l, sizeof(l)));
 	if (h->renewed != 0)
 		printf(", renewed %s ago", age(now - h->renewed, a, sizeof(a)));
 	if (h->fence_ms != 0)
-		printf(", issues %.1f s more unless renewed", fence_in_s(h));
+		printf(", issues %.1f s more unless renewed",
+		    metrics_fence_left(h));
 	if (h->ceiling != 0)
 		printf("; etcd checkpoint %s",
 		    timefmt_iso(h->epoch + (int64_t)h->ceiling, t, sizeof(t)));
@@ -446,12 +433,10 @@ json_snap(const struct metrics_snap *s, const char *path,
 		(double)h->peer_skew_ms / 1000.0));
 	json_object_set_new(o, "identity",
 	    json_pack("{s:s, s:s, s:I, s:f, s:I, s:I}", "mode",
-		claim_state_name(claim_state_now(
-		    h->identity, h->fence_ms, statefile_mono_ms())),
-		"lease", lease_hex(h, c, sizeof(c)), "renewed",
-		(json_int_t)h->renewed, "fence_in_s", fence_in_s(h), "ceiling",
-		(json_int_t)h->ceiling, "losses",
-		(json_int_t)h->identity_losses));
+		metrics_identity(h), "lease", lease_hex(h, c, sizeof(c)),
+		"renewed", (json_int_t)h->renewed, "fence_in_s",
+		metrics_fence_left(h), "ceiling", (json_int_t)h->ceiling,
+		"losses", (json_int_t)h->identity_losses));
 	json_object_set_new(o, "totals", json_totals(s, prev));
 	json_object_set_new(o, "worker", json_workers(s, prev));
 	json_object_set_new(o, "bucket", json_buckets(s, prev));

@@ -70,6 +70,8 @@ static struct {
 	int published;	  /* the serving state was published this boot */
 	int lost; /* the state file was cut short: do not touch the mapping */
 	int code;
+	/* The id was another node's meanwhile: not a clean stop (genid(8)). */
+	int resume_above;
 	double stop_waited, stop_delay;
 	struct timespec real, mono; /* last clock samples */
 	struct slew_conf slew_conf;
@@ -725,6 +727,7 @@ coord_done_cb(struct ev_loop *loop, ev_child *w, int revents)
 	if (WIFEXITED(w->rstatus) &&
 	    WEXITSTATUS(w->rstatus) == IDENTITY_EXIT_RESTART) {
 		m.code = EX_TEMPFAIL;
+		m.resume_above = 1;
 		begin_stop(loop,
 		    "coordination: machine id used by another node meanwhile,"
 		    " exiting with 75 for a restart above its checkpoint");
@@ -750,7 +753,8 @@ stop_coordinator(struct ev_loop *loop)
 		waitpid(m.coord_child.pid, &status, 0);
 		ev_child_stop(loop, &m.coord_child);
 	}
-	if (m.code == 0)
+	/* Kept for the restart, which takes it back at once. */
+	if (!m.resume_above)
 		identity_release(m.cfg, m.sf);
 }
 
@@ -913,7 +917,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	 * Not clean when the id was another node's meanwhile: the start
 	 * resumes above the checkpoint the coordination process raised.
 	 */
-	if (m.code == EX_TEMPFAIL)
+	if (m.resume_above)
 		log_notice("not a clean stop: the next start resumes above"
 			   " the checkpoint");
 	else if (checkpoint_shutdown(sf) == -1)

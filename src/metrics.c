@@ -149,25 +149,35 @@ family(FILE *out, const char *name, enum counters_type type, const char *help)
 	    counters_type_name(type));
 }
 
+const char *
+metrics_identity(const struct state_header *h)
+{
+	return claim_state_name(
+	    claim_state_now(h->identity, h->fence_ms, statefile_mono_ms()));
+}
+
+double
+metrics_fence_left(const struct state_header *h)
+{
+	int64_t left = h->fence_ms == 0 ? 0 : h->fence_ms - statefile_mono_ms();
+
+	return left > 0 ? left / 1000.0 : 0;
+}
+
 /* How the node holds its identity (genid(8), "Identity"). */
 static void
 identity_families(FILE *out, const struct state_header *h)
 {
-	int64_t fence = h->fence_ms, left;
-
 	family(out, "genid_identity", COUNTERS_GAUGE,
 	    "How the node holds its machine id, as a label: static (the"
 	    " configured one), held (leased from etcd), lost (the lease ended:"
 	    " nothing is issued), unconfirmed (etcd did not answer at start).");
-	fprintf(out, "genid_identity{mode=\"%s\"} 1\n",
-	    claim_state_name(
-		claim_state_now(h->identity, fence, statefile_mono_ms())));
-	left = fence == 0 ? 0 : fence - statefile_mono_ms();
+	fprintf(out, "genid_identity{mode=\"%s\"} 1\n", metrics_identity(h));
 	family(out, "genid_identity_fence_seconds", COUNTERS_GAUGE,
 	    "Seconds the workers may still issue under the etcd lease unless"
 	    " it is renewed (0: fenced, or no lease).");
-	fprintf(out, "genid_identity_fence_seconds %.3f\n",
-	    left > 0 ? left / 1000.0 : 0.0);
+	fprintf(
+	    out, "genid_identity_fence_seconds %.3f\n", metrics_fence_left(h));
 	family(out, "genid_identity_renewed_seconds", COUNTERS_GAUGE,
 	    "Unix time of the last renewal of the etcd lease (0: none).");
 	fprintf(out, "genid_identity_renewed_seconds %lld\n",

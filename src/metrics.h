@@ -60,6 +60,14 @@ int64_t metrics_lead(const struct metrics_snap *s, unsigned b);
  */
 const char *metrics_state(const struct metrics_snap *s);
 
+/*
+ * How the node holds its identity now (claim_state_now: a held one whose
+ * fence has passed is "lost"), and the seconds its workers may still
+ * issue unless the lease is renewed (0: fenced, or no lease).
+ */
+const char *metrics_identity(const struct state_header *h);
+double metrics_fence_left(const struct state_header *h);
+
 /* 1 when metrics_state() is "serving", else 0. */
 int metrics_serving(const struct metrics_snap *s);
 
