@@ -40,6 +40,7 @@ recovery time) are printed as "# FIGURES:" lines.  Skips (77) without
 etcd.
 """
 
+import functools
 import json
 import os
 import statistics
@@ -53,6 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "integration"))
 import harness  # noqa: E402
 import etcd  # noqa: E402
+import idclients  # noqa: E402
 
 NODES = 8
 TTL = 3
@@ -65,106 +67,11 @@ SLACK = 0.5
 figures = []
 
 
-def machine_key(m):
-    return "%s/machines/%d/%d/%d" % (PREFIX, ZONE, DC, m)
-
-
-def checkpoint_key(m):
-    return "%s/checkpoints/%d/%d/%d" % (PREFIX, ZONE, DC, m)
-
-
-def info_of(d, timeout=2):
-    """INFO of node d on a new connection, or None if it does not
-    answer."""
-    if d.port is None:
-        return None
-    try:
-        with harness.connect(d.addr, timeout=timeout) as s:
-            return harness.info(s)
-    except (OSError, EOFError, ValueError):
-        return None
-
-
-def held_keys(e):
-    """{machine: (value as JSON or the raw text, lease)} of the machine
-    keys of the dc in etcd."""
-    out = {}
-    base = "%s/machines/%d/%d/" % (PREFIX, ZONE, DC)
-    for key, value, lease in e.range_prefix(base):
-        try:
-            m = int(key[len(base):])
-        except ValueError:
-            m = key
-        try:
-            value = json.loads(value)
-        except ValueError:
-            pass
-        out[m] = (value, lease)
-    return out
-
-
-class Conn:
-    """One client connection: the node's name, the machine INFO named on
-    it, the replies [(monotonic time, ids)], and how it ended."""
-
-    def __init__(self, node, machine):
-        self.node = node
-        self.machine = machine
-        self.batches = []
-        self.empty = 0
-        self.error = None
-
-    def ids(self):
-        return [i for _, b in self.batches for i in b]
-
-
-class Client:
-    """Fetches from one node (CMD 1 n=32) in a thread until stopped,
-    reconnecting while the node is down; INFO first on each connection."""
-
-    def __init__(self, d, name, stop_all):
-        self.d = d
-        self.name = name
-        self.conns = []
-        self.stop = threading.Event()
-        self.stop_all = stop_all
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def stopped(self):
-        return self.stop.is_set() or self.stop_all.is_set()
-
-    def run(self):
-        while not self.stopped():
-            try:
-                s = harness.connect(self.d.addr, timeout=2)
-            except (OSError, TypeError):
-                # Down, restarting (no port known yet) or refusing.
-                time.sleep(0.02)
-                continue
-            with s:
-                try:
-                    inf = harness.info(s)
-                except (OSError, EOFError, ValueError):
-                    time.sleep(0.02)
-                    continue
-                c = Conn(self.name, inf.get("machine"))
-                self.conns.append(c)
-                while not self.stopped():
-                    try:
-                        got = harness.get_ids(s, 32)
-                    except (OSError, EOFError) as e:
-                        c.error = str(e)
-                        break
-                    if got:
-                        c.batches.append((time.monotonic(), got))
-                        time.sleep(0.005)
-                    else:
-                        c.empty += 1
-                        time.sleep(0.02)
-
-    def received_after(self, t):
-        return sum(len(b) for c in self.conns for when, b in c.batches
-                   if when > t)
+machine_key = functools.partial(idclients.machine_key, PREFIX)
+checkpoint_key = functools.partial(idclients.checkpoint_key, PREFIX)
+held_keys = functools.partial(idclients.held_keys, prefix=PREFIX)
+info_of = functools.partial(idclients.info_of, timeout=2)
+Client = idclients.Client
 
 
 def node(t, e, **extra):

@@ -43,7 +43,7 @@ recording every reply and when it came.
 The figures are printed as "# FIGURES:" lines.  Skips (77) without etcd.
 """
 
-import json
+import functools
 import os
 import sys
 import threading
@@ -54,6 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "integration"))
 import harness  # noqa: E402
 import etcd  # noqa: E402
+import idclients  # noqa: E402
 
 NODES = 3
 TTL = 5
@@ -67,24 +68,11 @@ FENCE_MARGIN = 1.0
 figures = []
 
 
-def machine_key(m):
-    return "%s/machines/%d/%d/%d" % (PREFIX, ZONE, DC, m)
-
-
-def checkpoint_key(m):
-    return "%s/checkpoints/%d/%d/%d" % (PREFIX, ZONE, DC, m)
-
-
-def info_of(d, timeout=1):
-    """INFO of node d on a new connection, or None if it does not
-    answer."""
-    if d.port is None:
-        return None
-    try:
-        with harness.connect(d.addr, timeout=timeout) as s:
-            return harness.info(s)
-    except (OSError, EOFError, ValueError):
-        return None
+machine_key = functools.partial(idclients.machine_key, PREFIX)
+checkpoint_key = functools.partial(idclients.checkpoint_key, PREFIX)
+held_keys = functools.partial(idclients.held_keys, prefix=PREFIX)
+info_of = functools.partial(idclients.info_of, timeout=1)
+Client = idclients.Client
 
 
 def fence_of(d):
@@ -92,115 +80,6 @@ def fence_of(d):
     of time.monotonic() (both are CLOCK_MONOTONIC): it issues nothing from
     then on unless a renewal moves it."""
     return d.state().h.fence_ms / 1000.0
-
-
-def held_keys(e):
-    """{machine: (value as JSON or the raw text, lease)} of the machine
-    keys of the dc in etcd."""
-    out = {}
-    base = "%s/machines/%d/%d/" % (PREFIX, ZONE, DC)
-    for key, value, lease in e.range_prefix(base):
-        try:
-            m = int(key[len(base):])
-        except ValueError:
-            m = key
-        try:
-            value = json.loads(value)
-        except ValueError:
-            pass
-        out[m] = (value, lease)
-    return out
-
-
-class Conn:
-    """One client connection: the node's name, the machine INFO named on
-    it, the replies with IDs [(monotonic time, ids)]."""
-
-    def __init__(self, node, machine):
-        self.node = node
-        self.machine = machine
-        self.batches = []
-
-    def ids(self):
-        return [i for _, b in self.batches for i in b]
-
-
-class Client:
-    """Fetches from one node (CMD 1 n=32) in a thread until stopped,
-    reconnecting when the connection ends; INFO first on each connection.
-    Every reply lands in the timeline: (time, True) with IDs, (time,
-    False) without (fenced, or the node did not answer)."""
-
-    def __init__(self, d, name, stop_all):
-        self.d = d
-        self.name = name
-        self.conns = []
-        self.timeline = []
-        self.stop_all = stop_all
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        while not self.stop_all.is_set():
-            try:
-                s = harness.connect(self.d.addr, timeout=2)
-            except (OSError, TypeError):
-                self.timeline.append((time.monotonic(), False))
-                time.sleep(0.02)
-                continue
-            with s:
-                try:
-                    inf = harness.info(s)
-                except (OSError, EOFError, ValueError):
-                    self.timeline.append((time.monotonic(), False))
-                    time.sleep(0.02)
-                    continue
-                c = Conn(self.name, inf.get("machine"))
-                self.conns.append(c)
-                while not self.stop_all.is_set():
-                    try:
-                        got = harness.get_ids(s, 32)
-                    except (OSError, EOFError):
-                        self.timeline.append((time.monotonic(), False))
-                        break
-                    now = time.monotonic()
-                    if got:
-                        c.batches.append((now, got))
-                        self.timeline.append((now, True))
-                        time.sleep(0.005)
-                    else:
-                        self.timeline.append((now, False))
-                        time.sleep(0.02)
-
-    def good_after(self, t):
-        """The time of the first reply with IDs after t, or None."""
-        for when, good in list(self.timeline):
-            if when > t and good:
-                return when
-        return None
-
-    def received(self, t0, t1):
-        """[(time, number of IDs)] received between t0 and t1."""
-        return [(when, len(b)) for c in self.conns for when, b in c.batches
-                if t0 < when < t1]
-
-    def outage(self, t_event, t_end):
-        """How the node served from t_event to t_end, as its client saw
-        it: (seconds from t_event to the first reply with IDs after the
-        last reply without, or 0.0 when every reply had IDs; the longest
-        pause between two replies with IDs, the last one before t_event
-        included)."""
-        tl = list(self.timeline)
-        bad = [w for w, g in tl if t_event < w <= t_end and not g]
-        again = 0.0
-        if bad:
-            back = self.good_after(bad[-1])
-            again = (back - t_event) if back is not None else None
-        goods = [w for w, g in tl if g and w <= t_end]
-        before = [w for w in goods if w <= t_event]
-        span = ([before[-1]] if before else []) + \
-            [w for w in goods if w > t_event]
-        pause = max([b - a for a, b in zip(span, span[1:])] or [0.0])
-        return again, pause
 
 
 def wait_renewed(t, nodes, clients, names, held, t_event, deadline, what):
