@@ -6,6 +6,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -30,10 +31,9 @@ ctl_check(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *path = CTL_DEFAULT_CONFIG;
-	struct cfg c;
-	char why[1024];
+	struct cfg *c;
 	uint64_t timeout = CTL_TIMEOUT_MS;
-	int ch, peers = 0;
+	int ch, peers = 0, rc;
 
 	ctl_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "c:PT:h", longopts, NULL)) != -1) {
@@ -56,14 +56,12 @@ ctl_check(int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage("check", 0);
-	if (cfg_load(&c, path, (int64_t)time(NULL), why, sizeof(why)) == -1) {
-		warnx("%s", why);
-		return EX_CONFIG;
-	}
+	if ((c = ctl_config(path, &rc)) == NULL)
+		return rc;
 	printf("%s: configuration OK\n", path);
-	if (peers)
-		return ctl_finish(check_peers(&c, (int)timeout));
-	return ctl_finish(0);
+	rc = peers ? check_peers(c, (int)timeout) : 0;
+	free(c);
+	return ctl_finish(rc);
 }
 
 /*

@@ -183,9 +183,8 @@ ctl_fleet(int argc, char **argv)
 	static struct row rows[FLEET_MAX];
 	const char *path = CTL_DEFAULT_CONFIG;
 	uint64_t timeout = CTL_TIMEOUT_MS;
-	static struct cfg c;
+	struct cfg *c;
 	struct etcd e;
-	char why[1024];
 	int ch, json = 0, rc = 0;
 	size_t n = 0, i;
 
@@ -210,28 +209,28 @@ ctl_fleet(int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage("fleet", 0);
-	if (cfg_load(&c, path, (int64_t)time(NULL), why, sizeof(why)) == -1) {
-		warnx("%s", why);
-		return EX_CONFIG;
-	}
-	if (c.netcd == 0) {
+	if ((c = ctl_config(path, &rc)) == NULL)
+		return rc;
+	if (c->netcd == 0) {
 		warnx(
 		    "%s has no \"coordination\": its nodes take their"
 		    " machine_id from the file, not from etcd (genid.json(5))",
 		    path);
+		free(c);
 		return EX_CONFIG;
 	}
-	if (etcd_global_init() == -1 ||
-	    etcd_open(&e, &c, (long)timeout) == -1) {
+	if (etcd_global_init() == -1 || etcd_open(&e, c, (long)timeout) == -1) {
 		warnx("etcd: %s", e.err);
+		free(c);
 		return EX_SOFTWARE;
 	}
-	if (read_kind(&e, &c, "machines", rows, &n) == -1 ||
-	    read_kind(&e, &c, "checkpoints", rows, &n) == -1) {
+	if (read_kind(&e, c, "machines", rows, &n) == -1 ||
+	    read_kind(&e, c, "checkpoints", rows, &n) == -1) {
 		warnx("etcd: %s", e.err);
 		rc = EX_UNAVAILABLE;
 	}
 	etcd_close(&e);
+	free(c);
 	if (rc == 0) {
 		qsort(rows, n, sizeof(rows[0]), by_identity);
 		if (json)

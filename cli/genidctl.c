@@ -217,7 +217,7 @@ int
 ctl_epoch_resolve(struct ctl_epoch *e)
 {
 	struct cfg *c;
-	char why[1024];
+	int code;
 
 	e->epoch = 0;
 	if (e->arg != NULL && e->config != NULL) {
@@ -228,20 +228,37 @@ ctl_epoch_resolve(struct ctl_epoch *e)
 		return ctl_parse_epoch(e->arg, &e->epoch) == -1 ? EX_USAGE : 0;
 	if (e->config == NULL)
 		return 0;
-	/* struct cfg holds several paths: too large for the stack. */
-	if ((c = malloc(sizeof(*c))) == NULL) {
-		warnx("read %s: out of memory", e->config);
-		return EX_OSERR;
-	}
-	if (cfg_load(c, e->config, (int64_t)time(NULL), why, sizeof(why)) ==
-	    -1) {
-		warnx("%s", why);
-		free(c);
-		return EX_CONFIG;
-	}
+	if ((c = ctl_config(e->config, &code)) == NULL)
+		return code;
 	e->epoch = c->epoch;
 	free(c);
 	return 0;
+}
+
+struct cfg *
+ctl_config(const char *path, int *code)
+{
+	struct cfg *c;
+	char why[1024];
+
+	/* struct cfg holds several paths: too large for the stack. */
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		warnx(
+		    "read %s: out of memory", path != NULL ? path : "defaults");
+		*code = EX_OSERR;
+		return NULL;
+	}
+	if (path == NULL) {
+		cfg_defaults(c);
+		return c;
+	}
+	if (cfg_load(c, path, (int64_t)time(NULL), why, sizeof(why)) == -1) {
+		warnx("%s", why);
+		free(c);
+		*code = EX_CONFIG;
+		return NULL;
+	}
+	return c;
 }
 
 void

@@ -48,6 +48,15 @@ int ctl_get(int argc, char **argv);
 /* Validates a configuration file, and optionally asks its peers. */
 int ctl_check(int argc, char **argv);
 
+struct cfg;
+
+/*
+ * Reads the configuration at path (NULL: the built-in defaults) into a
+ * new struct cfg, as genid does: it, or NULL with the reason printed and
+ * the exit code in *code (EX_CONFIG, EX_OSERR).  free() it.
+ */
+struct cfg *ctl_config(const char *path, int *code);
+
 /* Lists the machine ids held in etcd (coordination). */
 int ctl_fleet(int argc, char **argv);
 

@@ -705,20 +705,8 @@ ctl_stats(int argc, char **argv)
 		warnx("--watch and --prometheus do not go together");
 		return ctl_usage("stats", 0);
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		warn("calloc");
-		return EX_OSERR;
-	}
-	if (config != NULL) {
-		if (cfg_load(c, config, (int64_t)time(NULL), why,
-			sizeof(why)) == -1) {
-			warnx("%s", why);
-			free(c);
-			return EX_CONFIG;
-		}
-	} else {
-		cfg_defaults(c);
-	}
+	if ((c = ctl_config(config, &code)) == NULL)
+		return code;
 	if (state == NULL)
 		state = c->state_file;
 	errno = 0;
