@@ -30,23 +30,31 @@
 /* Claims that lose a race to another node before giving up. */
 #define CLAIM_TRIES 8u
 
+/* The dc's eight machine keys as read from etcd. */
+struct holders {
+	struct claim_holder h[CLAIM_MACHINES];
+	int64_t rev[CLAIM_MACHINES];	/* mod_revision of each key */
+	int64_t lease[CLAIM_MACHINES];	/* the lease holding it */
+	char desc[CLAIM_MACHINES][160]; /* the holder, for messages */
+	char listen[CLAIM_MACHINES][CFG_HOST_LEN + 16]; /* its first address */
+};
+
 static int64_t renew_every_ms(const struct cfg *c);
 static int64_t headroom_s(const struct cfg *c);
 static void machine_key(const struct cfg *c, const char *kind, unsigned machine,
     char *key, size_t len);
-static int parse_holder(
-    const char *value, struct claim_node *by, char *desc, size_t len);
+static int parse_holder(const char *value, struct claim_node *by, char *desc,
+    size_t len, char *listen, size_t listen_len);
 static char *holder_value(
     const struct claim_node *self, const char *listen, int64_t lease);
 static int64_t parse_checkpoint(const struct etcd_kv *kv, uint64_t *node);
 static int raise_checkpoint(struct etcd *e, const struct cfg *c,
     unsigned machine, uint64_t node, int64_t lease, int64_t at);
-static int read_holders(struct etcd *e, const struct cfg *c,
-    struct claim_holder h[CLAIM_MACHINES], int64_t rev[CLAIM_MACHINES],
-    int64_t lease[CLAIM_MACHINES], char desc[CLAIM_MACHINES][160]);
+static int read_holders(
+    struct etcd *e, const struct cfg *c, struct holders *hs);
 static void endpoints(const struct cfg *c, char *out, size_t len);
 static int refuse(const struct cfg *c, const struct claim_choice *ch,
-    char desc[CLAIM_MACHINES][160], char *err, size_t errlen);
+    const struct holders *hs, char *err, size_t errlen);
 static int take_key(struct etcd *e, const struct cfg *c,
     const struct claim_node *self, const struct claim_choice *ch, int64_t rev,
     int64_t old_lease, const char *listen, struct identity_claim *out);
@@ -109,14 +117,16 @@ identity_self(struct claim_node *self, uint64_t node)
 
 /* The holder a key's value names; 0, or -1 when it is not genid's. */
 static int
-parse_holder(const char *value, struct claim_node *by, char *desc, size_t len)
+parse_holder(const char *value, struct claim_node *by, char *desc, size_t len,
+    char *addr, size_t addr_len)
 {
-	json_t *j = json_loads(value, 0, NULL), *l;
+	json_t *j = json_loads(value, 0, NULL), *l = NULL;
 	const char *node = NULL, *host = "?", *boot = "", *listen = "?";
 	json_int_t pid = 0;
 
 	memset(by, 0, sizeof(*by));
 	snprintf(desc, len, "an unknown holder");
+	addr[0] = '\0';
 	if (j == NULL ||
 	    json_unpack(j, "{s:s, s?s, s?s, s?I, s?o}", "node", &node, "host",
 		&host, "boot", &boot, "pid", &pid, "listen", &l) == -1) {
@@ -126,8 +136,10 @@ parse_holder(const char *value, struct claim_node *by, char *desc, size_t len)
 	by->node = strtoull(node, NULL, 16);
 	snprintf(by->host, sizeof(by->host), "%s", host);
 	snprintf(by->boot, sizeof(by->boot), "%s", boot);
-	if (json_is_array(l) && json_is_string(json_array_get(l, 0)))
+	if (json_is_array(l) && json_is_string(json_array_get(l, 0))) {
 		listen = json_string_value(json_array_get(l, 0));
+		snprintf(addr, addr_len, "%s", listen);
+	}
 	snprintf(desc, len, "node %s on %s (pid %lld, %s)", node, host,
 	    (long long)pid, listen);
 	json_decref(j);
@@ -196,11 +208,9 @@ raise_checkpoint(struct etcd *e, const struct cfg *c, unsigned machine,
 	return ok ? 1 : 0;
 }
 
-/* The holders of the dc's eight keys; 0, or -1. */
+/* The holders of the dc's eight keys into *hs; 0, or -1. */
 static int
-read_holders(struct etcd *e, const struct cfg *c,
-    struct claim_holder h[CLAIM_MACHINES], int64_t rev[CLAIM_MACHINES],
-    int64_t lease[CLAIM_MACHINES], char desc[CLAIM_MACHINES][160])
+read_holders(struct etcd *e, const struct cfg *c, struct holders *hs)
 {
 	struct etcd_kv kvs[CLAIM_MACHINES * 2];
 	char prefix[ETCD_KEY_LEN], end[ETCD_KEY_LEN];
@@ -212,7 +222,7 @@ read_holders(struct etcd *e, const struct cfg *c,
 	etcd_prefix_end(prefix, end, sizeof(end));
 	if ((n = etcd_range(e, prefix, end, kvs, CLAIM_MACHINES * 2)) == -1)
 		return -1;
-	memset(h, 0, sizeof(*h) * CLAIM_MACHINES);
+	memset(hs, 0, sizeof(*hs));
 	plen = strlen(prefix);
 	for (i = 0; i < n && i < (long)(CLAIM_MACHINES * 2); i++) {
 		char *endp;
@@ -220,10 +230,11 @@ read_holders(struct etcd *e, const struct cfg *c,
 
 		if (*endp != '\0' || m >= CLAIM_MACHINES)
 			continue;
-		h[m].held = 1;
-		rev[m] = kvs[i].mod_revision;
-		lease[m] = kvs[i].lease;
-		parse_holder(kvs[i].value, &h[m].by, desc[m], sizeof(desc[m]));
+		hs->h[m].held = 1;
+		hs->rev[m] = kvs[i].mod_revision;
+		hs->lease[m] = kvs[i].lease;
+		parse_holder(kvs[i].value, &hs->h[m].by, hs->desc[m],
+		    sizeof(hs->desc[m]), hs->listen[m], sizeof(hs->listen[m]));
 	}
 	return 0;
 }
@@ -246,7 +257,7 @@ endpoints(const struct cfg *c, char *out, size_t len)
 /* The refusal of a full dc or of a fixed id held elsewhere: its code. */
 static int
 refuse(const struct cfg *c, const struct claim_choice *ch,
-    char desc[CLAIM_MACHINES][160], char *err, size_t errlen)
+    const struct holders *hs, char *err, size_t errlen)
 {
 	size_t o;
 	unsigned i;
@@ -256,15 +267,15 @@ refuse(const struct cfg *c, const struct claim_choice *ch,
 		    "machine_id %u of zone %u dc %u is held in etcd by %s:"
 		    " two nodes with one identity issue the same IDs; choose"
 		    " a free machine_id (genidctl fleet), or \"auto\"",
-		    ch->machine, c->zone, c->dc, desc[ch->machine]);
+		    ch->machine, c->zone, c->dc, hs->desc[ch->machine]);
 		return EX_CONFIG;
 	}
 	o = (size_t)snprintf(err, errlen,
 	    "dc %u of zone %u is full: machines 0-%u are held in etcd (", c->dc,
 	    c->zone, CLAIM_MACHINES - 1);
 	for (i = 0; i < CLAIM_MACHINES && o < errlen; i++)
-		o += (size_t)snprintf(
-		    err + o, errlen - o, "%s%u: %s", i ? "; " : "", i, desc[i]);
+		o += (size_t)snprintf(err + o, errlen - o, "%s%u: %s",
+		    i ? "; " : "", i, hs->desc[i]);
 	if (o < errlen)
 		snprintf(err + o, errlen - o,
 		    "); stop one, or give this node another \"dc_id\""
@@ -331,22 +342,20 @@ claim_once(struct etcd *e, const struct cfg *c, const struct claim_node *self,
     int fixed, int prefer, const char *listen, struct identity_claim *out,
     char *err, size_t errlen)
 {
-	struct claim_holder h[CLAIM_MACHINES];
-	int64_t rev[CLAIM_MACHINES] = {0}, leases[CLAIM_MACHINES] = {0};
-	char desc[CLAIM_MACHINES][160];
+	struct holders hs;
 	struct claim_choice ch;
 	int64_t ceiling;
 	unsigned tries;
 	int rc;
 
 	for (tries = 0; tries < CLAIM_TRIES; tries++) {
-		if (read_holders(e, c, h, rev, leases, desc) == -1)
+		if (read_holders(e, c, &hs) == -1)
 			goto unreachable;
-		ch = claim_choose(h, self, fixed, prefer);
+		ch = claim_choose(hs.h, self, fixed, prefer);
 		if (ch.verdict == CLAIM_FULL || ch.verdict == CLAIM_TAKEN)
-			return refuse(c, &ch, desc, err, errlen);
-		rc = take_key(e, c, self, &ch, rev[ch.machine],
-		    leases[ch.machine], listen, out);
+			return refuse(c, &ch, &hs, err, errlen);
+		rc = take_key(e, c, self, &ch, hs.rev[ch.machine],
+		    hs.lease[ch.machine], listen, out);
 		if (rc == -1)
 			goto unreachable;
 		if (rc == 0)
@@ -682,44 +691,25 @@ int
 identity_peers(const struct cfg *c, uint64_t node, struct cfg_addr *peers,
     unsigned max, char *err, size_t errlen)
 {
-	struct etcd_kv kvs[CLAIM_MACHINES * 2];
-	char prefix[ETCD_KEY_LEN], end[ETCD_KEY_LEN], desc[160];
-	struct claim_node by;
+	struct holders hs;
+	char why[128];
 	struct etcd e;
-	unsigned n = 0;
-	long found, i;
+	unsigned n = 0, m, port;
+	int has_port, rc;
 
-	snprintf(prefix, sizeof(prefix), "%s/machines/%u/%u/", c->etcd_prefix,
-	    c->zone, c->dc);
-	etcd_prefix_end(prefix, end, sizeof(end));
-	if (etcd_open(&e, c, 1000) == -1 ||
-	    (found = etcd_range(&e, prefix, end, kvs, CLAIM_MACHINES * 2)) ==
-		-1) {
+	if ((rc = etcd_open(&e, c, 1000)) == 0)
+		rc = read_holders(&e, c, &hs);
+	if (rc == -1)
 		snprintf(err, errlen, "etcd: %s", e.err);
-		etcd_close(&e);
-		return -1;
-	}
 	etcd_close(&e);
-	for (i = 0; i < found && i < (long)(CLAIM_MACHINES * 2) && n < max;
-	     i++) {
-		json_t *j = json_loads(kvs[i].value, 0, NULL);
-		const char *a = json_string_value(
-		    json_array_get(json_object_get(j, "listen"), 0));
-		char host[CFG_HOST_LEN], why[128];
-		unsigned port = 0;
-		int has_port = 0;
-
-		if (parse_holder(kvs[i].value, &by, desc, sizeof(desc)) == 0 &&
-		    by.node != node && a != NULL &&
-		    addr_parse(a, host, sizeof(host), &port, &has_port, why,
+	if (rc == -1)
+		return -1;
+	for (m = 0; m < CLAIM_MACHINES && n < max; m++)
+		if (hs.h[m].held && hs.h[m].by.node != node &&
+		    addr_parse(hs.listen[m], peers[n].host,
+			sizeof(peers[n].host), &port, &has_port, why,
 			sizeof(why)) == 0 &&
-		    has_port && port != 0) {
-			snprintf(
-			    peers[n].host, sizeof(peers[n].host), "%s", host);
-			peers[n].port = port;
-			n++;
-		}
-		json_decref(j);
-	}
+		    has_port && port != 0)
+			peers[n++].port = port;
 	return (int)n;
 }
