@@ -219,7 +219,12 @@ ctl_fleet(int argc, char **argv)
 		free(c);
 		return EX_CONFIG;
 	}
-	if (etcd_global_init() == -1 || etcd_open(&e, c, (long)timeout) == -1) {
+	if (etcd_global_init() == -1) {
+		warnx("curl_global_init failed");
+		free(c);
+		return EX_SOFTWARE;
+	}
+	if (etcd_open(&e, c, (long)timeout) == -1) {
 		warnx("etcd: %s", e.err);
 		free(c);
 		return EX_SOFTWARE;

@@ -457,7 +457,7 @@ identity_renew(
 	struct etcd e;
 	int rc = -1;
 
-	if (etcd_open(&e, c, 1000) == 0 && (rc = renew(&e, c, sf->h)) == -1)
+	if (etcd_open(&e, c, 1000) == -1 || (rc = renew(&e, c, sf->h)) == -1)
 		snprintf(err, errlen, "coordination: etcd: %s", e.err);
 	else if (rc == 0)
 		snprintf(err, errlen,
