@@ -329,6 +329,7 @@ take_key(struct etcd *e, const struct cfg *c, const struct claim_node *self,
 	out->fence_ms = sent + (int64_t)c->lease_ttl_s * 1000 - FENCE_MARGIN_MS;
 	out->etcd_checkpoint = parse_checkpoint(&kv, &writer);
 	out->foreign = out->etcd_checkpoint != 0 && writer != self->node;
+	out->writer = writer;
 	out->reclaimed = ch->verdict == CLAIM_RECLAIM;
 	return 1;
 }
@@ -369,8 +370,15 @@ claim_once(struct etcd *e, const struct cfg *c, const struct claim_node *self,
 		    (int64_t)time(NULL) + c->max_ahead_s + 1 + headroom_s(c);
 		if (out->etcd_checkpoint + 1 + headroom_s(c) > ceiling)
 			ceiling = out->etcd_checkpoint + 1 + headroom_s(c);
-		if ((rc = raise_checkpoint(e, c, ch.machine, self->node,
-			 out->lease, ceiling)) == -1)
+		/*
+		 * A key another node wrote keeps its writer until this node's
+		 * own checkpoint is durably above it (the first renewal after
+		 * the start's rules): a start cut short before that still
+		 * resumes above the key.
+		 */
+		if ((rc = raise_checkpoint(e, c, ch.machine,
+			 out->foreign ? out->writer : self->node, out->lease,
+			 ceiling)) == -1)
 			goto unreachable;
 		if (rc == 0) {
 			snprintf(err, errlen,
@@ -556,9 +564,12 @@ reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
 		    (long long)(ckpt -
 			id_ts_of((int64_t)time(NULL), h->epoch)));
 		state_store((uint64_t *)&h->lease, (uint64_t)cl.lease);
+		/* If this fails the key, still the other node's, is the floor
+		 * of the restart. */
 		if (ckpt > (int64_t)UINT32_MAX ||
 		    checkpoint_raise(sf, (uint32_t)ckpt) == -1)
-			log_warn("coordination: raise the checkpoint of %s",
+			log_warn("coordination: raise the checkpoint of %s"
+				 " (the restart resumes above etcd's)",
 			    sf->path);
 		_exit(IDENTITY_EXIT_RESTART);
 	}

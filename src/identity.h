@@ -36,6 +36,7 @@ struct identity_claim {
 	int64_t ceiling_unix;	 /* the checkpoint key now: nothing above it */
 	int64_t etcd_checkpoint; /* the key as found, Unix time; 0 = none */
 	int foreign;		 /* ... written by another node */
+	uint64_t writer;	 /* ... that node's id */
 	int reclaimed;		 /* taken back from this node's own process */
 };
 
