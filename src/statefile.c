@@ -355,14 +355,13 @@ copy_state(const struct statefile *sf, struct state_header *c, uint32_t floor)
 		c->checkpoint_seal = state_seal(c, floor);
 	}
 	/*
-	 * The copy's table lags the workers by up to a tick: a restart must
-	 * not take it for this boot's own (only the raised checkpoint is to
-	 * be trusted), unless the stop was clean and the copy exact.
+	 * The copy's table lags the workers by up to a tick, which a restart
+	 * after a crash never trusts (only the raised checkpoint); after a
+	 * clean stop the copy is exact.  Its kernel boot stays this one's:
+	 * a restart tells a crash from a crash and a reboot by it.
 	 */
 	if (c->clean == 1)
 		c->table_sum = state_table_sum(c);
-	else
-		c->kernel_boot[0] = c->kernel_boot[1] = 0;
 }
 
 int
