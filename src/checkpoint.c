@@ -187,9 +187,8 @@ check_table(
 		snprintf(err, errlen,
 		    "%s: the bucket table fails the checksum written at its"
 		    " clean stop: the state file is damaged; refusing to reuse"
-		    " it (restore it from a copy, or see genid(8) on a lost"
-		    " state file)",
-		    sf->path);
+		    " it: %s",
+		    sf->path, statefile_damaged_rule);
 		return EX_DATAERR;
 	}
 	for (i = 0; i < STATE_BUCKETS; i++) {
@@ -200,9 +199,9 @@ check_table(
 		snprintf(err, errlen,
 		    "%s: bucket %u holds second %u counter %u, impossible under"
 		    " the checkpoint %u: the state file is damaged; refusing"
-		    " to reuse it (restore it from a copy, or see genid(8) on"
-		    " a lost state file)",
-		    sf->path, i, bucket_ts(word), bucket_next(word), ckpt);
+		    " to reuse it: %s",
+		    sf->path, i, bucket_ts(word), bucket_next(word), ckpt,
+		    statefile_damaged_rule);
 		return EX_DATAERR;
 	}
 	return 0;

@@ -237,9 +237,8 @@ file_lost(struct ev_loop *loop)
 	log_warnx("%s was truncated to %lld bytes while genid ran (it needs"
 		  " %zu): its bucket table is lost, so no worker may issue"
 		  " another ID from it; killing the workers and stopping."
-		  " Restore the file from a copy or see genid(8) on a lost"
-		  " state file before starting again",
-	    m.sf->path, size, state_size());
+		  " Before starting again, %s",
+	    m.sf->path, size, state_size(), statefile_damaged_rule);
 	m.lost = 1;
 	m.stopping = 1;
 	m.code = EX_IOERR;

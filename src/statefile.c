@@ -21,6 +21,13 @@
 
 #include "statefile.h"
 
+const char statefile_damaged_rule[] =
+    "restore it from a copy taken while genid was stopped, if genid has"
+    " not run since, or move it away and start genid without --new-node,"
+    " which starts a new state file"
+    " above what this node may have issued (genid(8), \"A lost state"
+    " file\"); --new-node is only for a node that never issued IDs";
+
 static int create_file(const char *path, const struct state_identity *id,
     int64_t now, char *err, size_t errlen);
 static int sync_dir(const char *path, char *err, size_t errlen);
@@ -165,8 +172,9 @@ statefile_open(struct statefile *sf, const char *path,
 	}
 	if ((size_t)st.st_size < sizeof(struct state_header)) {
 		snprintf(err, errlen,
-		    "%s: %lld bytes is too short for a genid state file", path,
-		    (long long)st.st_size);
+		    "%s: %lld bytes is too short for a genid state file;"
+		    " refusing to reuse it: %s",
+		    path, (long long)st.st_size, statefile_damaged_rule);
 		goto fail;
 	}
 	sf->len = (size_t)st.st_size;
@@ -177,13 +185,21 @@ statefile_open(struct statefile *sf, const char *path,
 		sf->h = NULL;
 		goto fail;
 	}
+	if (state_check(sf->h, sf->len, NULL, err, errlen) == -1) {
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "%s", err);
+		snprintf(err, errlen, "%s: %s; refusing to reuse it: %s", path,
+		    reason, statefile_damaged_rule);
+		goto fail;
+	}
 	if (state_check(sf->h, sf->len, id, err, errlen) == -1) {
 		char reason[512];
 
 		snprintf(reason, sizeof(reason), "%s", err);
 		snprintf(err, errlen,
-		    "%s: %s; refusing to reuse it (move it"
-		    " away only if this node never issued IDs under it)",
+		    "%s: %s; refusing to reuse it (correct the configuration,"
+		    " or give this identity a state_file of its own)",
 		    path, reason);
 		goto fail;
 	}
