@@ -187,9 +187,8 @@ check_table(
 		snprintf(err, errlen,
 		    "%s: the bucket table fails the checksum written at its"
 		    " clean stop: the state file is damaged; refusing to reuse"
-		    " it (restore it from a copy, or see genid(8) on a lost"
-		    " state file)",
-		    sf->path);
+		    " it: %s",
+		    sf->path, statefile_damaged_rule);
 		return EX_DATAERR;
 	}
 	for (i = 0; i < STATE_BUCKETS; i++) {
@@ -200,9 +199,9 @@ check_table(
 		snprintf(err, errlen,
 		    "%s: bucket %u holds second %u counter %u, impossible under"
 		    " the checkpoint %u: the state file is damaged; refusing"
-		    " to reuse it (restore it from a copy, or see genid(8) on"
-		    " a lost state file)",
-		    sf->path, i, bucket_ts(word), bucket_next(word), ckpt);
+		    " to reuse it: %s",
+		    sf->path, i, bucket_ts(word), bucket_next(word), ckpt,
+		    statefile_damaged_rule);
 		return EX_DATAERR;
 	}
 	return 0;
@@ -240,6 +239,27 @@ start_fresh(struct statefile *sf, uint32_t *ckpt, int64_t now,
 	return 0;
 }
 
+/*
+ * How the last boot ended, for the log only: the words are trusted after
+ * a clean stop whatever the kernel boot, and never after a crash.  The
+ * kernel boot is told only when both ids are known, never guessed.
+ */
+static const char *
+last_stop(const uint64_t was[2], const uint64_t now[2], int clean)
+{
+	if (clean)
+		return "after a clean stop";
+	if (now[0] == 0 && now[1] == 0)
+		return "after a crash (a reboot since is unknown: the kernel's"
+		       " boot id is unreadable)";
+	if (was[0] == 0 && was[1] == 0)
+		return "after a crash (a reboot since is unknown: the state"
+		       " file holds no kernel boot id)";
+	if (was[0] == now[0] && was[1] == now[1])
+		return "after a crash";
+	return "after a crash and a reboot";
+}
+
 /* Notes the boot's slew in the header, where the master takes it up. */
 static void
 boot_slew(struct state_header *h, const struct slew_conf *sc, uint32_t extra)
@@ -268,9 +288,10 @@ checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
 {
 	struct state_header *h = sf->h;
 	uint32_t ckpt, target, highest = 0;
-	int clean = state_load(&h->clean) == 1, same_boot;
+	int clean = state_load(&h->clean) == 1;
 	int fresh = state_load(&h->boot_count) == 0;
 	uint64_t boot[2];
+	const char *stop;
 	int64_t now;
 	unsigned i;
 	int rc;
@@ -299,10 +320,8 @@ checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
 	if (fresh && !new_node &&
 	    (rc = start_fresh(sf, &ckpt, now, sc->max_ahead, err, errlen)) != 0)
 		return rc;
-	/* Only for the log: the words are not trusted either way. */
 	statefile_kernel_boot(boot);
-	same_boot = boot[0] != 0 && boot[0] == h->kernel_boot[0] &&
-	    boot[1] == h->kernel_boot[1];
+	stop = last_stop(h->kernel_boot, boot, state_load(&h->clean) == 1);
 	h->kernel_boot[0] = boot[0];
 	h->kernel_boot[1] = boot[1];
 	for (i = 0; i < STATE_BUCKETS; i++) {
@@ -338,10 +357,7 @@ checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
 	log_info("boot %llu, %s: buckets resume %s; checkpoint %lld s ahead"
 		 " of the clock",
 	    (unsigned long long)h->boot_count,
-	    h->boot_count == 1 ? "first start"
-		: clean	       ? "after a clean stop"
-		: same_boot    ? "after a crash"
-			       : "after a crash and a reboot",
+	    h->boot_count == 1 ? "first start" : stop,
 	    clean ? "where they stood" : "above the checkpoint",
 	    (long long)state_load(&h->checkpoint) - (long long)now);
 	return 0;

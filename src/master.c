@@ -351,9 +351,8 @@ rescue_file(void)
 	if (statefile_rescue(m.sf, &m.head, ckpt, aside, sizeof(aside), err,
 		sizeof(err)) == -1) {
 		log_warnx("cannot write a new state file: %s; before starting"
-			  " again, see genid(8) on a damaged state file (this"
-			  " node's checkpoint was second %u)",
-		    err, ckpt);
+			  " again, %s (this node's checkpoint was second %u)",
+		    err, statefile_damaged_rule, ckpt);
 		return;
 	}
 	log_warnx("wrote a new %s from memory, checkpoint second %u, beyond"

@@ -21,6 +21,13 @@
 
 #include "statefile.h"
 
+const char statefile_damaged_rule[] =
+    "restore it from a copy taken while genid was stopped, if genid has"
+    " not run since, or move it away and start genid without --new-node,"
+    " which starts a new state file"
+    " above what this node may have issued (genid(8), \"A lost state"
+    " file\"); --new-node is only for a node that never issued IDs";
+
 static int create_file(const char *path, const struct state_identity *id,
     int64_t now, char *err, size_t errlen);
 static int sync_dir(const char *path, char *err, size_t errlen);
@@ -166,8 +173,9 @@ statefile_open(struct statefile *sf, const char *path,
 	}
 	if ((size_t)st.st_size < sizeof(struct state_header)) {
 		snprintf(err, errlen,
-		    "%s: %lld bytes is too short for a genid state file", path,
-		    (long long)st.st_size);
+		    "%s: %lld bytes is too short for a genid state file;"
+		    " refusing to reuse it: %s",
+		    path, (long long)st.st_size, statefile_damaged_rule);
 		goto fail;
 	}
 	sf->len = (size_t)st.st_size;
@@ -178,13 +186,21 @@ statefile_open(struct statefile *sf, const char *path,
 		sf->h = NULL;
 		goto fail;
 	}
+	if (state_check(sf->h, sf->len, NULL, err, errlen) == -1) {
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "%s", err);
+		snprintf(err, errlen, "%s: %s; refusing to reuse it: %s", path,
+		    reason, statefile_damaged_rule);
+		goto fail;
+	}
 	if (state_check(sf->h, sf->len, id, err, errlen) == -1) {
 		char reason[512];
 
 		snprintf(reason, sizeof(reason), "%s", err);
 		snprintf(err, errlen,
-		    "%s: %s; refusing to reuse it (move it"
-		    " away only if this node never issued IDs under it)",
+		    "%s: %s; refusing to reuse it (correct the configuration,"
+		    " or give this identity a state_file of its own)",
 		    path, reason);
 		goto fail;
 	}
@@ -373,14 +389,13 @@ copy_state(const struct statefile *sf, struct state_header *c, uint32_t floor)
 		c->checkpoint_seal = state_seal(c, floor);
 	}
 	/*
-	 * The copy's table lags the workers by up to a tick: a restart must
-	 * not take it for this boot's own (only the raised checkpoint is to
-	 * be trusted), unless the stop was clean and the copy exact.
+	 * The copy's table lags the workers by up to a tick, which a restart
+	 * after a crash never trusts (only the raised checkpoint); after a
+	 * clean stop the copy is exact.  Its kernel boot stays this one's:
+	 * a restart tells a crash from a crash and a reboot by it.
 	 */
 	if (c->clean == 1)
 		c->table_sum = state_table_sum(c);
-	else
-		c->kernel_boot[0] = c->kernel_boot[1] = 0;
 }
 
 int

@@ -27,6 +27,12 @@ struct statefile {
 };
 
 /*
+ * What to do with a state file refused as unreadable or damaged, worded
+ * once for every refusal and as genid(8) says it ("A damaged state file").
+ */
+extern const char statefile_damaged_rule[];
+
+/*
  * Opens path read-write, creating it (and formatting it for id) when
  * missing, takes the exclusive lock (waiting up to lock_wait_ms for a
  * previous genid's processes to let go), maps it MAP_SHARED and checks it

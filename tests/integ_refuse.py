@@ -169,6 +169,10 @@ def test_identity(t):
     t.check(any(os.path.basename(d.state_path) in line
                 for line in out.splitlines()),
             "the message names the state file")
+    t.check("correct the configuration" in out and
+            "restore it from a copy" not in out,
+            "another identity is not damage: the message says to correct "
+            "the configuration", out)
     after = d.state().h
     t.check((after.zone, after.dc, after.machine, after.checkpoint,
              after.boot_count) == (before.zone, before.dc, before.machine,

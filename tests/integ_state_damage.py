@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """
 integ_state_damage.py - a damaged state file is refused, with a message
-that says it is damaged (not "correct the clock"), and a bucket never
-resumes below the word it stored.
+that says it is damaged (not "correct the clock") and gives genid(8)'s one
+rule for it, and a bucket never resumes below the word it stored.
 
 - a zeroed or made-up checkpoint fails its checksum;
 - a checkpoint beyond 32 bits is out of range (it was cast unchecked);
+- a file shorter than a header is too short;
 - a bucket word changed after a clean stop fails the table's checksum;
 - after a crash, a bucket word above what the checkpoint allows is damage;
 - after a crash and a reboot, a word at checkpoint + 1 with a counter is
@@ -24,6 +25,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import harness  # noqa: E402
 
 
+# The rule for an unreadable or damaged state file, as genid(8) words it.
+RULE = ("restore it from a copy taken while genid was stopped, if genid has "
+        "not run since, or move it away and start genid without --new-node")
+
+
 def refused(t, d, what, says):
     d.spawn()
     rc = d.wait_exit(20)
@@ -35,6 +41,8 @@ def refused(t, d, what, says):
     t.check(says in out, "%s: the message says \"%s\"" % (what, says), out)
     t.check("clock" not in out, "%s: the message does not blame the clock"
             % what, out)
+    t.check(RULE in out and "never issued IDs under it" not in out,
+            "%s: the message gives the one rule of genid(8)" % what, out)
 
 
 def raw(d):
@@ -88,6 +96,10 @@ def test(t):
     d = fresh(t)
     put(d, "created", rnd.getrandbits(63))
     refused(t, d, "header field changed", "header fails its checksum")
+
+    d = fresh(t)
+    os.truncate(d.state_path, 64)
+    refused(t, d, "file shorter than a header", "too short")
 
     d = fresh(t)
     st = d.state()

@@ -7,7 +7,9 @@ that starts on a new state file.
 Deleted: the master notices on its checkpoint timer, says so in the log,
 and writes the file back from its mapping; a restart after a clean stop or
 after kill -9 repeats no ID issued before (the next start used to be a
-"first start").
+"first start"), and the restart after kill -9 says "after a crash", not
+"after a crash and a reboot" (the restored file used to lose its kernel
+boot).
 
 New file: without --new-node the IDs start above 2 * max_ahead_s + 1
 seconds ahead of the clock, what a predecessor with the same identity may
@@ -79,6 +81,11 @@ def deleted(t, how):
     if how == "clean stop":
         t.check("after a clean stop" in out,
                 "%s: the restart resumes after a clean stop" % how,
+                out.strip())
+    else:
+        # The restored file keeps the kernel boot: no reboot happened.
+        t.check("after a crash:" in out,
+                "%s: the restart says after a crash, not a reboot" % how,
                 out.strip())
     after = fetch(d)
     no_repeat(t, how, before, after)

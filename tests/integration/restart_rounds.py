@@ -45,6 +45,19 @@ def simulate_reboot(t, d, st0, n):
     return True
 
 
+def told_stop(reboot):
+    """How the restart's log tells the last stop: the kernel boot is
+    compared only when this host's boot id can be read."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            known = len(f.read().strip()) == 36
+    except OSError:
+        known = False
+    if not known:
+        return "after a crash (a reboot since is unknown"
+    return "after a crash and a reboot:" if reboot else "after a crash:"
+
+
 def run_rounds(t, rounds, rapid):
     """Kills and restarts genid once per round.  rounds: (label, IDs to
     fetch under load before the kill, 0 for none, "crash" or "reboot").
@@ -102,6 +115,8 @@ def run_rounds(t, rounds, rapid):
         t.check(took < 1.0, "round %d: first ID %.3f s after the restart "
                 "(< 1 s)" % (n, took))
         d.wait_ready(5)
+        t.check(told_stop(reboot) in d.output(), "round %d: the log says "
+                "%r" % (n, told_stop(reboot)), d.output().strip())
         if load:
             load.join(30)
             t.check(not load.protocol_errors,
