@@ -342,11 +342,26 @@ rescue_file(void)
 	int64_t now = checkpoint_now(m.guard.epoch);
 	uint32_t ckpt = m.ckpt_seen;
 	char err[1024], aside[PATH_MAX + 32];
+	long long size = 0;
 
 	if (now >= 0) {
 		uint32_t reach = mirror_floor(now);
 
 		ckpt = reach > ckpt ? reach : ckpt;
+	}
+	/*
+	 * A worker raises the file's checkpoint before it issues under it,
+	 * maybe since the last tick: taking the file's too when it is higher
+	 * covers that.  A higher one that is garbage makes the start refuse,
+	 * loudly, never repeat.  The header's page is readable unless the
+	 * file is empty.
+	 */
+	statefile_health(m.sf, &size);
+	if (size > 0) {
+		uint64_t c = state_load(&m.sf->h->checkpoint);
+
+		if (c > ckpt && c <= UINT32_MAX)
+			ckpt = (uint32_t)c;
 	}
 	if (statefile_rescue(m.sf, &m.head, ckpt, aside, sizeof(aside), err,
 		sizeof(err)) == -1) {

@@ -33,9 +33,9 @@ enum proto_cmd {
 };
 
 enum proto_stop {
-	PROTO_MORE, /* less than a frame is left, or the output is full */
-	PROTO_WAIT, /* a CMD 0 waits for the clock; the frame is not used */
-	PROTO_BAD,  /* an unknown command; the frame is not used */
+	PROTO_MORE,    /* less than a frame is left, or the output is full */
+	PROTO_WAIT,    /* a CMD 0 waits for the clock; the frame is not used */
+	PROTO_BAD,     /* an unknown command; the frame is not used */
 	PROTO_DAMAGED, /* the state file changed under the node: no more IDs */
 };
 
@@ -82,11 +82,11 @@ struct proto_node {
 };
 
 struct proto_result {
-	size_t used;	      /* input bytes served: whole frames */
-	size_t written;	      /* output bytes */
-	enum proto_stop stop; /* why it stopped */
-	uint8_t cmd;	      /* PROTO_BAD: the command byte */
-	int raise_errno;      /* the checkpoint could not be moved: why */
+	size_t used;		    /* input bytes served: whole frames */
+	size_t written;		    /* output bytes */
+	enum proto_stop stop;	    /* why it stopped */
+	uint8_t cmd;		    /* PROTO_BAD: the command byte */
+	int raise_errno;	    /* the checkpoint could not be moved: why */
 	struct proto_damage damage; /* PROTO_DAMAGED: what was found */
 };
 

@@ -100,8 +100,7 @@ real_clock(struct timespec *now)
 
 void
 worker_run(const struct cfg *cfg, struct statefile *sf,
-    const struct proto_guard *guard, const int *fds, unsigned nfds,
-    unsigned id)
+    const struct proto_guard *guard, const int *fds, unsigned nfds, unsigned id)
 {
 	static struct worker w;
 	pid_t master = getppid();
@@ -121,8 +120,7 @@ worker_run(const struct cfg *cfg, struct statefile *sf,
 
 static void
 worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
-    const struct proto_guard *guard, const int *fds, unsigned nfds,
-    unsigned id)
+    const struct proto_guard *guard, const int *fds, unsigned nfds, unsigned id)
 {
 	static const struct conns_hooks hooks = {
 	    conn_wait, conn_gone, conn_damaged};
@@ -378,11 +376,11 @@ static void
 conn_damaged(void *arg, const struct proto_damage *d)
 {
 	struct worker *w = arg;
-	const char *what =
-	    d->why == BUCKET_WORD_BACK ? "below the last word this worker issued"
+	const char *what = d->why == BUCKET_WORD_BACK
+	    ? "below the last word this worker issued"
 	    : d->why == BUCKET_WORD_BEYOND
-		? "beyond what its checkpoint covers"
-		: "while its checkpoint fell below what this worker issued";
+	    ? "beyond what its checkpoint covers"
+	    : "while its checkpoint fell below what this worker issued";
 
 	log_warnx("worker %u: bucket %u of %s holds second %u counter %u, %s"
 		  " (second %u counter %u, checkpoint %u): the file was"

@@ -27,7 +27,7 @@
  * until SIGTERM, and exits.
  */
 void worker_run(const struct cfg *cfg, struct statefile *sf,
-    const struct proto_guard *guard, const int *fds, unsigned nfds,
-    unsigned id) __attribute__((noreturn));
+    const struct proto_guard *guard, const int *fds, unsigned nfds, unsigned id)
+    __attribute__((noreturn));
 
 #endif

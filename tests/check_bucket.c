@@ -954,10 +954,9 @@ ref_trust(uint64_t shared, uint64_t own, uint32_t ckpt)
 /* Every pair of words around the edges, under checkpoints around them. */
 START_TEST(test_bucket_trust_edges)
 {
-	static const uint32_t tss[] = {0, 1, 2, T - 2, T - 1, T, T + 1, T + 2,
-	    UINT32_MAX - 1, UINT32_MAX};
-	static const uint32_t nexts[] = {
-	    0, 1, 65535, 65536, 65537, UINT32_MAX};
+	static const uint32_t tss[] = {
+	    0, 1, 2, T - 2, T - 1, T, T + 1, T + 2, UINT32_MAX - 1, UINT32_MAX};
+	static const uint32_t nexts[] = {0, 1, 65535, 65536, 65537, UINT32_MAX};
 	static const uint32_t ckpts[] = {
 	    0, 1, T - 2, T - 1, T, T + 1, UINT32_MAX - 1, UINT32_MAX};
 	const size_t nts = sizeof(tss) / sizeof(tss[0]);
@@ -1009,8 +1008,8 @@ START_TEST(test_bucket_trust_cases)
 	ck_assert_int_eq(
 	    bucket_trust(bucket_word(T + 1, 0), own, T), BUCKET_TRUSTED);
 	/* A boot's restart word is trusted under its checkpoint. */
-	ck_assert_int_eq(bucket_trust(bucket_restart_word(T), 0, T),
-	    BUCKET_TRUSTED);
+	ck_assert_int_eq(
+	    bucket_trust(bucket_restart_word(T), 0, T), BUCKET_TRUSTED);
 	/* A table zeroed by a truncation: below what was issued. */
 	ck_assert_int_eq(bucket_trust(0, own, T), BUCKET_WORD_BACK);
 	ck_assert_int_eq(
@@ -1069,7 +1068,8 @@ START_TEST(test_bucket_trust_under_damage)
 		if (bucket_trust(shared, own, ckpt) != BUCKET_TRUSTED) {
 			/* Only damage is refused. */
 			if (shared == own && ckpt >= granted)
-				ck_abort_msg("step %lu: own word refused", steps);
+				ck_abort_msg(
+				    "step %lu: own word refused", steps);
 			refused++;
 			/* A real node stops here; the test repairs the
 			 * damage and goes on, to damage it again. */

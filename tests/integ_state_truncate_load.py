@@ -15,8 +15,12 @@ Every ID is kept, as runs of consecutive IDs per connection, its order
 checked as it arrives; after the cut the load goes on until the node
 stops.  Whatever the cut: not one duplicate, IDs strictly increasing on
 each connection, the master exits 74 (EX_IOERR) and names the file,
-nothing died of SIGBUS, no worker is left.  The figures of each cut are
-printed as "# FIGURES:" lines.
+nothing died of SIGBUS, no worker is left.  Two more nodes get an older
+copy of a state file written over theirs in place, and renamed onto its
+path.  After each stop the master has written a new state file at the
+path and kept the one it found beside it, and a plain restart issues only
+IDs in a later second than any recorded before.  The figures of each
+fault are printed as "# FIGURES:" lines.
 
 The nodes run the shipped defaults and start as an operator's node does,
 without --new-node: a new file then starts the buckets about 2 *
@@ -28,6 +32,7 @@ passed the second of its first ID, one after another.
 
 import array
 import ctypes
+import glob
 import operator
 import os
 import selectors
@@ -300,8 +305,61 @@ def start_node(t):
     return d, first >> 32
 
 
-def cut(t, d, size, what):
-    label = "cut to %d bytes (%s)" % (size, what)
+def truncate_to(size):
+    return lambda d: os.truncate(d.state_path, size)
+
+
+def copy_over(snapshot):
+    """An older copy written over the file in place (same inode)."""
+    def act(d):
+        fd = os.open(d.state_path, os.O_WRONLY)
+        try:
+            os.pwrite(fd, snapshot, 0)
+        finally:
+            os.close(fd)
+    return act
+
+
+def rename_over(snapshot):
+    """An older copy renamed onto the path (another inode)."""
+    def act(d):
+        tmp = d.state_path + ".other"
+        with open(tmp, "wb") as f:
+            f.write(snapshot)
+        os.rename(tmp, d.state_path)
+    return act
+
+
+def restarts_above(t, d, label, load, size):
+    """After the stop: a new state file at the path, the one found there
+    kept beside it, and a plain restart whose IDs are all above every ID
+    recorded before."""
+    out = d.output()
+    kept = glob.glob(d.state_path + ".damaged-*")
+    t.check("wrote a new" in out and
+            os.path.getsize(d.state_path) == size,
+            "%s: a new state file of %d bytes is written at the path" %
+            (label, size), out.strip())
+    t.check(len(kept) == 1, "%s: the file found there is kept beside it" %
+            label, "found %s" % kept)
+    try:
+        d.start()
+    except harness.Failure as e:
+        t.check(False, "%s: a plain restart starts" % label, str(e))
+        return
+    ids = []
+    for _ in range(8):
+        with harness.connect(d.addr) as s:
+            ids += harness.get_ids(s, 255)
+    low = min(ids) >> 32
+    t.check(low > load.max_ts, "%s: every ID after the restart (%d on 8 "
+            "connections) is in a later second than any before it" %
+            (label, len(ids)),
+            "lowest second %d, highest before %d" % (low, load.max_ts))
+    d.stop()
+
+
+def cut(t, d, act, label, size):
     workers = d.wait_workers(2)
     master = d.master_pid()
     load = CutLoad(d.addr, d.epoch).start()
@@ -318,7 +376,7 @@ def cut(t, d, size, what):
     ahead = load.max_ts - (int(time.time()) - d.epoch)
     before = load.total
     t_cut = time.monotonic()
-    os.truncate(d.state_path, size)
+    act(d)
     rc = d.wait_exit(EXIT_DEADLINE)
     took = time.monotonic() - t_cut
     if rc is None:
@@ -362,6 +420,8 @@ def cut(t, d, size, what):
             "alive: %s" % [p for p in workers if harness.alive(p)])
     t.check(gone, "%s: the node refuses connections once it stopped"
             % label)
+    if rc == EX_IOERR:
+        restarts_above(t, d, label, load, size)
 
 
 def test(t):
@@ -369,7 +429,14 @@ def test(t):
     sizes, size = cut_sizes(first.state_path)
     t.note("state file of %d bytes; cuts to %s" % (
         size, ", ".join(str(s) for s, _ in sizes)))
-    nodes = [(first, first_ts)] + [start_node(t) for _ in sizes[1:]]
+    faults = [(truncate_to(s), "cut to %d bytes (%s)" % (s, what))
+              for s, what in sizes]
+    # Copies taken now are older than what the nodes issue under load.
+    with open(first.state_path, "rb") as f:
+        older = f.read()
+    faults += [(copy_over(older), "an older copy written over it"),
+               (rename_over(older), "an older copy renamed onto it")]
+    nodes = [(first, first_ts)] + [start_node(t) for _ in faults[1:]]
     last = max(ts for _, ts in nodes)
     # Until the clock passes the second of the nodes' first IDs, their
     # buckets issue from the start-up lead, which a cut cannot repeat.
@@ -379,8 +446,8 @@ def test(t):
               "the clock passes the first IDs' second %d within %d s"
               % (last, LEAD_DEADLINE),
               "the clock is at %d" % (time.time() - epoch))
-    for (d, _), (s, what) in zip(nodes, sizes):
-        cut(t, d, s, what)
+    for (d, _), (act, label) in zip(nodes, faults):
+        cut(t, d, act, label, size)
 
 
 harness.run(test, control=True, timeout=120)

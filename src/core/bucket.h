@@ -52,9 +52,9 @@ unsigned bucket_take(uint64_t *word, uint64_t base,
     struct bucket_result *r);
 
 enum bucket_trust {
-	BUCKET_TRUSTED,		/* the shared word may be issued from */
-	BUCKET_WORD_BACK,	/* it is below the last word this process stored */
-	BUCKET_WORD_BEYOND,	/* beyond what the checkpoint covers, or no
+	BUCKET_TRUSTED,	    /* the shared word may be issued from */
+	BUCKET_WORD_BACK,   /* it is below the last word this process stored */
+	BUCKET_WORD_BEYOND, /* beyond what the checkpoint covers, or no
 				   word genid writes (counter over 65536) */
 	BUCKET_CHECKPOINT_BACK, /* the checkpoint is below what was issued */
 };
