@@ -84,6 +84,7 @@ GUARD_DEADLINE = 15  # s for the master to stop after the file is damaged
 # rather than from a copy of state.h.
 STATE_HEAD = struct.Struct("<QIIQIII")
 STATE_MAGIC = 0x31545344494e4547  # "GENIDST1"
+REWRITES = ("older copy", "zeroed table")  # the variants of state-rewrite
 STEPS = (1, -1, 10, -10, 3600, -3600)
 
 
@@ -837,29 +838,31 @@ class Campaign:
         state file over all of it, in place (same inode: the mapping of
         the running genid sees it)."""
         srv, lay = self.srv, self.layout
-        # A copy a few seconds old, or the first of the run.
-        old = [(t, d) for t, d in self.copies
-               if t <= time.monotonic() - 2]
-        if self.first_copy and self.rng.random() < 0.3:
-            old = [self.first_copy]
-        if old and self.rng.random() < 0.5:
+        made = self.variants["state-rewrite"]
+        least = min(made[v] for v in REWRITES)
+        variant = self.rng.choice([v for v in REWRITES if made[v] == least])
+        made[variant] += 1
+        if variant == "older copy":
+            # A copy a few seconds old, or the first of the run.
+            old = [(t, d) for t, d in self.copies
+                   if t <= time.monotonic() - 2]
+            if not old or self.rng.random() < 0.3:
+                old = [self.first_copy]
             t, data = self.rng.choice(old)
             at = 0
             what = "an older copy (%.1f s old) written over it" % (
                 time.monotonic() - t)
-            self.variants["state-rewrite"]["older copy"] += 1
         else:
             data = bytes(lay.table_end - lay.bucket_off)
             at = lay.bucket_off
             what = "its bucket table zeroed (bytes %d..%d)" % (
                 lay.bucket_off, lay.table_end - 1)
-            self.variants["state-rewrite"]["zeroed table"] += 1
         off = srv.log_size()
         fd = os.open(srv.state, os.O_WRONLY)
         try:
-            done = 0
-            while done < len(data):
-                done += os.pwrite(fd, data[done:], at + done)
+            n = 0
+            while n < len(data):
+                n += os.pwrite(fd, data[n:], at + n)
         finally:
             os.close(fd)
         self.after_damage("state-rewrite", what, off)
@@ -1006,8 +1009,10 @@ class Campaign:
             p.start()
             procs.append(p)
         t0 = time.monotonic()
-        # Every kind once, in random order, then at random.
-        plan = list(FAULTS) if not args.powerloss_rounds else []
+        # Every kind once (state-rewrite once a variant), in random
+        # order, then at random.
+        plan = [] if args.powerloss_rounds else (
+            list(FAULTS) + ["state-rewrite"] * (len(REWRITES) - 1))
         self.rng.shuffle(plan)
         kills = {"worker-kill": 0, "whole": 0}
         try:
@@ -1200,6 +1205,9 @@ class Campaign:
             ok = False
         missing = [k for k in FAULTS if self.count[k] == 0 and
                    not self.args.powerloss_rounds]
+        if self.count["state-rewrite"]:
+            missing += ["state-rewrite (%s)" % v for v in REWRITES
+                        if not self.variants["state-rewrite"][v]]
         if missing and self.args.require_all:
             print("FAIL: faults never injected: %s" % ", ".join(missing))
             ok = False
