@@ -213,6 +213,8 @@ serve(struct conn *c, const uint8_t *p, size_t len)
 			return -1;
 		}
 	} while (r.stop == PROTO_MORE && len >= 2 && c->out == NULL);
+	if (r.stop == PROTO_DAMAGED)
+		cs->hooks.damaged(cs->arg, &r.damage);
 	if (r.stop == PROTO_WAIT) {
 		c->waiting = 1;
 		TAILQ_INSERT_TAIL(&cs->waiting, c, wait);

@@ -19,6 +19,9 @@ struct conns_hooks {
 	void (*wait)(void *arg);
 	/* A connection was closed and its counters updated. */
 	void (*gone)(void *arg);
+	/* The state file changed under the node (PROTO_DAMAGED): the worker
+	 * must issue nothing more; it does not return. */
+	void (*damaged)(void *arg, const struct proto_damage *d);
 };
 
 /*

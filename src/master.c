@@ -77,10 +77,23 @@ static struct {
 	struct slew_conf slew_conf;
 	struct slew slew; /* the allowance after a step back (genid(7)) */
 	pid_t master;
+	/*
+	 * The master's own memory of the node, never read back from the
+	 * file: the header as the boot left it, the highest safe checkpoint
+	 * seen, and the bucket words a new worker is handed (proto.h).
+	 */
+	struct state_header head;
+	uint32_t ckpt_seen;
+	struct proto_guard guard;
 } m;
 
 static void spawn(unsigned i);
 static int file_lost(struct ev_loop *loop);
+static int file_damaged(struct ev_loop *loop);
+static void stop_damaged(struct ev_loop *loop);
+static void rescue_file(void);
+static void reap_workers(void);
+static uint32_t mirror_floor(int64_t now);
 static void signal_workers(int sig);
 static int stop_pending(void);
 static void begin_stop(struct ev_loop *loop, const char *why);
@@ -229,35 +242,137 @@ static int
 file_lost(struct ev_loop *loop)
 {
 	long long size = 0;
+	enum statefile_health health;
 
 	if (m.lost)
 		return 1;
-	if (statefile_health(m.sf, &size) != STATEFILE_TRUNCATED)
-		return 0;
-	log_warnx("%s was truncated to %lld bytes while genid ran (it needs"
-		  " %zu): its bucket table is lost, so no worker may issue"
-		  " another ID from it; killing the workers and stopping."
-		  " Restore the file from a copy or see genid(8) on a lost"
-		  " state file before starting again",
-	    m.sf->path, size, state_size());
+	health = statefile_health(m.sf, &size);
+	if (health == STATEFILE_TRUNCATED)
+		log_warnx("%s was truncated to %lld bytes while genid ran (it"
+			  " needs %zu): its bucket table is lost, so no worker"
+			  " may issue another ID from it",
+		    m.sf->path, size, state_size());
+	else if (health == STATEFILE_REPLACED)
+		log_warnx("%s is another file now (renamed or copied over"
+			  " it while genid ran): a restart would read that"
+			  " file, not the one this node issued under",
+		    m.sf->path);
+	else
+		return file_damaged(loop);
+	stop_damaged(loop);
+	return 1;
+}
+
+/*
+ * Compares the file with the master's own memory of it: the identity, a
+ * checkpoint that never falls, and bucket words that only rise and never
+ * pass the checkpoint.  Damage stops the node as a cut does; the words
+ * that pass are what a new worker is handed.
+ */
+static int
+file_damaged(struct ev_loop *loop)
+{
+	struct state_header *h = m.sf->h;
+	uint32_t safe = (uint32_t)state_load(&h->checkpoint_safe);
+	unsigned b;
+
+	if (h->zone != m.guard.zone || h->dc != m.guard.dc ||
+	    h->machine != m.guard.machine || h->epoch != m.guard.epoch) {
+		log_warnx("%s now names zone %u dc %u machine %u epoch %lld,"
+			  " not this node's: it was written over while genid"
+			  " ran",
+		    m.sf->path, h->zone, h->dc, h->machine,
+		    (long long)h->epoch);
+		stop_damaged(loop);
+		return 1;
+	}
+	if (safe < m.ckpt_seen) {
+		log_warnx("%s: the checkpoint fell from %u to %u while genid"
+			  " ran: the file was written over",
+		    m.sf->path, m.ckpt_seen, safe);
+		stop_damaged(loop);
+		return 1;
+	}
+	m.ckpt_seen = safe;
+	for (b = 0; b < STATE_BUCKETS; b++) {
+		uint64_t word = state_load(&state_bucket(h, b)->word);
+
+		if (bucket_trust(word, m.guard.own[b], safe) ==
+		    BUCKET_TRUSTED) {
+			m.guard.own[b] = word;
+			continue;
+		}
+		log_warnx("%s: bucket %u holds second %u counter %u, where"
+			  " it held second %u counter %u under the checkpoint"
+			  " %u: the file was written over while genid ran",
+		    m.sf->path, b, bucket_ts(word), bucket_next(word),
+		    bucket_ts(m.guard.own[b]), bucket_next(m.guard.own[b]),
+		    safe);
+		stop_damaged(loop);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The node stops at once, loudly: the workers are killed before they can
+ * issue from the damaged file, and the master leaves the mapping alone.
+ * master_run then writes a new file from its memory (rescue_file).
+ */
+static void
+stop_damaged(struct ev_loop *loop)
+{
+	log_warnx("killing the workers and stopping (exit %d)", EX_IOERR);
 	m.lost = 1;
 	m.stopping = 1;
 	m.code = EX_IOERR;
 	signal_workers(SIGKILL);
 	ev_break(loop, EVBREAK_ALL);
-	return 1;
 }
 
 /*
- * The checkpoint the restored copy of a deleted state file must hold now:
- * beyond anything a worker may issue under before the next tick, raises of
- * its own included (allowance + 1 ahead; the allowance changes only on
- * the tick, before this).
+ * After damage: a new state file at the path, made from the master's
+ * memory alone, with its checkpoint beyond anything a worker may have
+ * issued, so that a plain restart resumes above every issued ID (as after
+ * a crash).  The damaged file is kept beside it for the operator.
+ */
+static void
+rescue_file(void)
+{
+	int64_t now = checkpoint_now(m.guard.epoch);
+	uint32_t ckpt = m.ckpt_seen;
+	char err[1024], aside[PATH_MAX + 32];
+
+	if (now >= 0) {
+		uint32_t reach = mirror_floor(now);
+
+		ckpt = reach > ckpt ? reach : ckpt;
+	}
+	if (statefile_rescue(m.sf, &m.head, ckpt, aside, sizeof(aside), err,
+		sizeof(err)) == -1) {
+		log_warnx("cannot write a new state file: %s; before starting"
+			  " again, see genid(8) on a damaged state file (this"
+			  " node's checkpoint was second %u)",
+		    err, ckpt);
+		return;
+	}
+	log_warnx("wrote a new %s from memory, checkpoint second %u, beyond"
+		  " every ID issued: a restart resumes above it.  The damaged"
+		  " file is kept as %s: find out what changed it",
+	    m.sf->path, ckpt, aside[0] != '\0' ? aside : "(none: it was gone)");
+}
+
+/*
+ * The checkpoint the restored copy of a deleted state file, or the new
+ * file after damage, must hold now: beyond anything a worker may issue
+ * under before the next tick, raises of its own included (allowance + 1
+ * ahead).  The allowance is the master's own slew, not the file's copy.
  */
 static uint32_t
 mirror_floor(int64_t now)
 {
-	uint64_t f = (uint64_t)now + state_allowance(m.sf->h) + 1 +
+	uint64_t f = (uint64_t)now +
+	    slew_allowance(&m.slew, &m.slew_conf, mono_ms()) + 1 +
 	    (m.cfg->checkpoint_interval_ms + 999) / 1000;
 
 	return f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
@@ -449,6 +564,13 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	snprintf(who, sizeof(who), "worker %u", i);
 	describe_exit(who, ch->pid, status);
 	ch->pid = 0;
+	if (!m.lost && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == WORKER_EXIT_DAMAGED) {
+		log_warnx("worker %u found %s changed under the running node",
+		    i, m.sf->path);
+		stop_damaged(loop);
+		return;
+	}
 	if (file_lost(loop))
 		return;
 	slot = state_worker(m.sf->h, i);
@@ -555,7 +677,7 @@ spawn(unsigned i)
 	}
 	if (pid == 0) {
 		forget_master_watchers(loop);
-		worker_run(m.cfg, m.sf, m.fds, m.nfds, i);
+		worker_run(m.cfg, m.sf, &m.guard, m.fds, m.nfds, i);
 	}
 	ch->pid = pid;
 	ch->hung = 0;
@@ -758,6 +880,23 @@ stop_coordinator(struct ev_loop *loop)
 		identity_release(m.cfg, m.sf);
 }
 
+/* Waits for the workers just killed: nothing may run while the new
+ * state file is written. */
+static void
+reap_workers(void)
+{
+	unsigned i;
+	int status;
+
+	for (i = 0; i < m.cfg->workers; i++) {
+		if (m.children[i].pid == 0)
+			continue;
+		kill(m.children[i].pid, SIGKILL);
+		if (waitpid(m.children[i].pid, &status, 0) == m.children[i].pid)
+			m.children[i].pid = 0;
+	}
+}
+
 static void
 signal_workers(int sig)
 {
@@ -863,6 +1002,9 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	m.fds = fds;
 	m.nfds = nfds;
 	m.listen = listen;
+	m.head = *sf->h;
+	m.ckpt_seen = (uint32_t)state_load(&sf->h->checkpoint_safe);
+	proto_guard_init(&m.guard, sf->h);
 	setproctitle("master");
 	notify_init();
 	signal(SIGPIPE, SIG_IGN);
@@ -910,8 +1052,11 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	log_notice("ready: %u workers", cfg->workers);
 	notify_send("READY=1\nSTATUS=serving: %u workers", cfg->workers);
 	ev_run(loop, 0);
-	if (m.lost)
+	if (m.lost) {
+		reap_workers();
+		rescue_file();
 		return m.code;
+	}
 	stop_coordinator(loop);
 	/*
 	 * Not clean when the id was another node's meanwhile: the start

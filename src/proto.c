@@ -30,7 +30,9 @@ static struct limits limits_now(const struct proto_node *node);
 static int fenced(const struct proto_node *node);
 static unsigned take(const struct proto_node *node, unsigned bucket,
     const struct limits *lim, uint64_t *word, unsigned want, uint64_t *ids,
-    int *raise_errno);
+    struct proto_result *r);
+static int trusted(const struct proto_node *node, unsigned bucket,
+    uint64_t word, uint32_t ckpt, struct proto_result *r);
 static size_t info(
     const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room);
 static size_t put_ids(uint8_t *out, const uint64_t *ids, unsigned n);
@@ -43,7 +45,7 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 	struct state_bucket *b = state_bucket(node->sf->h, bucket);
 	uint64_t word = state_load(&b->word), ids[256], requests = 0,
 		 issued = 0;
-	struct proto_result r = {0, 0, PROTO_MORE, 0, 0};
+	struct proto_result r = {0};
 	struct limits lim = limits_now(node);
 	size_t i = 0, o = 0;
 	unsigned k, n;
@@ -53,12 +55,13 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 		case PROTO_ONE:
 			/* A run of pipelined CMD 0 takes its IDs at once. */
 			k = run_of_ones(in + i, len - i, room - o);
-			n = take(
-			    node, bucket, &lim, &word, k, ids, &r.raise_errno);
+			n = take(node, bucket, &lim, &word, k, ids, &r);
 			o += put_ids(out + o, ids, n);
 			i += 2 * (size_t)n;
 			requests += n;
 			issued += n;
+			if (r.stop == PROTO_DAMAGED)
+				goto done;
 			if (n < k) {
 				/* CMD 0 has no short reply: the rest waits. */
 				r.stop = PROTO_WAIT;
@@ -68,8 +71,7 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 			break;
 		case PROTO_MANY:
 			k = in[i + 1];
-			n = take(
-			    node, bucket, &lim, &word, k, ids, &r.raise_errno);
+			n = take(node, bucket, &lim, &word, k, ids, &r);
 			out[o++] = (uint8_t)n;
 			o += put_ids(out + o, ids, n);
 			if (n < k)
@@ -77,6 +79,8 @@ proto_serve(const struct proto_node *node, unsigned bucket, const uint8_t *in,
 			i += 2;
 			requests++;
 			issued += n;
+			if (r.stop == PROTO_DAMAGED)
+				goto done;
 			break;
 		case PROTO_INFO:
 			o += info(node, bucket, out + o, room - o);
@@ -133,7 +137,7 @@ now_ts(const struct proto_node *node)
 	int64_t t;
 
 	node->clock(&ts);
-	t = id_ts_of((int64_t)ts.tv_sec, node->sf->h->epoch);
+	t = id_ts_of((int64_t)ts.tv_sec, node->guard->epoch);
 	return t < 0 ? 0 : (uint32_t)t;
 }
 
@@ -167,17 +171,20 @@ fenced(const struct proto_node *node)
 /*
  * Takes up to want IDs of bucket into ids, borrowing up to ahead seconds
  * ahead of the clock and raising the checkpoint when it is in the way.
- * The word is stored before the IDs can leave the process.
+ * The word is stored before the IDs can leave the process, and only while
+ * the file holds what this process left there (trusted).
  */
 static unsigned
 take(const struct proto_node *node, unsigned bucket, const struct limits *l,
-    uint64_t *word, unsigned want, uint64_t *ids, int *raise_errno)
+    uint64_t *word, unsigned want, uint64_t *ids, struct proto_result *r)
 {
 	struct state_header *h = node->sf->h;
-	uint64_t base = id_base(h->zone, h->dc, h->machine, bucket);
+	struct proto_guard *g = node->guard;
+	uint64_t base = id_base(g->zone, g->dc, g->machine, bucket);
 	uint64_t ceiling = l->ceiling;
 	struct bucket_limits lim;
-	struct bucket_result r;
+	struct bucket_result br;
+	uint32_t safe;
 	unsigned n = 0;
 
 	/*
@@ -194,17 +201,21 @@ take(const struct proto_node *node, unsigned bucket, const struct limits *l,
 	lim.now = now_ts(node);
 	lim.max_ahead = l->ahead;
 	for (;;) {
-		lim.checkpoint = (uint32_t)state_load(&h->checkpoint_safe);
+		safe = (uint32_t)state_load(&h->checkpoint_safe);
+		if (!trusted(node, bucket, *word, safe, r))
+			break;
+		lim.checkpoint = safe;
 		if (ceiling != 0 && ceiling < lim.checkpoint)
 			lim.checkpoint = (uint32_t)ceiling;
-		n += bucket_take(word, base, &lim, want - n, ids + n, &r);
+		n += bucket_take(word, base, &lim, want - n, ids + n, &br);
 		state_store(&state_bucket(h, bucket)->word, *word);
-		if (r.stop != BUCKET_CHECKPOINT ||
-		    (ceiling != 0 && r.need > ceiling))
+		g->own[bucket] = *word;
+		if (br.stop != BUCKET_CHECKPOINT ||
+		    (ceiling != 0 && br.need > ceiling))
 			break;
 		/*
 		 * The master's timer fell behind: move the mark ourselves, to
-		 * where the master would have put it.  That covers r.need,
+		 * where the master would have put it.  That covers br.need,
 		 * which borrowing keeps within the allowance of now, and stays
 		 * in what a restart accepts (allowance + 1 ahead of the clock,
 		 * see clock_start_rule).
@@ -212,12 +223,44 @@ take(const struct proto_node *node, unsigned bucket, const struct limits *l,
 		if (node->raise(node->sf,
 			bucket_checkpoint_target(lim.now, lim.max_ahead)) ==
 		    -1) {
-			*raise_errno = errno;
+			r->raise_errno = errno;
 			break;
 		}
 		state_add(&node->slot->checkpoint_raises, 1);
 	}
 	return n;
+}
+
+/*
+ * Whether word, the bucket's word as the file holds it, may be issued
+ * from under the checkpoint ckpt; if not, r says what was found and the
+ * batch stops.  A few compares, once per take.
+ */
+static int
+trusted(const struct proto_node *node, unsigned bucket, uint64_t word,
+    uint32_t ckpt, struct proto_result *r)
+{
+	uint64_t own = node->guard->own[bucket];
+	enum bucket_trust why = bucket_trust(word, own, ckpt);
+
+	if (why == BUCKET_TRUSTED)
+		return 1;
+	r->stop = PROTO_DAMAGED;
+	r->damage = (struct proto_damage){why, bucket, word, own, ckpt};
+	return 0;
+}
+
+void
+proto_guard_init(struct proto_guard *g, struct state_header *h)
+{
+	unsigned b;
+
+	g->zone = h->zone;
+	g->dc = h->dc;
+	g->machine = h->machine;
+	g->epoch = h->epoch;
+	for (b = 0; b < STATE_BUCKETS; b++)
+		g->own[b] = state_load(&state_bucket(h, b)->word);
 }
 
 /* The largest lead of a bucket's second ahead of the clock, 0 if none. */

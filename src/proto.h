@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "bucket.h"
 #include "statefile.h"
 
 /* Output room one reply needs at most: CMD 1 with 255 IDs. */
@@ -35,12 +36,36 @@ enum proto_stop {
 	PROTO_MORE, /* less than a frame is left, or the output is full */
 	PROTO_WAIT, /* a CMD 0 waits for the clock; the frame is not used */
 	PROTO_BAD,  /* an unknown command; the frame is not used */
+	PROTO_DAMAGED, /* the state file changed under the node: no more IDs */
+};
+
+/*
+ * What a process knows of the node from its own memory, never read back
+ * from the state file, so that a file cut short or written over under the
+ * running node cannot make it issue an ID again (genid(8), "A damaged
+ * state file"): the identity its IDs carry, and per bucket the last word
+ * it stored, or the one it was handed when it started.
+ */
+struct proto_guard {
+	uint32_t zone, dc, machine;
+	int64_t epoch;
+	uint64_t own[STATE_BUCKETS];
+};
+
+/* PROTO_DAMAGED: what was found. */
+struct proto_damage {
+	enum bucket_trust why;
+	unsigned bucket;
+	uint64_t shared; /* the word in the file */
+	uint64_t own;	 /* the word this process last stored */
+	uint32_t ckpt;	 /* checkpoint_safe in the file */
 };
 
 /* What the protocol serves from: the node's state and its clock. */
 struct proto_node {
 	struct statefile *sf;	   /* identity, checkpoint, bucket table */
 	struct state_worker *slot; /* counts checkpoint raises */
+	struct proto_guard *guard; /* this process's own memory */
 	uint32_t max_ahead;	   /* max_ahead_s: the least allowance */
 	unsigned workers;	   /* for INFO */
 	long long worker_pid;	   /* for INFO */
@@ -62,13 +87,18 @@ struct proto_result {
 	enum proto_stop stop; /* why it stopped */
 	uint8_t cmd;	      /* PROTO_BAD: the command byte */
 	int raise_errno;      /* the checkpoint could not be moved: why */
+	struct proto_damage damage; /* PROTO_DAMAGED: what was found */
 };
+
+/* Fills g from the header of a state file that passed its checks. */
+void proto_guard_init(struct proto_guard *g, struct state_header *h);
 
 /*
  * Serves the frames of in[0..len) for a connection pinned to bucket, into
  * out[0..room), until the input or the output room runs out, a CMD 0 has
- * to wait, or a command is unknown.  The bucket's word is stored before
- * this returns: the IDs written may leave the process.
+ * to wait, a command is unknown, or the bucket's word in the file is not
+ * one node->guard allows.  The bucket's word is stored before this
+ * returns: the IDs written may leave the process.
  */
 struct proto_result proto_serve(const struct proto_node *node, unsigned bucket,
     const uint8_t *in, size_t len, uint8_t *out, size_t room);

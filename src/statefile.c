@@ -26,6 +26,7 @@ static int create_file(const char *path, const struct state_identity *id,
 static int sync_dir(const char *path, char *err, size_t errlen);
 static int lock_file(
     int fd, const char *path, unsigned wait_ms, char *err, size_t errlen);
+static int replaced(const struct statefile *sf);
 
 static int
 create_file(const char *path, const struct state_identity *id, int64_t now,
@@ -320,6 +321,21 @@ statefile_worker_live(const struct statefile *sf, unsigned slot)
 	return age <= STATEFILE_LIVE_MS;
 }
 
+/*
+ * Whether the path names a file other than the one genid runs on (or the
+ * copy it restored after a deletion): a rename or a copy over the name.
+ */
+static int
+replaced(const struct statefile *sf)
+{
+	struct stat at, ours;
+	int fd = sf->mirror_fd != -1 ? sf->mirror_fd : sf->fd;
+
+	if (stat(sf->path, &at) == -1 || fstat(fd, &ours) == -1)
+		return 0;
+	return at.st_ino != ours.st_ino || at.st_dev != ours.st_dev;
+}
+
 enum statefile_health
 statefile_health(const struct statefile *sf, long long *size)
 {
@@ -331,6 +347,8 @@ statefile_health(const struct statefile *sf, long long *size)
 	*size = (long long)st.st_size;
 	if ((size_t)st.st_size < state_size())
 		return STATEFILE_TRUNCATED;
+	if (replaced(sf))
+		return STATEFILE_REPLACED;
 	if (st.st_nlink == 0 &&
 	    (sf->mirror_fd == -1 ||
 		(fstat(sf->mirror_fd, &st) == 0 && st.st_nlink == 0)))
@@ -423,6 +441,62 @@ fail:
 	sf->mirror_fd = -1;
 	unlink(tmp);
 	return -1;
+}
+
+int
+statefile_rescue(const struct statefile *sf, const struct state_header *head,
+    uint32_t ckpt, char *aside, size_t asidelen, char *err, size_t errlen)
+{
+	static uint64_t buf[8192 / sizeof(uint64_t)];
+	struct state_header *c = (struct state_header *)(void *)buf;
+	char tmp[PATH_MAX + 16];
+	size_t len = state_size();
+	unsigned i;
+	int fd;
+
+	_Static_assert(sizeof(buf) >= 6528, "rescue buffer");
+	memset(buf, 0, sizeof(buf));
+	memcpy(c, head, sizeof(*c));
+	for (i = 0; i < STATE_WORKERS; i++)
+		state_worker(c, i)->exit_status = -1;
+	c->checkpoint = ckpt;
+	c->checkpoint_safe = ckpt;
+	c->checkpoint_seal = state_seal(c, ckpt);
+	c->clean = 0;
+	c->table_sum = 0;
+	aside[0] = '\0';
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", sf->path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
+	    -1) {
+		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (pwrite(fd, c, len, 0) != (ssize_t)len || fsync(fd) == -1) {
+		snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	/* The old name stays on the damaged file; the new one replaces it
+	 * at the path in one step. */
+	if (access(sf->path, F_OK) == 0) {
+		snprintf(aside, asidelen, "%s.damaged-%lld", sf->path,
+		    (long long)time(NULL));
+		if (link(sf->path, aside) == -1) {
+			snprintf(err, errlen, "link %s to %s: %s", sf->path,
+			    aside, strerror(errno));
+			unlink(tmp);
+			return -1;
+		}
+	}
+	if (rename(tmp, sf->path) == -1) {
+		snprintf(err, errlen, "rename %s to %s: %s", tmp, sf->path,
+		    strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return sync_dir(sf->path, err, errlen);
 }
 
 void

@@ -53,6 +53,7 @@ enum statefile_health {
 	STATEFILE_OK,
 	STATEFILE_DELETED,   /* no name left: a restart would not find it */
 	STATEFILE_TRUNCATED, /* shorter than the mapping: reads would SIGBUS */
+	STATEFILE_REPLACED,  /* the path names another file now */
 };
 
 /* How the file under the mapping stands now (fstat); its size in *size. */
@@ -98,6 +99,18 @@ int64_t statefile_beat_age(const struct statefile *sf, unsigned slot);
 
 /* Whether worker slot runs and beat within STATEFILE_LIVE_MS (1 or 0). */
 int statefile_worker_live(const struct statefile *sf, unsigned slot);
+
+/*
+ * After the file was damaged under the running node: writes a new state
+ * file at the path from head (the header as the boot left it, so the same
+ * identity and creation), its checkpoint at ckpt, not a clean stop, so
+ * that a start resumes every bucket above ckpt.  The file at the path, if
+ * any, is kept as PATH.damaged-UNIXTIME, named in aside ("" if none).  0,
+ * or -1 with the reason in err.
+ */
+int statefile_rescue(const struct statefile *sf,
+    const struct state_header *head, uint32_t ckpt, char *aside,
+    size_t asidelen, char *err, size_t errlen);
 
 /* Unmaps and closes; the lock goes with the last process holding it. */
 void statefile_close(struct statefile *sf);

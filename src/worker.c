@@ -59,6 +59,7 @@ struct worker {
 	unsigned max_conns;
 	unsigned peak; /* most connections held since the last trim */
 	int stopping;
+	struct proto_guard guard; /* handed by the master, then our own */
 	struct proto_node node;
 	struct conns *conns;
 	ev_io listeners[SOCK_MAX_FDS];
@@ -74,7 +75,8 @@ struct worker {
 };
 
 static void worker_init(struct worker *w, const struct cfg *cfg,
-    struct statefile *sf, const int *fds, unsigned nfds, unsigned id);
+    struct statefile *sf, const struct proto_guard *guard, const int *fds,
+    unsigned nfds, unsigned id);
 static void set_title(const struct worker *w);
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents);
@@ -86,6 +88,7 @@ static void term_cb(struct ev_loop *loop, ev_signal *s, int revents);
 static void hup_cb(struct ev_loop *loop, ev_signal *s, int revents);
 static void conn_wait(void *arg);
 static void conn_gone(void *arg);
+static void conn_damaged(void *arg, const struct proto_damage *d);
 static void beat_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void trim_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
@@ -96,8 +99,9 @@ real_clock(struct timespec *now)
 }
 
 void
-worker_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
-    unsigned nfds, unsigned id)
+worker_run(const struct cfg *cfg, struct statefile *sf,
+    const struct proto_guard *guard, const int *fds, unsigned nfds,
+    unsigned id)
 {
 	static struct worker w;
 	pid_t master = getppid();
@@ -107,7 +111,7 @@ worker_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	    master == 1)
 		_exit(WORKER_EXIT_FATAL);
 	signal(SIGINT, SIG_IGN);
-	worker_init(&w, cfg, sf, fds, nfds, id);
+	worker_init(&w, cfg, sf, guard, fds, nfds, id);
 	set_title(&w);
 	log_debug("worker %u started", id);
 	ev_run(w.loop, 0);
@@ -117,9 +121,11 @@ worker_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 
 static void
 worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
-    const int *fds, unsigned nfds, unsigned id)
+    const struct proto_guard *guard, const int *fds, unsigned nfds,
+    unsigned id)
 {
-	static const struct conns_hooks hooks = {conn_wait, conn_gone};
+	static const struct conns_hooks hooks = {
+	    conn_wait, conn_gone, conn_damaged};
 	struct state_header *h = sf->h;
 	unsigned b, i;
 
@@ -139,9 +145,18 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 	state_store(&w->slot->conns, 0);
 	state_store((uint64_t *)&w->slot->started, (uint64_t)time(NULL));
 	state_store((uint64_t *)&w->slot->pid, (uint64_t)getpid());
-	w->node = (struct proto_node){sf, w->slot, cfg->max_ahead_s,
-	    cfg->workers, (long long)getpid(), real_clock, checkpoint_raise,
-	    statefile_mono_ms, 0};
+	w->guard = *guard;
+	w->node = (struct proto_node){
+	    .sf = sf,
+	    .slot = w->slot,
+	    .guard = &w->guard,
+	    .max_ahead = cfg->max_ahead_s,
+	    .workers = cfg->workers,
+	    .worker_pid = (long long)getpid(),
+	    .clock = real_clock,
+	    .raise = checkpoint_raise,
+	    .mono_ms = statefile_mono_ms,
+	};
 	if ((w->conns = conns_new(w->loop, &w->node, &hooks, w)) == NULL)
 		fatalx(WORKER_EXIT_FATAL, "worker %u: out of memory", id);
 	ev_set_userdata(w->loop, w);
@@ -352,6 +367,31 @@ conn_wait(void *arg)
 	ev_timer_set(
 	    &w->wait_timer, (double)((int64_t)now + 1) - now + 0.001, 0);
 	ev_timer_start(w->loop, &w->wait_timer);
+}
+
+/*
+ * The state file no longer holds what this worker left there: a copy, a
+ * truncation or garbage written over it under the running node.  Nothing
+ * more is issued; the master stops the node on this exit code.
+ */
+static void
+conn_damaged(void *arg, const struct proto_damage *d)
+{
+	struct worker *w = arg;
+	const char *what =
+	    d->why == BUCKET_WORD_BACK ? "below the last word this worker issued"
+	    : d->why == BUCKET_WORD_BEYOND
+		? "beyond what its checkpoint covers"
+		: "while its checkpoint fell below what this worker issued";
+
+	log_warnx("worker %u: bucket %u of %s holds second %u counter %u, %s"
+		  " (second %u counter %u, checkpoint %u): the file was"
+		  " changed under the running node (cut short, or written"
+		  " over); no ID is issued from it: stopping the node",
+	    w->id, d->bucket, w->sf->path, bucket_ts(d->shared),
+	    bucket_next(d->shared), what, bucket_ts(d->own),
+	    bucket_next(d->own), d->ckpt);
+	_exit(WORKER_EXIT_DAMAGED);
 }
 
 static void

@@ -922,6 +922,190 @@ START_TEST(test_bucket_simulation)
 }
 END_TEST
 
+/*
+ * The reference for bucket_trust, in terms of IDs rather than words: a
+ * word (ts, next) says every ID of the bucket below (ts, next) was issued.
+ */
+static int
+ref_issued_under(uint64_t word, uint32_t ckpt)
+{
+	uint32_t ts = bucket_ts(word), next = bucket_next(word);
+
+	if (next > COUNTERS)
+		return 0;
+	/* The last ID it says was issued: (ts, next - 1), or in ts - 1. */
+	if (next == 0)
+		return ts == 0 || ts - 1 <= ckpt;
+	return ts <= ckpt;
+}
+
+static enum bucket_trust
+ref_trust(uint64_t shared, uint64_t own, uint32_t ckpt)
+{
+	if (!ref_issued_under(own, ckpt))
+		return BUCKET_CHECKPOINT_BACK;
+	if (shared < own)
+		return BUCKET_WORD_BACK;
+	if (!ref_issued_under(shared, ckpt))
+		return BUCKET_WORD_BEYOND;
+	return BUCKET_TRUSTED;
+}
+
+/* Every pair of words around the edges, under checkpoints around them. */
+START_TEST(test_bucket_trust_edges)
+{
+	static const uint32_t tss[] = {0, 1, 2, T - 2, T - 1, T, T + 1, T + 2,
+	    UINT32_MAX - 1, UINT32_MAX};
+	static const uint32_t nexts[] = {
+	    0, 1, 65535, 65536, 65537, UINT32_MAX};
+	static const uint32_t ckpts[] = {
+	    0, 1, T - 2, T - 1, T, T + 1, UINT32_MAX - 1, UINT32_MAX};
+	const size_t nts = sizeof(tss) / sizeof(tss[0]);
+	const size_t nn = sizeof(nexts) / sizeof(nexts[0]);
+	size_t a, b, c, d, k;
+	unsigned seen[4] = {0, 0, 0, 0};
+
+	for (k = 0; k < sizeof(ckpts) / sizeof(ckpts[0]); k++)
+		for (a = 0; a < nts; a++)
+			for (b = 0; b < nn; b++)
+				for (c = 0; c < nts; c++)
+					for (d = 0; d < nn; d++) {
+						uint64_t sh = bucket_word(
+							     tss[a], nexts[b]),
+							 own = bucket_word(
+							     tss[c], nexts[d]);
+						enum bucket_trust got, want;
+
+						/* A process's own word is
+						 * always one genid wrote. */
+						if (nexts[d] > COUNTERS)
+							continue;
+						got = bucket_trust(
+						    sh, own, ckpts[k]);
+						want = ref_trust(
+						    sh, own, ckpts[k]);
+						ck_assert_msg(got == want,
+						    "shared %u/%u own %u/%u"
+						    " ckpt %u: %d, want %d",
+						    tss[a], nexts[b], tss[c],
+						    nexts[d], ckpts[k],
+						    (int)got, (int)want);
+						seen[got]++;
+					}
+	/* Every verdict was reached. */
+	for (k = 0; k < 4; k++)
+		ck_assert_uint_gt(seen[k], 0);
+}
+END_TEST
+
+START_TEST(test_bucket_trust_cases)
+{
+	uint64_t own = bucket_word(T, 100);
+
+	/* The word this process left, or one moved up by another. */
+	ck_assert_int_eq(bucket_trust(own, own, T), BUCKET_TRUSTED);
+	ck_assert_int_eq(
+	    bucket_trust(bucket_word(T, 65536), own, T), BUCKET_TRUSTED);
+	ck_assert_int_eq(
+	    bucket_trust(bucket_word(T + 1, 0), own, T), BUCKET_TRUSTED);
+	/* A boot's restart word is trusted under its checkpoint. */
+	ck_assert_int_eq(bucket_trust(bucket_restart_word(T), 0, T),
+	    BUCKET_TRUSTED);
+	/* A table zeroed by a truncation: below what was issued. */
+	ck_assert_int_eq(bucket_trust(0, own, T), BUCKET_WORD_BACK);
+	ck_assert_int_eq(
+	    bucket_trust(bucket_word(T, 99), own, T), BUCKET_WORD_BACK);
+	/* A word from another file, ahead of this checkpoint. */
+	ck_assert_int_eq(
+	    bucket_trust(bucket_word(T + 1, 1), own, T), BUCKET_WORD_BEYOND);
+	ck_assert_int_eq(bucket_trust(bucket_word(T, 65537), own, T + 5),
+	    BUCKET_WORD_BEYOND);
+	/* A header whose checkpoint fell below an issued ID, also when the
+	 * word fell with it. */
+	ck_assert_int_eq(bucket_trust(own, own, T - 1), BUCKET_CHECKPOINT_BACK);
+	ck_assert_int_eq(bucket_trust(0, own, 0), BUCKET_CHECKPOINT_BACK);
+	/* The end of the range: every valid word is under UINT32_MAX. */
+	ck_assert_int_eq(bucket_trust(bucket_word(UINT32_MAX, 65536),
+			     bucket_word(UINT32_MAX, 1), UINT32_MAX),
+	    BUCKET_TRUSTED);
+}
+END_TEST
+
+/*
+ * A bucket whose shared word and checkpoint are damaged at random between
+ * takes (zeroed, put back to an older word, pushed beyond the checkpoint,
+ * the checkpoint lowered), with every take gated by bucket_trust as
+ * proto.c does: the IDs still strictly increase and none is above the
+ * highest checkpoint ever granted.
+ */
+START_TEST(test_bucket_trust_under_damage)
+{
+	uint64_t seed = UINT64_C(0x9e3779b97f4a7c15);
+	uint64_t shared = bucket_restart_word(T - 1), own = shared;
+	uint64_t last = 0, old = shared, ids[255];
+	uint32_t now = T, ckpt = T + 6, granted = T + 6;
+	unsigned long refused = 0, issued = 0, steps;
+	struct bucket_limits lim = {T, T, 5};
+	struct bucket_result r;
+
+	for (steps = 0; steps < 400000; steps++) {
+		uint64_t x = check_random(&seed);
+		unsigned roll = (unsigned)(x % 1000), n, k;
+		uint64_t word = shared;
+
+		if (roll < 5)
+			shared = 0;
+		else if (roll < 10)
+			shared = old;
+		else if (roll < 13)
+			shared = bucket_word(ckpt + 1 + (uint32_t)(x >> 40) % 9,
+			    (uint32_t)(x >> 20) % 70000);
+		else if (roll < 16)
+			ckpt -= 1 + (uint32_t)(x >> 24) % 4;
+		else if (roll < 40)
+			old = shared;
+		else if (roll < 90)
+			now++;
+		if (bucket_trust(shared, own, ckpt) != BUCKET_TRUSTED) {
+			/* Only damage is refused. */
+			if (shared == own && ckpt >= granted)
+				ck_abort_msg("step %lu: own word refused", steps);
+			refused++;
+			/* A real node stops here; the test repairs the
+			 * damage and goes on, to damage it again. */
+			shared = own;
+			if (ckpt < granted)
+				ckpt = granted;
+			continue;
+		}
+		word = shared;
+		lim.now = now;
+		lim.checkpoint = ckpt;
+		n = bucket_take(
+		    &word, base(17), &lim, (unsigned)(x >> 48) % 256, ids, &r);
+		/* Plain compares: a ck_assert per ID costs a syscall. */
+		for (k = 0; k < n; k++) {
+			if (ids[k] <= last || ids[k] >> 32 > granted)
+				ck_abort_msg("step %lu: 0x%016llx after"
+					     " 0x%016llx, granted %u",
+				    steps, (unsigned long long)ids[k],
+				    (unsigned long long)last,
+				    (unsigned)granted);
+			last = ids[k];
+		}
+		issued += n;
+		shared = own = word;
+		if (r.stop == BUCKET_CHECKPOINT) {
+			ckpt = bucket_checkpoint_target(now, 5);
+			if (ckpt > granted)
+				granted = ckpt;
+		}
+	}
+	ck_assert_uint_ge(refused, 1000);
+	ck_assert_uint_ge(issued, 1000000);
+}
+END_TEST
+
 Suite *
 make_bucket_suite(void)
 {
@@ -954,6 +1138,12 @@ make_bucket_suite(void)
 	tcase_add_test(tc, test_clock_start_rule);
 	tcase_add_test(tc, test_clock_start_after_worker_raise);
 	tcase_add_test(tc, test_clock_step_ns);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("trust");
+	tcase_add_test(tc, test_bucket_trust_edges);
+	tcase_add_test(tc, test_bucket_trust_cases);
+	tcase_add_test(tc, test_bucket_trust_under_damage);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("simulation");

@@ -24,6 +24,7 @@
 static struct statefile sf;
 static struct state_worker *slot;
 static struct proto_node node;
+static struct proto_guard guard;
 static long long clock_now;
 static int raise_fails, raises;
 static int64_t mono_now = 5000;
@@ -72,8 +73,18 @@ setup(void)
 	clock_now = NOW;
 	mono_now = 5000;
 	raise_fails = raises = 0;
+	proto_guard_init(&guard, sf.h);
 	node = (struct proto_node){
-	    &sf, slot, MAX_AHEAD, 1, 4242, sim_clock, sim_raise, sim_mono, 0};
+	    .sf = &sf,
+	    .slot = slot,
+	    .guard = &guard,
+	    .max_ahead = MAX_AHEAD,
+	    .workers = 1,
+	    .worker_pid = 4242,
+	    .clock = sim_clock,
+	    .raise = sim_raise,
+	    .mono_ms = sim_mono,
+	};
 }
 
 static void
@@ -357,7 +368,12 @@ START_TEST(slew_allowance_is_borrowed_under)
 
 	for (i = 0; i < sizeof(in); i += 2)
 		in[i] = 1, in[i + 1] = 255;
-	/* The clock stepped back 20 s: the bucket stands 20 s ahead. */
+	/*
+	 * The clock stepped back 20 s: the bucket stands 20 s ahead, under
+	 * the checkpoint the master had raised before the step.
+	 */
+	state_store(&sf.h->checkpoint, now + 20 + MAX_AHEAD + 1);
+	state_store(&sf.h->checkpoint_safe, now + 20 + MAX_AHEAD + 1);
 	state_store(
 	    &state_bucket(sf.h, BUCKET)->word, bucket_word(now + 20, 0));
 	state_store(&sf.h->allowance, MAX_AHEAD + 20);
@@ -466,6 +482,108 @@ START_TEST(ceiling_caps_what_is_issued_and_is_never_raised)
 }
 END_TEST
 
+/* The last ID of a CMD 1 reply at p. */
+static uint64_t
+last_of(const uint8_t *p)
+{
+	return id_at(p + 1 + 8 * ((size_t)p[0] - 1));
+}
+
+/*
+ * issue 17: a table zeroed under the worker (a truncation to the header)
+ * is below what it issued: nothing more, whatever the clock; the word is
+ * left as found, and the result says why.
+ */
+START_TEST(zeroed_table_issues_nothing)
+{
+	static const uint8_t in[] = {1, 255, 0, 0};
+	struct proto_result r = serve(in, 2, sizeof(out));
+	uint64_t issued;
+
+	ck_assert_uint_eq(out[0], 255);
+	issued = state_load(&state_bucket(sf.h, BUCKET)->word);
+	state_store(&state_bucket(sf.h, BUCKET)->word, 0);
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_DAMAGED);
+	ck_assert_int_eq(r.damage.why, BUCKET_WORD_BACK);
+	ck_assert_uint_eq(r.damage.bucket, BUCKET);
+	ck_assert_uint_eq(r.damage.shared, 0);
+	ck_assert_uint_eq(r.damage.own, issued);
+	/* A CMD 1 answered with none: the reply is whole, its count 0. */
+	ck_assert_uint_eq(r.written, 1);
+	ck_assert_uint_eq(out[0], 0);
+	ck_assert_uint_eq(state_load(&state_bucket(sf.h, BUCKET)->word), 0);
+	clock_now += 10;
+	r = serve(in + 2, 2, sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_DAMAGED);
+	ck_assert_uint_eq(r.written, 0);
+}
+END_TEST
+
+/* An older copy written over the table, then the file's checkpoint
+ * lowered below what was issued: both refused. */
+START_TEST(older_copy_and_fallen_checkpoint_refused)
+{
+	static const uint8_t in[] = {1, 200};
+	uint32_t now = (uint32_t)(NOW - EPOCH);
+	struct proto_result r;
+
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_uint_eq(out[0], 200);
+	state_store(&state_bucket(sf.h, BUCKET)->word, bucket_word(now, 100));
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_DAMAGED);
+	ck_assert_int_eq(r.damage.why, BUCKET_WORD_BACK);
+	ck_assert_uint_eq(out[0], 0);
+	state_store(&state_bucket(sf.h, BUCKET)->word, bucket_word(now, 200));
+	state_store(&sf.h->checkpoint_safe, now - 1);
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_DAMAGED);
+	ck_assert_int_eq(r.damage.why, BUCKET_CHECKPOINT_BACK);
+	ck_assert_uint_eq(out[0], 0);
+}
+END_TEST
+
+/* A word from another file, beyond this one's checkpoint: refused; one
+ * moved up within the checkpoint: served above it. */
+START_TEST(word_beyond_checkpoint_refused)
+{
+	static const uint8_t in[] = {1, 10};
+	uint32_t ckpt = (uint32_t)state_load(&sf.h->checkpoint_safe);
+	struct proto_result r;
+
+	state_store(
+	    &state_bucket(sf.h, BUCKET)->word, bucket_word(ckpt + 1, 5));
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_DAMAGED);
+	ck_assert_int_eq(r.damage.why, BUCKET_WORD_BEYOND);
+	ck_assert_uint_eq(out[0], 0);
+	state_store(&state_bucket(sf.h, BUCKET)->word, bucket_word(ckpt, 7));
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_MORE);
+	ck_assert_uint_eq(out[0], 10);
+	assert_ours(id_at(out + 1), ckpt);
+	ck_assert_uint_eq(id_at(out + 1) & 0xffff, 7);
+	ck_assert_uint_eq(last_of(out) & 0xffff, 16);
+}
+END_TEST
+
+/* The identity and epoch of the IDs are the process's own, not the
+ * file's: a header rewritten with another machine changes nothing. */
+START_TEST(identity_comes_from_memory)
+{
+	static const uint8_t in[] = {0, 0};
+	struct proto_result r;
+
+	sf.h->machine = 0;
+	sf.h->zone = 0;
+	sf.h->epoch = 0;
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_MORE);
+	assert_ours(id_at(out), (uint32_t)(NOW - EPOCH));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -489,6 +607,10 @@ main(void)
 	tcase_add_test(tc, failed_raise_issues_nothing_above);
 	tcase_add_test(tc, fence_stops_issuing_at_its_deadline);
 	tcase_add_test(tc, ceiling_caps_what_is_issued_and_is_never_raised);
+	tcase_add_test(tc, zeroed_table_issues_nothing);
+	tcase_add_test(tc, older_copy_and_fallen_checkpoint_refused);
+	tcase_add_test(tc, word_beyond_checkpoint_refused);
+	tcase_add_test(tc, identity_comes_from_memory);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -51,6 +51,24 @@ unsigned bucket_take(uint64_t *word, uint64_t base,
     const struct bucket_limits *lim, unsigned want, uint64_t *ids,
     struct bucket_result *r);
 
+enum bucket_trust {
+	BUCKET_TRUSTED,		/* the shared word may be issued from */
+	BUCKET_WORD_BACK,	/* it is below the last word this process stored */
+	BUCKET_WORD_BEYOND,	/* beyond what the checkpoint covers, or no
+				   word genid writes (counter over 65536) */
+	BUCKET_CHECKPOINT_BACK, /* the checkpoint is below what was issued */
+};
+
+/*
+ * Whether the shared word of a bucket may be issued from by a process
+ * that last stored own for it (or was handed own when it started), under
+ * the checkpoint ckpt.  A word only rises and never passes the word a boot
+ * sets above the checkpoint (ckpt + 1, counter 0); anything else means the
+ * state file changed under the running node (a truncation, a copy written
+ * over it) and no ID may be issued from it.
+ */
+enum bucket_trust bucket_trust(uint64_t shared, uint64_t own, uint32_t ckpt);
+
 /* The state word a bucket resumes from after a restart of the node whose
  * durable checkpoint was checkpoint: every later ID is above every earlier. */
 uint64_t bucket_restart_word(uint32_t checkpoint);

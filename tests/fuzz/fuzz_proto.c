@@ -254,6 +254,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct state_header *h;
 	static uint8_t in[IN_MAX];
 	struct state_identity id;
+	static struct proto_guard guard;
 	struct proto_node node;
 	size_t p = 6, inlen = 0, n, room;
 	unsigned b;
@@ -275,8 +276,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sim.sf.h = h;
 	sim.sf.len = state_size();
 	sim.slot = state_worker(h, 0);
-	node = (struct proto_node){&sim.sf, sim.slot, data[4] % 11, 1, 1,
-	    sim_clock, sim_raise, sim_mono};
+	proto_guard_init(&guard, h);
+	node = (struct proto_node){
+	    .sf = &sim.sf,
+	    .slot = sim.slot,
+	    .guard = &guard,
+	    .max_ahead = data[4] % 11,
+	    .workers = 1,
+	    .worker_pid = 1,
+	    .clock = sim_clock,
+	    .raise = sim_raise,
+	    .mono_ms = sim_mono,
+	};
 	/* The master's first checkpoint, as at a first start. */
 	sim_raise(&sim.sf, bucket_checkpoint_target(now_ts(), node.max_ahead));
 	b = data[5] % STATE_BUCKETS;
