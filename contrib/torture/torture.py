@@ -30,7 +30,7 @@ faults at random moments:
 After a state-truncate or state-rewrite the master must exit 74
 (EX_IOERR) within GUARD_DEADLINE, naming the file in its log, having put
 a fresh state file at the path (the damaged one kept beside it as
-PATH.damaged-*, moved out of the state directory by the campaign); then
+PATH.damaged-UNIXTIME, moved out of the state directory by the campaign); then
 genid is restarted with the same arguments.
 
 Every client records every ID with its connection, compactly: IDs of a
@@ -665,7 +665,7 @@ class Campaign:
         self.variants = {"state-truncate": Counter(),
                          "state-rewrite": Counter()}
         self.guarded = 0  # damaged files that stopped the node as genid(8) says
-        self.damaged = os.path.join(top, "damaged")  # PATH.damaged-* moved
+        self.damaged = os.path.join(top, "damaged")  # PATH.damaged-UNIXTIME moved
         self.filler = os.path.join(self.srv.statedir, "filler")
         self.srv.undo_clock = self.undo_clock
 
