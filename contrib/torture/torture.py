@@ -20,6 +20,18 @@ faults at random moments:
                   to what its last successful sync made durable (the
                   tests/powerloss shim keeps that copy), a new kernel boot
                   id, restart
+  state-truncate  the state file cut (os.truncate) to 0 bytes, the header
+                  size, a size inside the bucket table, 4096 or another
+                  page boundary below its size
+  state-rewrite   the bucket table zeroed, or an older copy of the file
+                  (a plain read taken earlier in the run) written over
+                  it, in place: same inode, the mapping sees it
+
+After a state-truncate or state-rewrite the master must exit 74
+(EX_IOERR) within GUARD_DEADLINE, naming the file in its log, having put
+a fresh state file at the path (the damaged one kept beside it as
+PATH.damaged-UNIXTIME, moved out of the state directory by the campaign); then
+genid is restarted with the same arguments.
 
 Every client records every ID with its connection, compactly: IDs of a
 connection come from one bucket in increasing order, so each client keeps
@@ -52,6 +64,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 
 ZONE, DC, MACHINE = 5, 3, 6
 NODE = (ZONE << 6) | (DC << 3) | MACHINE
@@ -60,7 +73,18 @@ DEPTH = 16  # frames in flight per connection
 MAX_SLEW = 7300  # a step of 1 h and its return stay within the slew
 
 FAULTS = ("worker-kill", "group-kill", "worker-stop", "group-term",
-          "clock-step", "disk-full", "power-loss")
+          "clock-step", "disk-full", "power-loss", "state-truncate",
+          "state-rewrite")
+EX_IOERR = 74  # sysexits.h: what the master exits with on a damaged file
+GUARD_DEADLINE = 15  # s for the master to stop after the file is damaged
+# The fields struct state_header (src/core/state.h) starts with in every
+# layout, and that state_check() validates on each attach: magic,
+# version, header_size, total_size, bucket_off, bucket_size,
+# bucket_count.  The campaign reads the layout from the file genid wrote
+# rather than from a copy of state.h.
+STATE_HEAD = struct.Struct("<QIIQIII")
+STATE_MAGIC = 0x31545344494e4547  # "GENIDST1"
+REWRITES = ("older copy", "zeroed table")  # the variants of state-rewrite
 STEPS = (1, -1, 10, -10, 3600, -3600)
 
 
@@ -355,6 +379,43 @@ def fill_up(path):
         os.close(fd)
 
 
+class Layout:
+    """Where the parts of a state file are, read from its header."""
+
+    def __init__(self, data):
+        (self.magic, self.version, self.header_size, self.total_size,
+         self.bucket_off, self.bucket_size,
+         self.bucket_count) = STATE_HEAD.unpack_from(data)
+        self.table_end = self.bucket_off + self.bucket_count * self.bucket_size
+
+    def whole(self, data):
+        """Whether data is a whole state file of this layout (not cut, not
+        a stray file)."""
+        return (len(data) == self.total_size and
+                len(data) >= STATE_HEAD.size and
+                STATE_HEAD.unpack_from(data)[:4] == (
+                    self.magic, self.version, self.header_size,
+                    self.total_size))
+
+
+def read_layout(path):
+    """The Layout of the state file at path, or None when it is no whole
+    state file."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) < STATE_HEAD.size:
+        return None
+    lay = Layout(data)
+    if lay.magic != STATE_MAGIC or not lay.whole(data) or \
+            lay.header_size < STATE_HEAD.size or \
+            lay.table_end > lay.total_size or lay.bucket_off < lay.header_size:
+        return None
+    return lay
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -592,11 +653,19 @@ class Campaign:
         self.srv = Server(args, top)
         self.count = {f: 0 for f in FAULTS + ("disk-full-init",)}
         self.notes = []  # findings, text
+        self.failures = []  # broken guarantees that fail the run, text
         self.steps = []  # (size, time) of clock steps, monotonic
         self.samples = []  # (monotonic, total IDs)
         self.pending_steps = []  # steps to undo later
         self.hour_stepped = False  # an hour step was made (one per run)
         self.history = []  # (monotonic, durable copy) for --stale-round
+        self.layout = None  # of the state file, read after the first start
+        self.copies = []  # (monotonic, plain read of the state file)
+        self.first_copy = None  # the read right after the first start
+        self.variants = {"state-truncate": Counter(),
+                         "state-rewrite": Counter()}
+        self.guarded = 0  # damaged files that stopped the node as genid(8) says
+        self.damaged = os.path.join(top, "damaged")  # PATH.damaged-UNIXTIME moved
         self.filler = os.path.join(self.srv.statedir, "filler")
         self.srv.undo_clock = self.undo_clock
 
@@ -612,6 +681,10 @@ class Campaign:
     def note(self, text):
         log("FINDING: " + text)
         self.notes.append(text)
+
+    def fail(self, text):
+        log("FAILURE: " + text)
+        self.failures.append(text)
 
     def total(self):
         return sum(self.totals)
@@ -738,6 +811,126 @@ class Campaign:
         elif kind == "power-loss":
             if not self.power_loss(stale=None):
                 self.count[kind] -= 1
+        elif kind == "state-truncate":
+            self.state_truncate()
+        elif kind == "state-rewrite":
+            self.state_rewrite()
+
+    def state_truncate(self):
+        """Cuts the live state file to 0 bytes, the header, a size inside
+        the bucket table, 4096 or another page boundary below its size."""
+        srv, lay = self.srv, self.layout
+        size = os.path.getsize(srv.state)
+        cut = self.rng.randrange(lay.bucket_off + 1, lay.table_end)
+        sizes = {0: "0", lay.header_size: "header %d" % lay.header_size,
+                 cut: "in the bucket table"}
+        for page in range(4096, size, 4096):
+            sizes.setdefault(page, "page %d" % page)
+        to = self.rng.choice(sorted(s for s in sizes if s < size))
+        self.variants["state-truncate"][sizes[to]] += 1
+        off = srv.log_size()
+        os.truncate(srv.state, to)
+        self.after_damage("state-truncate", "cut from %d to %d bytes"
+                          % (size, to), off)
+
+    def state_rewrite(self):
+        """Writes zeroes over the bucket table, or an older copy of the
+        state file over all of it, in place (same inode: the mapping of
+        the running genid sees it)."""
+        srv, lay = self.srv, self.layout
+        made = self.variants["state-rewrite"]
+        least = min(made[v] for v in REWRITES)
+        variant = self.rng.choice([v for v in REWRITES if made[v] == least])
+        made[variant] += 1
+        if variant == "older copy":
+            # A copy a few seconds old, or the first of the run.
+            old = [(t, d) for t, d in self.copies
+                   if t <= time.monotonic() - 2]
+            if not old or self.rng.random() < 0.3:
+                old = [self.first_copy]
+            t, data = self.rng.choice(old)
+            at = 0
+            what = "an older copy (%.1f s old) written over it" % (
+                time.monotonic() - t)
+        else:
+            data = bytes(lay.table_end - lay.bucket_off)
+            at = lay.bucket_off
+            what = "its bucket table zeroed (bytes %d..%d)" % (
+                lay.bucket_off, lay.table_end - 1)
+        off = srv.log_size()
+        fd = os.open(srv.state, os.O_WRONLY)
+        try:
+            n = 0
+            while n < len(data):
+                n += os.pwrite(fd, data[n:], at + n)
+        finally:
+            os.close(fd)
+        self.after_damage("state-rewrite", what, off)
+
+    def after_damage(self, kind, what, off):
+        """What genid(8) promises once the state file is damaged under a
+        running node: the master exits 74 naming the file, leaves a fresh
+        state file at the path and the damaged one beside it; a restart
+        with the same arguments then serves again."""
+        srv = self.srv
+        try:
+            rc = srv.proc.wait(GUARD_DEADLINE)
+        except subprocess.TimeoutExpired:
+            rc = None
+            self.fail("%s (%s): the master still runs %d s later (want exit "
+                      "%d); killed" % (kind, what, GUARD_DEADLINE, EX_IOERR))
+            srv.kill_group(signal.SIGKILL)
+        if not srv.wait_gone(10):
+            self.fail("%s: processes of the group left 10 s after the "
+                      "master" % kind)
+            srv.kill_group(signal.SIGKILL)
+            srv.wait_gone(5)
+        said = srv.log_since(off) + "\n".join(srv.err_tail())
+        ok = rc == EX_IOERR
+        if rc is not None and rc != EX_IOERR:
+            self.fail("%s (%s): master exit %s, want %d; it said: %s"
+                      % (kind, what, rc, EX_IOERR, said.strip()[-300:]))
+        if rc is not None and srv.state not in said:
+            ok = False
+            self.fail("%s (%s): the log does not name %s: %s"
+                      % (kind, what, srv.state, said.strip()[-300:]))
+        kept = sorted(glob.glob(glob.escape(srv.state) + ".damaged*"))
+        if rc == EX_IOERR:
+            if read_layout(srv.state) is None:
+                ok = False
+                self.fail("%s (%s): no fresh state file at %s after exit "
+                          "%d; it said: %s" % (kind, what, srv.state, rc,
+                                               said.strip()[-300:]))
+            if not kept:
+                ok = False
+                self.fail("%s (%s): the damaged file is not kept beside "
+                          "%s" % (kind, what, srv.state))
+        # Out of the small tmpfs, kept for TORTURE_KEEP.
+        os.makedirs(self.damaged, exist_ok=True)
+        for path in kept:
+            shutil.move(path, self.damaged)
+        self.guarded += ok
+        if not srv.start():
+            self.fail("no restart after %s (%s)" % (kind, what))
+
+    def keep_copy(self):
+        """Plain reads of the live state file, one a second (the last
+        20 s): the older copies a state-rewrite writes back."""
+        now = time.monotonic()
+        if self.copies and now - self.copies[-1][0] < 1:
+            return
+        try:
+            with open(self.srv.state, "rb") as f:
+                data = f.read()
+        except OSError:
+            return
+        if not self.layout or not self.layout.whole(data):
+            return
+        self.copies.append((now, data))
+        if self.first_copy is None:
+            self.first_copy = self.copies[-1]
+        while now - self.copies[0][0] > 20:
+            del self.copies[0]
 
     def power_loss(self, stale):
         """Freeze, kill, put back the durable copy, new boot, restart.
@@ -774,6 +967,7 @@ class Campaign:
         while time.monotonic() < end:
             self.sample()
             self.keep_history()
+            self.keep_copy()
             time.sleep(0.05)
 
     def keep_history(self):
@@ -797,6 +991,11 @@ class Campaign:
         if not self.srv.start():
             raise SystemExit("genid does not start: %r"
                              % (self.srv.refused[-1:],))
+        self.layout = read_layout(self.srv.state)
+        if self.layout is None:
+            raise SystemExit("%s: no genid state file after the start"
+                             % self.srv.state)
+        self.keep_copy()
         ctx = multiprocessing.get_context("fork")
         self.totals = ctx.RawArray("Q", args.clients)
         self.errors = ctx.RawArray("Q", args.clients)
@@ -810,8 +1009,10 @@ class Campaign:
             p.start()
             procs.append(p)
         t0 = time.monotonic()
-        # Every kind once, in random order, then at random.
-        plan = list(FAULTS) if not args.powerloss_rounds else []
+        # Every kind once (state-rewrite once a variant), in random
+        # order, then at random.
+        plan = [] if args.powerloss_rounds else (
+            list(FAULTS) + ["state-rewrite"] * (len(REWRITES) - 1))
         self.rng.shuffle(plan)
         kills = {"worker-kill": 0, "whole": 0}
         try:
@@ -850,6 +1051,11 @@ class Campaign:
                     kills["worker-kill"] += 1
                 if kind in ("group-kill", "group-term", "power-loss"):
                     kills["whole"] += 1
+                if self.srv.proc.poll() is not None:
+                    self.fail("genid is down after %s (exit %s): the "
+                              "campaign ends"
+                              % (kind, self.srv.proc.returncode))
+                    break
             self.idle(1)
             if args.stale_round:
                 self.stale = self.stale_round()
@@ -934,6 +1140,14 @@ class Campaign:
                 ("IDs/s overall", "%.0f" % (ids / max(self.elapsed, 1e-9)))]
         for k in ("disk-full-init",) + FAULTS:
             rows.append(("faults: " + k, "%d" % self.count[k]))
+            if self.variants.get(k):
+                rows.append(("  of which", ", ".join(
+                    "%s x%d" % kv for kv in sorted(self.variants[k].items()))))
+        damage = self.count["state-truncate"] + self.count["state-rewrite"]
+        if damage:
+            rows.append(("  damaged files that stopped the node (exit %d, "
+                         "fresh file)" % EX_IOERR,
+                         "%d of %d" % (self.guarded, damage)))
         expected = sum(1 for r in self.srv.refused if r[2])
         rows += [("genid starts", "%d" % self.srv.starts),
                  ("  refused, clock stepped back (by design)",
@@ -971,6 +1185,8 @@ class Campaign:
             print("duplicate run: " + d)
         for n in self.notes:
             print("finding: " + n)
+        for n in self.failures:
+            print("failure: " + n)
         others = {}
         for rc, tail, exp in self.srv.refused:
             if not exp:
@@ -979,16 +1195,19 @@ class Campaign:
             print("start refused or failed %d times (exit %s), the first: %s"
                   % (len(tails), rc, " | ".join(tails[0])[-300:]))
         sys.stdout.flush()
-        ok = dups == 0 and not bad and ids > 0
+        ok = dups == 0 and not bad and ids > 0 and not self.failures
         if self.args.stale_round:
             # The stale round is meant to break the guarantee: its
             # duplicates are the measurement, not a failure.
-            ok = not bad and ids > 0
+            ok = not bad and ids > 0 and not self.failures
         if self.args.min_ids and ids < self.args.min_ids:
             print("FAIL: %d IDs, want at least %d" % (ids, self.args.min_ids))
             ok = False
         missing = [k for k in FAULTS if self.count[k] == 0 and
                    not self.args.powerloss_rounds]
+        if self.count["state-rewrite"]:
+            missing += ["state-rewrite (%s)" % v for v in REWRITES
+                        if not self.variants["state-rewrite"][v]]
         if missing and self.args.require_all:
             print("FAIL: faults never injected: %s" % ", ".join(missing))
             ok = False
