@@ -223,8 +223,9 @@ static void
 sigbus_handler(int sig)
 {
 	static const char msg[] =
-	    "genid: SIGBUS: the state file was truncated while genid ran;"
-	    " stopping (see genid(8) on a lost state file)\n";
+	    "genid: SIGBUS: the state file was cut short while genid ran;"
+	    " stopping (see genid(8), A state file changed under a running"
+	    " node)\n";
 
 	(void)sig;
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1)

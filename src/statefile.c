@@ -34,6 +34,8 @@ static int sync_dir(const char *path, char *err, size_t errlen);
 static int lock_file(
     int fd, const char *path, unsigned wait_ms, char *err, size_t errlen);
 static int replaced(const struct statefile *sf);
+static int keep_aside(
+    const char *path, char *aside, size_t asidelen, char *err, size_t errlen);
 
 static int
 create_file(const char *path, const struct state_identity *id, int64_t now,
@@ -458,6 +460,34 @@ fail:
 	return -1;
 }
 
+/*
+ * Links the file at path to a new name beside it, PATH.damaged-UNIXTIME
+ * (with .1, .2 ... when that is taken), written to aside.  0, or -1.
+ */
+static int
+keep_aside(
+    const char *path, char *aside, size_t asidelen, char *err, size_t errlen)
+{
+	long long now = (long long)time(NULL);
+	unsigned n;
+
+	for (n = 0; n < 100; n++) {
+		if (n == 0)
+			snprintf(aside, asidelen, "%s.damaged-%lld", path, now);
+		else
+			snprintf(aside, asidelen, "%s.damaged-%lld.%u", path,
+			    now, n);
+		if (link(path, aside) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	snprintf(
+	    err, errlen, "link %s to %s: %s", path, aside, strerror(errno));
+	aside[0] = '\0';
+	return -1;
+}
+
 int
 statefile_rescue(const struct statefile *sf, const struct state_header *head,
     uint32_t ckpt, char *aside, size_t asidelen, char *err, size_t errlen)
@@ -495,15 +525,10 @@ statefile_rescue(const struct statefile *sf, const struct state_header *head,
 	close(fd);
 	/* The old name stays on the damaged file; the new one replaces it
 	 * at the path in one step. */
-	if (access(sf->path, F_OK) == 0) {
-		snprintf(aside, asidelen, "%s.damaged-%lld", sf->path,
-		    (long long)time(NULL));
-		if (link(sf->path, aside) == -1) {
-			snprintf(err, errlen, "link %s to %s: %s", sf->path,
-			    aside, strerror(errno));
-			unlink(tmp);
-			return -1;
-		}
+	if (access(sf->path, F_OK) == 0 &&
+	    keep_aside(sf->path, aside, asidelen, err, errlen) == -1) {
+		unlink(tmp);
+		return -1;
 	}
 	if (rename(tmp, sf->path) == -1) {
 		snprintf(err, errlen, "rename %s to %s: %s", tmp, sf->path,
