@@ -184,7 +184,7 @@ take(const struct proto_node *node, unsigned bucket, const struct limits *l,
 	uint64_t ceiling = l->ceiling;
 	struct bucket_limits lim;
 	struct bucket_result br;
-	uint32_t safe;
+	uint32_t safe, target;
 	unsigned n = 0;
 
 	/*
@@ -210,7 +210,13 @@ take(const struct proto_node *node, unsigned bucket, const struct limits *l,
 		n += bucket_take(word, base, &lim, want - n, ids + n, &br);
 		state_store(&state_bucket(h, bucket)->word, *word);
 		g->own[bucket] = *word;
-		if (br.stop != BUCKET_CHECKPOINT ||
+		target = bucket_checkpoint_target(lim.now, lim.max_ahead);
+		/*
+		 * A word above the checkpoint by more than the allowance of
+		 * the clock (a word written into the file, or a clock far
+		 * behind) waits for the clock: a raise could not cover it.
+		 */
+		if (br.stop != BUCKET_CHECKPOINT || target < br.need ||
 		    (ceiling != 0 && br.need > ceiling))
 			break;
 		/*
@@ -220,9 +226,7 @@ take(const struct proto_node *node, unsigned bucket, const struct limits *l,
 		 * in what a restart accepts (allowance + 1 ahead of the clock,
 		 * see clock_start_rule).
 		 */
-		if (node->raise(node->sf,
-			bucket_checkpoint_target(lim.now, lim.max_ahead)) ==
-		    -1) {
+		if (node->raise(node->sf, target) == -1) {
 			r->raise_errno = errno;
 			break;
 		}

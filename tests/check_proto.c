@@ -584,6 +584,35 @@ START_TEST(identity_comes_from_memory)
 }
 END_TEST
 
+/*
+ * A word at the checkpoint + 1, counter 0 (what a boot writes, or a word
+ * written into the file) with the clock further behind it than the
+ * allowance: a raise cannot cover it, so the bucket waits for the clock
+ * instead of asking for raises for ever (found by fuzz_proto).
+ */
+START_TEST(word_past_the_allowance_waits)
+{
+	static const uint8_t in[] = {1, 10, 0, 0};
+	uint32_t ckpt = (uint32_t)state_load(&sf.h->checkpoint_safe);
+	struct proto_result r;
+
+	state_store(
+	    &state_bucket(sf.h, BUCKET)->word, bucket_word(ckpt + 1, 0));
+	guard.own[BUCKET] = bucket_word(ckpt + 1, 0);
+	clock_now -= 60;
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_int_eq(r.stop, PROTO_WAIT);
+	ck_assert_uint_eq(out[0], 0);
+	ck_assert_uint_eq(r.used, 2);
+	ck_assert_uint_eq(state_load(&sf.h->checkpoint_safe), ckpt);
+	/* Once the clock is within the allowance of it, a raise covers it. */
+	clock_now += 61;
+	r = serve(in, sizeof(in), sizeof(out));
+	ck_assert_uint_eq(out[0], 10);
+	assert_ours(id_at(out + 1), ckpt + 1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -611,6 +640,7 @@ main(void)
 	tcase_add_test(tc, older_copy_and_fallen_checkpoint_refused);
 	tcase_add_test(tc, word_beyond_checkpoint_refused);
 	tcase_add_test(tc, identity_comes_from_memory);
+	tcase_add_test(tc, word_past_the_allowance_waits);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
