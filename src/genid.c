@@ -3,18 +3,14 @@
  * genid.c - main: parse the command line and the configuration, take the
  * state file, bind, become a daemon if asked, and hand over to the master.
  */
-#include <bsd/libutil.h>
 #include <bsd/stdlib.h>
 #include <bsd/unistd.h>
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +23,7 @@
 #include "log.h"
 #include "master.h"
 #include "peers.h"
+#include "proc.h"
 #include "sock.h"
 #include "statefile.h"
 #include "timefmt.h"
@@ -39,9 +36,6 @@
 #define LOCK_WAIT_MS 2000
 /* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
 #define YEAR_S (365LL * 86400)
-/* Descriptors a process needs besides its connections: listeners, state
- * file, log, metrics. */
-#define FD_OWN 64u
 
 static void usage(FILE *f);
 static void die(int code, const char *fmt, ...)
@@ -84,73 +78,6 @@ die(int code, const char *fmt, ...)
 	if (!log_is_stderr())
 		fprintf(stderr, "genid: %s\n", msg);
 	fatalx(code, "%s", msg);
-}
-
-static void
-raise_fd_limit(unsigned want)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = want;
-	if (rl.rlim_max < want) {
-		struct rlimit root = {want, want};
-
-		/* Only root may raise the hard limit; others get what they may.
-		 */
-		if (setrlimit(RLIMIT_NOFILE, &root) == 0)
-			return;
-		rl.rlim_cur = rl.rlim_max;
-	}
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
-		log_warnx("each worker needs %u descriptors (its share of"
-			  " max_connections and %u of its own), the limit is"
-			  " %lu: raise it (ulimit -n, LimitNOFILE=) or add"
-			  " workers",
-		    want, FD_OWN, (unsigned long)rl.rlim_cur);
-}
-
-static void
-drop_privileges(const struct cfg *c)
-{
-	struct passwd *pw;
-	struct group *gr;
-	gid_t gid;
-
-	if (c->user[0] == '\0')
-		return;
-	if ((pw = getpwnam(c->user)) == NULL)
-		die(EX_NOUSER, "user \"%s\" does not exist", c->user);
-	gid = pw->pw_gid;
-	if (c->group[0] != '\0') {
-		if ((gr = getgrnam(c->group)) == NULL)
-			die(EX_NOUSER, "group \"%s\" does not exist", c->group);
-		gid = gr->gr_gid;
-	}
-	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
-		die(EX_NOPERM,
-		    "drop privileges to %s: %s (start genid as root"
-		    " or remove \"user\")",
-		    c->user, strerror(errno));
-	log_info("running as user %s", c->user);
-}
-
-/* The log file genid creates as root belongs to "user", who reopens it. */
-static void
-set_log_owner(const struct cfg *c)
-{
-	struct passwd *pw;
-	struct group *gr;
-	gid_t gid;
-
-	if (c->user[0] == '\0' || (pw = getpwnam(c->user)) == NULL)
-		return;
-	gid = pw->pw_gid;
-	if (c->group[0] != '\0' && (gr = getgrnam(c->group)) != NULL)
-		gid = gr->gr_gid;
-	log_set_owner(c->user, pw->pw_uid, gid);
 }
 
 /* What the start-up peer check found, for the state header. */
@@ -468,7 +395,6 @@ main(int argc, char *argv[], char *envp[])
 	struct pidfh *pfh = NULL;
 	static struct cfg cfg;
 	char err[1024];
-	pid_t other;
 
 	setproctitle_init(argc, argv, envp);
 	log_init("genid", LOG_LEVEL_INFO);
@@ -527,7 +453,7 @@ main(int argc, char *argv[], char *envp[])
 		printf("%s: configuration OK\n", conf);
 		return 0;
 	}
-	set_log_owner(&cfg);
+	proc_set_log_owner(&cfg);
 	if (log_open(cfg.log_file, cfg.log_level) == -1) {
 		fprintf(stderr, "genid: open %s: %s (check \"log_file\")\n",
 		    cfg.log_file, strerror(errno));
@@ -535,12 +461,7 @@ main(int argc, char *argv[], char *envp[])
 	}
 	warn_signed_overflow(&cfg);
 	warn_identity(&cfg);
-	/*
-	 * The limit is per process: a worker holds only its share of the
-	 * connections (the master's metrics connections are few).
-	 */
-	raise_fd_limit(
-	    (cfg.max_connections + cfg.workers - 1) / cfg.workers + FD_OWN);
+	proc_raise_fd_limit(&cfg);
 	/*
 	 * With etcd the node binds first: its key names the addresses it
 	 * serves.
@@ -597,32 +518,13 @@ main(int argc, char *argv[], char *envp[])
 	    (nmetrics = sock_listen(&cfg.metrics_listen, 1, "metrics",
 		 metrics_fds, SOCK_MAX_FDS, err, sizeof(err))) == -1)
 		die(EX_OSERR, "metrics_listen: %s", err);
-	if (cfg.pid_file[0] != '\0' &&
-	    (pfh = pidfile_open(cfg.pid_file, 0644, &other)) == NULL) {
-		if (errno == EEXIST)
-			die(EX_UNAVAILABLE,
-			    "genid is already running, pid %ld"
-			    " (%s)",
-			    (long)other, cfg.pid_file);
-		die(EX_CANTCREAT, "open %s: %s (check \"pid_file\")",
-		    cfg.pid_file, strerror(errno));
-	}
-	if (daemonize) {
-		if (log_is_stderr() && !log_syslog_ready())
-			log_warnx(
-			    "no log_file: -d logs to syslog, and there is"
-			    " no syslog socket at /dev/log: log messages"
-			    " are lost until a syslog daemon listens there;"
-			    " set \"log_file\" to log to a file");
-		if (daemon(0, 0) == -1)
-			die(EX_OSERR, "daemon: %s", strerror(errno));
-	}
-	/* stderr is gone: a daemon without a log file uses syslog. */
-	if (daemonize && log_is_stderr())
-		log_open("syslog", cfg.log_level);
-	if (pfh != NULL && pidfile_write(pfh) == -1)
-		log_warn("write %s", cfg.pid_file);
-	drop_privileges(&cfg);
+	if ((rc = proc_pidfile_open(&cfg, &pfh, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+	if (daemonize && (rc = proc_daemonize(&cfg, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+	proc_pidfile_write(&cfg, pfh);
+	if ((rc = proc_drop_privileges(&cfg, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
 	sf.h->master_pid = getpid();
 	sf.h->started = (int64_t)time(NULL);
 	sf.h->workers = cfg.workers;
@@ -633,8 +535,7 @@ main(int argc, char *argv[], char *envp[])
 	rc = master_run(&cfg, &sf, fds, (unsigned)nfds, metrics_fds,
 	    (unsigned)nmetrics, listen);
 	free(listen);
-	if (pfh != NULL && pidfile_remove(pfh) == -1)
-		log_warn("remove %s", cfg.pid_file);
+	proc_pidfile_remove(&cfg, pfh);
 	statefile_close(&sf);
 	return rc;
 }
