@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfgcheck.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "etcd.h"
@@ -26,7 +27,6 @@
 #include "proc.h"
 #include "sock.h"
 #include "statefile.h"
-#include "timefmt.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -34,8 +34,6 @@
 
 /* How long a new master waits for the workers of a killed one to go. */
 #define LOCK_WAIT_MS 2000
-/* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
-#define YEAR_S (365LL * 86400)
 
 static void usage(FILE *f);
 static void die(int code, const char *fmt, ...)
@@ -310,65 +308,6 @@ etcd_floor(const struct identity_claim *cl, int64_t epoch)
 				       : (uint32_t)ts;
 }
 
-static void
-warn_signed_overflow(const struct cfg *c)
-{
-	long long left = c->epoch + ID_TS_SIGNED_LIMIT - (long long)time(NULL);
-	char when[TIMEFMT_LEN];
-
-	if (left <= 0) {
-		timefmt_iso(c->epoch + ID_TS_SIGNED_LIMIT, when, sizeof(when));
-		log_warnx("IDs passed 2^63 on %s: they no longer fit a signed"
-			  " 64-bit column (BIGINT, Java long); choose a recent"
-			  " \"epoch\" for a new node",
-		    when);
-	} else if (left < YEAR_S)
-		log_warnx(
-		    "IDs reach 2^63 in %lld days: they no longer fit a"
-		    " signed 64-bit column (BIGINT, Java long); choose a recent"
-		    " \"epoch\" for a new node",
-		    left / 86400);
-}
-
-/*
- * A node that listens beyond loopback and what then guards it: nothing
- * checks that its machine_id is unique without peers or etcd, and anyone
- * who reaches it may take IDs without an allow list (genid.json(5)).
- */
-static void
-warn_identity(const struct cfg *c)
-{
-	const struct cfg_addr *a;
-	char where[CFG_HOST_LEN + 16];
-	unsigned i;
-
-	for (i = 0; i < c->nlisten; i++)
-		if (!cfg_loopback_host(c->listen[i].host))
-			break;
-	if (i == c->nlisten)
-		return;
-	a = &c->listen[i];
-	if (a->host[0] == '\0')
-		snprintf(where, sizeof(where), "*:%u", a->port);
-	else if (strchr(a->host, ':') != NULL)
-		snprintf(where, sizeof(where), "[%s]:%u", a->host, a->port);
-	else
-		snprintf(where, sizeof(where), "%s:%u", a->host, a->port);
-	if (c->npeers == 0 && c->netcd == 0)
-		log_warnx("listen address %s is beyond loopback, and nothing"
-			  " checks that machine_id %u is unique in zone %u dc"
-			  " %u: a second node with it would hand out the same"
-			  " IDs; list the other nodes of the dc in \"peers\" or"
-			  " use coordination.etcd",
-		    where, c->machine, c->zone, c->dc);
-	if (c->nallow == 0)
-		log_warnx("listen address %s is beyond loopback and \"allow\""
-			  " is empty: any host that reaches it may take IDs"
-			  " (and use up the ID space); set \"allow\" to the"
-			  " networks of the clients",
-		    where);
-}
-
 int
 main(int argc, char *argv[], char *envp[])
 {
@@ -440,7 +379,7 @@ main(int argc, char *argv[], char *envp[])
 		return EX_CONFIG;
 	}
 	if (test) {
-		if (cfg_check_start(&cfg, err, sizeof(err)) > 0) {
+		if (cfgcheck_start(&cfg, err, sizeof(err)) > 0) {
 			char *line, *next;
 
 			for (line = err; line != NULL; line = next) {
@@ -459,8 +398,7 @@ main(int argc, char *argv[], char *envp[])
 		    cfg.log_file, strerror(errno));
 		return EX_CANTCREAT;
 	}
-	warn_signed_overflow(&cfg);
-	warn_identity(&cfg);
+	cfgcheck_warn_start(&cfg);
 	proc_raise_fd_limit(&cfg);
 	/*
 	 * With etcd the node binds first: its key names the addresses it
