@@ -176,138 +176,6 @@ listen_json(const int *fds, int nfds)
 	return s;
 }
 
-/*
- * With coordination.etcd: claims the machine id before the state file is
- * taken (genid(8), "Identity").  "auto" prefers the id the state file was
- * made for; a file made for an id another node holds now is kept aside.
- * Returns CLAIM_HELD with *cl, or CLAIM_UNCONFIRMED (a fixed id with its
- * state file while etcd does not answer); *node is the state file's node
- * id (a new one for a new file).
- */
-static unsigned
-claim_identity(struct cfg *c, const char *listen, int wait, int wait_clock,
-    uint64_t instance, struct identity_claim *cl, uint64_t *node,
-    struct peers_found *found)
-{
-	struct statefile ro;
-	struct claim_node self;
-	char err[4096], aside[PATH_MAX + 32];
-	int prefer = -1, have_file = 0, rc;
-	unsigned file_machine = 0, waited;
-
-	*node = 0;
-	if (statefile_open_ro(&ro, c->state_file, err, sizeof(err)) == 0) {
-		if (ro.h->zone == c->zone && ro.h->dc == c->dc &&
-		    ro.h->epoch == c->epoch) {
-			have_file = 1;
-			file_machine = ro.h->machine;
-			prefer = (int)file_machine;
-			*node = ro.h->node;
-		}
-		statefile_close(&ro);
-	}
-	while (*node == 0)
-		*node = (uint64_t)arc4random() << 32 | arc4random();
-	identity_self(&self, *node);
-	check_peers(c, instance, *node, wait_clock, found);
-	for (waited = 0;; waited++) {
-		rc = identity_claim(c, &self,
-		    c->machine_auto ? -1 : (int)c->machine, prefer, listen, cl,
-		    err, sizeof(err));
-		if (rc != EX_UNAVAILABLE || !wait)
-			break;
-		if (waited % 30 == 0)
-			log_warnx(
-			    "%s: waiting for it (--wait-coordination)", err);
-		sleep(1);
-	}
-	if (rc == EX_UNAVAILABLE && !c->machine_auto && have_file &&
-	    file_machine == c->machine) {
-		log_warnx("%s: starting as machine %u of zone %u dc %u as"
-			  " configured, unconfirmed: nothing checks that no"
-			  " other node holds it until etcd answers",
-		    err, c->machine, c->zone, c->dc);
-		return CLAIM_UNCONFIRMED;
-	}
-	if (rc == EX_UNAVAILABLE)
-		die(rc, "%s: %s", err,
-		    c->machine_auto
-			? "\"machine_id\": \"auto\" takes its id from etcd:"
-			  " start etcd, or start genid with"
-			  " --wait-coordination to wait for it"
-			: "a fixed machine_id starts without etcd only with"
-			  " the state file made for it; start etcd, or use"
-			  " --wait-coordination");
-	if (rc != 0)
-		die(rc, "%s", err);
-	if (have_file && file_machine != cl->machine) {
-		snprintf(aside, sizeof(aside), "%s.machine-%u", c->state_file,
-		    file_machine);
-		if (rename(c->state_file, aside) == -1)
-			die(EX_CANTCREAT, "rename %s to %s: %s", c->state_file,
-			    aside, strerror(errno));
-		log_warnx("coordination: %s was made for machine %u, which"
-			  " another node holds now: kept as %s, and a new state"
-			  " file made for machine %u",
-		    c->state_file, file_machine, aside, cl->machine);
-	}
-	c->machine = cl->machine;
-	log_notice("coordination: holds machine %u of zone %u dc %u in etcd%s"
-		   " (lease %llx, %u s)%s",
-	    cl->machine, c->zone, c->dc,
-	    cl->reclaimed ? ", taken back from this node's last process" : "",
-	    (unsigned long long)cl->lease, c->lease_ttl_s,
-	    cl->foreign ? "; another node used it before: this one resumes"
-			  " above its checkpoint"
-			: "");
-	return CLAIM_HELD;
-}
-
-/*
- * After the start's rules (which may wait for the clock): the lease is
- * renewed and the checkpoint key raised to what the buckets need now.  A
- * lease that ran out meanwhile is claimed again for the same id; when
- * another node used the id meanwhile, the start is refused (exit 75) and
- * the next one resumes above that node.
- */
-static void
-keep_claim(const struct cfg *c, struct statefile *sf, const char *listen,
-    struct identity_claim *cl, uint64_t node)
-{
-	struct claim_node self;
-	char err[4096];
-	int rc;
-
-	if ((rc = identity_renew(c, sf, err, sizeof(err))) == 1)
-		return;
-	if (rc == -1)
-		die(EX_UNAVAILABLE, "%s", err);
-	log_warnx("%s: claiming machine %u again", err, cl->machine);
-	identity_self(&self, node);
-	if ((rc = identity_claim(c, &self, (int)cl->machine, -1, listen, cl,
-		 err, sizeof(err))) != 0)
-		die(rc, "%s", err);
-	if (cl->foreign)
-		die(EX_TEMPFAIL,
-		    "coordination: another node used machine %u during this"
-		    " start: start again, to resume above its checkpoint",
-		    cl->machine);
-	identity_publish(sf, cl, c->epoch);
-	if (identity_renew(c, sf, err, sizeof(err)) != 1)
-		die(EX_UNAVAILABLE, "%s", err);
-}
-
-/* The etcd checkpoint another node wrote, as an ID's second (>= 1). */
-static uint32_t
-etcd_floor(const struct identity_claim *cl, int64_t epoch)
-{
-	int64_t ts = id_ts_of(cl->etcd_checkpoint, epoch);
-
-	return ts < 1		       ? 1
-	    : ts > (int64_t)UINT32_MAX ? UINT32_MAX
-				       : (uint32_t)ts;
-}
-
 int
 main(int argc, char *argv[], char *envp[])
 {
@@ -333,7 +201,8 @@ main(int argc, char *argv[], char *envp[])
 	struct statefile sf;
 	struct pidfh *pfh = NULL;
 	static struct cfg cfg;
-	char err[1024];
+	struct identity_file file;
+	char err[4096];
 
 	setproctitle_init(argc, argv, envp);
 	log_init("genid", LOG_LEVEL_INFO);
@@ -412,8 +281,12 @@ main(int argc, char *argv[], char *envp[])
 			die(EX_OSERR, "%s", err);
 		listen = listen_json(fds, nfds);
 		instance = (uint64_t)arc4random() << 32 | arc4random();
-		held = claim_identity(&cfg, listen, wait_coord, wait_clock,
-		    instance, &cl, &node, &found);
+		identity_read_file(&cfg, &file);
+		node = file.node;
+		check_peers(&cfg, instance, node, wait_clock, &found);
+		if ((rc = identity_start(&cfg, &file, listen, wait_coord, &cl,
+			 &held, err, sizeof(err))) != 0)
+			die(rc, "%s", err);
 	}
 	rc = statefile_open(&sf, cfg.state_file,
 	    &(struct state_identity){cfg.zone, cfg.dc, cfg.machine, cfg.epoch},
@@ -429,25 +302,18 @@ main(int argc, char *argv[], char *envp[])
 		sf.h->node = node != 0
 		    ? node
 		    : (uint64_t)arc4random() << 32 | arc4random();
-	if (held == CLAIM_HELD)
-		identity_publish(&sf, &cl, cfg.epoch);
-	else {
-		/* Nothing leased: no fence, no ceiling (left by a last boot). */
-		state_store(&sf.h->ceiling, 0);
-		state_store((uint64_t *)&sf.h->fence_ms, 0);
-		state_store((uint64_t *)&sf.h->lease, 0);
-		__atomic_store_n(&sf.h->identity, held, __ATOMIC_RELEASE);
-	}
+	identity_publish_start(&sf, held, &cl, cfg.epoch);
 	if (cfg.netcd == 0)
 		check_peers(&cfg, sf.h->instance, 0, wait_clock, &found);
 	store_peers(&sf, &found);
 	cfg_slew(&cfg, &sc);
 	if ((rc = checkpoint_boot(&sf, &sc, wait_clock, new_node,
-		 cl.foreign ? etcd_floor(&cl, cfg.epoch) : 0, err,
-		 sizeof(err))) != 0)
+		 identity_floor(&cl, cfg.epoch), err, sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if (held == CLAIM_HELD)
-		keep_claim(&cfg, &sf, listen, &cl, node);
+	if (held == CLAIM_HELD &&
+	    (rc = identity_keep(
+		 &cfg, &sf, listen, &cl, node, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
 	if (cfg.netcd == 0 &&
 	    (nfds = sock_listen(cfg.listen, cfg.nlisten, "listening", fds,
 		 SOCK_MAX_FDS, err, sizeof(err))) == -1)
