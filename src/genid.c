@@ -35,9 +35,26 @@
 /* How long a new master waits for the workers of a killed one to go. */
 #define LOCK_WAIT_MS 2000
 
+struct opts;
+struct start;
+
 static void usage(FILE *f);
 static void die(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
+static uint64_t random_id(void);
+static char *listen_json(const int *fds, int nfds);
+static int parse_args(int argc, char *argv[], struct opts *o);
+static int load_config(struct cfg *c, const char *path);
+static int test_config(const struct cfg *c, const char *path);
+static int open_log(const struct cfg *c);
+static void claim_with_etcd(
+    struct cfg *c, const struct opts *o, struct start *s);
+static void open_state(const struct cfg *c, struct start *s);
+static void boot(const struct cfg *c, const struct opts *o, struct start *s);
+static void bind_all(const struct cfg *c, struct start *s);
+static void become_daemon(
+    const struct cfg *c, const struct opts *o, struct start *s);
+static int run(const struct cfg *c, struct start *s);
 
 static void
 usage(FILE *f)
@@ -84,6 +101,32 @@ struct peers_found {
 	int64_t checked;
 	int64_t skew_ms;
 	uint64_t answered;
+};
+
+/* The command line. */
+struct opts {
+	const char *conf;
+	int daemonize;
+	int test;
+	int wait_clock;
+	int new_node;
+	int wait_coord;
+};
+
+/* What the start gathers and hands over to the master. */
+struct start {
+	unsigned held; /* enum claim_state */
+	struct identity_claim cl;
+	uint64_t node;	   /* with etcd: the node id the claim names */
+	uint64_t instance; /* with etcd: this process's, in the peer check */
+	struct peers_found found;
+	char *listen; /* with etcd: the addresses served, a JSON array */
+	int fds[SOCK_MAX_FDS];
+	int nfds;
+	int metrics_fds[SOCK_MAX_FDS];
+	int nmetrics;
+	struct statefile sf;
+	struct pidfh *pfh;
 };
 
 static void
@@ -176,8 +219,16 @@ listen_json(const int *fds, int nfds)
 	return s;
 }
 
-int
-main(int argc, char *argv[], char *envp[])
+/* A random 64-bit id (node, instance). */
+static uint64_t
+random_id(void)
+{
+	return (uint64_t)arc4random() << 32 | arc4random();
+}
+
+/* Reads the command line into *o: -1 to go on, or the exit code. */
+static int
+parse_args(int argc, char *argv[], struct opts *o)
 {
 	static const struct option longopts[] = {
 	    {"wait-clock", no_argument, NULL, 'w'},
@@ -187,44 +238,27 @@ main(int argc, char *argv[], char *envp[])
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *conf = SYSCONFDIR "/genid.json";
-	struct slew_conf sc;
-	int ch, daemonize = 0, test = 0, wait_clock = 0, new_node = 0, nfds = 0;
-	int wait_coord = 0;
-	unsigned held = CLAIM_STATIC;
-	struct identity_claim cl = {0};
-	uint64_t node = 0, instance = 0;
-	struct peers_found found = {0};
-	char *listen = NULL;
-	int nmetrics = 0, rc;
-	int fds[SOCK_MAX_FDS], metrics_fds[SOCK_MAX_FDS];
-	struct statefile sf;
-	struct pidfh *pfh = NULL;
-	static struct cfg cfg;
-	struct identity_file file;
-	char err[4096];
+	int ch;
 
-	setproctitle_init(argc, argv, envp);
-	log_init("genid", LOG_LEVEL_INFO);
 	while ((ch = getopt_long(argc, argv, "c:dhtV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			conf = optarg;
+			o->conf = optarg;
 			break;
 		case 'd':
-			daemonize = 1;
+			o->daemonize = 1;
 			break;
 		case 't':
-			test = 1;
+			o->test = 1;
 			break;
 		case 'w':
-			wait_clock = 1;
+			o->wait_clock = 1;
 			break;
 		case 'n':
-			new_node = 1;
+			o->new_node = 1;
 			break;
 		case 'W':
-			wait_coord = 1;
+			o->wait_coord = 1;
 			break;
 		case 'V':
 			printf("genid %s\n", PACKAGE_VERSION);
@@ -243,103 +277,198 @@ main(int argc, char *argv[], char *envp[])
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (cfg_load(&cfg, conf, (int64_t)time(NULL), err, sizeof(err)) == -1) {
+	return -1;
+}
+
+/* Reads the configuration: 0, or EX_CONFIG after saying why. */
+static int
+load_config(struct cfg *c, const char *path)
+{
+	char err[1024];
+
+	if (cfg_load(c, path, (int64_t)time(NULL), err, sizeof(err)) == -1) {
 		fprintf(stderr, "genid: %s\n", err);
 		return EX_CONFIG;
 	}
-	if (test) {
-		if (cfgcheck_start(&cfg, err, sizeof(err)) > 0) {
-			char *line, *next;
+	return 0;
+}
 
-			for (line = err; line != NULL; line = next) {
-				if ((next = strchr(line, '\n')) != NULL)
-					*next++ = '\0';
-				fprintf(stderr, "genid: %s\n", line);
-			}
-			return EX_CANTCREAT;
+/* genid -t: what a start would trip on outside the file; the exit code. */
+static int
+test_config(const struct cfg *c, const char *path)
+{
+	char err[4096], *line, *next;
+
+	if (cfgcheck_start(c, err, sizeof(err)) > 0) {
+		for (line = err; line != NULL; line = next) {
+			if ((next = strchr(line, '\n')) != NULL)
+				*next++ = '\0';
+			fprintf(stderr, "genid: %s\n", line);
 		}
-		printf("%s: configuration OK\n", conf);
-		return 0;
-	}
-	proc_set_log_owner(&cfg);
-	if (log_open(cfg.log_file, cfg.log_level) == -1) {
-		fprintf(stderr, "genid: open %s: %s (check \"log_file\")\n",
-		    cfg.log_file, strerror(errno));
 		return EX_CANTCREAT;
 	}
-	cfgcheck_warn_start(&cfg);
-	proc_raise_fd_limit(&cfg);
-	/*
-	 * With etcd the node binds first: its key names the addresses it
-	 * serves.
-	 */
-	if (cfg.netcd > 0) {
-		if (etcd_global_init() == -1)
-			die(EX_SOFTWARE, "curl_global_init failed");
-		if ((nfds = sock_listen(cfg.listen, cfg.nlisten, "listening",
-			 fds, SOCK_MAX_FDS, err, sizeof(err))) == -1)
-			die(EX_OSERR, "%s", err);
-		listen = listen_json(fds, nfds);
-		instance = (uint64_t)arc4random() << 32 | arc4random();
-		identity_read_file(&cfg, &file);
-		node = file.node;
-		check_peers(&cfg, instance, node, wait_clock, &found);
-		if ((rc = identity_start(&cfg, &file, listen, wait_coord, &cl,
-			 &held, err, sizeof(err))) != 0)
-			die(rc, "%s", err);
+	printf("%s: configuration OK\n", path);
+	return 0;
+}
+
+/* Opens the configured log: 0, or EX_CANTCREAT after saying why. */
+static int
+open_log(const struct cfg *c)
+{
+	proc_set_log_owner(c);
+	if (log_open(c->log_file, c->log_level) == -1) {
+		fprintf(stderr, "genid: open %s: %s (check \"log_file\")\n",
+		    c->log_file, strerror(errno));
+		return EX_CANTCREAT;
 	}
-	rc = statefile_open(&sf, cfg.state_file,
-	    &(struct state_identity){cfg.zone, cfg.dc, cfg.machine, cfg.epoch},
+	return 0;
+}
+
+/*
+ * With etcd: binds first (the node's key names the addresses it serves),
+ * checks the peers the dc's keys name, and claims the machine id.
+ */
+static void
+claim_with_etcd(struct cfg *c, const struct opts *o, struct start *s)
+{
+	struct identity_file file;
+	char err[4096];
+	int rc;
+
+	if (etcd_global_init() == -1)
+		die(EX_SOFTWARE, "curl_global_init failed");
+	if ((s->nfds = sock_listen(c->listen, c->nlisten, "listening", s->fds,
+		 SOCK_MAX_FDS, err, sizeof(err))) == -1)
+		die(EX_OSERR, "%s", err);
+	s->listen = listen_json(s->fds, s->nfds);
+	s->instance = random_id();
+	identity_read_file(c, &file);
+	s->node = file.node;
+	check_peers(c, s->instance, s->node, o->wait_clock, &s->found);
+	if ((rc = identity_start(c, &file, s->listen, o->wait_coord, &s->cl,
+		 &s->held, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+}
+
+/* Takes the state file, names the node and this process in it. */
+static void
+open_state(const struct cfg *c, struct start *s)
+{
+	char err[4096];
+	int rc;
+
+	rc = statefile_open(&s->sf, c->state_file,
+	    &(struct state_identity){c->zone, c->dc, c->machine, c->epoch},
 	    (int64_t)time(NULL), LOCK_WAIT_MS, err, sizeof(err));
 	if (rc == EX_CANTCREAT)
 		die(rc, "%s (check \"state_file\")", err);
 	if (rc != 0)
 		die(rc, "%s", err);
-	sf.h->instance = instance != 0
-	    ? instance
-	    : (uint64_t)arc4random() << 32 | arc4random();
-	if (sf.h->node == 0)
-		sf.h->node = node != 0
-		    ? node
-		    : (uint64_t)arc4random() << 32 | arc4random();
-	identity_publish_start(&sf, held, &cl, cfg.epoch);
-	if (cfg.netcd == 0)
-		check_peers(&cfg, sf.h->instance, 0, wait_clock, &found);
-	store_peers(&sf, &found);
-	cfg_slew(&cfg, &sc);
-	if ((rc = checkpoint_boot(&sf, &sc, wait_clock, new_node,
-		 identity_floor(&cl, cfg.epoch), err, sizeof(err))) != 0)
+	s->sf.h->instance = s->instance != 0 ? s->instance : random_id();
+	if (s->sf.h->node == 0)
+		s->sf.h->node = s->node != 0 ? s->node : random_id();
+	identity_publish_start(&s->sf, s->held, &s->cl, c->epoch);
+}
+
+/* The start's rules of the checkpoint, then the lease kept up to them. */
+static void
+boot(const struct cfg *c, const struct opts *o, struct start *s)
+{
+	struct slew_conf sc;
+	char err[4096];
+	int rc;
+
+	cfg_slew(c, &sc);
+	if ((rc = checkpoint_boot(&s->sf, &sc, o->wait_clock, o->new_node,
+		 identity_floor(&s->cl, c->epoch), err, sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if (held == CLAIM_HELD &&
+	if (s->held == CLAIM_HELD &&
 	    (rc = identity_keep(
-		 &cfg, &sf, listen, &cl, node, err, sizeof(err))) != 0)
+		 c, &s->sf, s->listen, &s->cl, s->node, err, sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if (cfg.netcd == 0 &&
-	    (nfds = sock_listen(cfg.listen, cfg.nlisten, "listening", fds,
+}
+
+/* Binds the listening (unless bound for etcd) and metrics sockets. */
+static void
+bind_all(const struct cfg *c, struct start *s)
+{
+	char err[1024];
+
+	if (c->netcd == 0 &&
+	    (s->nfds = sock_listen(c->listen, c->nlisten, "listening", s->fds,
 		 SOCK_MAX_FDS, err, sizeof(err))) == -1)
 		die(EX_OSERR, "%s", err);
-	if (cfg.has_metrics &&
-	    (nmetrics = sock_listen(&cfg.metrics_listen, 1, "metrics",
-		 metrics_fds, SOCK_MAX_FDS, err, sizeof(err))) == -1)
+	if (c->has_metrics &&
+	    (s->nmetrics = sock_listen(&c->metrics_listen, 1, "metrics",
+		 s->metrics_fds, SOCK_MAX_FDS, err, sizeof(err))) == -1)
 		die(EX_OSERR, "metrics_listen: %s", err);
-	if ((rc = proc_pidfile_open(&cfg, &pfh, err, sizeof(err))) != 0)
+}
+
+/* The pid file, the background (-d), and the switch to "user". */
+static void
+become_daemon(const struct cfg *c, const struct opts *o, struct start *s)
+{
+	char err[1024];
+	int rc;
+
+	if ((rc = proc_pidfile_open(c, &s->pfh, err, sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if (daemonize && (rc = proc_daemonize(&cfg, err, sizeof(err))) != 0)
+	if (o->daemonize && (rc = proc_daemonize(c, err, sizeof(err))) != 0)
 		die(rc, "%s", err);
-	proc_pidfile_write(&cfg, pfh);
-	if ((rc = proc_drop_privileges(&cfg, err, sizeof(err))) != 0)
+	proc_pidfile_write(c, s->pfh);
+	if ((rc = proc_drop_privileges(c, err, sizeof(err))) != 0)
 		die(rc, "%s", err);
-	sf.h->master_pid = getpid();
-	sf.h->started = (int64_t)time(NULL);
-	sf.h->workers = cfg.workers;
+}
+
+/* Hands over to the master, and cleans up after it: the exit code. */
+static int
+run(const struct cfg *c, struct start *s)
+{
+	int rc;
+
+	s->sf.h->master_pid = getpid();
+	s->sf.h->started = (int64_t)time(NULL);
+	s->sf.h->workers = c->workers;
 	log_notice("genid %s starting: zone %u dc %u machine %u, %u workers,"
 		   " state %s, boot %llu",
-	    PACKAGE_VERSION, cfg.zone, cfg.dc, cfg.machine, cfg.workers,
-	    cfg.state_file, (unsigned long long)sf.h->boot_count);
-	rc = master_run(&cfg, &sf, fds, (unsigned)nfds, metrics_fds,
-	    (unsigned)nmetrics, listen);
-	free(listen);
-	proc_pidfile_remove(&cfg, pfh);
-	statefile_close(&sf);
+	    PACKAGE_VERSION, c->zone, c->dc, c->machine, c->workers,
+	    c->state_file, (unsigned long long)s->sf.h->boot_count);
+	rc = master_run(c, &s->sf, s->fds, (unsigned)s->nfds, s->metrics_fds,
+	    (unsigned)s->nmetrics, s->listen);
+	free(s->listen);
+	proc_pidfile_remove(c, s->pfh);
+	statefile_close(&s->sf);
 	return rc;
+}
+
+int
+main(int argc, char *argv[], char *envp[])
+{
+	static struct cfg cfg;
+	static struct start s = {.held = CLAIM_STATIC};
+	struct opts o = {.conf = SYSCONFDIR "/genid.json"};
+	int rc;
+
+	setproctitle_init(argc, argv, envp);
+	log_init("genid", LOG_LEVEL_INFO);
+	if ((rc = parse_args(argc, argv, &o)) >= 0)
+		return rc;
+	if ((rc = load_config(&cfg, o.conf)) != 0)
+		return rc;
+	if (o.test)
+		return test_config(&cfg, o.conf);
+	if ((rc = open_log(&cfg)) != 0)
+		return rc;
+	cfgcheck_warn_start(&cfg);
+	proc_raise_fd_limit(&cfg);
+	if (cfg.netcd > 0)
+		claim_with_etcd(&cfg, &o, &s);
+	open_state(&cfg, &s);
+	if (cfg.netcd == 0)
+		check_peers(&cfg, s.sf.h->instance, 0, o.wait_clock, &s.found);
+	store_peers(&s.sf, &s.found);
+	boot(&cfg, &o, &s);
+	bind_all(&cfg, &s);
+	become_daemon(&cfg, &o, &s);
+	return run(&cfg, &s);
 }
