@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "cfgcheck.h"
 #include "id.h"
 #include "log.h"
@@ -225,7 +226,7 @@ warn_identity(const struct cfg *c)
 	unsigned i;
 
 	for (i = 0; i < c->nlisten; i++)
-		if (!cfg_loopback_host(c->listen[i].host))
+		if (!addr_is_loopback(c->listen[i].host))
 			break;
 	if (i == c->nlisten)
 		return;

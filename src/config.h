@@ -88,13 +88,6 @@ int cfg_load(
 /* The slew rules of the configuration (slew.h). */
 void cfg_slew(const struct cfg *c, struct slew_conf *sc);
 
-/*
- * Whether host is a loopback address: 127.0.0.0/8, ::1 (or an IPv4-mapped
- * 127.x), or the name "localhost".  The empty host (any address) and
- * every other name are not.  1 or 0.
- */
-int cfg_loopback_host(const char *host);
-
 /* Whether some listen address of c is beyond loopback: 1 or 0. */
 int cfg_beyond_loopback(const struct cfg *c);
 
