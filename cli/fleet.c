@@ -15,6 +15,7 @@
 
 #include "../src/config.h"
 #include "../src/etcd.h"
+#include "../src/idkeys.h"
 #include "genidctl.h"
 #include "timefmt.h"
 
@@ -28,7 +29,6 @@ struct row {
 	long long checkpoint;
 };
 
-static int parse_key(const char *key, const char *prefix, struct row *r);
 static struct row *row_of(struct row *rows, size_t *n, const struct row *k);
 static int by_identity(const void *a, const void *b);
 static int read_kind(struct etcd *e, const struct cfg *c, const char *kind,
@@ -36,18 +36,6 @@ static int read_kind(struct etcd *e, const struct cfg *c, const char *kind,
 static const char *str(json_t *o, const char *name);
 static void print_text(const struct row *rows, size_t n);
 static void print_json(const struct row *rows, size_t n);
-
-/* "Z/D/M" after the kind's prefix into r; 0, or -1 for another key. */
-static int
-parse_key(const char *key, const char *prefix, struct row *r)
-{
-	size_t n = strlen(prefix);
-
-	return strncmp(key, prefix, n) == 0 &&
-		sscanf(key + n, "%u/%u/%u", &r->zone, &r->dc, &r->machine) == 3
-	    ? 0
-	    : -1;
-}
 
 /* The row of (zone, dc, machine), added when new; NULL when full. */
 static struct row *
@@ -77,7 +65,7 @@ by_identity(const void *a, const void *b)
 	return x->machine < y->machine ? -1 : x->machine > y->machine;
 }
 
-/* Reads one kind of key ("machines", "checkpoints") into rows. */
+/* Reads one kind of key (IDKEYS_MACHINES, IDKEYS_CHECKPOINTS) into rows. */
 static int
 read_kind(struct etcd *e, const struct cfg *c, const char *kind,
     struct row *rows, size_t *n)
@@ -86,25 +74,26 @@ read_kind(struct etcd *e, const struct cfg *c, const char *kind,
 	char prefix[ETCD_KEY_LEN], end[ETCD_KEY_LEN];
 	long found, i;
 
-	snprintf(prefix, sizeof(prefix), "%s/%s/", c->etcd_prefix, kind);
+	idkeys_kind_dir(prefix, sizeof(prefix), c->etcd_prefix, kind);
 	etcd_prefix_end(prefix, end, sizeof(end));
 	if ((found = etcd_range(e, prefix, end, kvs, FLEET_MAX)) == -1)
 		return -1;
 	for (i = 0; i < found && i < FLEET_MAX; i++) {
 		struct row k = {0}, *r;
-		json_t *v;
+		uint64_t writer;
+		int64_t at;
 
-		if (parse_key(kvs[i].key, prefix, &k) == -1 ||
+		if (idkeys_parse(kvs[i].key, c->etcd_prefix, kind, &k.zone,
+			&k.dc, &k.machine) == -1 ||
 		    (r = row_of(rows, n, &k)) == NULL)
 			continue;
-		v = json_loads(kvs[i].value, 0, NULL);
-		if (strcmp(kind, "machines") == 0) {
+		if (strcmp(kind, IDKEYS_MACHINES) == 0) {
+			/* Shown as the node wrote it (--json passes it on). */
 			r->held = 1;
-			r->holder = v;
+			r->holder = json_loads(kvs[i].value, 0, NULL);
 		} else {
-			r->checkpoint = (long long)json_integer_value(
-			    json_object_get(v, "checkpoint"));
-			json_decref(v);
+			idkeys_parse_checkpoint(kvs[i].value, &at, &writer);
+			r->checkpoint = (long long)at;
 		}
 	}
 	return 0;
@@ -229,8 +218,8 @@ ctl_fleet(int argc, char **argv)
 		free(c);
 		return EX_SOFTWARE;
 	}
-	if (read_kind(&e, c, "machines", rows, &n) == -1 ||
-	    read_kind(&e, c, "checkpoints", rows, &n) == -1) {
+	if (read_kind(&e, c, IDKEYS_MACHINES, rows, &n) == -1 ||
+	    read_kind(&e, c, IDKEYS_CHECKPOINTS, rows, &n) == -1) {
 		warnx("etcd: %s", e.err);
 		rc = EX_UNAVAILABLE;
 	}

@@ -1,29 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * config.c - read and validate genid.json (genid.json(5)).
- *
- * jansson parses the file; it keeps no positions for values, so the core's
- * jsonpos finds where a top-level key's value (or one item of an array
- * value) starts, and every error names file, line, column and key.  The
- * keys of the one nested object, "coordination", are found the same way
- * inside the text of its value.
+ * config.c - read and validate genid.json (genid.json(5)): the table of
+ * its keys, their setters, the rules between them, and the load.  Every
+ * error names file, line, column and key (cfgfile.h), those of the nested
+ * "coordination" object too.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "cidr.h"
+#include "cfgfile.h"
 #include "config.h"
 #include "id.h"
 #include "jsonpos.h"
@@ -40,16 +34,6 @@
 /* An epoch above this (the year 5138 in seconds) was given in ms. */
 #define EPOCH_MS_LIKELY 100000000000LL
 
-/* Where a value sits in the file, for messages. */
-struct where {
-	const char *file;
-	const char *text;
-	const char *parent; /* the top-level object key is in, or NULL */
-	const char *key;
-	int index;   /* array item, or -1 for the whole value */
-	int64_t now; /* the latest epoch allowed */
-};
-
 struct key;
 
 /*
@@ -57,7 +41,7 @@ struct key;
  * which names the place w.
  */
 typedef int key_setter(struct cfg *c, json_t *v, const struct key *k,
-    struct where *w, char *err, size_t errlen);
+    struct cfg_where *w, char *err, size_t errlen);
 
 struct key {
 	const char *name;
@@ -155,116 +139,28 @@ cfg_defaults(struct cfg *c)
 	c->lease_ttl_s = 10;
 }
 
-static int fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* The byte at line:col of text (as jsonpos counts them). */
-static const char *
-text_at(const char *text, int line, int col)
-{
-	const char *p = text;
-	int l = 1, c = 1;
-
-	while (*p != '\0' && (l < line || c < col)) {
-		if (*p == '\n') {
-			l++;
-			c = 1;
-		} else
-			c++;
-		p++;
-	}
-	return p;
-}
-
-/*
- * Where the value of w starts: that of a top-level key, or of a key of the
- * object that is the value of the top-level key w->parent.
- */
-static void
-where_find(const struct where *w, int *line, int *col)
-{
-	int l, c;
-
-	if (w->parent == NULL) {
-		jsonpos_find(w->text, w->key, w->index, line, col);
-		return;
-	}
-	jsonpos_find(w->text, w->parent, -1, &l, &c);
-	jsonpos_find(text_at(w->text, l, c), w->key, w->index, line, col);
-	*col = *line == 1 ? c + *col - 1 : *col;
-	*line += l - 1;
-}
-
 static int
-fail(struct where *w, char *err, size_t errlen, const char *fmt, ...)
-{
-	char key[CFG_KEY_SHOWN];
-	int line, col, n;
-	va_list ap;
-
-	where_find(w, &line, &col);
-	/* A key may hold quotes or line breaks: it is shown as JSON has it. */
-	jsonpos_escape(w->key, key, sizeof(key));
-	if (w->parent != NULL)
-		n = snprintf(err, errlen, "%s:%d:%d: \"%s.%s\"", w->file, line,
-		    col, w->parent, key);
-	else
-		n = snprintf(
-		    err, errlen, "%s:%d:%d: \"%s\"", w->file, line, col, key);
-	if (w->index >= 0 && n > 0 && (size_t)n < errlen)
-		n += snprintf(err + n, errlen - (size_t)n, "[%d]", w->index);
-	if (n > 0 && (size_t)n < errlen - 2) {
-		err[n++] = ':';
-		err[n++] = ' ';
-		va_start(ap, fmt);
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static const char *
-type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
-	}
-}
-
-static int
-set_uint(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_uint(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	json_int_t n;
 
 	if (!json_is_integer(v))
-		return fail(w, err, errlen, "is %s, want an integer %lld..%lld",
-		    type_name(v), k->min, k->max);
+		return cfgfile_fail(w, err, errlen,
+		    "is %s, want an integer %lld..%lld", cfgfile_type(v),
+		    k->min, k->max);
 	n = json_integer_value(v);
 	if (n < k->min || n > k->max)
-		return fail(w, err, errlen, "%lld is out of range %lld..%lld",
-		    (long long)n, k->min, k->max);
+		return cfgfile_fail(w, err, errlen,
+		    "%lld is out of range %lld..%lld", (long long)n, k->min,
+		    k->max);
 	*(unsigned *)(void *)((char *)c + k->off) = (unsigned)n;
 	return 0;
 }
 
 /* A number k->min..k->max, or "auto": an id leased from etcd at start. */
 static int
-set_machine(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_machine(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	char shown[64];
@@ -273,7 +169,7 @@ set_machine(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 		if (strcmp(json_string_value(v), "auto") != 0) {
 			jsonpos_escape(
 			    json_string_value(v), shown, sizeof(shown));
-			return fail(w, err, errlen,
+			return cfgfile_fail(w, err, errlen,
 			    "\"%s\" is neither a number %lld..%lld nor"
 			    " \"auto\"",
 			    shown, k->min, k->max);
@@ -283,9 +179,9 @@ set_machine(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 		return 0;
 	}
 	if (!json_is_integer(v))
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "is %s, want an integer %lld..%lld or \"auto\"",
-		    type_name(v), k->min, k->max);
+		    cfgfile_type(v), k->min, k->max);
 	if (set_uint(c, v, k, w, err, errlen) == -1)
 		return -1;
 	c->machine_auto = 0;
@@ -295,18 +191,18 @@ set_machine(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 
 /* A number strictly between k->min and k->max, kept to six decimals. */
 static int
-set_rate(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_rate(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	double x;
 
 	if (!json_is_number(v))
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "is %s, want a number between %lld and %lld (exclusive)",
-		    type_name(v), k->min, k->max);
+		    cfgfile_type(v), k->min, k->max);
 	x = json_number_value(v);
 	if (!(x >= k->min + 1e-6 && x <= k->max - 1e-6))
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "%g is out of range: want more than %lld and less than"
 		    " %lld, e.g. 0.25",
 		    x, k->min, k->max);
@@ -315,22 +211,22 @@ set_rate(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 }
 
 static int
-set_epoch(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_epoch(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	json_int_t n;
 
 	if (!json_is_integer(v))
-		return fail(w, err, errlen,
-		    "is %s, want Unix seconds (an integer)", type_name(v));
+		return cfgfile_fail(w, err, errlen,
+		    "is %s, want Unix seconds (an integer)", cfgfile_type(v));
 	n = json_integer_value(v);
 	if (n > EPOCH_MS_LIKELY && n / 1000 <= w->now)
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "%lld looks like milliseconds: the epoch is in Unix"
 		    " seconds (%lld?)",
 		    (long long)n, (long long)(n / 1000));
 	if (n < 0 || n > w->now)
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "%lld is out of range 0..%lld (now): an epoch may not lie"
 		    " in the future",
 		    (long long)n, (long long)w->now);
@@ -338,19 +234,9 @@ set_epoch(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 	return 0;
 }
 
-static int
-get_string(json_t *v, struct where *w, char *err, size_t errlen, const char **s)
-{
-	if (!json_is_string(v))
-		return fail(
-		    w, err, errlen, "is %s, want a string", type_name(v));
-	*s = json_string_value(v);
-	return 0;
-}
-
 /* Makes a relative path absolute against the current directory. */
 static int
-absolute(const char *s, char *out, size_t len, struct where *w, char *err,
+absolute(const char *s, char *out, size_t len, struct cfg_where *w, char *err,
     size_t errlen)
 {
 	char cwd[PATH_MAX];
@@ -359,34 +245,35 @@ absolute(const char *s, char *out, size_t len, struct where *w, char *err,
 	if (s[0] == '/' || s[0] == '\0')
 		n = snprintf(out, len, "%s", s);
 	else if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return fail(w, err, errlen, "getcwd: %s", strerror(errno));
+		return cfgfile_fail(
+		    w, err, errlen, "getcwd: %s", strerror(errno));
 	else
 		n = snprintf(out, len, "%s/%s", cwd, s);
 	if (n < 0 || (size_t)n >= len)
-		return fail(w, err, errlen, "path too long");
+		return cfgfile_fail(w, err, errlen, "path too long");
 	return 0;
 }
 
 static int
-set_path(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_path(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	const char *s = NULL;
 
-	if (get_string(v, w, err, errlen, &s) == -1)
+	if (cfgfile_string(v, w, err, errlen, &s) == -1)
 		return -1;
 	if (k->min > 0 && s[0] == '\0')
-		return fail(w, err, errlen, "may not be empty");
+		return cfgfile_fail(w, err, errlen, "may not be empty");
 	return absolute(s, (char *)c + k->off, PATH_MAX, w, err, errlen);
 }
 
 static int
-set_log_file(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_log_file(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	const char *s = NULL;
 
-	if (get_string(v, w, err, errlen, &s) == -1)
+	if (cfgfile_string(v, w, err, errlen, &s) == -1)
 		return -1;
 	if (strcmp(s, "syslog") == 0) {
 		snprintf(c->log_file, sizeof(c->log_file), "syslog");
@@ -396,54 +283,54 @@ set_log_file(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 }
 
 static int
-set_log_level(struct cfg *c, json_t *v, const struct key *k, struct where *w,
-    char *err, size_t errlen)
+set_log_level(struct cfg *c, json_t *v, const struct key *k,
+    struct cfg_where *w, char *err, size_t errlen)
 {
 	const char *s = NULL;
 
-	if (get_string(v, w, err, errlen, &s) == -1)
+	if (cfgfile_string(v, w, err, errlen, &s) == -1)
 		return -1;
 	if (log_level_parse(s, &c->log_level) == 0)
 		return 0;
-	return fail(w, err, errlen,
+	return cfgfile_fail(w, err, errlen,
 	    "\"%s\" is not a level: error, warning, notice, info or debug", s);
 }
 
 static int
-set_user(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_user(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	const char *s = NULL;
 
-	if (get_string(v, w, err, errlen, &s) == -1)
+	if (cfgfile_string(v, w, err, errlen, &s) == -1)
 		return -1;
 	if (s[0] != '\0' && getpwnam(s) == NULL)
-		return fail(w, err, errlen, "no such user \"%s\"", s);
+		return cfgfile_fail(w, err, errlen, "no such user \"%s\"", s);
 	if (strlen(s) >= sizeof(c->user))
-		return fail(w, err, errlen, "name too long");
+		return cfgfile_fail(w, err, errlen, "name too long");
 	snprintf(c->user, sizeof(c->user), "%s", s);
 	return 0;
 }
 
 static int
-set_group(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_group(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	const char *s = NULL;
 
-	if (get_string(v, w, err, errlen, &s) == -1)
+	if (cfgfile_string(v, w, err, errlen, &s) == -1)
 		return -1;
 	if (s[0] != '\0' && getgrnam(s) == NULL)
-		return fail(w, err, errlen, "no such group \"%s\"", s);
+		return cfgfile_fail(w, err, errlen, "no such group \"%s\"", s);
 	if (strlen(s) >= sizeof(c->group))
-		return fail(w, err, errlen, "name too long");
+		return cfgfile_fail(w, err, errlen, "name too long");
 	snprintf(c->group, sizeof(c->group), "%s", s);
 	return 0;
 }
 
 /* Reads an address; without a port it keeps NO_PORT, filled in later. */
 static int
-parse_addr(const char *s, struct cfg_addr *a, struct where *w, char *err,
+parse_addr(const char *s, struct cfg_addr *a, struct cfg_where *w, char *err,
     size_t errlen)
 {
 	char why[256];
@@ -451,46 +338,14 @@ parse_addr(const char *s, struct cfg_addr *a, struct where *w, char *err,
 
 	if (addr_parse(s, a->host, sizeof(a->host), &a->port, &has_port, why,
 		sizeof(why)) == -1)
-		return fail(w, err, errlen, "\"%s\": %s", s, why);
+		return cfgfile_fail(w, err, errlen, "\"%s\": %s", s, why);
 	if (!has_port)
 		a->port = NO_PORT;
 	return 0;
 }
 
-/* Reads an array of strings, calling each() for every item. */
 static int
-each_string(json_t *v, const struct key *k, struct where *w, char *err,
-    size_t errlen,
-    int (*each)(
-	struct cfg *, const char *, unsigned, struct where *, char *, size_t),
-    struct cfg *c)
-{
-	size_t i;
-	json_t *item;
-
-	if (!json_is_array(v))
-		return fail(w, err, errlen, "is %s, want an array of strings",
-		    type_name(v));
-	if (json_array_size(v) < (size_t)k->min ||
-	    json_array_size(v) > (size_t)k->max)
-		return fail(w, err, errlen, "has %zu items, want %lld..%lld",
-		    json_array_size(v), k->min, k->max);
-	json_array_foreach(v, i, item)
-	{
-		w->index = (int)i;
-		if (!json_is_string(item))
-			return fail(w, err, errlen, "is %s, want a string",
-			    type_name(item));
-		if (each(c, json_string_value(item), (unsigned)i, w, err,
-			errlen) == -1)
-			return -1;
-	}
-	w->index = -1;
-	return 0;
-}
-
-static int
-listen_item(struct cfg *c, const char *s, unsigned i, struct where *w,
+listen_item(struct cfg *c, const char *s, unsigned i, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	c->nlisten = i + 1;
@@ -498,71 +353,75 @@ listen_item(struct cfg *c, const char *s, unsigned i, struct where *w,
 }
 
 static int
-set_listen(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_listen(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
-	return each_string(v, k, w, err, errlen, listen_item, c);
+	return cfgfile_strings(
+	    v, k->min, k->max, w, err, errlen, listen_item, c);
 }
 
 static int
-peer_item(struct cfg *c, const char *s, unsigned i, struct where *w, char *err,
-    size_t errlen)
+peer_item(struct cfg *c, const char *s, unsigned i, struct cfg_where *w,
+    char *err, size_t errlen)
 {
 	c->npeers = i + 1;
 	if (parse_addr(s, &c->peers[i], w, err, errlen) == -1)
 		return -1;
 	if (c->peers[i].host[0] == '\0')
-		return fail(w, err, errlen, "\"%s\": a peer needs a host", s);
+		return cfgfile_fail(
+		    w, err, errlen, "\"%s\": a peer needs a host", s);
 	if (c->peers[i].port == NO_PORT)
 		c->peers[i].port = CFG_DEFAULT_PORT;
 	return 0;
 }
 
 static int
-set_peers(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_peers(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
-	return each_string(v, k, w, err, errlen, peer_item, c);
+	return cfgfile_strings(v, k->min, k->max, w, err, errlen, peer_item, c);
 }
 
 static int
-allow_item(struct cfg *c, const char *s, unsigned i, struct where *w, char *err,
-    size_t errlen)
+allow_item(struct cfg *c, const char *s, unsigned i, struct cfg_where *w,
+    char *err, size_t errlen)
 {
 	char why[512];
 
 	c->nallow = i + 1;
 	if (cidr_parse(s, &c->allow[i], why, sizeof(why)) == -1)
-		return fail(w, err, errlen, "%s", why);
+		return cfgfile_fail(w, err, errlen, "%s", why);
 	return 0;
 }
 
 static int
-set_allow(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_allow(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
-	return each_string(v, k, w, err, errlen, allow_item, c);
+	return cfgfile_strings(
+	    v, k->min, k->max, w, err, errlen, allow_item, c);
 }
 
 static int
-set_metrics(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_metrics(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	const char *s = NULL;
 
-	if (get_string(v, w, err, errlen, &s) == -1)
+	if (cfgfile_string(v, w, err, errlen, &s) == -1)
 		return -1;
 	if (parse_addr(s, &c->metrics_listen, w, err, errlen) == -1)
 		return -1;
 	if (c->metrics_listen.port == NO_PORT)
-		return fail(w, err, errlen, "\"%s\": want host:port", s);
+		return cfgfile_fail(
+		    w, err, errlen, "\"%s\": want host:port", s);
 	c->has_metrics = 1;
 	return 0;
 }
 
 static int
-etcd_item(struct cfg *c, const char *s, unsigned i, struct where *w, char *err,
-    size_t errlen)
+etcd_item(struct cfg *c, const char *s, unsigned i, struct cfg_where *w,
+    char *err, size_t errlen)
 {
 	struct cfg_addr *a = &c->etcd[i];
 	char shown[CFG_HOST_LEN];
@@ -571,19 +430,19 @@ etcd_item(struct cfg *c, const char *s, unsigned i, struct where *w, char *err,
 	jsonpos_escape(s, shown, sizeof(shown));
 	/* genid speaks plain HTTP to etcd's gateway: it takes no URL. */
 	if (strstr(s, "://") != NULL)
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "\"%s\": want host:port, without a scheme, like"
 		    " \"127.0.0.1:%u\"",
 		    shown, CFG_ETCD_PORT);
 	if (parse_addr(s, a, w, err, errlen) == -1)
 		return -1;
 	if (a->host[0] == '\0')
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "\"%s\": an etcd endpoint needs a host", shown);
 	if (a->port == NO_PORT)
 		a->port = CFG_ETCD_PORT;
 	else if (a->port == 0)
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "\"%s\": port 0: give etcd's client port (%u unless"
 		    " changed)",
 		    shown, CFG_ETCD_PORT);
@@ -591,79 +450,40 @@ etcd_item(struct cfg *c, const char *s, unsigned i, struct where *w, char *err,
 }
 
 static int
-set_etcd(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_etcd(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
-	return each_string(v, k, w, err, errlen, etcd_item, c);
+	return cfgfile_strings(v, k->min, k->max, w, err, errlen, etcd_item, c);
 }
 
 /* The keys of one fleet are PREFIX/machines/... and PREFIX/checkpoints/... */
 static int
-set_prefix(struct cfg *c, json_t *v, const struct key *k, struct where *w,
+set_prefix(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
     char *err, size_t errlen)
 {
 	const char *s = NULL;
 	char shown[64];
 	size_t len;
 
-	if (get_string(v, w, err, errlen, &s) == -1)
+	if (cfgfile_string(v, w, err, errlen, &s) == -1)
 		return -1;
 	len = strlen(s);
 	jsonpos_escape(s, shown, sizeof(shown));
 	if (len > (size_t)k->max)
-		return fail(w, err, errlen, "is %zu bytes long, at most %lld",
-		    len, k->max);
+		return cfgfile_fail(w, err, errlen,
+		    "is %zu bytes long, at most %lld", len, k->max);
 	if (s[0] != '/')
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "\"%s\" does not start with \"/\": want a path of etcd"
 		    " keys like \"/genid\"",
 		    shown);
 	if (s[len - 1] == '/')
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "\"%s\" ends with \"/\": want a path of etcd keys like"
 		    " \"/genid\", without the last \"/\"",
 		    shown);
 	snprintf(c->etcd_prefix, sizeof(c->etcd_prefix), "%s", s);
 	return 0;
-}
-
-static char *
-read_file(const char *path, char *err, size_t errlen)
-{
-	FILE *f;
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	do {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (nb == NULL) {
-				snprintf(err, errlen, "read %s: out of memory",
-				    path);
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		snprintf(err, errlen, "read %s: %s", path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
 }
 
 /* The index of name in table[0..n-1], or -1. */
@@ -685,18 +505,18 @@ key_index(const struct key *table, size_t n, const char *name)
  */
 static int
 unknown_key(const char *name, const struct key *table, size_t n,
-    struct where *w, char *err, size_t errlen)
+    struct cfg_where *w, char *err, size_t errlen)
 {
 	const char *names[NKEYS > NCOORD_KEYS ? NKEYS : NCOORD_KEYS];
 	size_t i;
 	int pick;
 
 	if (w->parent == NULL && key_index(coord_keys, NCOORD_KEYS, name) >= 0)
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "unknown key here; it belongs inside \"coordination\""
 		    " (see genid.json(5))");
 	if (w->parent != NULL && key_index(keys, NKEYS, name) >= 0)
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "unknown key here; it belongs at the top level, outside"
 		    " \"%s\" (see genid.json(5))",
 		    w->parent);
@@ -704,18 +524,18 @@ unknown_key(const char *name, const struct key *table, size_t n,
 		names[i] = table[i].name;
 	pick = suggest_closest(name, names, n);
 	if (pick >= 0)
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "unknown key; did you mean \"%s\"? (see genid.json(5)"
 		    " for the keys)",
 		    names[pick]);
-	return fail(
+	return cfgfile_fail(
 	    w, err, errlen, "unknown key (see genid.json(5) for the keys)");
 }
 
 /* Sets every key of the object obj from table (its keys are w->parent's). */
 static int
 apply_keys(struct cfg *c, json_t *obj, const struct key *table, size_t n,
-    struct where *w, char *err, size_t errlen)
+    struct cfg_where *w, char *err, size_t errlen)
 {
 	const char *name;
 	json_t *v;
@@ -734,15 +554,15 @@ apply_keys(struct cfg *c, json_t *obj, const struct key *table, size_t n,
 }
 
 static int
-set_coordination(struct cfg *c, json_t *v, const struct key *k, struct where *w,
-    char *err, size_t errlen)
+set_coordination(struct cfg *c, json_t *v, const struct key *k,
+    struct cfg_where *w, char *err, size_t errlen)
 {
 	int rc;
 
 	if (!json_is_object(v))
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "is %s, want an object like {\"etcd\": [\"127.0.0.1:%u\"]}",
-		    type_name(v), CFG_ETCD_PORT);
+		    cfgfile_type(v), CFG_ETCD_PORT);
 	w->parent = k->name;
 	rc = apply_keys(c, v, coord_keys, NCOORD_KEYS, w, err, errlen);
 	w->parent = NULL;
@@ -751,26 +571,10 @@ set_coordination(struct cfg *c, json_t *v, const struct key *k, struct where *w,
 	if (rc == -1)
 		return -1;
 	if (c->netcd == 0)
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "has no \"etcd\": list the etcd endpoints, like"
 		    " {\"etcd\": [\"127.0.0.1:%u\"]}",
 		    CFG_ETCD_PORT);
-	return 0;
-}
-
-int
-cfg_loopback_host(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (strcasecmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6) ||
-		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 	return 0;
 }
 
@@ -781,7 +585,7 @@ first_beyond(const struct cfg *c)
 	unsigned i;
 
 	for (i = 0; i < c->nlisten; i++)
-		if (!cfg_loopback_host(c->listen[i].host))
+		if (!addr_is_loopback(c->listen[i].host))
 			return (int)i;
 	return -1;
 }
@@ -794,7 +598,7 @@ cfg_beyond_loopback(const struct cfg *c)
 
 /* The rules between keys, checked once every key is read. */
 static int
-check_identity(struct cfg *c, struct where *w, char *err, size_t errlen)
+check_identity(struct cfg *c, struct cfg_where *w, char *err, size_t errlen)
 {
 	char addr[CFG_HOST_LEN + 16];
 	int i;
@@ -803,7 +607,7 @@ check_identity(struct cfg *c, struct where *w, char *err, size_t errlen)
 	w->index = -1;
 	if (c->machine_auto && c->netcd == 0) {
 		w->key = "machine_id";
-		return fail(w, err, errlen,
+		return cfgfile_fail(w, err, errlen,
 		    "\"auto\" leases the machine id from etcd, and there is no"
 		    " \"coordination\": {\"etcd\": [...]}: list the etcd"
 		    " endpoints there, or set a number 0..%u unique in the dc",
@@ -819,7 +623,7 @@ check_identity(struct cfg *c, struct where *w, char *err, size_t errlen)
 		    c->listen[i].host, c->listen[i].port, addr, sizeof(addr));
 	w->key = "listen";
 	w->index = i;
-	return fail(w, err, errlen,
+	return cfgfile_fail(w, err, errlen,
 	    "%s is beyond loopback and \"machine_id\" is not set: two nodes"
 	    " with the same machine_id hand out the same IDs; set"
 	    " \"machine_id\" to a number 0..%u unique in dc %u of zone %u,"
@@ -828,7 +632,8 @@ check_identity(struct cfg *c, struct where *w, char *err, size_t errlen)
 }
 
 static int
-apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
+apply(
+    struct cfg *c, json_t *root, struct cfg_where *w, char *err, size_t errlen)
 {
 	unsigned i;
 
@@ -846,7 +651,7 @@ apply(struct cfg *c, json_t *root, struct where *w, char *err, size_t errlen)
 int
 cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 {
-	struct where w = {path, NULL, NULL, NULL, -1, now};
+	struct cfg_where w = {path, NULL, NULL, NULL, -1, now};
 	json_error_t jerr;
 	json_t *root;
 	char *text, why[JSON_ERROR_TEXT_LENGTH * 2];
@@ -854,7 +659,7 @@ cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 
 	cfg_defaults(c);
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	if ((text = read_file(path, err, errlen)) == NULL)
+	if ((text = cfgfile_read(path, err, errlen)) == NULL)
 		return -1;
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
@@ -878,169 +683,6 @@ cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 	json_decref(root);
 	free(text);
 	return rc;
-}
-
-/* Who genid runs as after the start: "user", or whoever starts it. */
-struct runas {
-	const char *name; /* NULL: the caller */
-	uid_t uid;
-	gid_t gid; /* the one group genid keeps (setgroups(1, ...)) */
-};
-
-/* Appends one line to the problems in err; returns 1 (one problem). */
-static int problem(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-problem(char *err, size_t errlen, const char *fmt, ...)
-{
-	size_t len = strlen(err);
-	va_list ap;
-
-	if (len > 0 && len + 1 < errlen) {
-		err[len++] = '\n';
-		err[len] = '\0';
-	}
-	va_start(ap, fmt);
-	vsnprintf(err + len, errlen - len, fmt, ap);
-	va_end(ap);
-	return 1;
-}
-
-/*
- * Whether r may do what the permission bits want (2 write, 1 search) on a
- * file of mode st: the owner's bits for the owner, the group's for the
- * group, the others' for the rest, as the kernel decides (ACLs aside).
- */
-static int
-runas_may(const struct runas *r, const struct stat *st, unsigned want)
-{
-	unsigned bits;
-
-	if (r->uid == 0)
-		return 1;
-	if (st->st_uid == r->uid)
-		bits = (st->st_mode >> 6) & 7;
-	else if (st->st_gid == r->gid)
-		bits = (st->st_mode >> 3) & 7;
-	else
-		bits = st->st_mode & 7;
-	return (bits & want) == want;
-}
-
-/* Whether r may pass through every directory above dir (an absolute path). */
-static int
-runas_may_reach(const struct runas *r, const char *dir, char *above, size_t len)
-{
-	struct stat st;
-	char *slash;
-
-	snprintf(above, len, "%s", dir);
-	while ((slash = strrchr(above, '/')) != NULL && slash != above) {
-		*slash = '\0';
-		if (stat(above, &st) == 0 && !runas_may(r, &st, 1))
-			return 0;
-	}
-	snprintf(above, len, "/");
-	return stat(above, &st) == -1 || runas_may(r, &st, 1);
-}
-
-/* The problems of one path: its directory, and the file when it exists. */
-static int
-check_path(const struct runas *r, const char *key, const char *path,
-    int file_too, char *err, size_t errlen)
-{
-	char dir[PATH_MAX], above[PATH_MAX], *slash;
-	struct stat st;
-	int n = 0;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		return 0;
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (stat(dir, &st) == -1)
-		return problem(err, errlen,
-		    "%s: directory %s: %s (check \"%s\")", path, dir,
-		    strerror(errno), key);
-	if (!S_ISDIR(st.st_mode))
-		return problem(err, errlen,
-		    "%s: %s is not a directory (check \"%s\")", path, dir, key);
-	/* access() also catches a read-only file system. */
-	if (access(dir, W_OK | X_OK) == -1 && errno == EROFS)
-		return problem(err, errlen,
-		    "%s: directory %s: %s (check \"%s\")", path, dir,
-		    strerror(errno), key);
-	if (r->name != NULL && !runas_may_reach(r, dir, above, sizeof(above)))
-		return problem(err, errlen,
-		    "%s: user %s may not enter directory %s (check \"%s\" and"
-		    " \"user\")",
-		    path, r->name, above, key);
-	if (r->name == NULL ? access(dir, W_OK | X_OK) == -1
-			    : !runas_may(r, &st, 3))
-		n += problem(err, errlen,
-		    "%s: directory %s is not writable by %s%s (check \"%s\"%s)",
-		    path, dir, r->name != NULL ? "user " : "this user",
-		    r->name != NULL ? r->name : "", key,
-		    r->name != NULL ? " and \"user\"" : "");
-	if (!file_too || stat(path, &st) == -1)
-		return n;
-	if (!S_ISREG(st.st_mode))
-		return n +
-		    problem(err, errlen,
-			"%s: not a regular file (check \"%s\")", path, key);
-	if (r->name == NULL ? access(path, W_OK) == -1 : !runas_may(r, &st, 2))
-		n += problem(err, errlen,
-		    "%s is not writable by %s%s (check \"%s\"%s)", path,
-		    r->name != NULL ? "user " : "this user",
-		    r->name != NULL ? r->name : "", key,
-		    r->name != NULL ? " and \"user\"" : "");
-	return n;
-}
-
-int
-cfg_check_start(const struct cfg *c, char *err, size_t errlen)
-{
-	struct runas r = {NULL, 0, 0};
-	struct passwd *pw;
-	struct group *gr;
-	int n = 0;
-
-	err[0] = '\0';
-	if (c->user[0] != '\0') {
-		if ((pw = getpwnam(c->user)) == NULL)
-			return problem(err, errlen,
-			    "user \"%s\" does not exist (check \"user\")",
-			    c->user);
-		r = (struct runas){c->user, pw->pw_uid, pw->pw_gid};
-		if (c->group[0] != '\0') {
-			if ((gr = getgrnam(c->group)) == NULL)
-				return problem(err, errlen,
-				    "group \"%s\" does not exist (check"
-				    " \"group\")",
-				    c->group);
-			r.gid = gr->gr_gid;
-		}
-		if (geteuid() != 0)
-			n += problem(err, errlen,
-			    "switching to user %s needs root: start genid as"
-			    " root or remove \"user\"",
-			    c->user);
-	}
-	/*
-	 * The state and pid files are opened before genid switches to
-	 * "user", but "user" restores a deleted state file and removes the
-	 * pid file at the end; it reopens the log file on SIGHUP.
-	 */
-	n += check_path(
-	    &r, "state_file", c->state_file, r.name == NULL, err, errlen);
-	if (c->pid_file[0] != '\0')
-		n += check_path(&r, "pid_file", c->pid_file, 0, err, errlen);
-	if (c->log_file[0] != '\0' && strcmp(c->log_file, "syslog") != 0)
-		n += check_path(&r, "log_file", c->log_file, 1, err, errlen);
-	return n;
 }
 
 int

@@ -88,23 +88,6 @@ int cfg_load(
 /* The slew rules of the configuration (slew.h). */
 void cfg_slew(const struct cfg *c, struct slew_conf *sc);
 
-/*
- * What a start with c would trip on outside the file (genid -t): that the
- * directories of state_file, pid_file and log_file exist and are writable
- * by "user" (by the caller when none is set), that an existing log file is
- * writable by it, and that only root may switch to "user".  Returns the
- * number of problems, each on its own line of err naming its key; 0 with
- * err empty.
- */
-int cfg_check_start(const struct cfg *c, char *err, size_t errlen);
-
-/*
- * Whether host is a loopback address: 127.0.0.0/8, ::1 (or an IPv4-mapped
- * 127.x), or the name "localhost".  The empty host (any address) and
- * every other name are not.  1 or 0.
- */
-int cfg_loopback_host(const char *host);
-
 /* Whether some listen address of c is beyond loopback: 1 or 0. */
 int cfg_beyond_loopback(const struct cfg *c);
 

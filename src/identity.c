@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * identity.c - the machine id leased from etcd (identity.h).
+ * identity.c - the machine id leased from etcd: the claim and the renewals
+ * of a start, the release at a clean stop (identity.h).
  */
+#include <bsd/stdlib.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +17,14 @@
 #include <jansson.h>
 
 #include "addr.h"
-#include "bucket.h"
-#include "checkpoint.h"
 #include "etcd.h"
 #include "id.h"
 #include "identity.h"
+#include "idkeys.h"
 #include "log.h"
-#include "ratelimit.h"
 
 /* Workers stop this long before the lease can end in etcd. */
 #define FENCE_MARGIN_MS 1000
-/* After a failed renewal, the next try. */
-#define RETRY_MS 250
 /* Claims that lose a race to another node before giving up. */
 #define CLAIM_TRIES 8u
 
@@ -39,45 +37,25 @@ struct holders {
 	char listen[CLAIM_MACHINES][CFG_HOST_LEN + 16]; /* its first address */
 };
 
-static int64_t renew_every_ms(const struct cfg *c);
 static int64_t headroom_s(const struct cfg *c);
-static void machine_key(const struct cfg *c, const char *kind, unsigned machine,
-    char *key, size_t len);
-static int parse_holder(const char *value, struct claim_node *by, char *desc,
-    size_t len, char *listen, size_t listen_len);
-static char *holder_value(
-    const struct claim_node *self, const char *listen, int64_t lease);
-static int64_t parse_checkpoint(const struct etcd_kv *kv, uint64_t *node);
 static int raise_checkpoint(struct etcd *e, const struct cfg *c,
     unsigned machine, uint64_t node, int64_t lease, int64_t at);
 static int read_holders(
     struct etcd *e, const struct cfg *c, struct holders *hs);
-static void endpoints(const struct cfg *c, char *out, size_t len);
 static int refuse(const struct cfg *c, const struct claim_choice *ch,
     const struct holders *hs, char *err, size_t errlen);
 static int take_key(struct etcd *e, const struct cfg *c,
-    const struct claim_node *self, const struct claim_choice *ch, int64_t rev,
-    int64_t old_lease, const char *listen, struct identity_claim *out);
-static int claim_once(struct etcd *e, const struct cfg *c,
-    const struct claim_node *self, int fixed, int prefer, const char *listen,
-    struct identity_claim *out, char *err, size_t errlen);
-static void fence_now(struct state_header *h);
+    const struct identity_who *who, const struct claim_choice *ch, int64_t rev,
+    int64_t old_lease, struct identity_claim *out);
+static int claim_waiting(const struct cfg *c, const struct identity_who *who,
+    const struct identity_file *f, int wait, struct identity_claim *cl,
+    char *err, size_t errlen);
+static int set_aside(
+    const struct cfg *c, unsigned was, unsigned now, char *err, size_t errlen);
 static int64_t next_ceiling(const struct cfg *c, const struct state_header *h);
-static int renew(struct etcd *e, const struct cfg *c, struct state_header *h);
-static int reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
-    const char *listen, struct ratelimit *rl);
-static void refresh_holder(struct etcd *e, const struct cfg *c,
-    struct state_header *h, const char *listen);
-static void hup_handler(int sig);
 
-/* In the coordination process: the master's pid, for the key's value. */
-static pid_t master_pid;
-/* SIGHUP came: reopen the log (the master passes it on after logrotate). */
-static volatile sig_atomic_t reopen_log;
-
-/* Renewals (and checkpoint raises) per lease: every ttl / 3. */
-static int64_t
-renew_every_ms(const struct cfg *c)
+int64_t
+identity_renew_every_ms(const struct cfg *c)
 {
 	return (int64_t)c->lease_ttl_s * 1000 / 3;
 }
@@ -90,98 +68,24 @@ renew_every_ms(const struct cfg *c)
 static int64_t
 headroom_s(const struct cfg *c)
 {
-	return (renew_every_ms(c) + 999) / 1000 + 2;
-}
-
-static void
-machine_key(const struct cfg *c, const char *kind, unsigned machine, char *key,
-    size_t len)
-{
-	snprintf(key, len, "%s/%s/%u/%u/%u", c->etcd_prefix, kind, c->zone,
-	    c->dc, machine);
+	return (identity_renew_every_ms(c) + 999) / 1000 + 2;
 }
 
 void
-identity_self(struct claim_node *self, uint64_t node)
+identity_self(
+    struct identity_who *who, uint64_t node, pid_t pid, const char *listen)
 {
 	uint64_t boot[2];
 
-	memset(self, 0, sizeof(*self));
-	self->node = node;
-	if (gethostname(self->host, sizeof(self->host) - 1) == -1)
-		snprintf(self->host, sizeof(self->host), "unknown");
+	memset(who, 0, sizeof(*who));
+	who->node.node = node;
+	if (gethostname(who->node.host, sizeof(who->node.host) - 1) == -1)
+		snprintf(who->node.host, sizeof(who->node.host), "unknown");
 	statefile_kernel_boot(boot);
-	snprintf(self->boot, sizeof(self->boot), "%016" PRIx64 "%016" PRIx64,
-	    boot[0], boot[1]);
-}
-
-/* The holder a key's value names; 0, or -1 when it is not genid's. */
-static int
-parse_holder(const char *value, struct claim_node *by, char *desc, size_t len,
-    char *addr, size_t addr_len)
-{
-	json_t *j = json_loads(value, 0, NULL), *l = NULL;
-	const char *node = NULL, *host = "?", *boot = "", *listen = "?";
-	json_int_t pid = 0;
-
-	memset(by, 0, sizeof(*by));
-	snprintf(desc, len, "an unknown holder");
-	addr[0] = '\0';
-	if (j == NULL ||
-	    json_unpack(j, "{s:s, s?s, s?s, s?I, s?o}", "node", &node, "host",
-		&host, "boot", &boot, "pid", &pid, "listen", &l) == -1) {
-		json_decref(j);
-		return -1;
-	}
-	by->node = strtoull(node, NULL, 16);
-	snprintf(by->host, sizeof(by->host), "%s", host);
-	snprintf(by->boot, sizeof(by->boot), "%s", boot);
-	if (json_is_array(l) && json_is_string(json_array_get(l, 0))) {
-		listen = json_string_value(json_array_get(l, 0));
-		snprintf(addr, addr_len, "%s", listen);
-	}
-	snprintf(desc, len, "node %s on %s (pid %lld, %s)", node, host,
-	    (long long)pid, listen);
-	json_decref(j);
-	return 0;
-}
-
-/* The value of this node's machine key. */
-static char *
-holder_value(const struct claim_node *self, const char *listen, int64_t lease)
-{
-	/* The master's pid: the coordination process names its parent. */
-	pid_t pid = master_pid != 0 ? master_pid : getpid();
-	json_t *l = json_loads(listen, 0, NULL), *v;
-	char node[17];
-	char *s;
-
-	snprintf(node, sizeof(node), "%016" PRIx64, self->node);
-	v = json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:I}", "node", node,
-	    "host", self->host, "boot", self->boot, "pid", (json_int_t)pid,
-	    "listen", l != NULL ? l : json_array(), "since",
-	    (json_int_t)time(NULL), "lease", (json_int_t)lease);
-	s = v == NULL ? NULL : json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(v);
-	return s;
-}
-
-/* The checkpoint key's value: its Unix time and writer; 0 = no key. */
-static int64_t
-parse_checkpoint(const struct etcd_kv *kv, uint64_t *node)
-{
-	json_t *j;
-	json_int_t t = 0;
-	const char *n = "0";
-
-	*node = 0;
-	if (kv->key[0] == '\0' || (j = json_loads(kv->value, 0, NULL)) == NULL)
-		return 0;
-	if (json_unpack(j, "{s:I, s?s}", "checkpoint", &t, "node", &n) == -1)
-		t = 0;
-	*node = strtoull(n, NULL, 16);
-	json_decref(j);
-	return (int64_t)t;
+	snprintf(who->node.boot, sizeof(who->node.boot),
+	    "%016" PRIx64 "%016" PRIx64, boot[0], boot[1]);
+	who->pid = pid;
+	who->listen = listen;
 }
 
 /*
@@ -196,11 +100,11 @@ raise_checkpoint(struct etcd *e, const struct cfg *c, unsigned machine,
 	char mkey[ETCD_KEY_LEN], ckey[ETCD_KEY_LEN], value[128];
 	int ok;
 
-	machine_key(c, "machines", machine, mkey, sizeof(mkey));
-	machine_key(c, "checkpoints", machine, ckey, sizeof(ckey));
-	snprintf(value, sizeof(value),
-	    "{\"checkpoint\":%lld,\"node\":\"%016" PRIx64 "\"}", (long long)at,
-	    node);
+	idkeys_key(mkey, sizeof(mkey), c->etcd_prefix, IDKEYS_MACHINES, c->zone,
+	    c->dc, machine);
+	idkeys_key(ckey, sizeof(ckey), c->etcd_prefix, IDKEYS_CHECKPOINTS,
+	    c->zone, c->dc, machine);
+	idkeys_checkpoint_value(value, sizeof(value), at, node);
 	if (etcd_txn(e, json_pack("[o]", etcd_cmp_lease(mkey, lease)),
 		json_pack("[o]", etcd_op_put(ckey, value, 0)), json_array(),
 		&ok, NULL) == -1)
@@ -214,34 +118,31 @@ read_holders(struct etcd *e, const struct cfg *c, struct holders *hs)
 {
 	struct etcd_kv kvs[CLAIM_MACHINES * 2];
 	char prefix[ETCD_KEY_LEN], end[ETCD_KEY_LEN];
+	unsigned zone, dc, m;
 	long n, i;
-	size_t plen;
 
-	snprintf(prefix, sizeof(prefix), "%s/machines/%u/%u/", c->etcd_prefix,
+	idkeys_dc_dir(prefix, sizeof(prefix), c->etcd_prefix, IDKEYS_MACHINES,
 	    c->zone, c->dc);
 	etcd_prefix_end(prefix, end, sizeof(end));
 	if ((n = etcd_range(e, prefix, end, kvs, CLAIM_MACHINES * 2)) == -1)
 		return -1;
 	memset(hs, 0, sizeof(*hs));
-	plen = strlen(prefix);
 	for (i = 0; i < n && i < (long)(CLAIM_MACHINES * 2); i++) {
-		char *endp;
-		unsigned long m = strtoul(kvs[i].key + plen, &endp, 10);
-
-		if (*endp != '\0' || m >= CLAIM_MACHINES)
+		if (idkeys_parse(kvs[i].key, c->etcd_prefix, IDKEYS_MACHINES,
+			&zone, &dc, &m) == -1 ||
+		    zone != c->zone || dc != c->dc || m >= CLAIM_MACHINES)
 			continue;
 		hs->h[m].held = 1;
 		hs->rev[m] = kvs[i].mod_revision;
 		hs->lease[m] = kvs[i].lease;
-		parse_holder(kvs[i].value, &hs->h[m].by, hs->desc[m],
+		idkeys_parse_holder(kvs[i].value, &hs->h[m].by, hs->desc[m],
 		    sizeof(hs->desc[m]), hs->listen[m], sizeof(hs->listen[m]));
 	}
 	return 0;
 }
 
-/* The endpoints, for messages: "127.0.0.1:2379, ...". */
-static void
-endpoints(const struct cfg *c, char *out, size_t len)
+void
+identity_endpoints(const struct cfg *c, char *out, size_t len)
 {
 	char one[CFG_HOST_LEN + 16];
 	size_t o = 0;
@@ -254,7 +155,6 @@ endpoints(const struct cfg *c, char *out, size_t len)
 			c->etcd[i].host, c->etcd[i].port, one, sizeof(one)));
 }
 
-/* The refusal of a full dc or of a fixed id held elsewhere: its code. */
 static int
 refuse(const struct cfg *c, const struct claim_choice *ch,
     const struct holders *hs, char *err, size_t errlen)
@@ -290,22 +190,26 @@ refuse(const struct cfg *c, const struct claim_choice *ch,
  * 0 another node was quicker, -1 etcd did not answer (e->err).
  */
 static int
-take_key(struct etcd *e, const struct cfg *c, const struct claim_node *self,
+take_key(struct etcd *e, const struct cfg *c, const struct identity_who *who,
     const struct claim_choice *ch, int64_t rev, int64_t old_lease,
-    const char *listen, struct identity_claim *out)
+    struct identity_claim *out)
 {
 	char mkey[ETCD_KEY_LEN], ckey[ETCD_KEY_LEN], *value;
 	int64_t lease, sent = statefile_mono_ms();
 	struct etcd_kv kv;
+	int64_t at;
 	uint64_t writer;
 	json_t *cmp;
 	int ok, rc;
 
-	machine_key(c, "machines", ch->machine, mkey, sizeof(mkey));
-	machine_key(c, "checkpoints", ch->machine, ckey, sizeof(ckey));
+	idkeys_key(mkey, sizeof(mkey), c->etcd_prefix, IDKEYS_MACHINES, c->zone,
+	    c->dc, ch->machine);
+	idkeys_key(ckey, sizeof(ckey), c->etcd_prefix, IDKEYS_CHECKPOINTS,
+	    c->zone, c->dc, ch->machine);
 	if (etcd_grant(e, c->lease_ttl_s, &lease) == -1)
 		return -1;
-	if ((value = holder_value(self, listen, lease)) == NULL) {
+	if ((value = idkeys_holder_value(
+		 &who->node, who->pid, who->listen, lease)) == NULL) {
 		snprintf(e->err, sizeof(e->err), "out of memory");
 		return -1;
 	}
@@ -327,21 +231,23 @@ take_key(struct etcd *e, const struct cfg *c, const struct claim_node *self,
 	out->machine = ch->machine;
 	out->lease = lease;
 	out->fence_ms = sent + (int64_t)c->lease_ttl_s * 1000 - FENCE_MARGIN_MS;
-	out->etcd_checkpoint = parse_checkpoint(&kv, &writer);
-	out->foreign = out->etcd_checkpoint != 0 && writer != self->node;
+	/* No key (none in the reply), or not genid's: no checkpoint. */
+	if (kv.key[0] == '\0' ||
+	    idkeys_parse_checkpoint(kv.value, &at, &writer) == -1) {
+		at = 0;
+		writer = 0;
+	}
+	out->etcd_checkpoint = at;
+	out->foreign = out->etcd_checkpoint != 0 && writer != who->node.node;
 	out->writer = writer;
 	out->reclaimed = ch->verdict == CLAIM_RECLAIM;
 	return 1;
 }
 
-/*
- * One claim (identity_claim without the waiting): 0, a sysexits.h code,
- * or -1 when etcd did not answer (err says why).
- */
-static int
-claim_once(struct etcd *e, const struct cfg *c, const struct claim_node *self,
-    int fixed, int prefer, const char *listen, struct identity_claim *out,
-    char *err, size_t errlen)
+int
+identity_claim_once(struct etcd *e, const struct cfg *c,
+    const struct identity_who *who, int fixed, int prefer,
+    struct identity_claim *out, char *err, size_t errlen)
 {
 	struct holders hs;
 	struct claim_choice ch;
@@ -352,11 +258,11 @@ claim_once(struct etcd *e, const struct cfg *c, const struct claim_node *self,
 	for (tries = 0; tries < CLAIM_TRIES; tries++) {
 		if (read_holders(e, c, &hs) == -1)
 			goto unreachable;
-		ch = claim_choose(hs.h, self, fixed, prefer);
+		ch = claim_choose(hs.h, &who->node, fixed, prefer);
 		if (ch.verdict == CLAIM_FULL || ch.verdict == CLAIM_TAKEN)
 			return refuse(c, &ch, &hs, err, errlen);
-		rc = take_key(e, c, self, &ch, hs.rev[ch.machine],
-		    hs.lease[ch.machine], listen, out);
+		rc = take_key(e, c, who, &ch, hs.rev[ch.machine],
+		    hs.lease[ch.machine], out);
 		if (rc == -1)
 			goto unreachable;
 		if (rc == 0)
@@ -377,8 +283,8 @@ claim_once(struct etcd *e, const struct cfg *c, const struct claim_node *self,
 		 * resumes above the key.
 		 */
 		if ((rc = raise_checkpoint(e, c, ch.machine,
-			 out->foreign ? out->writer : self->node, out->lease,
-			 ceiling)) == -1)
+			 out->foreign ? out->writer : who->node.node,
+			 out->lease, ceiling)) == -1)
 			goto unreachable;
 		if (rc == 0) {
 			snprintf(err, errlen,
@@ -401,9 +307,8 @@ unreachable:
 }
 
 int
-identity_claim(const struct cfg *c, const struct claim_node *self, int fixed,
-    int prefer, const char *listen, struct identity_claim *out, char *err,
-    size_t errlen)
+identity_claim(const struct cfg *c, const struct identity_who *who, int fixed,
+    int prefer, struct identity_claim *out, char *err, size_t errlen)
 {
 	struct etcd e;
 	char why[512], eps[512];
@@ -413,11 +318,11 @@ identity_claim(const struct cfg *c, const struct claim_node *self, int fixed,
 		snprintf(err, errlen, "etcd: %s", e.err);
 		return EX_SOFTWARE;
 	}
-	rc = claim_once(
-	    &e, c, self, fixed, prefer, listen, out, why, sizeof(why));
+	rc = identity_claim_once(
+	    &e, c, who, fixed, prefer, out, why, sizeof(why));
 	etcd_close(&e);
 	if (rc == -1) {
-		endpoints(c, eps, sizeof(eps));
+		identity_endpoints(c, eps, sizeof(eps));
 		snprintf(err, errlen,
 		    "coordination: etcd (%s) did not answer: %s", eps, why);
 		return EX_UNAVAILABLE;
@@ -425,6 +330,161 @@ identity_claim(const struct cfg *c, const struct claim_node *self, int fixed,
 	if (rc != 0)
 		snprintf(err, errlen, "coordination: %s", why);
 	return rc;
+}
+
+void
+identity_read_file(const struct cfg *c, struct identity_file *f)
+{
+	struct statefile ro;
+	char err[4096];
+
+	memset(f, 0, sizeof(*f));
+	if (statefile_open_ro(&ro, c->state_file, err, sizeof(err)) == 0) {
+		if (ro.h->zone == c->zone && ro.h->dc == c->dc &&
+		    ro.h->epoch == c->epoch) {
+			f->have = 1;
+			f->machine = ro.h->machine;
+			f->node = ro.h->node;
+		}
+		statefile_close(&ro);
+	}
+	while (f->node == 0)
+		f->node = (uint64_t)arc4random() << 32 | arc4random();
+}
+
+/*
+ * The claim of a start, tried again every second while etcd does not
+ * answer when wait (--wait-coordination): 0, or a sysexits.h code.
+ */
+static int
+claim_waiting(const struct cfg *c, const struct identity_who *who,
+    const struct identity_file *f, int wait, struct identity_claim *cl,
+    char *err, size_t errlen)
+{
+	unsigned waited;
+	int rc;
+
+	for (waited = 0;; waited++) {
+		rc = identity_claim(c, who,
+		    c->machine_auto ? -1 : (int)c->machine,
+		    f->have ? (int)f->machine : -1, cl, err, errlen);
+		if (rc != EX_UNAVAILABLE || !wait)
+			return rc;
+		if (waited % 30 == 0)
+			log_warnx(
+			    "%s: waiting for it (--wait-coordination)", err);
+		sleep(1);
+	}
+}
+
+/* Keeps a state file made for machine was aside: now is held instead. */
+static int
+set_aside(
+    const struct cfg *c, unsigned was, unsigned now, char *err, size_t errlen)
+{
+	char aside[PATH_MAX + 32];
+
+	snprintf(aside, sizeof(aside), "%s.machine-%u", c->state_file, was);
+	if (rename(c->state_file, aside) == -1) {
+		snprintf(err, errlen, "rename %s to %s: %s", c->state_file,
+		    aside, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	log_warnx("coordination: %s was made for machine %u, which"
+		  " another node holds now: kept as %s, and a new state"
+		  " file made for machine %u",
+	    c->state_file, was, aside, now);
+	return 0;
+}
+
+int
+identity_start(struct cfg *c, const struct identity_file *f, const char *listen,
+    int wait, struct identity_claim *cl, unsigned *held, char *err,
+    size_t errlen)
+{
+	struct identity_who who;
+	char why[4096];
+	int rc;
+
+	identity_self(&who, f->node, getpid(), listen);
+	rc = claim_waiting(c, &who, f, wait, cl, why, sizeof(why));
+	if (rc == EX_UNAVAILABLE && !c->machine_auto && f->have &&
+	    f->machine == c->machine) {
+		log_warnx("%s: starting as machine %u of zone %u dc %u as"
+			  " configured, unconfirmed: nothing checks that no"
+			  " other node holds it until etcd answers",
+		    why, c->machine, c->zone, c->dc);
+		*held = CLAIM_UNCONFIRMED;
+		return 0;
+	}
+	if (rc == EX_UNAVAILABLE)
+		snprintf(err, errlen, "%s: %s", why,
+		    c->machine_auto
+			? "\"machine_id\": \"auto\" takes its id from etcd:"
+			  " start etcd, or start genid with"
+			  " --wait-coordination to wait for it"
+			: "a fixed machine_id starts without etcd only with"
+			  " the state file made for it; start etcd, or use"
+			  " --wait-coordination");
+	else if (rc != 0)
+		snprintf(err, errlen, "%s", why);
+	if (rc != 0)
+		return rc;
+	if (f->have && f->machine != cl->machine &&
+	    (rc = set_aside(c, f->machine, cl->machine, err, errlen)) != 0)
+		return rc;
+	c->machine = cl->machine;
+	log_notice("coordination: holds machine %u of zone %u dc %u in etcd%s"
+		   " (lease %llx, %u s)%s",
+	    cl->machine, c->zone, c->dc,
+	    cl->reclaimed ? ", taken back from this node's last process" : "",
+	    (unsigned long long)cl->lease, c->lease_ttl_s,
+	    cl->foreign ? "; another node used it before: this one resumes"
+			  " above its checkpoint"
+			: "");
+	*held = CLAIM_HELD;
+	return 0;
+}
+
+int
+identity_keep(const struct cfg *c, struct statefile *sf, const char *listen,
+    struct identity_claim *cl, uint64_t node, char *err, size_t errlen)
+{
+	struct identity_who who;
+	int rc;
+
+	if ((rc = identity_renew(c, sf, err, errlen)) == 1)
+		return 0;
+	if (rc == -1)
+		return EX_UNAVAILABLE;
+	log_warnx("%s: claiming machine %u again", err, cl->machine);
+	identity_self(&who, node, getpid(), listen);
+	if ((rc = identity_claim(
+		 c, &who, (int)cl->machine, -1, cl, err, errlen)) != 0)
+		return rc;
+	if (cl->foreign) {
+		snprintf(err, errlen,
+		    "coordination: another node used machine %u during this"
+		    " start: start again, to resume above its checkpoint",
+		    cl->machine);
+		return EX_TEMPFAIL;
+	}
+	identity_publish(sf, cl, c->epoch);
+	if (identity_renew(c, sf, err, errlen) != 1)
+		return EX_UNAVAILABLE;
+	return 0;
+}
+
+uint32_t
+identity_floor(const struct identity_claim *cl, int64_t epoch)
+{
+	int64_t ts = id_ts_of(cl->etcd_checkpoint, epoch);
+
+	if (!cl->foreign)
+		return 0;
+	return ts < 1		       ? 1
+	    : ts > (int64_t)UINT32_MAX ? UINT32_MAX
+				       : (uint32_t)ts;
 }
 
 void
@@ -441,13 +501,19 @@ identity_publish(
 	__atomic_store_n(&h->identity, CLAIM_HELD, __ATOMIC_RELEASE);
 }
 
-/* Stops the workers from issuing, at once: the id may be someone else's. */
-static void
-fence_now(struct state_header *h)
+void
+identity_publish_start(struct statefile *sf, unsigned held,
+    const struct identity_claim *cl, int64_t epoch)
 {
-	state_store((uint64_t *)&h->fence_ms, 1);
-	__atomic_store_n(&h->identity, CLAIM_LOST, __ATOMIC_RELEASE);
-	state_add(&h->identity_losses, 1);
+	if (held == CLAIM_HELD) {
+		identity_publish(sf, cl, epoch);
+		return;
+	}
+	/* Nothing leased: no fence, no ceiling (left by a last boot). */
+	state_store(&sf->h->ceiling, 0);
+	state_store((uint64_t *)&sf->h->fence_ms, 0);
+	state_store((uint64_t *)&sf->h->lease, 0);
+	__atomic_store_n(&sf->h->identity, held, __ATOMIC_RELEASE);
 }
 
 /* Where the checkpoint key goes now: the workers' cap until the next. */
@@ -465,7 +531,8 @@ identity_renew(
 	struct etcd e;
 	int rc = -1;
 
-	if (etcd_open(&e, c, 1000) == -1 || (rc = renew(&e, c, sf->h)) == -1)
+	if (etcd_open(&e, c, 1000) == -1 ||
+	    (rc = identity_renew_once(&e, c, sf->h)) == -1)
 		snprintf(err, errlen, "coordination: etcd: %s", e.err);
 	else if (rc == 0)
 		snprintf(err, errlen,
@@ -476,9 +543,8 @@ identity_renew(
 	return rc;
 }
 
-/* One renewal while held: 1 renewed, 0 lost, -1 etcd did not answer. */
-static int
-renew(struct etcd *e, const struct cfg *c, struct state_header *h)
+int
+identity_renew_once(struct etcd *e, const struct cfg *c, struct state_header *h)
 {
 	int64_t sent = statefile_mono_ms(), ttl, ceiling, ts;
 	int rc;
@@ -514,170 +580,6 @@ renew(struct etcd *e, const struct cfg *c, struct state_header *h)
 		state_store((uint64_t *)&h->fence_ms, (uint64_t)(sent + ttl));
 	state_store((uint64_t *)&h->renewed, (uint64_t)time(NULL));
 	return 1;
-}
-
-/*
- * Claims this node's id again (lost, or never confirmed): 1 held, 0 not
- * yet, -1 etcd did not answer.  An id another node used meanwhile ends
- * the process with IDENTITY_EXIT_RESTART: the buckets must resume above
- * that node's checkpoint, which a start does.
- */
-static int
-reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
-    const char *listen, struct ratelimit *rl)
-{
-	struct state_header *h = sf->h;
-	struct claim_node self;
-	struct identity_claim cl;
-	char err[1024];
-	unsigned was = __atomic_load_n(&h->identity, __ATOMIC_ACQUIRE);
-	unsigned suppressed;
-	int64_t ckpt;
-	int rc;
-
-	identity_self(&self, h->node);
-	rc = claim_once(
-	    e, c, &self, (int)h->machine, -1, listen, &cl, err, sizeof(err));
-	if (rc == -1)
-		return -1;
-	if (rc != 0) {
-		if (ratelimit_allow(
-			rl, (double)statefile_mono_ms() / 1000, &suppressed))
-			log_warnx("coordination: %s", err);
-		if (rc == EX_CONFIG && was == CLAIM_UNCONFIRMED)
-			fence_now(h);
-		return 0;
-	}
-	/*
-	 * Another node used the id meanwhile, up to a second not yet past:
-	 * the buckets must resume above it.  The local checkpoint is raised
-	 * to it durably, and the master stops without marking the stop clean
-	 * (IDENTITY_EXIT_RESTART), so that the next start resumes above it.
-	 * Once the clock is past it, whatever is issued from now on is too.
-	 */
-	ckpt = id_ts_of(cl.etcd_checkpoint, h->epoch);
-	if (cl.foreign && ckpt >= id_ts_of((int64_t)time(NULL), h->epoch)) {
-		log_warnx("coordination: machine %u was used by another node"
-			  " while this one did not hold it, up to %lld s from"
-			  " now: restarting, to resume above its checkpoint",
-		    cl.machine,
-		    (long long)(ckpt -
-			id_ts_of((int64_t)time(NULL), h->epoch)));
-		state_store((uint64_t *)&h->lease, (uint64_t)cl.lease);
-		/* If this fails the key, still the other node's, is the floor
-		 * of the restart. */
-		if (ckpt > (int64_t)UINT32_MAX ||
-		    checkpoint_raise(sf, (uint32_t)ckpt) == -1)
-			log_warn("coordination: raise the checkpoint of %s"
-				 " (the restart resumes above etcd's)",
-			    sf->path);
-		_exit(IDENTITY_EXIT_RESTART);
-	}
-	identity_publish(sf, &cl, h->epoch);
-	log_notice("coordination: holds machine %u of zone %u dc %u %s",
-	    cl.machine, h->zone, h->dc,
-	    was == CLAIM_LOST ? "again: issuing" : "in etcd: fenced from now");
-	return 1;
-}
-
-/*
- * Writes the machine key's value again, while this node's lease holds it:
- * the claim was made before genid became a daemon (-d), under another pid.
- */
-static void
-refresh_holder(struct etcd *e, const struct cfg *c, struct state_header *h,
-    const char *listen)
-{
-	struct claim_node self;
-	char key[ETCD_KEY_LEN], *value;
-	int ok;
-
-	identity_self(&self, h->node);
-	machine_key(c, "machines", h->machine, key, sizeof(key));
-	if ((value = holder_value(&self, listen, h->lease)) == NULL)
-		return;
-	if (etcd_txn(e, json_pack("[o]", etcd_cmp_lease(key, h->lease)),
-		json_pack("[o]", etcd_op_put(key, value, h->lease)),
-		json_array(), &ok, NULL) == -1)
-		log_warnx("coordination: etcd: %s", e->err);
-	free(value);
-}
-
-static void
-hup_handler(int sig)
-{
-	(void)sig;
-	reopen_log = 1;
-}
-
-void
-identity_run(const struct cfg *c, struct statefile *sf, const char *listen)
-{
-	struct state_header *h = sf->h;
-	struct ratelimit down, taken;
-	struct etcd e;
-	unsigned suppressed;
-	char eps[512];
-	int64_t next;
-	int rc;
-
-	endpoints(c, eps, sizeof(eps));
-	/* The master passes SIGHUP on after logrotate: reopen the log. */
-	signal(SIGHUP, hup_handler);
-	ratelimit_init(&down, 10);
-	ratelimit_init(&taken, 10);
-	if (etcd_open(&e, c, renew_every_ms(c) / 2) == -1) {
-		log_warnx("coordination: %s", e.err);
-		_exit(EX_SOFTWARE);
-	}
-	master_pid = (pid_t)h->master_pid;
-	if (__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE) == CLAIM_HELD)
-		refresh_holder(&e, c, h, listen);
-	for (;;) {
-		int64_t start = statefile_mono_ms();
-		char why[512];
-
-		if (reopen_log) {
-			reopen_log = 0;
-			if (log_reopen(why, sizeof(why)) == -1)
-				log_warnx("coordination: SIGHUP: %s", why);
-		}
-		if (__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE) ==
-		    CLAIM_HELD) {
-			rc = renew(&e, c, h);
-			if (rc == 0)
-				fence_now(h);
-		} else
-			rc = reclaim(&e, c, sf, listen, &taken);
-		if (rc == -1 &&
-		    ratelimit_allow(&down, (double)start / 1000, &suppressed)) {
-			int64_t left =
-			    (int64_t)state_load((uint64_t *)&h->fence_ms) -
-			    start;
-
-			if (h->identity == CLAIM_HELD && left > 0)
-				log_warnx("coordination: etcd (%s) did not"
-					  " answer: %s; this node stops"
-					  " issuing in %.1f s unless it does",
-				    eps, e.err, left / 1000.0);
-			else
-				log_warnx("coordination: etcd (%s) did not"
-					  " answer: %s",
-				    eps, e.err);
-		}
-		if (e.failover[0] != '\0') {
-			log_warnx("coordination: etcd endpoint failed: %s",
-			    e.failover);
-			e.failover[0] = '\0';
-		}
-		next = start + (rc == 1 ? renew_every_ms(c) : RETRY_MS);
-		while ((start = statefile_mono_ms()) < next) {
-			struct timespec ts = {(next - start) / 1000,
-			    (next - start) % 1000 * 1000000};
-
-			nanosleep(&ts, NULL);
-		}
-	}
 }
 
 void

@@ -22,6 +22,7 @@
 #include "bucket.h"
 #include "checkpoint.h"
 #include "identity.h"
+#include "lease.h"
 #include "log.h"
 #include "master.h"
 #include "notify.h"
@@ -839,7 +840,7 @@ spawn_coordinator(struct ev_loop *loop)
 		return;
 	}
 	if (pid == 0)
-		identity_run(m.cfg, m.sf, m.listen);
+		lease_run(m.cfg, m.sf, m.listen);
 	ev_child_set(&m.coord_child, pid, 0);
 	ev_child_start(loop, &m.coord_child);
 }

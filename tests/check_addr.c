@@ -116,6 +116,21 @@ START_TEST(test_addr_format_cut)
 }
 END_TEST
 
+START_TEST(test_addr_loopback)
+{
+	ck_assert_int_eq(addr_is_loopback("127.0.0.1"), 1);
+	ck_assert_int_eq(addr_is_loopback("127.255.0.9"), 1);
+	ck_assert_int_eq(addr_is_loopback("::1"), 1);
+	ck_assert_int_eq(addr_is_loopback("::ffff:127.0.0.1"), 1);
+	ck_assert_int_eq(addr_is_loopback("LocalHost"), 1);
+	ck_assert_int_eq(addr_is_loopback(""), 0);
+	ck_assert_int_eq(addr_is_loopback("128.0.0.1"), 0);
+	ck_assert_int_eq(addr_is_loopback("::ffff:10.0.0.1"), 0);
+	ck_assert_int_eq(addr_is_loopback("localhostx"), 0);
+	ck_assert_int_eq(addr_is_loopback("db.example"), 0);
+}
+END_TEST
+
 Suite *
 make_addr_suite(void)
 {
@@ -131,6 +146,9 @@ make_addr_suite(void)
 	tcase_add_loop_test(
 	    tc, test_addr_format, 0, sizeof(formats) / sizeof(formats[0]));
 	tcase_add_test(tc, test_addr_format_cut);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("loopback");
+	tcase_add_test(tc, test_addr_loopback);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * addr.c - split address strings into host and port, and join them.
+ * addr.c - split address strings into host and port, join them, and
+ * tell loopback hosts.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include "addr.h"
 #include "id.h"
@@ -60,4 +65,20 @@ addr_format(const char *host, unsigned port, char *buf, size_t len)
 	snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u",
 	    host, port);
 	return buf;
+}
+
+int
+addr_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
 }

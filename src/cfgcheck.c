@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cfgcheck.c - what a configuration trips on outside the file: genid -t's
+ * checks of paths and "user", and the warnings of a start (cfgcheck.h).
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cfgcheck.h"
+#include "id.h"
+#include "log.h"
+#include "timefmt.h"
+
+/* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
+#define YEAR_S (365LL * 86400)
+
+/* Who genid runs as after the start: "user", or whoever starts it. */
+struct runas {
+	const char *name; /* NULL: the caller */
+	uid_t uid;
+	gid_t gid; /* the one group genid keeps (setgroups(1, ...)) */
+};
+
+static int problem(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int runas_may(
+    const struct runas *r, const struct stat *st, unsigned want);
+static int runas_may_reach(
+    const struct runas *r, const char *dir, char *above, size_t len);
+static int check_path(const struct runas *r, const char *key, const char *path,
+    int file_too, char *err, size_t errlen);
+static void warn_signed_overflow(const struct cfg *c);
+static void warn_identity(const struct cfg *c);
+
+/* Appends one line to the problems in err; returns 1 (one problem). */
+static int
+problem(char *err, size_t errlen, const char *fmt, ...)
+{
+	size_t len = strlen(err);
+	va_list ap;
+
+	if (len > 0 && len + 1 < errlen) {
+		err[len++] = '\n';
+		err[len] = '\0';
+	}
+	va_start(ap, fmt);
+	vsnprintf(err + len, errlen - len, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+/*
+ * Whether r may do what the permission bits want (2 write, 1 search) on a
+ * file of mode st: the owner's bits for the owner, the group's for the
+ * group, the others' for the rest, as the kernel decides (ACLs aside).
+ */
+static int
+runas_may(const struct runas *r, const struct stat *st, unsigned want)
+{
+	unsigned bits;
+
+	if (r->uid == 0)
+		return 1;
+	if (st->st_uid == r->uid)
+		bits = (st->st_mode >> 6) & 7;
+	else if (st->st_gid == r->gid)
+		bits = (st->st_mode >> 3) & 7;
+	else
+		bits = st->st_mode & 7;
+	return (bits & want) == want;
+}
+
+/* Whether r may pass through every directory above dir (an absolute path). */
+static int
+runas_may_reach(const struct runas *r, const char *dir, char *above, size_t len)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(above, len, "%s", dir);
+	while ((slash = strrchr(above, '/')) != NULL && slash != above) {
+		*slash = '\0';
+		if (stat(above, &st) == 0 && !runas_may(r, &st, 1))
+			return 0;
+	}
+	snprintf(above, len, "/");
+	return stat(above, &st) == -1 || runas_may(r, &st, 1);
+}
+
+/* The problems of one path: its directory, and the file when it exists. */
+static int
+check_path(const struct runas *r, const char *key, const char *path,
+    int file_too, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], above[PATH_MAX], *slash;
+	struct stat st;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == -1)
+		return problem(err, errlen,
+		    "%s: directory %s: %s (check \"%s\")", path, dir,
+		    strerror(errno), key);
+	if (!S_ISDIR(st.st_mode))
+		return problem(err, errlen,
+		    "%s: %s is not a directory (check \"%s\")", path, dir, key);
+	/* access() also catches a read-only file system. */
+	if (access(dir, W_OK | X_OK) == -1 && errno == EROFS)
+		return problem(err, errlen,
+		    "%s: directory %s: %s (check \"%s\")", path, dir,
+		    strerror(errno), key);
+	if (r->name != NULL && !runas_may_reach(r, dir, above, sizeof(above)))
+		return problem(err, errlen,
+		    "%s: user %s may not enter directory %s (check \"%s\" and"
+		    " \"user\")",
+		    path, r->name, above, key);
+	if (r->name == NULL ? access(dir, W_OK | X_OK) == -1
+			    : !runas_may(r, &st, 3))
+		n += problem(err, errlen,
+		    "%s: directory %s is not writable by %s%s (check \"%s\"%s)",
+		    path, dir, r->name != NULL ? "user " : "this user",
+		    r->name != NULL ? r->name : "", key,
+		    r->name != NULL ? " and \"user\"" : "");
+	if (!file_too || stat(path, &st) == -1)
+		return n;
+	if (!S_ISREG(st.st_mode))
+		return n +
+		    problem(err, errlen,
+			"%s: not a regular file (check \"%s\")", path, key);
+	if (r->name == NULL ? access(path, W_OK) == -1 : !runas_may(r, &st, 2))
+		n += problem(err, errlen,
+		    "%s is not writable by %s%s (check \"%s\"%s)", path,
+		    r->name != NULL ? "user " : "this user",
+		    r->name != NULL ? r->name : "", key,
+		    r->name != NULL ? " and \"user\"" : "");
+	return n;
+}
+
+int
+cfgcheck_start(const struct cfg *c, char *err, size_t errlen)
+{
+	struct runas r = {NULL, 0, 0};
+	struct passwd *pw;
+	struct group *gr;
+	int n = 0;
+
+	err[0] = '\0';
+	if (c->user[0] != '\0') {
+		if ((pw = getpwnam(c->user)) == NULL)
+			return problem(err, errlen,
+			    "user \"%s\" does not exist (check \"user\")",
+			    c->user);
+		r = (struct runas){c->user, pw->pw_uid, pw->pw_gid};
+		if (c->group[0] != '\0') {
+			if ((gr = getgrnam(c->group)) == NULL)
+				return problem(err, errlen,
+				    "group \"%s\" does not exist (check"
+				    " \"group\")",
+				    c->group);
+			r.gid = gr->gr_gid;
+		}
+		if (geteuid() != 0)
+			n += problem(err, errlen,
+			    "switching to user %s needs root: start genid as"
+			    " root or remove \"user\"",
+			    c->user);
+	}
+	/*
+	 * The state and pid files are opened before genid switches to
+	 * "user", but "user" restores a deleted state file and removes the
+	 * pid file at the end; it reopens the log file on SIGHUP.
+	 */
+	n += check_path(
+	    &r, "state_file", c->state_file, r.name == NULL, err, errlen);
+	if (c->pid_file[0] != '\0')
+		n += check_path(&r, "pid_file", c->pid_file, 0, err, errlen);
+	if (c->log_file[0] != '\0' && strcmp(c->log_file, "syslog") != 0)
+		n += check_path(&r, "log_file", c->log_file, 1, err, errlen);
+	return n;
+}
+
+static void
+warn_signed_overflow(const struct cfg *c)
+{
+	long long left = c->epoch + ID_TS_SIGNED_LIMIT - (long long)time(NULL);
+	char when[TIMEFMT_LEN];
+
+	if (left <= 0) {
+		timefmt_iso(c->epoch + ID_TS_SIGNED_LIMIT, when, sizeof(when));
+		log_warnx("IDs passed 2^63 on %s: they no longer fit a signed"
+			  " 64-bit column (BIGINT, Java long); choose a recent"
+			  " \"epoch\" for a new node",
+		    when);
+	} else if (left < YEAR_S)
+		log_warnx(
+		    "IDs reach 2^63 in %lld days: they no longer fit a"
+		    " signed 64-bit column (BIGINT, Java long); choose a recent"
+		    " \"epoch\" for a new node",
+		    left / 86400);
+}
+
+/*
+ * A node that listens beyond loopback and what then guards it: nothing
+ * checks that its machine_id is unique without peers or etcd, and anyone
+ * who reaches it may take IDs without an allow list (genid.json(5)).
+ */
+static void
+warn_identity(const struct cfg *c)
+{
+	const struct cfg_addr *a;
+	char where[CFG_HOST_LEN + 16];
+	unsigned i;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (!addr_is_loopback(c->listen[i].host))
+			break;
+	if (i == c->nlisten)
+		return;
+	a = &c->listen[i];
+	if (a->host[0] == '\0')
+		snprintf(where, sizeof(where), "*:%u", a->port);
+	else if (strchr(a->host, ':') != NULL)
+		snprintf(where, sizeof(where), "[%s]:%u", a->host, a->port);
+	else
+		snprintf(where, sizeof(where), "%s:%u", a->host, a->port);
+	if (c->npeers == 0 && c->netcd == 0)
+		log_warnx("listen address %s is beyond loopback, and nothing"
+			  " checks that machine_id %u is unique in zone %u dc"
+			  " %u: a second node with it would hand out the same"
+			  " IDs; list the other nodes of the dc in \"peers\" or"
+			  " use coordination.etcd",
+		    where, c->machine, c->zone, c->dc);
+	if (c->nallow == 0)
+		log_warnx("listen address %s is beyond loopback and \"allow\""
+			  " is empty: any host that reaches it may take IDs"
+			  " (and use up the ID space); set \"allow\" to the"
+			  " networks of the clients",
+		    where);
+}
+
+void
+cfgcheck_warn_start(const struct cfg *c)
+{
+	warn_signed_overflow(c);
+	warn_identity(c);
+}
