@@ -35,8 +35,13 @@ static int decode_stdin(int json, int64_t epoch);
 static int parse_time(
     const char *name, const char *s, int64_t epoch, uint32_t *ts);
 static void note_signed(uint64_t max, int64_t epoch);
+static int node_option(
+    int ch, const char *arg, struct node_filter *nf, unsigned *given);
 static int node_depth(unsigned given);
 static void node_sql(const struct node_filter *nf, char *buf, size_t len);
+static void range_where(const struct node_filter *nf, uint32_t from,
+    uint32_t to, struct id_fields *lo, struct id_fields *hi, char *where,
+    size_t wlen, char *node, size_t nlen);
 static int range_print(int json, int64_t epoch, int64_t from, int64_t to,
     uint64_t lo, uint64_t hi, const char *where, const char *node);
 
@@ -214,9 +219,10 @@ ctl_encode(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct node_filter nf = {0, 0, 0, 0};
 	const char *when = NULL;
 	struct id_fields f;
-	uint64_t v[5] = {0, 0, 0, 0, 0}, id;
+	uint64_t v[2] = {0, 0}, id;
 	int64_t epoch = 0;
 	unsigned given = 0;
 	int ch, hex = 0, code;
@@ -229,31 +235,19 @@ ctl_encode(int argc, char **argv)
 			when = optarg;
 			break;
 		case 'z':
-			if (ctl_parse_uint(
-				"--zone", optarg, 0, ID_ZONE_MAX, &v[0]) == -1)
-				return EX_USAGE;
-			given |= OPT_ZONE;
-			break;
 		case 'd':
-			if (ctl_parse_uint(
-				"--dc", optarg, 0, ID_DC_MAX, &v[1]) == -1)
-				return EX_USAGE;
-			given |= OPT_DC;
-			break;
 		case 'm':
-			if (ctl_parse_uint("--machine", optarg, 0,
-				ID_MACHINE_MAX, &v[2]) == -1)
+			if (node_option(ch, optarg, &nf, &given) == -1)
 				return EX_USAGE;
-			given |= OPT_MACHINE;
 			break;
 		case 'b':
 			if (ctl_parse_uint("--bucket", optarg, 0, ID_BUCKET_MAX,
-				&v[3]) == -1)
+				&v[0]) == -1)
 				return EX_USAGE;
 			break;
 		case 'n':
 			if (ctl_parse_uint("--counter", optarg, 0,
-				ID_COUNTER_MAX, &v[4]) == -1)
+				ID_COUNTER_MAX, &v[1]) == -1)
 				return EX_USAGE;
 			break;
 		case 'e':
@@ -277,15 +271,48 @@ ctl_encode(int argc, char **argv)
 	}
 	if ((code = parse_time("--time", when, epoch, &f.ts)) != 0)
 		return code;
-	f.zone = (unsigned)v[0];
-	f.dc = (unsigned)v[1];
-	f.machine = (unsigned)v[2];
-	f.bucket = (unsigned)v[3];
-	f.counter = (unsigned)v[4];
+	f.zone = nf.zone;
+	f.dc = nf.dc;
+	f.machine = nf.machine;
+	f.bucket = (unsigned)v[0];
+	f.counter = (unsigned)v[1];
 	id = id_encode(&f);
 	printf(hex ? "0x%016llx\n" : "%llu\n", (unsigned long long)id);
 	note_signed(id, epoch);
 	return ctl_finish(0);
+}
+
+/*
+ * Parses --zone, --dc or --machine (ch 'z', 'd' or 'm') into nf and marks
+ * it in *given; -1 (reported) when it is no number in the field's range.
+ */
+static int
+node_option(int ch, const char *arg, struct node_filter *nf, unsigned *given)
+{
+	uint64_t v;
+
+	switch (ch) {
+	case 'z':
+		if (ctl_parse_uint("--zone", arg, 0, ID_ZONE_MAX, &v) == -1)
+			return -1;
+		nf->zone = (unsigned)v;
+		*given |= OPT_ZONE;
+		break;
+	case 'd':
+		if (ctl_parse_uint("--dc", arg, 0, ID_DC_MAX, &v) == -1)
+			return -1;
+		nf->dc = (unsigned)v;
+		*given |= OPT_DC;
+		break;
+	default:
+		if (ctl_parse_uint("--machine", arg, 0, ID_MACHINE_MAX, &v) ==
+		    -1)
+			return -1;
+		nf->machine = (unsigned)v;
+		*given |= OPT_MACHINE;
+		break;
+	}
+	return 0;
 }
 
 /*
@@ -343,7 +370,6 @@ ctl_range(int argc, char **argv)
 	struct node_filter nf = {0, 0, 0, 0};
 	struct ctl_epoch e = {NULL, NULL, 0};
 	struct id_fields lo, hi;
-	uint64_t v;
 	uint32_t from, to;
 	int64_t epoch;
 	char node[64] = "", where[160];
@@ -355,25 +381,10 @@ ctl_range(int argc, char **argv)
 	    -1) {
 		switch (ch) {
 		case 'z':
-			if (ctl_parse_uint(
-				"--zone", optarg, 0, ID_ZONE_MAX, &v) == -1)
-				return EX_USAGE;
-			nf.zone = (unsigned)v;
-			given |= OPT_ZONE;
-			break;
 		case 'd':
-			if (ctl_parse_uint("--dc", optarg, 0, ID_DC_MAX, &v) ==
-			    -1)
-				return EX_USAGE;
-			nf.dc = (unsigned)v;
-			given |= OPT_DC;
-			break;
 		case 'm':
-			if (ctl_parse_uint("--machine", optarg, 0,
-				ID_MACHINE_MAX, &v) == -1)
+			if (node_option(ch, optarg, &nf, &given) == -1)
 				return EX_USAGE;
-			nf.machine = (unsigned)v;
-			given |= OPT_MACHINE;
 			break;
 		case 'e':
 			e.arg = optarg;
@@ -406,30 +417,44 @@ ctl_range(int argc, char **argv)
 		warnx("FROM %s is after TO %s", argv[optind], argv[optind + 1]);
 		return EX_DATAERR;
 	}
-	lo = (struct id_fields){from, nf.zone, nf.dc, nf.machine, 0, 0};
-	hi = (struct id_fields){to, nf.depth >= 1 ? nf.zone : ID_ZONE_MAX,
-	    nf.depth >= 2 ? nf.dc : ID_DC_MAX,
-	    nf.depth >= 3 ? nf.machine : ID_MACHINE_MAX, ID_BUCKET_MAX,
+	range_where(
+	    &nf, from, to, &lo, &hi, where, sizeof(where), node, sizeof(node));
+	note_signed(id_encode(&hi), epoch);
+	return ctl_finish(range_print(json, epoch, epoch + from, epoch + to,
+	    id_encode(&lo), id_encode(&hi), where, node));
+}
+
+/*
+ * The lowest and highest ID of nf's nodes from second from to second to,
+ * and the WHERE clause that selects them; node is the test of the node
+ * bits in it, or "" when the bounds are exact.
+ */
+static void
+range_where(const struct node_filter *nf, uint32_t from, uint32_t to,
+    struct id_fields *lo, struct id_fields *hi, char *where, size_t wlen,
+    char *node, size_t nlen)
+{
+	*lo = (struct id_fields){from, nf->zone, nf->dc, nf->machine, 0, 0};
+	*hi = (struct id_fields){to, nf->depth >= 1 ? nf->zone : ID_ZONE_MAX,
+	    nf->depth >= 2 ? nf->dc : ID_DC_MAX,
+	    nf->depth >= 3 ? nf->machine : ID_MACHINE_MAX, ID_BUCKET_MAX,
 	    ID_COUNTER_MAX};
-	snprintf(where, sizeof(where), "WHERE id BETWEEN %llu AND %llu",
-	    (unsigned long long)id_encode(&lo),
-	    (unsigned long long)id_encode(&hi));
+	snprintf(where, wlen, "WHERE id BETWEEN %llu AND %llu",
+	    (unsigned long long)id_encode(lo),
+	    (unsigned long long)id_encode(hi));
 	/*
 	 * The time is the highest field: the IDs of one node in one second
 	 * are contiguous, but over several seconds every other node's IDs
 	 * of the seconds in between fall inside the bounds too.
 	 */
-	if (nf.depth > 0 && from != to) {
-		node_sql(&nf, node, sizeof(node));
-		snprintf(where + strlen(where), sizeof(where) - strlen(where),
-		    " AND %s", node);
+	if (nf->depth > 0 && from != to) {
+		node_sql(nf, node, nlen);
+		snprintf(where + strlen(where), wlen - strlen(where), " AND %s",
+		    node);
 		warnx("note: over %llu seconds, IDs of other nodes lie between"
 		      " the bounds; the WHERE clause also tests the node bits",
 		    (unsigned long long)to - from + 1);
 	}
-	note_signed(id_encode(&hi), epoch);
-	return ctl_finish(range_print(json, epoch, epoch + from, epoch + to,
-	    id_encode(&lo), id_encode(&hi), where, node));
 }
 
 static int

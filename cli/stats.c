@@ -46,7 +46,6 @@ static void text_totals(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static void text_header(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
-static uint32_t allowance_of(const struct state_header *h);
 static void print_slew(const struct state_header *h);
 static void text_workers(
     const struct metrics_snap *s, const struct metrics_snap *prev);
@@ -54,6 +53,9 @@ static void text_buckets(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static json_t *json_snap(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
+static void json_nodes(json_t *o, const struct metrics_snap *s);
+static json_t *json_value(
+    const struct metrics_node *r, const struct metrics_value *v);
 static json_t *json_totals(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static void json_counters(json_t *o, enum counters_slot table,
@@ -66,6 +68,8 @@ static int draw(const struct stats_opts *o, const struct metrics_snap *s,
     const char *path, const struct metrics_snap *prev);
 static int nap(double secs);
 static int stats_run(const struct stats_opts *o, const struct statefile *sf);
+static int stats_options(int argc, char **argv, struct stats_opts *o,
+    const char **state, const char **config, int *code);
 
 static void
 on_signal(int sig)
@@ -130,25 +134,6 @@ exit_str(int64_t status, char *buf, size_t len)
 	return buf;
 }
 
-/* The allowance the workers borrow under, as they read it (state.h). */
-static uint32_t
-allowance_of(const struct state_header *h)
-{
-	return h->allowance < h->max_ahead ? h->max_ahead
-					   : (uint32_t)h->allowance;
-}
-
-/* The etcd lease in hex, as genid logs it ("" without one). */
-static const char *
-lease_hex(const struct state_header *h, char *buf, size_t len)
-{
-	if (h->lease == 0)
-		buf[0] = '\0';
-	else
-		snprintf(buf, len, "%llx", (unsigned long long)h->lease);
-	return buf;
-}
-
 /* The identity line: static, or how the etcd lease stands. */
 static void
 print_identity(const struct state_header *h, int64_t now)
@@ -161,7 +146,8 @@ print_identity(const struct state_header *h, int64_t now)
 		return;
 	}
 	printf("identity    %s in etcd%s%s", metrics_identity(h),
-	    h->lease != 0 ? ", lease " : "", lease_hex(h, l, sizeof(l)));
+	    h->lease != 0 ? ", lease " : "",
+	    metrics_lease_hex(h, l, sizeof(l)));
 	if (h->renewed != 0)
 		printf(", renewed %s ago", age(now - h->renewed, a, sizeof(a)));
 	if (h->fence_ms != 0)
@@ -179,12 +165,13 @@ print_slew(const struct state_header *h)
 	char a[32];
 
 	if (h->slew_extra_ms == 0)
-		printf("slew        none: allowance %u s (max_ahead_s)",
-		    allowance_of(h));
+		printf("slew        none: allowance %llu s (max_ahead_s)",
+		    (unsigned long long)metrics_allowance(h));
 	else
-		printf("slew        allowance %u s (%.1f s over max_ahead_s),"
+		printf("slew        allowance %llu s (%.1f s over max_ahead_s),"
 		       " meets the clock in %s at clock_slew %g",
-		    allowance_of(h), (double)h->slew_extra_ms / 1e3,
+		    (unsigned long long)metrics_allowance(h),
+		    (double)h->slew_extra_ms / 1e3,
 		    age((int64_t)(h->slew_left_ms / 1000), a, sizeof(a)),
 		    (double)h->slew_rate_ppm / 1e6);
 	printf("; %llu started, %llu refused (beyond max_slew_s)\n",
@@ -382,65 +369,59 @@ static json_t *
 json_snap(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev)
 {
-	const struct state_header *h = &s->h;
-	char t[TIMEFMT_LEN], c[TIMEFMT_LEN];
-	json_t *o;
+	json_t *o = json_object();
 
-	o = json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:I, s:I,"
-		      " s:{s:I, s:b, s:b, s:I}, s:I, s:i, s:i, s:I}",
-	    "state_file", path, "now", (json_int_t)s->now, "time",
-	    timefmt_iso(s->now, t, sizeof(t)), "zone", (int)h->zone, "dc",
-	    (int)h->dc, "machine", (int)h->machine, "epoch",
-	    (json_int_t)h->epoch, "created", (json_int_t)h->created, "master",
-	    "pid", (json_int_t)h->master_pid, "alive", s->master_alive,
-	    "locked", s->locked, "started", (json_int_t)h->started,
-	    "boot_count", (json_int_t)h->boot_count, "workers", (int)h->workers,
-	    "max_ahead_s", (int)h->max_ahead, "worker_restarts",
-	    (json_int_t)h->worker_restarts);
-	if (o == NULL)
+	if (o == NULL ||
+	    json_object_set_new(o, "state_file", json_string(path)) == -1) {
+		json_decref(o);
 		return NULL;
-	json_object_set_new(o, "state", json_string(metrics_state(s)));
-	json_object_set_new(o, "serving", json_boolean(metrics_serving(s)));
-	json_object_set_new(
-	    o, "state_since", json_integer((json_int_t)h->serving_since));
-	json_object_set_new(o, "lead_s", json_integer((json_int_t)s->lead));
-	json_object_set_new(o, "checkpoint",
-	    json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "ts",
-		(json_int_t)h->checkpoint, "time",
-		timefmt_iso(h->epoch + (int64_t)h->checkpoint, c, sizeof(c)),
-		"ahead_s", (json_int_t)((int64_t)h->checkpoint - s->now_ts),
-		"safe", (json_int_t)h->checkpoint_safe, "synced",
-		(json_int_t)h->checkpoint_synced, "syncs",
-		(json_int_t)h->checkpoint_syncs));
-	json_object_set_new(o, "clock",
-	    json_pack("{s:I, s:I, s:I, s:I}", "steps_back",
-		(json_int_t)h->clock_steps_back, "steps_forward",
-		(json_int_t)h->clock_steps_forward, "last_step_ns",
-		(json_int_t)h->clock_step_last_ns, "max_step_back_ns",
-		(json_int_t)h->clock_step_max_back_ns));
-	json_object_set_new(o, "slew",
-	    json_pack("{s:I, s:f, s:f, s:f, s:I, s:I}", "allowance_s",
-		(json_int_t)allowance_of(h), "extra_s",
-		(double)h->slew_extra_ms / 1e3, "remaining_s",
-		(double)h->slew_left_ms / 1e3, "clock_slew",
-		(double)h->slew_rate_ppm / 1e6, "started", (json_int_t)h->slews,
-		"refused", (json_int_t)h->slews_refused));
-	json_object_set_new(o, "peers",
-	    json_pack("{s:I, s:I, s:I, s:f}", "conflicts",
-		(json_int_t)h->peer_conflicts, "checked",
-		(json_int_t)h->peer_checked, "clocks",
-		(json_int_t)h->peer_clocks, "clock_skew_s",
-		(double)h->peer_skew_ms / 1000.0));
-	json_object_set_new(o, "identity",
-	    json_pack("{s:s, s:s, s:I, s:f, s:I, s:I}", "mode",
-		metrics_identity(h), "lease", lease_hex(h, c, sizeof(c)),
-		"renewed", (json_int_t)h->renewed, "fence_in_s",
-		metrics_fence_left(h), "ceiling", (json_int_t)h->ceiling,
-		"losses", (json_int_t)h->identity_losses));
+	}
+	json_nodes(o, s);
 	json_object_set_new(o, "totals", json_totals(s, prev));
 	json_object_set_new(o, "worker", json_workers(s, prev));
 	json_object_set_new(o, "bucket", json_buckets(s, prev));
 	return o;
+}
+
+/* Adds every JSON row of the node table to o, in its group's object. */
+static void
+json_nodes(json_t *o, const struct metrics_snap *s)
+{
+	const struct metrics_node *r;
+	struct metrics_value v;
+	json_t *in;
+	size_t i, n;
+
+	r = metrics_nodes(&n);
+	for (i = 0; i < n; i++) {
+		if (r[i].json == NULL)
+			continue;
+		in = r[i].group != NULL ? json_object_get(o, r[i].group) : o;
+		if (in == NULL) {
+			in = json_object();
+			json_object_set_new(o, r[i].group, in);
+		}
+		metrics_node_value(s, &r[i], &v);
+		json_object_set_new(in, r[i].json, json_value(&r[i], &v));
+	}
+}
+
+static json_t *
+json_value(const struct metrics_node *r, const struct metrics_value *v)
+{
+	switch (r->kind) {
+	case METRICS_INT:
+		return json_integer((json_int_t)v->i);
+	case METRICS_UINT:
+	case METRICS_U32:
+		return json_integer((json_int_t)v->u);
+	case METRICS_REAL:
+		return json_real(v->d);
+	case METRICS_BOOL:
+		return json_boolean(v->i);
+	default:
+		return json_string(v->s);
+	}
 }
 
 /* Every bucket counter summed over all buckets, the largest lead, and
@@ -638,8 +619,13 @@ out:
 	return code;
 }
 
-int
-ctl_stats(int argc, char **argv)
+/*
+ * Parses the options of stats into o, *state and *config: 0, or -1 when
+ * stats ends with *code (after the help, the usage or a message).
+ */
+static int
+stats_options(int argc, char **argv, struct stats_opts *o, const char **state,
+    const char **config, int *code)
 {
 	static const struct option longopts[] = {
 	    {"state", required_argument, NULL, 's'},
@@ -651,60 +637,78 @@ ctl_stats(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct stats_opts o = {FMT_TEXT, 0, 0};
-	struct statefile sf;
-	struct cfg *c;
-	const char *state = NULL, *config = NULL;
-	char why[1024], *end;
-	int ch, code;
+	char *end;
+	int ch;
 
 	ctl_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "s:c:jpw:n:h", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 's':
-			state = optarg;
+			*state = optarg;
 			break;
 		case 'c':
-			config = optarg;
+			*config = optarg;
 			break;
 		case 'j':
-			o.format = FMT_JSON;
+			o->format = FMT_JSON;
 			break;
 		case 'p':
-			o.format = FMT_PROMETHEUS;
+			o->format = FMT_PROMETHEUS;
 			break;
 		case 'w':
 			errno = 0;
-			o.watch = strtod(optarg, &end);
+			o->watch = strtod(optarg, &end);
 			if (errno != 0 || end == optarg || *end != '\0' ||
-			    !(o.watch >= 0.01 && o.watch <= 86400)) {
+			    !(o->watch >= 0.01 && o->watch <= 86400)) {
 				warnx(
 				    "--watch \"%s\": want seconds, 0.01..86400",
 				    optarg);
-				return EX_USAGE;
+				*code = EX_USAGE;
+				return -1;
 			}
 			break;
 		case 'n':
 			if (ctl_parse_uint("--count", optarg, 1, UINT32_MAX,
-				&o.count) == -1)
-				return EX_USAGE;
+				&o->count) == -1) {
+				*code = EX_USAGE;
+				return -1;
+			}
 			break;
 		case 'h':
-			return ctl_usage("stats", 1);
+			*code = ctl_usage("stats", 1);
+			return -1;
 		default:
-			return ctl_usage("stats", 0);
+			*code = ctl_usage("stats", 0);
+			return -1;
 		}
 	}
-	if (optind != argc || (state != NULL && config != NULL)) {
+	if (optind != argc || (*state != NULL && *config != NULL)) {
 		if (optind == argc)
 			warnx("-s and -c do not go together");
-		return ctl_usage("stats", 0);
+		*code = ctl_usage("stats", 0);
+		return -1;
 	}
-	if (o.watch > 0 && o.format == FMT_PROMETHEUS) {
+	if (o->watch > 0 && o->format == FMT_PROMETHEUS) {
 		warnx("--watch and --prometheus do not go together");
-		return ctl_usage("stats", 0);
+		*code = ctl_usage("stats", 0);
+		return -1;
 	}
+	return 0;
+}
+
+int
+ctl_stats(int argc, char **argv)
+{
+	struct stats_opts o = {FMT_TEXT, 0, 0};
+	struct statefile sf;
+	struct cfg *c;
+	const char *state = NULL, *config = NULL;
+	char why[1024];
+	int code;
+
+	if (stats_options(argc, argv, &o, &state, &config, &code) == -1)
+		return code;
 	if ((c = ctl_config(config, &code)) == NULL)
 		return code;
 	if (state == NULL)

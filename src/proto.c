@@ -315,6 +315,13 @@ info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 		claim_state_now(__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE),
 		    (int64_t)state_load((uint64_t *)&h->fence_ms),
 		    node->mono_ms())));
+	/*
+	 * The caller leaves PROTO_REPLY_MAX of room, far above any INFO;
+	 * should the JSON ever outgrow it, a cut one must not go out as if
+	 * whole (nor its untruncated length overrun out): send {} instead.
+	 */
+	if (len < 0 || (size_t)len >= room - 2)
+		len = snprintf((char *)out + 2, room - 2, "{}");
 	out[0] = (uint8_t)(len >> 8);
 	out[1] = (uint8_t)len;
 	return (size_t)len + 2;

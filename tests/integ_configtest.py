@@ -16,7 +16,6 @@ The parts with "user" need root and the user nobody; they skip otherwise.
 
 import json
 import os
-import pwd
 import re
 import subprocess
 import sys
@@ -89,13 +88,8 @@ def missing_dirs(t, top):
 
 
 def as_user(t, top):
-    if os.geteuid() != 0:
-        t.note("user parts skipped: not root")
-        return
-    try:
-        nobody = pwd.getpwnam("nobody")
-    except KeyError:
-        t.note("user parts skipped: no user nobody")
+    nobody = harness.user_nobody(t)
+    if nobody is None:
         return
     # nobody may pass through top, but not write to it.
     os.chmod(top, 0o711)

@@ -334,17 +334,7 @@ def test(t):
     # d. etcd stopped under the running nodes.
     e.stop()
     t_stop = time.monotonic()
-    fenced = {}
-
-    def all_fenced():
-        for d in nodes:
-            if d not in fenced:
-                inf = info_of(d, timeout=1)
-                if inf and inf.get("state") == "identity-lost":
-                    fenced[d] = time.monotonic() - t_stop
-        return len(fenced) == len(nodes)
-
-    harness.poll(all_fenced, TTL + 5, 0.02)
+    fenced = idclients.wait_fenced(nodes, t_stop, TTL + 5)
     t.check(len(fenced) == len(nodes),
             "etcd stopped: every node's INFO says identity-lost",
             "not fenced after %d s: %s; their INFO: %s" % (
@@ -357,19 +347,7 @@ def test(t):
         figures.append("etcd stopped, node fenced (INFO identity-lost) "
                        "after: %s (TTL %d s)" % (fmt(fenced.values()), TTL))
     for d in fenced:
-        try:
-            with harness.connect(d.addr, timeout=2) as s:
-                got1 = harness.get_ids(s, 10)
-        except (OSError, EOFError) as ex:
-            got1 = ex
-        try:
-            with harness.connect(d.addr, timeout=0.5) as s:
-                got0 = harness.get_id(s)
-        except (OSError, EOFError) as ex:
-            got0 = ex  # blocked (timed out) or closed: no ID
-        t.check(got1 == () and isinstance(got0, Exception),
-                "%s, fenced, gives no ID (CMD 1: 0 IDs, CMD 0: none)"
-                % names[d], "CMD 1 %r, CMD 0 %r" % (got1, got0))
+        idclients.check_no_id(t, d, names[d])
     # An auto node cannot start without etcd: it exits 69 naming the
     # endpoint; with --wait-coordination it waits (a node of dc 1: dc 2
     # is full).

@@ -312,19 +312,13 @@ def test(t):
     t.note("c: %s (the leader) and %s stopped (the second in %.0f ms); %s "
            "alone" % (lead.name, other.name,
                       (time.monotonic() - t_c) * 1000, left.name))
-    fenced, fence_at = {}, {}
+    fence_at = {}
 
-    def all_fenced():
-        for d in nodes:
-            n = names[d]
-            if n not in fenced:
-                inf = info_of(d)
-                if inf and inf.get("state") == "identity-lost":
-                    fenced[n] = time.monotonic() - t_c
-                    fence_at[n] = fence_of(d)
-        return len(fenced) == len(nodes)
+    def seen(d):
+        fence_at[names[d]] = fence_of(d)
 
-    harness.poll(all_fenced, TTL + 5, 0.02)
+    fenced = {names[d]: v for d, v in idclients.wait_fenced(
+        nodes, t_c, TTL + 5, seen).items()}
     t.check(len(fenced) == len(nodes),
             "c: no quorum: every node's INFO says identity-lost",
             "not fenced after %d s: %s" % (TTL + 5, [
@@ -344,21 +338,8 @@ def test(t):
                            ", ".join("%s %s" % (n, fmt_ms(fence_at[n] - t_c))
                                      for n in sorted(fence_at)), TTL))
     for d in nodes:
-        if names[d] not in fenced:
-            continue
-        try:
-            with harness.connect(d.addr, timeout=2) as s:
-                got1 = harness.get_ids(s, 10)
-        except (OSError, EOFError) as ex:
-            got1 = ex
-        try:
-            with harness.connect(d.addr, timeout=0.5) as s:
-                got0 = harness.get_id(s)
-        except (OSError, EOFError) as ex:
-            got0 = ex  # blocked (timed out) or closed: no ID
-        t.check(got1 == () and isinstance(got0, Exception),
-                "%s, fenced, gives no ID (CMD 1: 0 IDs, CMD 0: none)"
-                % names[d], "CMD 1 %r, CMD 0 %r" % (got1, got0))
+        if names[d] in fenced:
+            idclients.check_no_id(t, d, names[d])
     # Stay without quorum a second longer, so that a node that still
     # issued would show.
     hold = time.monotonic() + 1.0

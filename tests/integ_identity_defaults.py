@@ -45,13 +45,6 @@ def warnings(out):
     return [line for line in out.splitlines() if WARNING_RE.search(line)]
 
 
-def closed_port():
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def netns_prefix():
     """unshare -n when it can make a network namespace here, else None."""
     unshare = shutil.which("unshare")
@@ -161,12 +154,12 @@ def beyond_warned(t):
     cases = [
         # (what, settings, identity warning, allow warning)
         ("no peers, no allow", {}, True, True),
-        ("peers, no allow", {"peers": ["127.0.0.1:%d" % closed_port()]},
+        ("peers, no allow", {"peers": ["127.0.0.1:%d" % harness.closed_port()]},
          False, True),
         ("allow, no peers", {"allow": ["127.0.0.0/8"]}, True, False),
     ]
     if netns:
-        etcd = "127.0.0.1:%d" % closed_port()
+        etcd = "127.0.0.1:%d" % harness.closed_port()
         cases.append(("coordination.etcd and allow",
                       {"coordination": {"etcd": [etcd]},
                        "allow": ["127.0.0.0/8"]}, False, False))

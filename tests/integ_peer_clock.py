@@ -14,20 +14,12 @@ genid_peer_clock_skew_seconds.  Skips without libfaketime.
 
 import os
 import re
-import socket
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
-
-
-def closed_port():
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def set_offset(path, offset):
@@ -51,7 +43,7 @@ def test(t):
         t.skip("libfaketime is not installed (Debian: faketime)")
     a = harness.Daemon(t, workers=1, machine_id=1).start()
     peer_a = "127.0.0.1:%d" % a.port
-    nobody = "127.0.0.1:%d" % closed_port()
+    nobody = "127.0.0.1:%d" % harness.closed_port()
 
     behind = harness.Daemon(t, workers=1, machine_id=2,
                             peers=[nobody, peer_a])

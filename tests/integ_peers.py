@@ -7,7 +7,6 @@ peer of another data centre and an unreachable peer are warnings only.
 """
 
 import os
-import socket
 import sys
 
 sys.dont_write_bytecode = True
@@ -16,18 +15,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import harness  # noqa: E402
 
 
-def closed_port():
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test(t):
     a = harness.Daemon(t, workers=1, zone_id=3, dc_id=2,
                        machine_id=5).start()
     peer_a = "127.0.0.1:%d" % a.port
-    nobody = "127.0.0.1:%d" % closed_port()
+    nobody = "127.0.0.1:%d" % harness.closed_port()
 
     twin = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=5,
                           peers=[nobody, peer_a])
@@ -76,7 +68,7 @@ def later_conflict(t):
         t.note("libfaketime is not installed: the check every minute is"
                " not tested")
         return
-    twin_port = closed_port()
+    twin_port = harness.closed_port()
     node = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=4,
                           peers=["127.0.0.1:%d" % twin_port])
     node.start(env={"LD_PRELOAD": lib, "FAKETIME": "+0 x60",

@@ -42,18 +42,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #define BULK_N 255	  /* IDs asked for by one CMD 1 */
 #define ID_CAP (1u << 21) /* IDs per second one node may issue (genid(7)) */
 #define READ_BUF (256 * 1024)
 #define LOOP_MS 10		 /* longest epoll wait: bounds phase slop */
 #define RETRY_WINDOW_NS 50000000 /* see reply_done */
 #define RETRY_NS 5000000
-#define NS 1000000000LL
 
-/* Latency histogram: 64 linear sub-buckets per power of two (1.6%). */
-#define HIST_SUB_BITS 6
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_BUCKETS (64 * HIST_SUB)
 
 enum mode { MODE_BULK, MODE_PIPE, MODE_SINGLE, MODE_REDIS, MODE_INCRBY };
 enum phase { PHASE_WARMUP, PHASE_MEASURE, PHASE_STOP };
@@ -177,7 +174,6 @@ struct info {
 
 static void usage(int code) __attribute__((noreturn));
 static void parse_args(int argc, char **argv, struct opts *o);
-static unsigned parse_uint(const char *s, const char *what, unsigned max);
 static double parse_secs(const char *s, const char *what);
 static struct addrinfo *resolve_loopback(const char *host, const char *port);
 static int is_loopback(const struct sockaddr *sa);
@@ -201,11 +197,6 @@ static void got_id(struct conn *c, uint64_t id);
 static void reply_done(struct conn *c, unsigned nids, int is_short);
 static void wake_backoff(struct thread *t, int64_t now);
 static int backoff_timeout(const struct thread *t, int64_t now);
-static unsigned hist_index(uint64_t v);
-static uint64_t hist_value(unsigned i);
-static double hist_quantile(const uint64_t *h, double q);
-static uint64_t hist_max(const uint64_t *h);
-static int64_t mono_ns(void);
 static void sleep_until(int64_t deadline);
 static double proc_cpu(long pid, unsigned *nprocs);
 static int proc_stat(long pid, long *ppid, unsigned long long *ticks);
@@ -307,7 +298,8 @@ main(int argc, char **argv)
 		query_info(ai, &inf);
 	make_pattern(&opt);
 	clock_gettime(CLOCK_REALTIME, &res);
-	real_minus_mono = (int64_t)res.tv_sec * NS + res.tv_nsec - mono_ns();
+	real_minus_mono =
+	    (int64_t)res.tv_sec * NS + res.tv_nsec - bench_mono_ns();
 	if (clock_getres(CLOCK_REALTIME_COARSE, &res) == 0)
 		backoff_slack = res.tv_nsec + 1000000;
 
@@ -357,7 +349,7 @@ main(int argc, char **argv)
 	if (opt.rate > 0) {
 		/* Each connection sends every conns/rate seconds, the
 		 * connections spread evenly over that gap. */
-		int64_t t = mono_ns() + 1000000;
+		int64_t t = bench_mono_ns() + 1000000;
 
 		rate_gap_ns = (int64_t)((double)opt.conns / opt.rate * NS);
 		for (i = 0; i < opt.conns; i++)
@@ -367,7 +359,7 @@ main(int argc, char **argv)
 		if ((errno = pthread_create(
 			 &th[i].tid, NULL, thread_main, &th[i])) != 0)
 			err(EX_OSERR, "pthread_create");
-	sleep_until(mono_ns() + (int64_t)(opt.warmup * NS));
+	sleep_until(bench_mono_ns() + (int64_t)(opt.warmup * NS));
 	if (!IS_REDIS(opt.mode)) {
 		if (opt.settle > 0)
 			settle(conns, opt.conns, &inf);
@@ -380,11 +372,11 @@ main(int argc, char **argv)
 		cpu0 = proc_cpu(opt.server_pid, &r.server_procs);
 	ccpu0 = self_cpu();
 	r.lead_start = lead_now(conns, opt.conns, &inf);
-	t0 = mono_ns();
+	t0 = bench_mono_ns();
 	__atomic_store_n(&g_phase, PHASE_MEASURE, __ATOMIC_SEQ_CST);
 	sleep_until(t0 + (int64_t)(opt.seconds * NS));
 	__atomic_store_n(&g_phase, PHASE_STOP, __ATOMIC_SEQ_CST);
-	t1 = mono_ns();
+	t1 = bench_mono_ns();
 	if (opt.server_pid > 0 && cpu0 >= 0)
 		r.server_cpu = proc_cpu(opt.server_pid, &r.server_procs) - cpu0;
 	r.client_cpu = self_cpu() - ccpu0;
@@ -480,17 +472,18 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->host = optarg;
 			break;
 		case 'p':
-			parse_uint(optarg, "port", 65535);
+			bench_parse_uint(optarg, "port", 65535);
 			o->port = optarg;
 			break;
 		case 'c':
-			o->conns = parse_uint(optarg, "connections", 100000);
+			o->conns =
+			    bench_parse_uint(optarg, "connections", 100000);
 			break;
 		case 'd':
-			depth = parse_uint(optarg, "depth", 65536);
+			depth = bench_parse_uint(optarg, "depth", 65536);
 			break;
 		case 't':
-			o->threads = parse_uint(optarg, "threads", 1024);
+			o->threads = bench_parse_uint(optarg, "threads", 1024);
 			break;
 		case 's':
 			o->seconds = parse_secs(optarg, "seconds");
@@ -506,7 +499,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_PID:
 			o->server_pid =
-			    (long)parse_uint(optarg, "pid", INT_MAX);
+			    (long)bench_parse_uint(optarg, "pid", INT_MAX);
 			break;
 		case OPT_KEY:
 			o->key = optarg;
@@ -518,7 +511,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->settle = parse_secs(optarg, "settle");
 			break;
 		case OPT_BATCH:
-			o->batch = parse_uint(optarg, "batch", 1024);
+			o->batch = bench_parse_uint(optarg, "batch", 1024);
 			break;
 		case OPT_RXTS:
 			o->rx_ts = 1;
@@ -568,19 +561,6 @@ parse_args(int argc, char **argv, struct opts *o)
 		o->threads = o->conns;
 	if (strlen(o->key) > 512)
 		errx(EX_USAGE, "--key: longer than 512 bytes");
-}
-
-static unsigned
-parse_uint(const char *s, const char *what, unsigned max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v > max)
-		errx(EX_USAGE, "%s: %s is not a number in 0..%u", what, s, max);
-	return (unsigned)v;
 }
 
 static double
@@ -793,7 +773,8 @@ thread_main(void *arg)
 		conn_flush(t->conns[i]);
 	}
 	for (;;) {
-		n = epoll_wait(t->ep, ev, 64, backoff_timeout(t, mono_ns()));
+		n = epoll_wait(
+		    t->ep, ev, 64, backoff_timeout(t, bench_mono_ns()));
 		if (n == -1 && errno != EINTR)
 			err(EX_OSERR, "epoll_wait");
 		/* Read after the wait, so replies are counted in the phase
@@ -815,7 +796,7 @@ thread_main(void *arg)
 			conn_event(ev[i].data.ptr, ev[i].events);
 		}
 		if (t->nbackoff > 0)
-			wake_backoff(t, mono_ns());
+			wake_backoff(t, bench_mono_ns());
 		if (opt.rate > 0)
 			rate_tick(t);
 	}
@@ -830,7 +811,7 @@ static void
 rate_tick(struct thread *t)
 {
 	struct itimerspec its = {{0, 0}, {0, 0}};
-	int64_t now = mono_ns(), first = INT64_MAX;
+	int64_t now = bench_mono_ns(), first = INT64_MAX;
 	unsigned i;
 
 	for (i = 0; i < t->nconns; i++) {
@@ -910,7 +891,7 @@ conn_event(struct conn *c, uint32_t events)
 				conn_fail(c, strerror(errno));
 			return;
 		}
-		c->rx_ns = mono_ns();
+		c->rx_ns = bench_mono_ns();
 		if (opt.mode == MODE_BULK)
 			parse_bulk(c, t->buf, (size_t)n);
 		else if (IS_REDIS(opt.mode))
@@ -995,7 +976,7 @@ conn_topup(struct conn *c)
 	if (opt.rate > 0) {
 		/* Late requests go at once, and their latency counts from
 		 * when they were due (no coordinated omission). */
-		if (c->due_ns > mono_ns())
+		if (c->due_ns > bench_mono_ns())
 			return;
 		c->sched_ns = c->due_ns;
 		c->due_ns += rate_gap_ns;
@@ -1016,7 +997,7 @@ conn_flush(struct conn *c)
 
 	if (c->dead || c->wpend == 0)
 		goto arm;
-	now = mono_ns();
+	now = bench_mono_ns();
 	n = send(c->fd, pattern + c->woff, c->wpend, MSG_NOSIGNAL);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EINTR) {
@@ -1237,7 +1218,7 @@ reply_done(struct conn *c, unsigned nids, int is_short)
 	 * replies (which would only measure the cost of saying no).
 	 */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	now = mono_ns();
+	now = bench_mono_ns();
 	/*
 	 * genid reads CLOCK_REALTIME_COARSE, which turns to the new second
 	 * up to a tick late; a short reply early in a second may come from
@@ -1248,72 +1229,6 @@ reply_done(struct conn *c, unsigned nids, int is_short)
 	else
 		c->wake_ns = now + (NS - ts.tv_nsec) + backoff_slack;
 	t->nbackoff++;
-}
-
-static unsigned
-hist_index(uint64_t v)
-{
-	unsigned shift;
-
-	if (v < 2 * HIST_SUB)
-		return (unsigned)v;
-	shift = (unsigned)(63 - __builtin_clzll(v)) - HIST_SUB_BITS;
-	return (shift + 1) * HIST_SUB + (unsigned)(v >> shift) - HIST_SUB;
-}
-
-/* The highest value that falls in bucket i. */
-static uint64_t
-hist_value(unsigned i)
-{
-	unsigned shift, sub;
-
-	if (i < 2 * HIST_SUB)
-		return i;
-	shift = i / HIST_SUB - 1;
-	sub = i % HIST_SUB + HIST_SUB;
-	return (((uint64_t)sub + 1) << shift) - 1;
-}
-
-/* The value below or at which a fraction q of the samples lie, in ns. */
-static double
-hist_quantile(const uint64_t *h, double q)
-{
-	uint64_t total = 0, want, sum = 0;
-	unsigned i;
-
-	for (i = 0; i < HIST_BUCKETS; i++)
-		total += h[i];
-	if (total == 0)
-		return 0;
-	want = (uint64_t)(q * (double)total + 0.999999);
-	if (want == 0)
-		want = 1;
-	for (i = 0; i < HIST_BUCKETS; i++) {
-		sum += h[i];
-		if (sum >= want)
-			return (double)hist_value(i);
-	}
-	return (double)hist_value(HIST_BUCKETS - 1);
-}
-
-static uint64_t
-hist_max(const uint64_t *h)
-{
-	unsigned i = HIST_BUCKETS;
-
-	while (i-- > 0)
-		if (h[i] != 0)
-			return hist_value(i);
-	return 0;
-}
-
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 }
 
 static void
@@ -1459,7 +1374,7 @@ settle(const struct conn *conns, unsigned n, const struct info *inf)
 {
 	enum { STEP_MS = 100, WINDOW = 20 };
 	uint64_t past[WINDOW] = {0};
-	int64_t start = mono_ns();
+	int64_t start = bench_mono_ns();
 	struct lead l;
 	unsigned k;
 
@@ -1471,13 +1386,13 @@ settle(const struct conn *conns, unsigned n, const struct info *inf)
 		    l.borrowed < past[k % WINDOW] +
 			    ID_CAP / 40 * (WINDOW * STEP_MS / 1000))
 			return;
-		if (mono_ns() - start >= (int64_t)(opt.settle * NS)) {
+		if (bench_mono_ns() - start >= (int64_t)(opt.settle * NS)) {
 			warnx("still borrowing after %.0f s more of warm-up",
 			    opt.settle);
 			return;
 		}
 		past[k % WINDOW] = l.borrowed;
-		sleep_until(mono_ns() + STEP_MS * 1000000LL);
+		sleep_until(bench_mono_ns() + STEP_MS * 1000000LL);
 	}
 }
 
@@ -1492,7 +1407,7 @@ align_half_second(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	sleep_until(mono_ns() + (NS + NS / 2 - ts.tv_nsec) % NS);
+	sleep_until(bench_mono_ns() + (NS + NS / 2 - ts.tv_nsec) % NS);
 }
 
 /* How many of the 32 buckets the connections were pinned to. */

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "genid.h"
 #ifdef HAVE_HIREDIS
 #include <hiredis/hiredis.h>
@@ -38,13 +39,8 @@
 #include <uuid/uuid.h>
 #endif
 
-#define NS 1000000000LL
 #define BATCH 255
 #define PREFETCH 4096
-/* Latency histogram: 64 linear steps per power of two (1.6%). */
-#define HIST_SUB_BITS 6
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_BUCKETS (64 * HIST_SUB)
 
 struct row {
 	const char *source;
@@ -68,9 +64,6 @@ static double opt_warmup = 0.2;
 static char err_msg[512];
 
 static void usage(int code) __attribute__((noreturn));
-static int64_t mono_ns(void);
-static unsigned hist_index(uint64_t v);
-static double hist_quantile(const uint64_t *h, double q);
 static int measure(struct row *r, call_fn fn, void *ctx);
 static void print_table(struct row *rows, unsigned n, int json);
 
@@ -87,61 +80,6 @@ usage(int code)
 	exit(code);
 }
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
-}
-
-static unsigned
-hist_index(uint64_t v)
-{
-	unsigned shift;
-
-	if (v < 2 * HIST_SUB)
-		return (unsigned)v;
-	shift = (unsigned)(63 - __builtin_clzll(v)) - HIST_SUB_BITS;
-	if ((shift + 1) * HIST_SUB + (unsigned)(v >> shift) - HIST_SUB >=
-	    HIST_BUCKETS)
-		return HIST_BUCKETS - 1;
-	return (shift + 1) * HIST_SUB + (unsigned)(v >> shift) - HIST_SUB;
-}
-
-/* The highest value of bucket i. */
-static uint64_t
-hist_value(unsigned i)
-{
-	unsigned shift, sub;
-
-	if (i < 2 * HIST_SUB)
-		return i;
-	shift = i / HIST_SUB - 1;
-	sub = i % HIST_SUB + HIST_SUB;
-	return (((uint64_t)sub + 1) << shift) - 1;
-}
-
-static double
-hist_quantile(const uint64_t *h, double q)
-{
-	uint64_t total = 0, want, sum = 0;
-	unsigned i;
-
-	for (i = 0; i < HIST_BUCKETS; i++)
-		total += h[i];
-	if (total == 0)
-		return 0;
-	want = (uint64_t)(q * (double)total + 0.999999);
-	for (i = 0; i < HIST_BUCKETS; i++) {
-		sum += h[i];
-		if (sum >= want && want > 0)
-			return (double)hist_value(i);
-	}
-	return (double)hist_value(HIST_BUCKETS - 1);
-}
-
 /*
  * Calls fn for the warm-up, then for opt_secs, timing every call (the
  * clock read, some 20-30 ns, is in the figures of the in-process rows).
@@ -154,7 +92,7 @@ measure(struct row *r, call_fn fn, void *ctx)
 	int64_t start, end, t0, t1;
 	int n, timing = 0;
 
-	start = mono_ns();
+	start = bench_mono_ns();
 	end = start + (int64_t)(opt_warmup * NS);
 	for (t0 = start;; t0 = t1) {
 		if ((n = fn(ctx, ids)) <= 0) {
@@ -163,7 +101,7 @@ measure(struct row *r, call_fn fn, void *ctx)
 				    "no ID in a reply");
 			return -1;
 		}
-		t1 = mono_ns();
+		t1 = bench_mono_ns();
 		if (timing) {
 			r->hist[hist_index((uint64_t)(t1 - t0))]++;
 			r->calls++;

@@ -36,7 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NS 1000000000LL
+#include "bench.h"
+
 #define PER_SOURCE 1000 /* connections per source address */
 #define FD_RESERVE 64	   /* descriptors a child keeps for itself */
 #define MAX_PROCS 256
@@ -65,8 +66,6 @@ struct lat {
 };
 
 static void usage(int code) __attribute__((noreturn));
-static unsigned parse_uint(const char *s, const char *what, unsigned max);
-static int64_t mono_ns(void);
 static void sleep_ms(unsigned ms);
 static int dial(const struct sockaddr_in *dst, const struct sockaddr_in *src);
 static int round_trip(int fd, uint8_t cmd, uint8_t arg, size_t reply);
@@ -134,20 +133,23 @@ main(int argc, char **argv)
 			host = optarg;
 			break;
 		case 'p':
-			port = parse_uint(optarg, "port", 65535);
+			port = bench_parse_uint(optarg, "port", 65535);
 			break;
 		case 'n':
-			opt.conns = parse_uint(optarg, "connections", 10000000);
+			opt.conns =
+			    bench_parse_uint(optarg, "connections", 10000000);
 			break;
 		case 'P':
-			opt.procs = parse_uint(optarg, "processes", MAX_PROCS);
+			opt.procs =
+			    bench_parse_uint(optarg, "processes", MAX_PROCS);
 			break;
 		case 'r':
-			opt.requests = parse_uint(optarg, "requests", 1000000);
+			opt.requests =
+			    bench_parse_uint(optarg, "requests", 1000000);
 			break;
 		case OPT_PID:
 			opt.server_pid =
-			    (long)parse_uint(optarg, "pid", INT_MAX);
+			    (long)bench_parse_uint(optarg, "pid", INT_MAX);
 			break;
 		case OPT_JSON:
 			opt.json = 1;
@@ -215,8 +217,8 @@ main(int argc, char **argv)
 
 	/* The second octet of the source addresses: another one each run,
 	 * away from connections of the last run still in TIME_WAIT. */
-	net = (uint8_t)(2 + (unsigned)(mono_ns() / 1000) % 250);
-	t0 = mono_ns();
+	net = (uint8_t)(2 + (unsigned)(bench_mono_ns() / 1000) % 250);
+	t0 = bench_mono_ns();
 	for (i = 0; i < opt.procs; i++) {
 		int p1[2], p2[2];
 
@@ -251,7 +253,7 @@ main(int argc, char **argv)
 	/* Opened: every child has connect()ed all of its connections. */
 	if (children_wait(ch, opt.procs, 'O', &done, &why) == -1)
 		goto fail;
-	t_open = mono_ns();
+	t_open = bench_mono_ns();
 	/* Accepted: the server holds a descriptor for each. */
 	accepted = wait_fds(opt.server_pid, fds0 + (long)opt.conns, &t_accept);
 	/* Served: every connection answers one CMD 0. */
@@ -265,7 +267,7 @@ main(int argc, char **argv)
 	sk1 = sockstat_tcp_pages();
 	held = fresh_latency(&opt);
 
-	t_close = mono_ns();
+	t_close = bench_mono_ns();
 	children_tell(ch, opt.procs, 'C');
 	if (children_wait(ch, opt.procs, 'C', &done, &why) == -1)
 		goto fail;
@@ -345,28 +347,6 @@ fail:
 	for (i = 0; i < opt.procs; i++)
 		waitpid(ch[i].pid, NULL, 0);
 	return 1;
-}
-
-static unsigned
-parse_uint(const char *s, const char *what, unsigned max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v > max)
-		errx(EX_USAGE, "%s: %s is not a number in 0..%u", what, s, max);
-	return (unsigned)v;
-}
-
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 }
 
 static void
@@ -461,14 +441,14 @@ fresh_latency(const struct opts *o)
 		goto out;
 	}
 	for (i = 0; i < o->requests; i++) {
-		s = mono_ns();
+		s = bench_mono_ns();
 		if (round_trip(fd, 0, 0, 8) == -1) {
 			warnx("request %u of %u on a fresh connection: no"
 			      " reply",
 			    i + 1, o->requests);
 			goto out;
 		}
-		t[i] = mono_ns() - s;
+		t[i] = bench_mono_ns() - s;
 	}
 	qsort(t, o->requests, sizeof(*t), cmp_i64);
 	l.p50 = (double)t[(o->requests - 1) / 2] / 1e3;
@@ -727,24 +707,25 @@ sockstat_tcp_pages(void)
 static int
 wait_fds(long pid, long want, int64_t *at)
 {
-	int64_t start = mono_ns(), still = start;
+	int64_t start = bench_mono_ns(), still = start;
 	long last = -1, n;
 
 	for (;;) {
 		n = server_fds(pid);
 		if (want >= 0 ? n == want : n == last) {
-			if (want >= 0 || mono_ns() - still >= 200000000LL) {
+			if (want >= 0 ||
+			    bench_mono_ns() - still >= 200000000LL) {
 				if (at != NULL)
-					*at = mono_ns();
+					*at = bench_mono_ns();
 				return 0;
 			}
 		} else {
-			still = mono_ns();
+			still = bench_mono_ns();
 		}
 		last = n;
-		if (mono_ns() - start >= SETTLE_MS * 1000000LL) {
+		if (bench_mono_ns() - start >= SETTLE_MS * 1000000LL) {
 			if (at != NULL)
-				*at = mono_ns();
+				*at = bench_mono_ns();
 			return -1;
 		}
 		sleep_ms(want >= 0 ? 5 : 20);

@@ -45,18 +45,8 @@ pgdata=
 pgctl=
 asuser=
 
-stop() {
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
+# shellcheck source=contrib/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 cleanup() {
 	stop "$gpid"
 	stop "$rpid"

@@ -99,10 +99,10 @@ static void set_closed(
     struct genid_client *c, int errnum, const char *what, const char *how);
 static const char *errstr(int errnum, char *buf, size_t len);
 static int64_t now_ms(void);
-static int conn_open(struct genid_client *c);
+static int server_open(struct genid_client *c);
 static int connect_one(
     struct genid_client *c, const struct address *a, const struct addrinfo *ai);
-static void conn_close(struct genid_client *c);
+static void server_close(struct genid_client *c);
 static int wait_fd(
     struct genid_client *c, short events, int timeout_ms, const char *what);
 static int send_all(struct genid_client *c, const void *buf, size_t len);
@@ -261,7 +261,7 @@ genid_close(struct genid_client *c)
 {
 	if (c == NULL)
 		return;
-	conn_close(c);
+	server_close(c);
 	free(c->pre);
 	free(c->addrs);
 	free(c);
@@ -373,11 +373,11 @@ call(struct genid_client *c, int ids, int (*req)(struct genid_client *, void *),
 
 	c->trail[0] = '\0';
 	for (tries = 0; tries < budget; tries++) {
-		if ((c->fd != -1 || conn_open(c) == 0) &&
+		if ((c->fd != -1 || server_open(c) == 0) &&
 		    (!ids || c->vetted || vet(c) == 0) && req(c, arg) == 0)
 			return 0;
 		trail_add(c);
-		conn_close(c);
+		server_close(c);
 		c->cur = (c->cur + 1) % c->naddrs;
 	}
 	/* One failure speaks for itself; several are listed in turn. */
@@ -609,7 +609,7 @@ not_serving(const char *json, const char **state, size_t *n)
 
 /* Connects to the current address, trying each address it resolves to. */
 static int
-conn_open(struct genid_client *c)
+server_open(struct genid_client *c)
 {
 	const struct address *a = &c->addrs[c->cur];
 	struct addrinfo hints, *res, *ai;
@@ -663,12 +663,12 @@ connect_one(
 		if (errno != EINPROGRESS) {
 			set_error(c, errno, "connect %s: %s", a->name,
 			    errstr(errno, buf, sizeof(buf)));
-			conn_close(c);
+			server_close(c);
 			return -1;
 		}
 		if (wait_fd(c, POLLOUT, c->connect_timeout_ms, "connect") ==
 		    -1) {
-			conn_close(c);
+			server_close(c);
 			return -1;
 		}
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
@@ -676,7 +676,7 @@ connect_one(
 		if (soerr != 0) {
 			set_error(c, soerr, "connect %s: %s", a->name,
 			    errstr(soerr, buf, sizeof(buf)));
-			conn_close(c);
+			server_close(c);
 			return -1;
 		}
 	}
@@ -690,7 +690,7 @@ connect_one(
  * that are asked again elsewhere, so IDs are skipped, never repeated.
  */
 static void
-conn_close(struct genid_client *c)
+server_close(struct genid_client *c)
 {
 	if (c->fd != -1)
 		close(c->fd);

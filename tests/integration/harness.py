@@ -30,6 +30,7 @@ import itertools
 import json
 import operator
 import os
+import pwd
 import re
 import selectors
 import shutil
@@ -323,6 +324,27 @@ def libfaketime():
         if found:
             return found[0]
     return None
+
+
+def closed_port():
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def user_nobody(t):
+    """The passwd entry of the user nobody, for the parts of a test that
+    run as root and give files to nobody; None, noted as skipped, when not
+    root or there is no such user."""
+    if os.geteuid() != 0:
+        t.note("user parts skipped: not root")
+        return None
+    try:
+        return pwd.getpwnam("nobody")
+    except KeyError:
+        t.note("user parts skipped: no user nobody")
+        return None
 
 
 def poll(cond, deadline_s, interval=0.01):

@@ -49,6 +49,44 @@ def info_of(d, timeout=2):
         return None
 
 
+def wait_fenced(nodes, since, deadline, seen=None):
+    """Polls the nodes' INFO until each says "identity-lost" or deadline
+    seconds pass: {node: seconds from since (time.monotonic()) to its first
+    such INFO}; seen(node), when given, is called as each is found."""
+    fenced = {}
+
+    def all_fenced():
+        for d in nodes:
+            if d not in fenced:
+                inf = info_of(d, timeout=1)
+                if inf and inf.get("state") == "identity-lost":
+                    fenced[d] = time.monotonic() - since
+                    if seen is not None:
+                        seen(d)
+        return len(fenced) == len(nodes)
+
+    harness.poll(all_fenced, deadline, 0.02)
+    return fenced
+
+
+def check_no_id(t, d, name):
+    """Checks that node d, fenced, gives no ID: CMD 1 answers 0 IDs, CMD 0
+    none (it blocks or the connection closes)."""
+    try:
+        with harness.connect(d.addr, timeout=2) as s:
+            got1 = harness.get_ids(s, 10)
+    except (OSError, EOFError) as ex:
+        got1 = ex
+    try:
+        with harness.connect(d.addr, timeout=0.5) as s:
+            got0 = harness.get_id(s)
+    except (OSError, EOFError) as ex:
+        got0 = ex  # blocked (timed out) or closed: no ID
+    t.check(got1 == () and isinstance(got0, Exception),
+            "%s, fenced, gives no ID (CMD 1: 0 IDs, CMD 0: none)" % name,
+            "CMD 1 %r, CMD 0 %r" % (got1, got0))
+
+
 class Conn:
     """One client connection: the node's name, the machine INFO named on
     it, the replies with IDs [(monotonic time, ids)], and how it ended."""
