@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
@@ -21,6 +20,7 @@
 
 #include "bucket.h"
 #include "checkpoint.h"
+#include "children.h"
 #include "identity.h"
 #include "log.h"
 #include "master.h"
@@ -33,37 +33,22 @@
 
 /* A clock step smaller than this is timer jitter, not a step. */
 #define STEP_TOLERANCE_NS (250 * 1000 * 1000LL)
-/* Back-off of a worker that keeps dying: first delay and the cap. */
-#define RESPAWN_FIRST_S 0.1
-#define RESPAWN_MAX_S 10.0
-/* A worker that lived this long was not crash-looping. */
-#define RESPAWN_STABLE_S 2.0
 /* How often the peers are asked who they are (genid(8)). */
 #define PEERS_INTERVAL_S 60.0
 /* Shutdown: first TERM check, doubling; KILL once this much has passed. */
 #define STOP_FIRST_S 0.05
 #define STOP_KILL_S 1.5
 
-struct child {
-	pid_t pid;
-	ev_child watcher;
-	ev_timer respawn;
-	double started;
-	double backoff;
-	int hung; /* killed for a stale heartbeat, not yet reaped */
-};
-
 static struct {
 	const struct cfg *cfg;
 	struct statefile *sf;
 	const int *fds;
 	unsigned nfds;
-	struct child children[STATE_WORKERS];
+	struct child *workers[STATE_WORKERS];
+	struct child *peer_check;   /* the process asking the peers */
+	struct child *coordination; /* the process renewing the etcd lease */
 	ev_signal sig_term, sig_int, sig_hup;
 	ev_timer checkpoint_timer, stop_timer, peers_timer, watchdog_timer;
-	ev_child peers_child; /* the process asking the peers, if any */
-	ev_child coord_child; /* the process renewing the etcd lease */
-	ev_timer coord_respawn;
 	const char *listen; /* the served addresses as JSON, for etcd */
 	int stopping;
 	int raise_failed; /* the timer's last checkpoint raise failed */
@@ -76,7 +61,6 @@ static struct {
 	struct timespec real, mono; /* last clock samples */
 	struct slew_conf slew_conf;
 	struct slew slew; /* the allowance after a step back (genid(7)) */
-	pid_t master;
 	/*
 	 * The master's own memory of the node, never read back from the
 	 * file: the header as the boot left it, the highest safe checkpoint
@@ -87,17 +71,32 @@ static struct {
 	struct proto_guard guard;
 } m;
 
-static void spawn(unsigned i);
 static int file_lost(struct ev_loop *loop);
 static int file_damaged(struct ev_loop *loop);
 static void stop_damaged(struct ev_loop *loop);
 static void rescue_file(void);
-static void reap_workers(void);
+static void reap_workers(struct ev_loop *loop);
 static uint32_t mirror_floor(int64_t now);
-static void signal_workers(int sig);
 static int stop_pending(void);
 static void begin_stop(struct ev_loop *loop, const char *why);
-static pid_t fork_helper(struct ev_loop *loop, const char *title);
+static void spawn_worker(struct ev_loop *loop, struct child *ch);
+static void worker_body(struct child *ch);
+static void worker_due(struct ev_loop *loop, struct child *ch);
+static void worker_exited(struct ev_loop *loop, struct child *ch);
+static void peers_body(struct child *ch);
+static void peers_exited(struct ev_loop *loop, struct child *ch);
+static void coord_body(struct child *ch);
+static void spawn_coordinator(struct ev_loop *loop, struct child *ch);
+static void coord_exited(struct ev_loop *loop, struct child *ch);
+static void forget_master(struct ev_loop *loop);
+
+/* The master's children: a body, a respawn rule and the master's policy. */
+static const struct child_spec worker_spec = {
+    CHILD_WORKER, CHILD_BACKOFF, NULL, worker_body, worker_due, worker_exited};
+static const struct child_spec peers_spec = {
+    CHILD_HELPER, CHILD_ONCE, "peer check", peers_body, NULL, peers_exited};
+static const struct child_spec coord_spec = {CHILD_HELPER, CHILD_AFTER_1S,
+    "coordination", coord_body, spawn_coordinator, coord_exited};
 
 static void
 sample_clocks(struct timespec *real, struct timespec *mono)
@@ -326,7 +325,7 @@ stop_damaged(struct ev_loop *loop)
 	m.lost = 1;
 	m.stopping = 1;
 	m.code = EX_IOERR;
-	signal_workers(SIGKILL);
+	children_kill(CHILD_WORKER, SIGKILL);
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -515,8 +514,8 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 /*
  * A worker that is stopped (SIGSTOP), hung or spinning holds its buckets
  * and its connections hostage: its clients wait without an error.  One
- * whose heartbeat is older than worker_timeout_ms is killed; child_cb
- * respawns it.  A worker that never beat (an older worker) is left alone.
+ * whose heartbeat is older than worker_timeout_ms is killed;
+ * worker_exited respawns it.  A worker that never beat (an older worker) is left alone.
  */
 static void
 watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -526,7 +525,7 @@ watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	if (m.stopping || file_lost(loop))
 		return;
 	for (i = 0; i < m.cfg->workers; i++) {
-		struct child *ch = &m.children[i];
+		struct child *ch = m.workers[i];
 		int64_t age;
 
 		if (ch->pid == 0 || ch->hung ||
@@ -542,42 +541,45 @@ watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 static void
-describe_exit(const char *who, pid_t pid, int status)
+worker_body(struct child *ch)
 {
-	if (WIFEXITED(status))
-		log_notice("%s (pid %ld) exited with code %d", who, (long)pid,
-		    WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		log_warnx("%s (pid %ld) was killed by signal %d%s", who,
-		    (long)pid, WTERMSIG(status),
-		    WCOREDUMP(status) ? " (core dumped)" : "");
-}
-
-static int
-live_children(void)
-{
-	unsigned i;
-	int n = 0;
-
-	for (i = 0; i < m.cfg->workers; i++)
-		n += m.children[i].pid != 0;
-	return n;
+	worker_run(m.cfg, m.sf, &m.guard, m.fds, m.nfds, ch->index);
 }
 
 static void
-child_cb(struct ev_loop *loop, ev_child *w, int revents)
+spawn_worker(struct ev_loop *loop, struct child *ch)
 {
-	struct child *ch = w->data;
-	unsigned i = (unsigned)(ch - m.children);
-	struct state_worker *slot;
-	int status = w->rstatus;
-	double lived = ev_now(loop) - ch->started;
-	char who[32];
+	struct state_worker *slot = state_worker(m.sf->h, ch->index);
+	pid_t pid;
 
-	ev_child_stop(loop, w);
-	snprintf(who, sizeof(who), "worker %u", i);
-	describe_exit(who, ch->pid, status);
-	ch->pid = 0;
+	if ((pid = children_spawn(loop, ch)) == -1)
+		return;
+	/* The old worker's heartbeat is not the new one's. */
+	state_store((uint64_t *)&slot->beat, 0);
+	/*
+	 * Noted here and not only by the worker, so that the others see it
+	 * running (and leave it its share of connections) before it is.
+	 */
+	state_store((uint64_t *)&slot->pid, (uint64_t)pid);
+	log_info("worker %u started, pid %ld", ch->index, (long)pid);
+}
+
+static void
+worker_due(struct ev_loop *loop, struct child *ch)
+{
+	if (!m.stopping && !file_lost(loop))
+		spawn_worker(loop, ch);
+}
+
+static void
+worker_exited(struct ev_loop *loop, struct child *ch)
+{
+	unsigned i = ch->index;
+	struct state_worker *slot;
+	int status = ch->status;
+	double delay;
+
+	children_describe_exit(ch);
 	if (!m.lost && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == WORKER_EXIT_DAMAGED) {
 		log_warnx("worker %u found %s changed under the running node",
@@ -601,7 +603,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		return;
 	}
 	if (m.stopping) {
-		if (live_children() == 0)
+		if (children_running(CHILD_WORKER) == 0)
 			ev_break(loop, EVBREAK_ALL);
 		return;
 	}
@@ -609,7 +611,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		log_warnx("worker %u exited 0: it was told to stop, it is not"
 			  " respawned",
 		    i);
-		if (live_children() == 0)
+		if (children_running(CHILD_WORKER) == 0)
 			begin_stop(loop, "no worker left");
 		return;
 	}
@@ -617,109 +619,24 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		log_warnx("worker %u exited with the fatal code %d and is not"
 			  " respawned",
 		    i, WORKER_EXIT_FATAL);
-		if (live_children() == 0) {
+		if (children_running(CHILD_WORKER) == 0) {
 			log_warnx("no worker left: stopping");
 			m.code = EX_SOFTWARE;
 			ev_break(loop, EVBREAK_ALL);
 		}
 		return;
 	}
-	/* A worker that keeps dying at once is respawned ever more slowly. */
-	if (lived < RESPAWN_STABLE_S)
-		ch->backoff = ch->backoff == 0	      ? RESPAWN_FIRST_S
-		    : ch->backoff * 2 > RESPAWN_MAX_S ? RESPAWN_MAX_S
-						      : ch->backoff * 2;
-	else
-		ch->backoff = 0;
 	state_add(&slot->restarts, 1);
 	state_add(&m.sf->h->worker_restarts, 1);
-	if (ch->backoff == 0) {
-		spawn(i);
-		return;
-	}
-	log_notice("respawning worker %u in %.1f s", i, ch->backoff);
-	ev_timer_set(&ch->respawn, ch->backoff, 0);
-	ev_timer_start(loop, &ch->respawn);
+	if ((delay = children_respawn(loop, ch)) > 0)
+		log_notice("respawning worker %u in %.1f s", i, delay);
 }
 
+/* In every new child: the /metrics sockets are the master's. */
 static void
-respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
+forget_master(struct ev_loop *loop)
 {
-	struct child *ch = t->data;
-
-	if (!m.stopping && !file_lost(loop))
-		spawn((unsigned)(ch - m.children));
-}
-
-/* In a new worker: the master's watchers are not the worker's to run. */
-static void
-forget_master_watchers(struct ev_loop *loop)
-{
-	unsigned i;
-
-	ev_signal_stop(loop, &m.sig_term);
-	ev_signal_stop(loop, &m.sig_int);
-	ev_signal_stop(loop, &m.sig_hup);
-	ev_timer_stop(loop, &m.checkpoint_timer);
-	ev_timer_stop(loop, &m.stop_timer);
-	ev_timer_stop(loop, &m.peers_timer);
-	ev_timer_stop(loop, &m.watchdog_timer);
-	ev_child_stop(loop, &m.peers_child);
-	ev_child_stop(loop, &m.coord_child);
-	ev_timer_stop(loop, &m.coord_respawn);
-	for (i = 0; i < STATE_WORKERS; i++) {
-		ev_child_stop(loop, &m.children[i].watcher);
-		ev_timer_stop(loop, &m.children[i].respawn);
-	}
 	scrape_stop(loop);
-	ev_loop_fork(loop);
-}
-
-static void
-spawn(unsigned i)
-{
-	struct ev_loop *loop = EV_DEFAULT;
-	struct child *ch = &m.children[i];
-	pid_t pid;
-
-	if ((pid = fork()) == -1) {
-		log_warn("fork worker %u", i);
-		ch->backoff = ch->backoff == 0 ? RESPAWN_FIRST_S : ch->backoff;
-		ev_timer_set(&ch->respawn, ch->backoff, 0);
-		ev_timer_start(loop, &ch->respawn);
-		return;
-	}
-	if (pid == 0) {
-		forget_master_watchers(loop);
-		worker_run(m.cfg, m.sf, &m.guard, m.fds, m.nfds, i);
-	}
-	ch->pid = pid;
-	ch->hung = 0;
-	ch->started = ev_now(loop);
-	/* The old worker's heartbeat is not the new one's. */
-	state_store((uint64_t *)&state_worker(m.sf->h, i)->beat, 0);
-	/*
-	 * Noted here and not only by the worker, so that the others see it
-	 * running (and leave it its share of connections) before it is.
-	 */
-	state_store((uint64_t *)&state_worker(m.sf->h, i)->pid, (uint64_t)pid);
-	ev_child_set(&ch->watcher, pid, 0);
-	ev_child_start(loop, &ch->watcher);
-	log_info("worker %u started, pid %ld", i, (long)pid);
-}
-
-/* Default dispositions and an empty mask for a child that runs no loop. */
-static void
-forget_master_signals(void)
-{
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
-	sigset_t none;
-	unsigned i;
-
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* The minute's comparison of the clocks: loud when too far off. */
@@ -739,114 +656,75 @@ log_clock(const struct peers_clock *clock)
 		log_info("peer clocks: %s", line);
 }
 
+/*
+ * The peer check's process: the only writer of the peer fields of the
+ * state file while it runs.
+ */
 static void
-peers_done_cb(struct ev_loop *loop, ev_child *w, int revents)
+peers_body(struct child *ch)
 {
-	ev_child_stop(loop, w);
-	if (!WIFEXITED(w->rstatus) || WEXITSTATUS(w->rstatus) != 0)
-		describe_exit("the peer check", w->rpid, w->rstatus);
+	static struct cfg with_etcd_peers;
+	struct state_header *h = m.sf->h;
+	struct peer_identity self = {h->zone, h->dc, h->machine, h->instance};
+	struct peers_clock clock;
+	const struct cfg *c = m.cfg;
+	char err[1024];
+	int n;
+
+	(void)ch;
+	/* With etcd the peers are the nodes that hold an id there. */
+	if (c->netcd > 0) {
+		with_etcd_peers = *c;
+		n = identity_peers(c, h->node, with_etcd_peers.peers,
+		    CFG_MAX_PEERS, err, sizeof(err));
+		if (n == -1) {
+			log_warnx("peer check: %s", err);
+			_exit(1);
+		}
+		with_etcd_peers.npeers = (unsigned)n;
+		c = &with_etcd_peers;
+	}
+	state_store(&h->peer_conflicts,
+	    peers_check(c, &self, err, sizeof(err), &clock));
+	state_store((uint64_t *)&h->peer_checked, (uint64_t)time(NULL));
+	state_store((uint64_t *)&h->peer_skew_ms, (uint64_t)clock.skew_ms);
+	state_store(&h->peer_clocks, clock.answered);
+	log_clock(&clock);
+	_exit(0);
+}
+
+static void
+peers_exited(struct ev_loop *loop, struct child *ch)
+{
+	(void)loop;
+	if (!WIFEXITED(ch->status) || WEXITSTATUS(ch->status) != 0)
+		children_describe_exit(ch);
 }
 
 /*
  * Asks the peers in a child process: a peer that does not answer costs
- * the master's loop nothing.  The child is the only writer of the peer
- * fields of the state file while it runs.
+ * the master's loop nothing.
  */
 static void
 peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	struct state_header *h = m.sf->h;
-	struct peer_identity self = {h->zone, h->dc, h->machine, h->instance};
-	struct peers_clock clock;
-	char err[1024];
-	pid_t pid;
-
-	if (m.stopping || ev_is_active(&m.peers_child) || file_lost(loop))
-		return;
-	if ((pid = fork_helper(loop, "peer check")) == -1)
-		return;
-	if (pid == 0) {
-		static struct cfg with_etcd_peers;
-		const struct cfg *c = m.cfg;
-		int n;
-
-		/* With etcd the peers are the nodes that hold an id there. */
-		if (c->netcd > 0) {
-			with_etcd_peers = *c;
-			n = identity_peers(c, h->node, with_etcd_peers.peers,
-			    CFG_MAX_PEERS, err, sizeof(err));
-			if (n == -1) {
-				log_warnx("peer check: %s", err);
-				_exit(1);
-			}
-			with_etcd_peers.npeers = (unsigned)n;
-			c = &with_etcd_peers;
-		}
-		state_store(&h->peer_conflicts,
-		    peers_check(c, &self, err, sizeof(err), &clock));
-		state_store((uint64_t *)&h->peer_checked, (uint64_t)time(NULL));
-		state_store(
-		    (uint64_t *)&h->peer_skew_ms, (uint64_t)clock.skew_ms);
-		state_store(&h->peer_clocks, clock.answered);
-		log_clock(&clock);
-		_exit(0);
-	}
-	ev_child_set(&m.peers_child, pid, 0);
-	ev_child_start(loop, &m.peers_child);
-}
-
-/*
- * Forks a helper process of the master titled title: -1 (logged), the
- * child's pid, or 0 in the child.  The child holds the state file's lock
- * too: it goes with the master.  It is not a copy of the master: default
- * signals (libev blocked them for its signalfd), and none of its sockets,
- * so that the port closes when the master closes it.
- */
-static pid_t
-fork_helper(struct ev_loop *loop, const char *title)
-{
-	unsigned i;
-	pid_t pid;
-
-	if ((pid = fork()) == -1) {
-		log_warn("fork the %s", title);
-		return -1;
-	}
-	if (pid > 0)
-		return pid;
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != m.master)
-		_exit(1);
-	forget_master_signals();
-	for (i = 0; i < m.nfds; i++)
-		close(m.fds[i]);
-	scrape_stop(loop);
-	setproctitle("%s", title);
-	return 0;
+	if (!m.stopping && m.peer_check->pid == 0 && !file_lost(loop))
+		children_spawn(loop, m.peer_check);
 }
 
 /* The process that keeps the etcd lease (identity.h). */
 static void
-spawn_coordinator(struct ev_loop *loop)
+coord_body(struct child *ch)
 {
-	pid_t pid;
-
-	if (m.stopping || file_lost(loop))
-		return;
-	if ((pid = fork_helper(loop, "coordination")) == -1) {
-		ev_timer_set(&m.coord_respawn, 1, 0);
-		ev_timer_start(loop, &m.coord_respawn);
-		return;
-	}
-	if (pid == 0)
-		identity_run(m.cfg, m.sf, m.listen);
-	ev_child_set(&m.coord_child, pid, 0);
-	ev_child_start(loop, &m.coord_child);
+	(void)ch;
+	identity_run(m.cfg, m.sf, m.listen);
 }
 
 static void
-coord_respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
+spawn_coordinator(struct ev_loop *loop, struct child *ch)
 {
-	spawn_coordinator(loop);
+	if (!m.stopping && !file_lost(loop))
+		children_spawn(loop, ch);
 }
 
 /*
@@ -855,13 +733,12 @@ coord_respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
  * another node's meanwhile, a restart that resumes above that node.
  */
 static void
-coord_done_cb(struct ev_loop *loop, ev_child *w, int revents)
+coord_exited(struct ev_loop *loop, struct child *ch)
 {
-	ev_child_stop(loop, w);
 	if (m.stopping)
 		return;
-	if (WIFEXITED(w->rstatus) &&
-	    WEXITSTATUS(w->rstatus) == IDENTITY_EXIT_RESTART) {
+	if (WIFEXITED(ch->status) &&
+	    WEXITSTATUS(ch->status) == IDENTITY_EXIT_RESTART) {
 		m.code = EX_TEMPFAIL;
 		m.resume_above = 1;
 		begin_stop(loop,
@@ -869,26 +746,18 @@ coord_done_cb(struct ev_loop *loop, ev_child *w, int revents)
 		    " exiting with 75 for a restart above its checkpoint");
 		return;
 	}
-	describe_exit("the coordination process", w->rpid, w->rstatus);
+	children_describe_exit(ch);
 	log_warnx("the coordination process is gone: a new one in 1 s");
-	ev_timer_set(&m.coord_respawn, 1, 0);
-	ev_timer_start(loop, &m.coord_respawn);
+	children_respawn(loop, ch);
 }
 
 /* After the last worker: the coordination process goes, the lease ends. */
 static void
 stop_coordinator(struct ev_loop *loop)
 {
-	int status;
-
 	if (m.cfg->netcd == 0)
 		return;
-	ev_timer_stop(loop, &m.coord_respawn);
-	if (ev_is_active(&m.coord_child)) {
-		kill(m.coord_child.pid, SIGKILL);
-		waitpid(m.coord_child.pid, &status, 0);
-		ev_child_stop(loop, &m.coord_child);
-	}
+	children_kill_wait(loop, m.coordination);
 	/* Kept for the restart, which takes it back at once. */
 	if (!m.resume_above)
 		identity_release(m.cfg, m.sf);
@@ -897,28 +766,12 @@ stop_coordinator(struct ev_loop *loop)
 /* Waits for the workers just killed: nothing may run while the new
  * state file is written. */
 static void
-reap_workers(void)
-{
-	unsigned i;
-	int status;
-
-	for (i = 0; i < m.cfg->workers; i++) {
-		if (m.children[i].pid == 0)
-			continue;
-		kill(m.children[i].pid, SIGKILL);
-		if (waitpid(m.children[i].pid, &status, 0) == m.children[i].pid)
-			m.children[i].pid = 0;
-	}
-}
-
-static void
-signal_workers(int sig)
+reap_workers(struct ev_loop *loop)
 {
 	unsigned i;
 
 	for (i = 0; i < m.cfg->workers; i++)
-		if (m.children[i].pid != 0)
-			kill(m.children[i].pid, sig);
+		children_kill_wait(loop, m.workers[i]);
 }
 
 static void
@@ -926,9 +779,9 @@ stop_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	m.stop_waited += m.stop_delay;
 	if (m.stop_waited >= STOP_KILL_S) {
-		log_warnx("%d workers did not stop in %.1f s: killing them",
-		    live_children(), STOP_KILL_S);
-		signal_workers(SIGKILL);
+		log_warnx("%u workers did not stop in %.1f s: killing them",
+		    children_running(CHILD_WORKER), STOP_KILL_S);
+		children_kill(CHILD_WORKER, SIGKILL);
 		return;
 	}
 	m.stop_delay *= 2;
@@ -974,9 +827,9 @@ begin_stop(struct ev_loop *loop, const char *why)
 		close(m.fds[i]);
 	scrape_stop(loop);
 	for (i = 0; i < m.cfg->workers; i++)
-		ev_timer_stop(loop, &m.children[i].respawn);
-	signal_workers(SIGTERM);
-	if (live_children() == 0) {
+		children_cancel(loop, m.workers[i]);
+	children_kill(CHILD_WORKER, SIGTERM);
+	if (children_running(CHILD_WORKER) == 0) {
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
@@ -995,10 +848,82 @@ hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 		log_warnx("SIGHUP: %s", err);
 	else
 		log_notice("SIGHUP: log file reopened");
-	signal_workers(SIGHUP);
-	if (ev_is_active(&m.coord_child))
-		kill(m.coord_child.pid, SIGHUP);
+	children_kill(CHILD_WORKER, SIGHUP);
+	if (m.coordination != NULL && m.coordination->pid != 0)
+		kill(m.coordination->pid, SIGHUP);
 	notify_send("READY=1");
+}
+
+/* The master's signals and timers; a new worker stops them. */
+static void
+start_watchers(struct ev_loop *loop)
+{
+	double interval = m.cfg->checkpoint_interval_ms / 1000.0;
+	double every = m.cfg->worker_timeout_ms / 4000.0;
+
+	ev_signal_init(&m.sig_term, term_cb, SIGTERM);
+	ev_signal_init(&m.sig_int, term_cb, SIGINT);
+	ev_signal_init(&m.sig_hup, hup_cb, SIGHUP);
+	ev_signal_start(loop, &m.sig_term);
+	ev_signal_start(loop, &m.sig_int);
+	ev_signal_start(loop, &m.sig_hup);
+	ev_timer_init(&m.checkpoint_timer, checkpoint_cb, interval, interval);
+	ev_timer_start(loop, &m.checkpoint_timer);
+	ev_init(&m.stop_timer, stop_cb);
+	ev_timer_init(
+	    &m.peers_timer, peers_cb, PEERS_INTERVAL_S, PEERS_INTERVAL_S);
+	if (m.cfg->npeers > 0 || m.cfg->netcd > 0)
+		ev_timer_start(loop, &m.peers_timer);
+	every = every > STATEFILE_BEAT_S ? STATEFILE_BEAT_S : every;
+	ev_timer_init(&m.watchdog_timer, watchdog_cb, every, every);
+	if (m.cfg->worker_timeout_ms > 0)
+		ev_timer_start(loop, &m.watchdog_timer);
+	children_inherited(EV_SIGNAL, &m.sig_term);
+	children_inherited(EV_SIGNAL, &m.sig_int);
+	children_inherited(EV_SIGNAL, &m.sig_hup);
+	children_inherited(EV_TIMER, &m.checkpoint_timer);
+	children_inherited(EV_TIMER, &m.stop_timer);
+	children_inherited(EV_TIMER, &m.peers_timer);
+	children_inherited(EV_TIMER, &m.watchdog_timer);
+}
+
+/* The process table: the workers, the peer check and coordination. */
+static void
+add_children(struct ev_loop *loop)
+{
+	char name[32];
+	unsigned i;
+
+	children_init(loop, m.fds, m.nfds, forget_master);
+	for (i = 0; i < m.cfg->workers; i++) {
+		snprintf(name, sizeof(name), "worker %u", i);
+		m.workers[i] = children_add(&worker_spec, name, i);
+	}
+	m.peer_check = children_add(&peers_spec, "the peer check", 0);
+	m.coordination =
+	    children_add(&coord_spec, "the coordination process", 0);
+}
+
+/* After the loop: the lease, and the state file left clean. */
+static void
+finish(struct ev_loop *loop)
+{
+	stop_coordinator(loop);
+	/*
+	 * Not clean when the id was another node's meanwhile: the start
+	 * resumes above the checkpoint the coordination process raised.
+	 */
+	if (m.resume_above)
+		log_notice("not a clean stop: the next start resumes above"
+			   " the checkpoint");
+	else if (checkpoint_shutdown(m.sf) == -1)
+		log_warn("msync %s: the next start counts as after a crash",
+		    m.sf->path);
+	else if (m.sf->mirror_fd != -1 && statefile_mirror(m.sf, 0) == -1)
+		log_warn("write the restored %s: the next start counts as"
+			 " after a crash",
+		    m.sf->path);
+	log_notice("stopped");
 }
 
 int
@@ -1007,12 +932,10 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
     const char *listen)
 {
 	struct ev_loop *loop = EV_DEFAULT;
-	double interval = cfg->checkpoint_interval_ms / 1000.0;
 	unsigned i;
 
 	m.cfg = cfg;
 	m.sf = sf;
-	m.master = getpid();
 	m.fds = fds;
 	m.nfds = nfds;
 	m.listen = listen;
@@ -1023,69 +946,27 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	notify_init();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGBUS, sigbus_handler);
-	ev_signal_init(&m.sig_term, term_cb, SIGTERM);
-	ev_signal_init(&m.sig_int, term_cb, SIGINT);
-	ev_signal_init(&m.sig_hup, hup_cb, SIGHUP);
-	ev_signal_start(loop, &m.sig_term);
-	ev_signal_start(loop, &m.sig_int);
-	ev_signal_start(loop, &m.sig_hup);
 	sample_clocks(&m.real, &m.mono);
 	/* The boot's slew (checkpoint_boot) starts now. */
 	cfg_slew(cfg, &m.slew_conf);
 	slew_start(
 	    &m.slew, mono_ms(), (int64_t)state_load(&sf->h->slew_extra_ms));
-	ev_timer_init(&m.checkpoint_timer, checkpoint_cb, interval, interval);
-	ev_timer_start(loop, &m.checkpoint_timer);
-	ev_init(&m.stop_timer, stop_cb);
-	ev_init(&m.peers_child, peers_done_cb);
-	ev_timer_init(
-	    &m.peers_timer, peers_cb, PEERS_INTERVAL_S, PEERS_INTERVAL_S);
-	if (cfg->npeers > 0 || cfg->netcd > 0)
-		ev_timer_start(loop, &m.peers_timer);
-	ev_init(&m.coord_child, coord_done_cb);
-	ev_init(&m.coord_respawn, coord_respawn_cb);
+	start_watchers(loop);
+	add_children(loop);
 	if (cfg->netcd > 0)
-		spawn_coordinator(loop);
-	if (cfg->worker_timeout_ms > 0) {
-		double every = cfg->worker_timeout_ms / 4000.0;
-
-		every = every > STATEFILE_BEAT_S ? STATEFILE_BEAT_S : every;
-		ev_timer_init(&m.watchdog_timer, watchdog_cb, every, every);
-		ev_timer_start(loop, &m.watchdog_timer);
-	}
-	for (i = 0; i < STATE_WORKERS; i++) {
-		ev_init(&m.children[i].watcher, child_cb);
-		m.children[i].watcher.data = &m.children[i];
-		ev_init(&m.children[i].respawn, respawn_cb);
-		m.children[i].respawn.data = &m.children[i];
-	}
+		spawn_coordinator(loop, m.coordination);
 	scrape_start(loop, metrics_fds, nmetrics, sf);
 	publish_serving(sf->h, checkpoint_now(sf->h->epoch));
 	for (i = 0; i < cfg->workers; i++)
-		spawn(i);
+		spawn_worker(loop, m.workers[i]);
 	log_notice("ready: %u workers", cfg->workers);
 	notify_send("READY=1\nSTATUS=serving: %u workers", cfg->workers);
 	ev_run(loop, 0);
 	if (m.lost) {
-		reap_workers();
+		reap_workers(loop);
 		rescue_file();
 		return m.code;
 	}
-	stop_coordinator(loop);
-	/*
-	 * Not clean when the id was another node's meanwhile: the start
-	 * resumes above the checkpoint the coordination process raised.
-	 */
-	if (m.resume_above)
-		log_notice("not a clean stop: the next start resumes above"
-			   " the checkpoint");
-	else if (checkpoint_shutdown(sf) == -1)
-		log_warn("msync %s: the next start counts as after a crash",
-		    sf->path);
-	else if (sf->mirror_fd != -1 && statefile_mirror(sf, 0) == -1)
-		log_warn("write the restored %s: the next start counts as"
-			 " after a crash",
-		    sf->path);
-	log_notice("stopped");
+	finish(loop);
 	return m.code;
 }
