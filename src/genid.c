@@ -26,7 +26,7 @@
 #include "identity.h"
 #include "log.h"
 #include "master.h"
-#include "peers.h"
+#include "peercheck.h"
 #include "sock.h"
 #include "statefile.h"
 #include "timefmt.h"
@@ -153,87 +153,6 @@ set_log_owner(const struct cfg *c)
 	log_set_owner(c->user, pw->pw_uid, gid);
 }
 
-/* What the start-up peer check found, for the state header. */
-struct peers_found {
-	uint64_t conflicts;
-	int64_t checked;
-	int64_t skew_ms;
-	uint64_t answered;
-};
-
-static void
-store_peers(struct statefile *sf, const struct peers_found *f)
-{
-	state_store(&sf->h->peer_conflicts, f->conflicts);
-	state_store((uint64_t *)&sf->h->peer_checked, (uint64_t)f->checked);
-	state_store((uint64_t *)&sf->h->peer_skew_ms, (uint64_t)f->skew_ms);
-	state_store(&sf->h->peer_clocks, f->answered);
-}
-
-/*
- * A peer with this node's identity stops the start (genid(8)), and so does
- * a clock too far from the peers' (unless --wait-clock: then it waits
- * for the clock, asking the peers again every second).  With etcd the
- * peers are the other nodes of the dc holding an id there (not node, this
- * state file's own), asked before this node claims its id, so that slow
- * peers cost no lease; machine is then the fixed id, or none for "auto".
- */
-static void
-check_peers(const struct cfg *conf, uint64_t instance, uint64_t node,
-    int wait_clock, struct peers_found *f)
-{
-	static struct cfg with_etcd_peers;
-	const struct cfg *c = conf;
-	struct peer_identity self = {c->zone, c->dc,
-	    c->machine_auto ? ID_MACHINE_MAX + 1 : c->machine, instance};
-	struct peers_clock clock;
-	char err[1024], skew[2048];
-	unsigned waited = 0;
-	int found;
-
-	memset(f, 0, sizeof(*f));
-	if (conf->netcd > 0) {
-		with_etcd_peers = *conf;
-		found = identity_peers(conf, node, with_etcd_peers.peers,
-		    CFG_MAX_PEERS, err, sizeof(err));
-		if (found == -1)
-			log_warnx("peer check: %s: the clock is not compared"
-				  " with the other nodes",
-			    err);
-		with_etcd_peers.npeers = found < 0 ? 0 : (unsigned)found;
-		c = &with_etcd_peers;
-	}
-	if (c->npeers == 0)
-		return;
-	for (;;) {
-		f->conflicts = peers_check(c, &self, err, sizeof(err), &clock);
-		f->checked = (int64_t)time(NULL);
-		f->skew_ms = clock.skew_ms;
-		f->answered = clock.answered;
-		if (f->conflicts > 0)
-			die(EX_CONFIG, "%s", err);
-		if (!peers_skewed(c, &clock))
-			break;
-		peers_describe_skew(c, &clock, skew, sizeof(skew));
-		if (!wait_clock)
-			die(EX_TEMPFAIL,
-			    "%s: correct the clock (NTP), or start with"
-			    " --wait-clock to wait for it",
-			    skew);
-		if (waited++ % 30 == 0)
-			log_warnx(
-			    "%s: waiting for the clock (--wait-clock)", skew);
-		sleep(1);
-	}
-	if (waited > 0)
-		log_notice("the clock is within %u s of the peers' again after"
-			   " %u s",
-		    c->max_peer_skew_s, waited);
-	if (clock.answered > 0)
-		log_info("the clock is %+.1f s from the median of %u peers",
-		    clock.skew_ms / 1000.0, clock.answered);
-}
-
 /* The addresses the node serves, as a JSON array, for its etcd key. */
 static char *
 listen_json(const int *fds, int nfds)
@@ -262,7 +181,7 @@ listen_json(const int *fds, int nfds)
 static unsigned
 claim_identity(struct cfg *c, const char *listen, int wait, int wait_clock,
     uint64_t instance, struct identity_claim *cl, uint64_t *node,
-    struct peers_found *found)
+    struct peercheck_found *found)
 {
 	struct statefile ro;
 	struct claim_node self;
@@ -284,7 +203,9 @@ claim_identity(struct cfg *c, const char *listen, int wait, int wait_clock,
 	while (*node == 0)
 		*node = (uint64_t)arc4random() << 32 | arc4random();
 	identity_self(&self, *node);
-	check_peers(c, instance, *node, wait_clock, found);
+	if ((rc = peercheck_start(
+		 c, instance, *node, wait_clock, found, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
 	for (waited = 0;; waited++) {
 		rc = identity_claim(c, &self,
 		    c->machine_auto ? -1 : (int)c->machine, prefer, listen, cl,
@@ -460,7 +381,7 @@ main(int argc, char *argv[], char *envp[])
 	unsigned held = CLAIM_STATIC;
 	struct identity_claim cl = {0};
 	uint64_t node = 0, instance = 0;
-	struct peers_found found = {0};
+	struct peercheck_found found = {0};
 	char *listen = NULL;
 	int nmetrics = 0, rc;
 	int fds[SOCK_MAX_FDS], metrics_fds[SOCK_MAX_FDS];
@@ -579,9 +500,11 @@ main(int argc, char *argv[], char *envp[])
 		state_store((uint64_t *)&sf.h->lease, 0);
 		__atomic_store_n(&sf.h->identity, held, __ATOMIC_RELEASE);
 	}
-	if (cfg.netcd == 0)
-		check_peers(&cfg, sf.h->instance, 0, wait_clock, &found);
-	store_peers(&sf, &found);
+	if (cfg.netcd == 0 &&
+	    (rc = peercheck_start(&cfg, sf.h->instance, 0, wait_clock, &found,
+		 err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+	peercheck_store(&sf, &found);
 	cfg_slew(&cfg, &sc);
 	if ((rc = checkpoint_boot(&sf, &sc, wait_clock, new_node,
 		 cl.foreign ? etcd_floor(&cl, cfg.epoch) : 0, err,

@@ -25,7 +25,7 @@
 #include "log.h"
 #include "master.h"
 #include "notify.h"
-#include "peers.h"
+#include "peercheck.h"
 #include "scrape.h"
 #include "serving.h"
 #include "slew.h"
@@ -639,58 +639,12 @@ forget_master(struct ev_loop *loop)
 	scrape_stop(loop);
 }
 
-/* The minute's comparison of the clocks: loud when too far off. */
-static void
-log_clock(const struct peers_clock *clock)
-{
-	char line[2048];
-
-	if (clock->answered == 0)
-		return;
-	peers_describe_skew(m.cfg, clock, line, sizeof(line));
-	if (peers_skewed(m.cfg, clock))
-		log_warnx("CLOCK: %s: correct the clock (NTP); the IDs of the"
-			  " nodes disagree in time by as much",
-		    line);
-	else
-		log_info("peer clocks: %s", line);
-}
-
-/*
- * The peer check's process: the only writer of the peer fields of the
- * state file while it runs.
- */
+/* The peer check's process (peercheck.h). */
 static void
 peers_body(struct child *ch)
 {
-	static struct cfg with_etcd_peers;
-	struct state_header *h = m.sf->h;
-	struct peer_identity self = {h->zone, h->dc, h->machine, h->instance};
-	struct peers_clock clock;
-	const struct cfg *c = m.cfg;
-	char err[1024];
-	int n;
-
 	(void)ch;
-	/* With etcd the peers are the nodes that hold an id there. */
-	if (c->netcd > 0) {
-		with_etcd_peers = *c;
-		n = identity_peers(c, h->node, with_etcd_peers.peers,
-		    CFG_MAX_PEERS, err, sizeof(err));
-		if (n == -1) {
-			log_warnx("peer check: %s", err);
-			_exit(1);
-		}
-		with_etcd_peers.npeers = (unsigned)n;
-		c = &with_etcd_peers;
-	}
-	state_store(&h->peer_conflicts,
-	    peers_check(c, &self, err, sizeof(err), &clock));
-	state_store((uint64_t *)&h->peer_checked, (uint64_t)time(NULL));
-	state_store((uint64_t *)&h->peer_skew_ms, (uint64_t)clock.skew_ms);
-	state_store(&h->peer_clocks, clock.answered);
-	log_clock(&clock);
-	_exit(0);
+	peercheck_run(m.cfg, m.sf);
 }
 
 static void
