@@ -19,6 +19,9 @@
 #define RESPAWN_MAX_S 10.0
 /* A child that lived this long was not crash-looping. */
 #define RESPAWN_STABLE_S 2.0
+/* Shutdown: first TERM check, doubling; KILL once this much has passed. */
+#define STOP_FIRST_S 0.05
+#define STOP_KILL_S 1.5
 /* The master's own watchers a new worker stops. */
 #define INHERITED_MAX 16
 
@@ -34,6 +37,8 @@ static struct {
 		void *w;
 	} inherited[INHERITED_MAX];
 	unsigned ninherited;
+	ev_timer stop_timer;
+	double stop_waited, stop_delay;
 } t;
 
 static void reap_cb(struct ev_loop *loop, ev_child *w, int revents);
@@ -41,6 +46,7 @@ static void respawn_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void schedule(struct ev_loop *loop, struct child *ch, double delay);
 static void become_worker(struct ev_loop *loop);
 static void become_helper(const struct child *ch);
+static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 void
 children_init(struct ev_loop *loop, const int *fds, unsigned nfds,
@@ -51,6 +57,7 @@ children_init(struct ev_loop *loop, const int *fds, unsigned nfds,
 	t.fds = fds;
 	t.nfds = nfds;
 	t.at_fork = at_fork;
+	ev_init(&t.stop_timer, stop_cb);
 }
 
 void
@@ -127,6 +134,7 @@ become_worker(struct ev_loop *loop)
 		else
 			ev_io_stop(loop, t.inherited[i].w);
 	}
+	ev_timer_stop(loop, &t.stop_timer);
 	for (i = 0; i < t.n; i++) {
 		ev_child_stop(loop, &t.table[i].watcher);
 		ev_timer_stop(loop, &t.table[i].respawn);
@@ -168,7 +176,10 @@ reap_cb(struct ev_loop *loop, ev_child *w, int revents)
 	ch->last_pid = w->rpid;
 	ch->status = w->rstatus;
 	ch->pid = 0;
-	ch->spec->exited(loop, ch);
+	if (ch->spec->exited != NULL)
+		ch->spec->exited(loop, ch);
+	else if (!WIFEXITED(ch->status) || WEXITSTATUS(ch->status) != 0)
+		children_describe_exit(ch);
 }
 
 double
@@ -213,12 +224,6 @@ respawn_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	ch->spec->due(loop, ch);
-}
-
-void
-children_cancel(struct ev_loop *loop, struct child *ch)
-{
-	ev_timer_stop(loop, &ch->respawn);
 }
 
 void
@@ -270,4 +275,37 @@ children_kill_wait(struct ev_loop *loop, struct child *ch)
 		ch->pid = 0;
 	}
 	ev_child_stop(loop, &ch->watcher);
+}
+
+unsigned
+children_stop_workers(struct ev_loop *loop)
+{
+	unsigned i, n;
+
+	for (i = 0; i < t.n; i++)
+		if (t.table[i].spec->kind == CHILD_WORKER)
+			ev_timer_stop(loop, &t.table[i].respawn);
+	children_kill(CHILD_WORKER, SIGTERM);
+	if ((n = children_running(CHILD_WORKER)) == 0)
+		return 0;
+	t.stop_delay = STOP_FIRST_S;
+	ev_timer_set(&t.stop_timer, t.stop_delay, 0);
+	ev_timer_start(loop, &t.stop_timer);
+	return n;
+}
+
+static void
+stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	t.stop_waited += t.stop_delay;
+	if (t.stop_waited >= STOP_KILL_S) {
+		log_warnx("%u workers did not stop in %.1f s: killing them",
+		    children_running(CHILD_WORKER), STOP_KILL_S);
+		children_kill(CHILD_WORKER, SIGKILL);
+		return;
+	}
+	t.stop_delay *= 2;
+	ev_timer_set(w, t.stop_delay, 0);
+	ev_timer_start(loop, w);
 }

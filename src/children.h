@@ -42,7 +42,10 @@ struct child_spec {
 	void (*body)(struct child *ch);
 	/* Its respawn delay is over: the master starts it again, or not. */
 	void (*due)(struct ev_loop *loop, struct child *ch);
-	/* It was reaped (pid is 0, status says how it went). */
+	/*
+	 * It was reaped (pid is 0, status says how it went); NULL: a child
+	 * that did not exit 0 is logged.
+	 */
 	void (*exited)(struct ev_loop *loop, struct child *ch);
 };
 
@@ -95,9 +98,6 @@ pid_t children_spawn(struct ev_loop *loop, struct child *ch);
  */
 double children_respawn(struct ev_loop *loop, struct child *ch);
 
-/* Cancels ch's pending respawn, if any. */
-void children_cancel(struct ev_loop *loop, struct child *ch);
-
 /* Logs how ch exited last: its code, or the signal and a core dump. */
 void children_describe_exit(const struct child *ch);
 
@@ -106,6 +106,12 @@ unsigned children_running(enum child_kind kind);
 
 /* Sends sig to every running child of kind kind. */
 void children_kill(enum child_kind kind, int sig);
+
+/*
+ * Stops the workers: no respawn, SIGTERM now, SIGKILL to those left
+ * after a while (checked on a doubling timer).  Returns how many run.
+ */
+unsigned children_stop_workers(struct ev_loop *loop);
 
 /*
  * Kills ch (SIGKILL) if it runs and waits for it, without its exit

@@ -29,15 +29,13 @@
 #include "scrape.h"
 #include "serving.h"
 #include "slew.h"
+#include "statewatch.h"
 #include "worker.h"
 
 /* A clock step smaller than this is timer jitter, not a step. */
 #define STEP_TOLERANCE_NS (250 * 1000 * 1000LL)
 /* How often the peers are asked who they are (genid(8)). */
 #define PEERS_INTERVAL_S 60.0
-/* Shutdown: first TERM check, doubling; KILL once this much has passed. */
-#define STOP_FIRST_S 0.05
-#define STOP_KILL_S 1.5
 
 static struct {
 	const struct cfg *cfg;
@@ -48,7 +46,7 @@ static struct {
 	struct child *peer_check;   /* the process asking the peers */
 	struct child *coordination; /* the process renewing the etcd lease */
 	ev_signal sig_term, sig_int, sig_hup;
-	ev_timer checkpoint_timer, stop_timer, peers_timer, watchdog_timer;
+	ev_timer checkpoint_timer, peers_timer, watchdog_timer;
 	const char *listen; /* the served addresses as JSON, for etcd */
 	int stopping;
 	int raise_failed; /* the timer's last checkpoint raise failed */
@@ -57,44 +55,30 @@ static struct {
 	int code;
 	/* The id was another node's meanwhile: not a clean stop (genid(8)). */
 	int resume_above;
-	double stop_waited, stop_delay;
 	struct timespec real, mono; /* last clock samples */
 	struct slew_conf slew_conf;
 	struct slew slew; /* the allowance after a step back (genid(7)) */
-	/*
-	 * The master's own memory of the node, never read back from the
-	 * file: the header as the boot left it, the highest safe checkpoint
-	 * seen, and the bucket words a new worker is handed (proto.h).
-	 */
-	struct state_header head;
-	uint32_t ckpt_seen;
-	struct proto_guard guard;
+	struct statewatch watch; /* the master's own memory of the node */
 } m;
 
 static int file_lost(struct ev_loop *loop);
-static int file_damaged(struct ev_loop *loop);
 static void stop_damaged(struct ev_loop *loop);
-static void rescue_file(void);
-static void reap_workers(struct ev_loop *loop);
-static uint32_t mirror_floor(int64_t now);
+static void rescue(struct ev_loop *loop);
 static int stop_pending(void);
 static void begin_stop(struct ev_loop *loop, const char *why);
 static void spawn_worker(struct ev_loop *loop, struct child *ch);
 static void worker_body(struct child *ch);
-static void worker_due(struct ev_loop *loop, struct child *ch);
 static void worker_exited(struct ev_loop *loop, struct child *ch);
 static void peers_body(struct child *ch);
-static void peers_exited(struct ev_loop *loop, struct child *ch);
 static void coord_body(struct child *ch);
 static void spawn_coordinator(struct ev_loop *loop, struct child *ch);
 static void coord_exited(struct ev_loop *loop, struct child *ch);
-static void forget_master(struct ev_loop *loop);
 
 /* The master's children: a body, a respawn rule and the master's policy. */
-static const struct child_spec worker_spec = {
-    CHILD_WORKER, CHILD_BACKOFF, NULL, worker_body, worker_due, worker_exited};
+static const struct child_spec worker_spec = {CHILD_WORKER, CHILD_BACKOFF, NULL,
+    worker_body, spawn_worker, worker_exited};
 static const struct child_spec peers_spec = {
-    CHILD_HELPER, CHILD_ONCE, "peer check", peers_body, NULL, peers_exited};
+    CHILD_HELPER, CHILD_ONCE, "peer check", peers_body, NULL, NULL};
 static const struct child_spec coord_spec = {CHILD_HELPER, CHILD_AFTER_1S,
     "coordination", coord_body, spawn_coordinator, coord_exited};
 
@@ -214,109 +198,24 @@ update_slew(struct state_header *h, int64_t step_ns)
 }
 
 /*
- * The last resort when the file is cut between a check and a read: a
- * message on stderr (only async-signal-safe calls here) and the exit
- * status file_lost() would have given.  The workers die with the master.
- */
-static void
-sigbus_handler(int sig)
-{
-	static const char msg[] =
-	    "genid: SIGBUS: the state file was truncated while genid ran;"
-	    " stopping (see genid(8) on a lost state file)\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1)
-		_exit(EX_IOERR);
-	_exit(EX_IOERR);
-}
-
-/*
- * A state file cut short while running (a stray truncate, a copy over it)
- * took the bucket table with it: every access to the lost pages is a
- * SIGBUS, and a worker that read zeroes would repeat IDs.  The node stops
- * at once, loudly, and leaves the file as it is for the operator.
+ * Whether the state file was lost or damaged while genid ran (genid(8)):
+ * then the node stops at once.
  */
 static int
 file_lost(struct ev_loop *loop)
 {
-	long long size = 0;
-	enum statefile_health health;
-
 	if (m.lost)
 		return 1;
-	health = statefile_health(m.sf, &size);
-	if (health == STATEFILE_TRUNCATED)
-		log_warnx("%s was truncated to %lld bytes while genid ran (it"
-			  " needs %zu): its bucket table is lost, so no worker"
-			  " may issue another ID from it",
-		    m.sf->path, size, state_size());
-	else if (health == STATEFILE_REPLACED)
-		log_warnx("%s is another file now (renamed or copied over"
-			  " it while genid ran): a restart would read that"
-			  " file, not the one this node issued under",
-		    m.sf->path);
-	else
-		return file_damaged(loop);
+	if (!statewatch_damaged(&m.watch))
+		return 0;
 	stop_damaged(loop);
 	return 1;
 }
 
 /*
- * Compares the file with the master's own memory of it: the identity, a
- * checkpoint that never falls, and bucket words that only rise and never
- * pass the checkpoint.  Damage stops the node as a cut does; the words
- * that pass are what a new worker is handed.
- */
-static int
-file_damaged(struct ev_loop *loop)
-{
-	struct state_header *h = m.sf->h;
-	uint32_t safe = (uint32_t)state_load(&h->checkpoint_safe);
-	unsigned b;
-
-	if (h->zone != m.guard.zone || h->dc != m.guard.dc ||
-	    h->machine != m.guard.machine || h->epoch != m.guard.epoch) {
-		log_warnx("%s now names zone %u dc %u machine %u epoch %lld,"
-			  " not this node's: it was written over while genid"
-			  " ran",
-		    m.sf->path, h->zone, h->dc, h->machine,
-		    (long long)h->epoch);
-		stop_damaged(loop);
-		return 1;
-	}
-	if (safe < m.ckpt_seen) {
-		log_warnx("%s: the checkpoint fell from %u to %u while genid"
-			  " ran: the file was written over",
-		    m.sf->path, m.ckpt_seen, safe);
-		stop_damaged(loop);
-		return 1;
-	}
-	m.ckpt_seen = safe;
-	for (b = 0; b < STATE_BUCKETS; b++) {
-		uint64_t word = state_load(&state_bucket(h, b)->word);
-
-		if (bucket_trust(word, m.guard.own[b], safe) ==
-		    BUCKET_TRUSTED) {
-			m.guard.own[b] = word;
-			continue;
-		}
-		log_warnx("%s: bucket %u holds second %u counter %u, where"
-			  " it held second %u counter %u under the checkpoint"
-			  " %u: the file was written over while genid ran",
-		    m.sf->path, b, bucket_ts(word), bucket_next(word),
-		    bucket_ts(m.guard.own[b]), bucket_next(m.guard.own[b]),
-		    safe);
-		stop_damaged(loop);
-		return 1;
-	}
-	return 0;
-}
-
-/*
  * The node stops at once, loudly: the workers are killed before they can
  * issue from the damaged file, and the master leaves the mapping alone.
- * master_run then writes a new file from its memory (rescue_file).
+ * master_run then writes a new file from its memory (statewatch_rescue).
  */
 static void
 stop_damaged(struct ev_loop *loop)
@@ -327,101 +226,6 @@ stop_damaged(struct ev_loop *loop)
 	m.code = EX_IOERR;
 	children_kill(CHILD_WORKER, SIGKILL);
 	ev_break(loop, EVBREAK_ALL);
-}
-
-/*
- * After damage: a new state file at the path, made from the master's
- * memory alone, with its checkpoint beyond anything a worker may have
- * issued, so that a plain restart resumes above every issued ID (as after
- * a crash).  The damaged file is kept beside it for the operator.
- */
-static void
-rescue_file(void)
-{
-	int64_t now = checkpoint_now(m.guard.epoch);
-	uint32_t ckpt = m.ckpt_seen;
-	char err[1024], aside[PATH_MAX + 32];
-	long long size = 0;
-
-	if (now >= 0) {
-		uint32_t reach = mirror_floor(now);
-
-		ckpt = reach > ckpt ? reach : ckpt;
-	}
-	/*
-	 * A worker raises the file's checkpoint before it issues under it,
-	 * maybe since the last tick: taking the file's too when it is higher
-	 * covers that.  A higher one that is garbage makes the start refuse,
-	 * loudly, never repeat.  The header's page is readable unless the
-	 * file is empty.
-	 */
-	statefile_health(m.sf, &size);
-	if (size > 0) {
-		uint64_t c = state_load(&m.sf->h->checkpoint);
-
-		if (c > ckpt && c <= UINT32_MAX)
-			ckpt = (uint32_t)c;
-	}
-	if (statefile_rescue(m.sf, &m.head, ckpt, aside, sizeof(aside), err,
-		sizeof(err)) == -1) {
-		log_warnx("cannot write a new state file: %s; before starting"
-			  " again, %s (this node's checkpoint was second %u)",
-		    err, statefile_damaged_rule, ckpt);
-		return;
-	}
-	log_warnx("wrote a new %s from memory, checkpoint second %u, beyond"
-		  " every ID issued: a restart resumes above it.  The damaged"
-		  " file is kept as %s: find out what changed it",
-	    m.sf->path, ckpt, aside[0] != '\0' ? aside : "(none: it was gone)");
-}
-
-/*
- * The checkpoint the restored copy of a deleted state file, or the new
- * file after damage, must hold now: beyond anything a worker may issue
- * under before the next tick, raises of its own included (allowance + 1
- * ahead).  The allowance is the master's own slew, not the file's copy.
- */
-static uint32_t
-mirror_floor(int64_t now)
-{
-	uint64_t f = (uint64_t)now +
-	    slew_allowance(&m.slew, &m.slew_conf, mono_ms()) + 1 +
-	    (m.cfg->checkpoint_interval_ms + 999) / 1000;
-
-	return f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
-}
-
-/*
- * The state file lost its name (rm, a clean-up job): a restart would find
- * none and start afresh.  The mapping still holds everything: it is
- * written back under the path and, since the workers go on writing the
- * old inode, copied there again on every tick and at the stop.
- */
-static void
-restore_file(int64_t now)
-{
-	char err[1024];
-
-	log_warnx("%s was deleted while genid runs: restoring it from memory;"
-		  " find out what deleted it",
-	    m.sf->path);
-	m.sf->mirror_floor = mirror_floor(now);
-	if (statefile_restore(m.sf, err, sizeof(err)) == -1)
-		log_warnx("cannot restore the state file: %s; a restart will"
-			  " find no state file and start as a new node"
-			  " (genid(8))",
-		    err);
-	else
-		log_warnx("%s restored; genid keeps it up to date until it"
-			  " stops",
-		    m.sf->path);
-}
-
-/* How far a bucket may borrow ahead of the clock now: the slew's. */
-static uint32_t
-borrow_allowance(void)
-{
-	return state_allowance(m.sf->h);
 }
 
 /* Whether the workers issue nothing for a leased identity now. */
@@ -448,7 +252,8 @@ publish_serving(struct state_header *h, int64_t now)
 	for (i = 0; i < STATE_BUCKETS; i++)
 		words[i] = state_load(&state_bucket(h, i)->word);
 	in.now = now < 0 ? 0 : (uint32_t)now;
-	in.allowance = borrow_allowance();
+	/* How far a bucket may borrow ahead of the clock now: the slew's. */
+	in.allowance = state_allowance(h);
 	in.stopping = m.stopping;
 	in.checkpoint_failed = m.raise_failed;
 	in.peer_conflicts = state_load(&h->peer_conflicts);
@@ -485,7 +290,7 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	static double mirror_warned;
 	struct state_header *h = m.sf->h;
 	long long size;
-	uint32_t allowance;
+	uint32_t allowance, floor;
 	int64_t now;
 
 	if (file_lost(loop))
@@ -495,10 +300,10 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		notify_status(h);
 	if ((now = checkpoint_now(h->epoch)) == -1)
 		return;
+	floor = statewatch_floor(&m.watch, now, allowance);
 	if (statefile_health(m.sf, &size) == STATEFILE_DELETED)
-		restore_file(now);
-	if (m.sf->mirror_fd != -1 &&
-	    statefile_mirror(m.sf, mirror_floor(now)) == -1 &&
+		statewatch_restore(&m.watch, floor);
+	if (m.sf->mirror_fd != -1 && statefile_mirror(m.sf, floor) == -1 &&
 	    ev_now(loop) - mirror_warned > 60) {
 		mirror_warned = ev_now(loop);
 		log_warn("write the restored %s", m.sf->path);
@@ -515,7 +320,8 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
  * A worker that is stopped (SIGSTOP), hung or spinning holds its buckets
  * and its connections hostage: its clients wait without an error.  One
  * whose heartbeat is older than worker_timeout_ms is killed;
- * worker_exited respawns it.  A worker that never beat (an older worker) is left alone.
+ * worker_exited respawns it.  A worker that never beat (an older worker)
+ * is left alone.
  */
 static void
 watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -543,7 +349,7 @@ watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void
 worker_body(struct child *ch)
 {
-	worker_run(m.cfg, m.sf, &m.guard, m.fds, m.nfds, ch->index);
+	worker_run(m.cfg, m.sf, &m.watch.guard, m.fds, m.nfds, ch->index);
 }
 
 static void
@@ -552,7 +358,8 @@ spawn_worker(struct ev_loop *loop, struct child *ch)
 	struct state_worker *slot = state_worker(m.sf->h, ch->index);
 	pid_t pid;
 
-	if ((pid = children_spawn(loop, ch)) == -1)
+	if (m.stopping || file_lost(loop) ||
+	    (pid = children_spawn(loop, ch)) == -1)
 		return;
 	/* The old worker's heartbeat is not the new one's. */
 	state_store((uint64_t *)&slot->beat, 0);
@@ -562,13 +369,6 @@ spawn_worker(struct ev_loop *loop, struct child *ch)
 	 */
 	state_store((uint64_t *)&slot->pid, (uint64_t)pid);
 	log_info("worker %u started, pid %ld", ch->index, (long)pid);
-}
-
-static void
-worker_due(struct ev_loop *loop, struct child *ch)
-{
-	if (!m.stopping && !file_lost(loop))
-		spawn_worker(loop, ch);
 }
 
 static void
@@ -632,27 +432,11 @@ worker_exited(struct ev_loop *loop, struct child *ch)
 		log_notice("respawning worker %u in %.1f s", i, delay);
 }
 
-/* In every new child: the /metrics sockets are the master's. */
-static void
-forget_master(struct ev_loop *loop)
-{
-	scrape_stop(loop);
-}
-
 /* The peer check's process (peercheck.h). */
 static void
 peers_body(struct child *ch)
 {
-	(void)ch;
 	peercheck_run(m.cfg, m.sf);
-}
-
-static void
-peers_exited(struct ev_loop *loop, struct child *ch)
-{
-	(void)loop;
-	if (!WIFEXITED(ch->status) || WEXITSTATUS(ch->status) != 0)
-		children_describe_exit(ch);
 }
 
 /*
@@ -670,7 +454,6 @@ peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void
 coord_body(struct child *ch)
 {
-	(void)ch;
 	identity_run(m.cfg, m.sf, m.listen);
 }
 
@@ -717,30 +500,24 @@ stop_coordinator(struct ev_loop *loop)
 		identity_release(m.cfg, m.sf);
 }
 
-/* Waits for the workers just killed: nothing may run while the new
- * state file is written. */
+/*
+ * After damage: waits for the workers just killed (nothing may run while
+ * the new state file is written) and writes it from memory.
+ */
 static void
-reap_workers(struct ev_loop *loop)
+rescue(struct ev_loop *loop)
 {
+	int64_t now;
 	unsigned i;
 
 	for (i = 0; i < m.cfg->workers; i++)
 		children_kill_wait(loop, m.workers[i]);
-}
-
-static void
-stop_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	m.stop_waited += m.stop_delay;
-	if (m.stop_waited >= STOP_KILL_S) {
-		log_warnx("%u workers did not stop in %.1f s: killing them",
-		    children_running(CHILD_WORKER), STOP_KILL_S);
-		children_kill(CHILD_WORKER, SIGKILL);
-		return;
-	}
-	m.stop_delay *= 2;
-	ev_timer_set(t, m.stop_delay, 0);
-	ev_timer_start(loop, t);
+	now = checkpoint_now(m.watch.guard.epoch);
+	/* The allowance is the master's own slew, not the file's copy. */
+	statewatch_rescue(&m.watch,
+	    now >= 0 ? statewatch_floor(&m.watch, now,
+			   slew_allowance(&m.slew, &m.slew_conf, mono_ms()))
+		     : 0);
 }
 
 /*
@@ -780,16 +557,8 @@ begin_stop(struct ev_loop *loop, const char *why)
 	for (i = 0; i < m.nfds; i++)
 		close(m.fds[i]);
 	scrape_stop(loop);
-	for (i = 0; i < m.cfg->workers; i++)
-		children_cancel(loop, m.workers[i]);
-	children_kill(CHILD_WORKER, SIGTERM);
-	if (children_running(CHILD_WORKER) == 0) {
+	if (children_stop_workers(loop) == 0)
 		ev_break(loop, EVBREAK_ALL);
-		return;
-	}
-	m.stop_delay = STOP_FIRST_S;
-	ev_timer_set(&m.stop_timer, m.stop_delay, 0);
-	ev_timer_start(loop, &m.stop_timer);
 }
 
 static void
@@ -823,7 +592,6 @@ start_watchers(struct ev_loop *loop)
 	ev_signal_start(loop, &m.sig_hup);
 	ev_timer_init(&m.checkpoint_timer, checkpoint_cb, interval, interval);
 	ev_timer_start(loop, &m.checkpoint_timer);
-	ev_init(&m.stop_timer, stop_cb);
 	ev_timer_init(
 	    &m.peers_timer, peers_cb, PEERS_INTERVAL_S, PEERS_INTERVAL_S);
 	if (m.cfg->npeers > 0 || m.cfg->netcd > 0)
@@ -836,7 +604,6 @@ start_watchers(struct ev_loop *loop)
 	children_inherited(EV_SIGNAL, &m.sig_int);
 	children_inherited(EV_SIGNAL, &m.sig_hup);
 	children_inherited(EV_TIMER, &m.checkpoint_timer);
-	children_inherited(EV_TIMER, &m.stop_timer);
 	children_inherited(EV_TIMER, &m.peers_timer);
 	children_inherited(EV_TIMER, &m.watchdog_timer);
 }
@@ -848,7 +615,8 @@ add_children(struct ev_loop *loop)
 	char name[32];
 	unsigned i;
 
-	children_init(loop, m.fds, m.nfds, forget_master);
+	/* The /metrics sockets are the master's alone. */
+	children_init(loop, m.fds, m.nfds, scrape_stop);
 	for (i = 0; i < m.cfg->workers; i++) {
 		snprintf(name, sizeof(name), "worker %u", i);
 		m.workers[i] = children_add(&worker_spec, name, i);
@@ -893,13 +661,11 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	m.fds = fds;
 	m.nfds = nfds;
 	m.listen = listen;
-	m.head = *sf->h;
-	m.ckpt_seen = (uint32_t)state_load(&sf->h->checkpoint_safe);
-	proto_guard_init(&m.guard, sf->h);
+	statewatch_init(&m.watch, sf, cfg->checkpoint_interval_ms);
 	setproctitle("master");
 	notify_init();
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGBUS, sigbus_handler);
+	signal(SIGBUS, statewatch_sigbus);
 	sample_clocks(&m.real, &m.mono);
 	/* The boot's slew (checkpoint_boot) starts now. */
 	cfg_slew(cfg, &m.slew_conf);
@@ -916,11 +682,9 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	log_notice("ready: %u workers", cfg->workers);
 	notify_send("READY=1\nSTATUS=serving: %u workers", cfg->workers);
 	ev_run(loop, 0);
-	if (m.lost) {
-		reap_workers(loop);
-		rescue_file();
-		return m.code;
-	}
-	finish(loop);
+	if (m.lost)
+		rescue(loop);
+	else
+		finish(loop);
 	return m.code;
 }
