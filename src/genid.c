@@ -23,7 +23,7 @@
 #include "identity.h"
 #include "log.h"
 #include "master.h"
-#include "peers.h"
+#include "peercheck.h"
 #include "proc.h"
 #include "sock.h"
 #include "statefile.h"
@@ -43,6 +43,8 @@ static void die(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 static uint64_t random_id(void);
 static char *listen_json(const int *fds, int nfds);
+static void check_peers(const struct cfg *c, uint64_t instance, uint64_t node,
+    int wait_clock, struct peercheck_found *f);
 static int parse_args(int argc, char *argv[], struct opts *o);
 static int load_config(struct cfg *c, const char *path);
 static int test_config(const struct cfg *c, const char *path);
@@ -95,14 +97,6 @@ die(int code, const char *fmt, ...)
 	fatalx(code, "%s", msg);
 }
 
-/* What the start-up peer check found, for the state header. */
-struct peers_found {
-	uint64_t conflicts;
-	int64_t checked;
-	int64_t skew_ms;
-	uint64_t answered;
-};
-
 /* The command line. */
 struct opts {
 	const char *conf;
@@ -119,7 +113,7 @@ struct start {
 	struct identity_claim cl;
 	uint64_t node;	   /* with etcd: the node id the claim names */
 	uint64_t instance; /* with etcd: this process's, in the peer check */
-	struct peers_found found;
+	struct peercheck_found found;
 	char *listen; /* with etcd: the addresses served, a JSON array */
 	int fds[SOCK_MAX_FDS];
 	int nfds;
@@ -129,77 +123,18 @@ struct start {
 	struct pidfh *pfh;
 };
 
+/* The peer check of the start (peercheck.c): a refusal ends the start. */
 static void
-store_peers(struct statefile *sf, const struct peers_found *f)
+check_peers(const struct cfg *c, uint64_t instance, uint64_t node,
+    int wait_clock, struct peercheck_found *f)
 {
-	state_store(&sf->h->peer_conflicts, f->conflicts);
-	state_store((uint64_t *)&sf->h->peer_checked, (uint64_t)f->checked);
-	state_store((uint64_t *)&sf->h->peer_skew_ms, (uint64_t)f->skew_ms);
-	state_store(&sf->h->peer_clocks, f->answered);
-}
+	char err[4096];
+	int rc;
 
-/*
- * A peer with this node's identity stops the start (genid(8)), and so does
- * a clock too far from the peers' (unless --wait-clock: then it waits
- * for the clock, asking the peers again every second).  With etcd the
- * peers are the other nodes of the dc holding an id there (not node, this
- * state file's own), asked before this node claims its id, so that slow
- * peers cost no lease; machine is then the fixed id, or none for "auto".
- */
-static void
-check_peers(const struct cfg *conf, uint64_t instance, uint64_t node,
-    int wait_clock, struct peers_found *f)
-{
-	static struct cfg with_etcd_peers;
-	const struct cfg *c = conf;
-	struct peer_identity self = {c->zone, c->dc,
-	    c->machine_auto ? ID_MACHINE_MAX + 1 : c->machine, instance};
-	struct peers_clock clock;
-	char err[1024], skew[2048];
-	unsigned waited = 0;
-	int found;
-
-	memset(f, 0, sizeof(*f));
-	if (conf->netcd > 0) {
-		with_etcd_peers = *conf;
-		found = identity_peers(conf, node, with_etcd_peers.peers,
-		    CFG_MAX_PEERS, err, sizeof(err));
-		if (found == -1)
-			log_warnx("peer check: %s: the clock is not compared"
-				  " with the other nodes",
-			    err);
-		with_etcd_peers.npeers = found < 0 ? 0 : (unsigned)found;
-		c = &with_etcd_peers;
-	}
-	if (c->npeers == 0)
-		return;
-	for (;;) {
-		f->conflicts = peers_check(c, &self, err, sizeof(err), &clock);
-		f->checked = (int64_t)time(NULL);
-		f->skew_ms = clock.skew_ms;
-		f->answered = clock.answered;
-		if (f->conflicts > 0)
-			die(EX_CONFIG, "%s", err);
-		if (!peers_skewed(c, &clock))
-			break;
-		peers_describe_skew(c, &clock, skew, sizeof(skew));
-		if (!wait_clock)
-			die(EX_TEMPFAIL,
-			    "%s: correct the clock (NTP), or start with"
-			    " --wait-clock to wait for it",
-			    skew);
-		if (waited++ % 30 == 0)
-			log_warnx(
-			    "%s: waiting for the clock (--wait-clock)", skew);
-		sleep(1);
-	}
-	if (waited > 0)
-		log_notice("the clock is within %u s of the peers' again after"
-			   " %u s",
-		    c->max_peer_skew_s, waited);
-	if (clock.answered > 0)
-		log_info("the clock is %+.1f s from the median of %u peers",
-		    clock.skew_ms / 1000.0, clock.answered);
+	rc =
+	    peercheck_start(c, instance, node, wait_clock, f, err, sizeof(err));
+	if (rc != 0)
+		die(rc, "%s", err);
 }
 
 /* The addresses the node serves, as a JSON array, for its etcd key. */
@@ -466,7 +401,7 @@ main(int argc, char *argv[], char *envp[])
 	open_state(&cfg, &s);
 	if (cfg.netcd == 0)
 		check_peers(&cfg, s.sf.h->instance, 0, o.wait_clock, &s.found);
-	store_peers(&s.sf, &s.found);
+	peercheck_store(&s.sf, &s.found);
 	boot(&cfg, &o, &s);
 	bind_all(&cfg, &s);
 	become_daemon(&cfg, &o, &s);

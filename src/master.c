@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
@@ -21,50 +20,34 @@
 
 #include "bucket.h"
 #include "checkpoint.h"
+#include "children.h"
 #include "identity.h"
 #include "lease.h"
 #include "log.h"
 #include "master.h"
 #include "notify.h"
-#include "peers.h"
+#include "peercheck.h"
 #include "scrape.h"
 #include "serving.h"
 #include "slew.h"
+#include "statewatch.h"
 #include "worker.h"
 
 /* A clock step smaller than this is timer jitter, not a step. */
 #define STEP_TOLERANCE_NS (250 * 1000 * 1000LL)
-/* Back-off of a worker that keeps dying: first delay and the cap. */
-#define RESPAWN_FIRST_S 0.1
-#define RESPAWN_MAX_S 10.0
-/* A worker that lived this long was not crash-looping. */
-#define RESPAWN_STABLE_S 2.0
 /* How often the peers are asked who they are (genid(8)). */
 #define PEERS_INTERVAL_S 60.0
-/* Shutdown: first TERM check, doubling; KILL once this much has passed. */
-#define STOP_FIRST_S 0.05
-#define STOP_KILL_S 1.5
-
-struct child {
-	pid_t pid;
-	ev_child watcher;
-	ev_timer respawn;
-	double started;
-	double backoff;
-	int hung; /* killed for a stale heartbeat, not yet reaped */
-};
 
 static struct {
 	const struct cfg *cfg;
 	struct statefile *sf;
 	const int *fds;
 	unsigned nfds;
-	struct child children[STATE_WORKERS];
+	struct child *workers[STATE_WORKERS];
+	struct child *peer_check;   /* the process asking the peers */
+	struct child *coordination; /* the process renewing the etcd lease */
 	ev_signal sig_term, sig_int, sig_hup;
-	ev_timer checkpoint_timer, stop_timer, peers_timer, watchdog_timer;
-	ev_child peers_child; /* the process asking the peers, if any */
-	ev_child coord_child; /* the process renewing the etcd lease */
-	ev_timer coord_respawn;
+	ev_timer checkpoint_timer, peers_timer, watchdog_timer;
 	const char *listen; /* the served addresses as JSON, for etcd */
 	int stopping;
 	int raise_failed; /* the timer's last checkpoint raise failed */
@@ -73,32 +56,32 @@ static struct {
 	int code;
 	/* The id was another node's meanwhile: not a clean stop (genid(8)). */
 	int resume_above;
-	double stop_waited, stop_delay;
 	struct timespec real, mono; /* last clock samples */
 	struct slew_conf slew_conf;
 	struct slew slew; /* the allowance after a step back (genid(7)) */
-	pid_t master;
-	/*
-	 * The master's own memory of the node, never read back from the
-	 * file: the header as the boot left it, the highest safe checkpoint
-	 * seen, and the bucket words a new worker is handed (proto.h).
-	 */
-	struct state_header head;
-	uint32_t ckpt_seen;
-	struct proto_guard guard;
+	struct statewatch watch; /* the master's own memory of the node */
 } m;
 
-static void spawn(unsigned i);
 static int file_lost(struct ev_loop *loop);
-static int file_damaged(struct ev_loop *loop);
 static void stop_damaged(struct ev_loop *loop);
-static void rescue_file(void);
-static void reap_workers(void);
-static uint32_t mirror_floor(int64_t now);
-static void signal_workers(int sig);
+static void rescue(struct ev_loop *loop);
 static int stop_pending(void);
 static void begin_stop(struct ev_loop *loop, const char *why);
-static pid_t fork_helper(struct ev_loop *loop, const char *title);
+static void spawn_worker(struct ev_loop *loop, struct child *ch);
+static void worker_body(struct child *ch);
+static void worker_exited(struct ev_loop *loop, struct child *ch);
+static void peers_body(struct child *ch);
+static void coord_body(struct child *ch);
+static void spawn_coordinator(struct ev_loop *loop, struct child *ch);
+static void coord_exited(struct ev_loop *loop, struct child *ch);
+
+/* The master's children: a body, a respawn rule and the master's policy. */
+static const struct child_spec worker_spec = {CHILD_WORKER, CHILD_BACKOFF, NULL,
+    worker_body, spawn_worker, worker_exited};
+static const struct child_spec peers_spec = {
+    CHILD_HELPER, CHILD_ONCE, "peer check", peers_body, NULL, NULL};
+static const struct child_spec coord_spec = {CHILD_HELPER, CHILD_AFTER_1S,
+    "coordination", coord_body, spawn_coordinator, coord_exited};
 
 static void
 sample_clocks(struct timespec *real, struct timespec *mono)
@@ -216,110 +199,24 @@ update_slew(struct state_header *h, int64_t step_ns)
 }
 
 /*
- * The last resort when the file is cut between a check and a read: a
- * message on stderr (only async-signal-safe calls here) and the exit
- * status file_lost() would have given.  The workers die with the master.
- */
-static void
-sigbus_handler(int sig)
-{
-	static const char msg[] =
-	    "genid: SIGBUS: the state file was cut short while genid ran;"
-	    " stopping (see genid(8), A state file changed under a running"
-	    " node)\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1)
-		_exit(EX_IOERR);
-	_exit(EX_IOERR);
-}
-
-/*
- * A state file cut short while running (a stray truncate, a copy over it)
- * took the bucket table with it: every access to the lost pages is a
- * SIGBUS, and a worker that read zeroes would repeat IDs.  The node stops
- * at once, loudly, and leaves the file as it is for the operator.
+ * Whether the state file was lost or damaged while genid ran (genid(8)):
+ * then the node stops at once.
  */
 static int
 file_lost(struct ev_loop *loop)
 {
-	long long size = 0;
-	enum statefile_health health;
-
 	if (m.lost)
 		return 1;
-	health = statefile_health(m.sf, &size);
-	if (health == STATEFILE_TRUNCATED)
-		log_warnx("%s was truncated to %lld bytes while genid ran (it"
-			  " needs %zu): its bucket table is lost, so no worker"
-			  " may issue another ID from it",
-		    m.sf->path, size, state_size());
-	else if (health == STATEFILE_REPLACED)
-		log_warnx("%s is another file now (renamed or copied over"
-			  " it while genid ran): a restart would read that"
-			  " file, not the one this node issued under",
-		    m.sf->path);
-	else
-		return file_damaged(loop);
+	if (!statewatch_damaged(&m.watch))
+		return 0;
 	stop_damaged(loop);
 	return 1;
 }
 
 /*
- * Compares the file with the master's own memory of it: the identity, a
- * checkpoint that never falls, and bucket words that only rise and never
- * pass the checkpoint.  Damage stops the node as a cut does; the words
- * that pass are what a new worker is handed.
- */
-static int
-file_damaged(struct ev_loop *loop)
-{
-	struct state_header *h = m.sf->h;
-	uint32_t safe = (uint32_t)state_load(&h->checkpoint_safe);
-	unsigned b;
-
-	if (h->zone != m.guard.zone || h->dc != m.guard.dc ||
-	    h->machine != m.guard.machine || h->epoch != m.guard.epoch) {
-		log_warnx("%s now names zone %u dc %u machine %u epoch %lld,"
-			  " not this node's: it was written over while genid"
-			  " ran",
-		    m.sf->path, h->zone, h->dc, h->machine,
-		    (long long)h->epoch);
-		stop_damaged(loop);
-		return 1;
-	}
-	if (safe < m.ckpt_seen) {
-		log_warnx("%s: the checkpoint fell from %u to %u while genid"
-			  " ran: the file was written over",
-		    m.sf->path, m.ckpt_seen, safe);
-		stop_damaged(loop);
-		return 1;
-	}
-	m.ckpt_seen = safe;
-	for (b = 0; b < STATE_BUCKETS; b++) {
-		uint64_t word = state_load(&state_bucket(h, b)->word);
-
-		if (bucket_trust(word, m.guard.own[b], safe) ==
-		    BUCKET_TRUSTED) {
-			m.guard.own[b] = word;
-			continue;
-		}
-		log_warnx("%s: bucket %u holds second %u counter %u, where"
-			  " it held second %u counter %u under the checkpoint"
-			  " %u: the file was written over while genid ran",
-		    m.sf->path, b, bucket_ts(word), bucket_next(word),
-		    bucket_ts(m.guard.own[b]), bucket_next(m.guard.own[b]),
-		    safe);
-		stop_damaged(loop);
-		return 1;
-	}
-	return 0;
-}
-
-/*
  * The node stops at once, loudly: the workers are killed before they can
  * issue from the damaged file, and the master leaves the mapping alone.
- * master_run then writes a new file from its memory (rescue_file).
+ * master_run then writes a new file from its memory (statewatch_rescue).
  */
 static void
 stop_damaged(struct ev_loop *loop)
@@ -328,103 +225,8 @@ stop_damaged(struct ev_loop *loop)
 	m.lost = 1;
 	m.stopping = 1;
 	m.code = EX_IOERR;
-	signal_workers(SIGKILL);
+	children_kill(CHILD_WORKER, SIGKILL);
 	ev_break(loop, EVBREAK_ALL);
-}
-
-/*
- * After damage: a new state file at the path, made from the master's
- * memory alone, with its checkpoint beyond anything a worker may have
- * issued, so that a plain restart resumes above every issued ID (as after
- * a crash).  The damaged file is kept beside it for the operator.
- */
-static void
-rescue_file(void)
-{
-	int64_t now = checkpoint_now(m.guard.epoch);
-	uint32_t ckpt = m.ckpt_seen;
-	char err[1024], aside[PATH_MAX + 32];
-	long long size = 0;
-
-	if (now >= 0) {
-		uint32_t reach = mirror_floor(now);
-
-		ckpt = reach > ckpt ? reach : ckpt;
-	}
-	/*
-	 * A worker raises the file's checkpoint before it issues under it,
-	 * maybe since the last tick: taking the file's too when it is higher
-	 * covers that.  A higher one that is garbage makes the start refuse,
-	 * loudly, never repeat.  The header's page is readable unless the
-	 * file is empty.
-	 */
-	statefile_health(m.sf, &size);
-	if (size > 0) {
-		uint64_t c = state_load(&m.sf->h->checkpoint);
-
-		if (c > ckpt && c <= UINT32_MAX)
-			ckpt = (uint32_t)c;
-	}
-	if (statefile_rescue(m.sf, &m.head, ckpt, aside, sizeof(aside), err,
-		sizeof(err)) == -1) {
-		log_warnx("cannot write a new state file: %s; before starting"
-			  " again, %s (this node's checkpoint was second %u)",
-		    err, statefile_damaged_rule, ckpt);
-		return;
-	}
-	log_warnx("wrote a new %s from memory, checkpoint second %u, beyond"
-		  " every ID issued: a restart resumes above it.  The damaged"
-		  " file is kept as %s: find out what changed it",
-	    m.sf->path, ckpt, aside[0] != '\0' ? aside : "(none: it was gone)");
-}
-
-/*
- * The checkpoint the restored copy of a deleted state file, or the new
- * file after damage, must hold now: beyond anything a worker may issue
- * under before the next tick, raises of its own included (allowance + 1
- * ahead).  The allowance is the master's own slew, not the file's copy.
- */
-static uint32_t
-mirror_floor(int64_t now)
-{
-	uint64_t f = (uint64_t)now +
-	    slew_allowance(&m.slew, &m.slew_conf, mono_ms()) + 1 +
-	    (m.cfg->checkpoint_interval_ms + 999) / 1000;
-
-	return f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
-}
-
-/*
- * The state file lost its name (rm, a clean-up job): a restart would find
- * none and start afresh.  The mapping still holds everything: it is
- * written back under the path and, since the workers go on writing the
- * old inode, copied there again on every tick and at the stop.
- */
-static void
-restore_file(int64_t now)
-{
-	char err[1024];
-
-	log_warnx("%s was deleted while genid runs: restoring it from memory;"
-		  " find out what deleted it",
-	    m.sf->path);
-	m.sf->mirror_floor = mirror_floor(now);
-	if (statefile_restore(m.sf, err, sizeof(err)) == -1)
-		log_warnx("cannot restore the state file: %s; a restart will"
-			  " find no state file and start as a new node"
-			  " (genid(8))",
-		    err);
-	else
-		log_warnx("%s restored; genid keeps it up to date until it"
-			  " stops",
-		    m.sf->path);
-}
-
-/* How far a bucket may borrow ahead of the clock now: the slew's. */
-static uint32_t
-borrow_allowance(void)
-{
-	return state_allowance(m.sf->h);
 }
 
 /* Whether the workers issue nothing for a leased identity now. */
@@ -451,7 +253,8 @@ publish_serving(struct state_header *h, int64_t now)
 	for (i = 0; i < STATE_BUCKETS; i++)
 		words[i] = state_load(&state_bucket(h, i)->word);
 	in.now = now < 0 ? 0 : (uint32_t)now;
-	in.allowance = borrow_allowance();
+	/* How far a bucket may borrow ahead of the clock now: the slew's. */
+	in.allowance = state_allowance(h);
 	in.stopping = m.stopping;
 	in.checkpoint_failed = m.raise_failed;
 	in.peer_conflicts = state_load(&h->peer_conflicts);
@@ -488,7 +291,7 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	static double mirror_warned;
 	struct state_header *h = m.sf->h;
 	long long size;
-	uint32_t allowance;
+	uint32_t allowance, floor;
 	int64_t now;
 
 	if (file_lost(loop))
@@ -498,10 +301,10 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		notify_status(h);
 	if ((now = checkpoint_now(h->epoch)) == -1)
 		return;
+	floor = statewatch_floor(&m.watch, now, allowance);
 	if (statefile_health(m.sf, &size) == STATEFILE_DELETED)
-		restore_file(now);
-	if (m.sf->mirror_fd != -1 &&
-	    statefile_mirror(m.sf, mirror_floor(now)) == -1 &&
+		statewatch_restore(&m.watch, floor);
+	if (m.sf->mirror_fd != -1 && statefile_mirror(m.sf, floor) == -1 &&
 	    ev_now(loop) - mirror_warned > 60) {
 		mirror_warned = ev_now(loop);
 		log_warn("write the restored %s", m.sf->path);
@@ -517,8 +320,9 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 /*
  * A worker that is stopped (SIGSTOP), hung or spinning holds its buckets
  * and its connections hostage: its clients wait without an error.  One
- * whose heartbeat is older than worker_timeout_ms is killed; child_cb
- * respawns it.  A worker that never beat (an older worker) is left alone.
+ * whose heartbeat is older than worker_timeout_ms is killed;
+ * worker_exited respawns it.  A worker that never beat (an older worker)
+ * is left alone.
  */
 static void
 watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -528,7 +332,7 @@ watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	if (m.stopping || file_lost(loop))
 		return;
 	for (i = 0; i < m.cfg->workers; i++) {
-		struct child *ch = &m.children[i];
+		struct child *ch = m.workers[i];
 		int64_t age;
 
 		if (ch->pid == 0 || ch->hung ||
@@ -544,42 +348,39 @@ watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 static void
-describe_exit(const char *who, pid_t pid, int status)
+worker_body(struct child *ch)
 {
-	if (WIFEXITED(status))
-		log_notice("%s (pid %ld) exited with code %d", who, (long)pid,
-		    WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		log_warnx("%s (pid %ld) was killed by signal %d%s", who,
-		    (long)pid, WTERMSIG(status),
-		    WCOREDUMP(status) ? " (core dumped)" : "");
-}
-
-static int
-live_children(void)
-{
-	unsigned i;
-	int n = 0;
-
-	for (i = 0; i < m.cfg->workers; i++)
-		n += m.children[i].pid != 0;
-	return n;
+	worker_run(m.cfg, m.sf, &m.watch.guard, m.fds, m.nfds, ch->index);
 }
 
 static void
-child_cb(struct ev_loop *loop, ev_child *w, int revents)
+spawn_worker(struct ev_loop *loop, struct child *ch)
 {
-	struct child *ch = w->data;
-	unsigned i = (unsigned)(ch - m.children);
-	struct state_worker *slot;
-	int status = w->rstatus;
-	double lived = ev_now(loop) - ch->started;
-	char who[32];
+	struct state_worker *slot = state_worker(m.sf->h, ch->index);
+	pid_t pid;
 
-	ev_child_stop(loop, w);
-	snprintf(who, sizeof(who), "worker %u", i);
-	describe_exit(who, ch->pid, status);
-	ch->pid = 0;
+	if (m.stopping || file_lost(loop) ||
+	    (pid = children_spawn(loop, ch)) == -1)
+		return;
+	/* The old worker's heartbeat is not the new one's. */
+	state_store((uint64_t *)&slot->beat, 0);
+	/*
+	 * Noted here and not only by the worker, so that the others see it
+	 * running (and leave it its share of connections) before it is.
+	 */
+	state_store((uint64_t *)&slot->pid, (uint64_t)pid);
+	log_info("worker %u started, pid %ld", ch->index, (long)pid);
+}
+
+static void
+worker_exited(struct ev_loop *loop, struct child *ch)
+{
+	unsigned i = ch->index;
+	struct state_worker *slot;
+	int status = ch->status;
+	double delay;
+
+	children_describe_exit(ch);
 	if (!m.lost && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == WORKER_EXIT_DAMAGED) {
 		log_warnx("worker %u found %s changed under the running node",
@@ -603,7 +404,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		return;
 	}
 	if (m.stopping) {
-		if (live_children() == 0)
+		if (children_running(CHILD_WORKER) == 0)
 			ev_break(loop, EVBREAK_ALL);
 		return;
 	}
@@ -611,7 +412,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		log_warnx("worker %u exited 0: it was told to stop, it is not"
 			  " respawned",
 		    i);
-		if (live_children() == 0)
+		if (children_running(CHILD_WORKER) == 0)
 			begin_stop(loop, "no worker left");
 		return;
 	}
@@ -619,236 +420,49 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		log_warnx("worker %u exited with the fatal code %d and is not"
 			  " respawned",
 		    i, WORKER_EXIT_FATAL);
-		if (live_children() == 0) {
+		if (children_running(CHILD_WORKER) == 0) {
 			log_warnx("no worker left: stopping");
 			m.code = EX_SOFTWARE;
 			ev_break(loop, EVBREAK_ALL);
 		}
 		return;
 	}
-	/* A worker that keeps dying at once is respawned ever more slowly. */
-	if (lived < RESPAWN_STABLE_S)
-		ch->backoff = ch->backoff == 0	      ? RESPAWN_FIRST_S
-		    : ch->backoff * 2 > RESPAWN_MAX_S ? RESPAWN_MAX_S
-						      : ch->backoff * 2;
-	else
-		ch->backoff = 0;
 	state_add(&slot->restarts, 1);
 	state_add(&m.sf->h->worker_restarts, 1);
-	if (ch->backoff == 0) {
-		spawn(i);
-		return;
-	}
-	log_notice("respawning worker %u in %.1f s", i, ch->backoff);
-	ev_timer_set(&ch->respawn, ch->backoff, 0);
-	ev_timer_start(loop, &ch->respawn);
+	if ((delay = children_respawn(loop, ch)) > 0)
+		log_notice("respawning worker %u in %.1f s", i, delay);
 }
 
+/* The peer check's process (peercheck.h). */
 static void
-respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
+peers_body(struct child *ch)
 {
-	struct child *ch = t->data;
-
-	if (!m.stopping && !file_lost(loop))
-		spawn((unsigned)(ch - m.children));
-}
-
-/* In a new worker: the master's watchers are not the worker's to run. */
-static void
-forget_master_watchers(struct ev_loop *loop)
-{
-	unsigned i;
-
-	ev_signal_stop(loop, &m.sig_term);
-	ev_signal_stop(loop, &m.sig_int);
-	ev_signal_stop(loop, &m.sig_hup);
-	ev_timer_stop(loop, &m.checkpoint_timer);
-	ev_timer_stop(loop, &m.stop_timer);
-	ev_timer_stop(loop, &m.peers_timer);
-	ev_timer_stop(loop, &m.watchdog_timer);
-	ev_child_stop(loop, &m.peers_child);
-	ev_child_stop(loop, &m.coord_child);
-	ev_timer_stop(loop, &m.coord_respawn);
-	for (i = 0; i < STATE_WORKERS; i++) {
-		ev_child_stop(loop, &m.children[i].watcher);
-		ev_timer_stop(loop, &m.children[i].respawn);
-	}
-	scrape_stop(loop);
-	ev_loop_fork(loop);
-}
-
-static void
-spawn(unsigned i)
-{
-	struct ev_loop *loop = EV_DEFAULT;
-	struct child *ch = &m.children[i];
-	pid_t pid;
-
-	if ((pid = fork()) == -1) {
-		log_warn("fork worker %u", i);
-		ch->backoff = ch->backoff == 0 ? RESPAWN_FIRST_S : ch->backoff;
-		ev_timer_set(&ch->respawn, ch->backoff, 0);
-		ev_timer_start(loop, &ch->respawn);
-		return;
-	}
-	if (pid == 0) {
-		forget_master_watchers(loop);
-		worker_run(m.cfg, m.sf, &m.guard, m.fds, m.nfds, i);
-	}
-	ch->pid = pid;
-	ch->hung = 0;
-	ch->started = ev_now(loop);
-	/* The old worker's heartbeat is not the new one's. */
-	state_store((uint64_t *)&state_worker(m.sf->h, i)->beat, 0);
-	/*
-	 * Noted here and not only by the worker, so that the others see it
-	 * running (and leave it its share of connections) before it is.
-	 */
-	state_store((uint64_t *)&state_worker(m.sf->h, i)->pid, (uint64_t)pid);
-	ev_child_set(&ch->watcher, pid, 0);
-	ev_child_start(loop, &ch->watcher);
-	log_info("worker %u started, pid %ld", i, (long)pid);
-}
-
-/* Default dispositions and an empty mask for a child that runs no loop. */
-static void
-forget_master_signals(void)
-{
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
-	sigset_t none;
-	unsigned i;
-
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* The minute's comparison of the clocks: loud when too far off. */
-static void
-log_clock(const struct peers_clock *clock)
-{
-	char line[2048];
-
-	if (clock->answered == 0)
-		return;
-	peers_describe_skew(m.cfg, clock, line, sizeof(line));
-	if (peers_skewed(m.cfg, clock))
-		log_warnx("CLOCK: %s: correct the clock (NTP); the IDs of the"
-			  " nodes disagree in time by as much",
-		    line);
-	else
-		log_info("peer clocks: %s", line);
-}
-
-static void
-peers_done_cb(struct ev_loop *loop, ev_child *w, int revents)
-{
-	ev_child_stop(loop, w);
-	if (!WIFEXITED(w->rstatus) || WEXITSTATUS(w->rstatus) != 0)
-		describe_exit("the peer check", w->rpid, w->rstatus);
+	peercheck_run(m.cfg, m.sf);
 }
 
 /*
  * Asks the peers in a child process: a peer that does not answer costs
- * the master's loop nothing.  The child is the only writer of the peer
- * fields of the state file while it runs.
+ * the master's loop nothing.
  */
 static void
 peers_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	struct state_header *h = m.sf->h;
-	struct peer_identity self = {h->zone, h->dc, h->machine, h->instance};
-	struct peers_clock clock;
-	char err[1024];
-	pid_t pid;
-
-	if (m.stopping || ev_is_active(&m.peers_child) || file_lost(loop))
-		return;
-	if ((pid = fork_helper(loop, "peer check")) == -1)
-		return;
-	if (pid == 0) {
-		static struct cfg with_etcd_peers;
-		const struct cfg *c = m.cfg;
-		int n;
-
-		/* With etcd the peers are the nodes that hold an id there. */
-		if (c->netcd > 0) {
-			with_etcd_peers = *c;
-			n = identity_peers(c, h->node, with_etcd_peers.peers,
-			    CFG_MAX_PEERS, err, sizeof(err));
-			if (n == -1) {
-				log_warnx("peer check: %s", err);
-				_exit(1);
-			}
-			with_etcd_peers.npeers = (unsigned)n;
-			c = &with_etcd_peers;
-		}
-		state_store(&h->peer_conflicts,
-		    peers_check(c, &self, err, sizeof(err), &clock));
-		state_store((uint64_t *)&h->peer_checked, (uint64_t)time(NULL));
-		state_store(
-		    (uint64_t *)&h->peer_skew_ms, (uint64_t)clock.skew_ms);
-		state_store(&h->peer_clocks, clock.answered);
-		log_clock(&clock);
-		_exit(0);
-	}
-	ev_child_set(&m.peers_child, pid, 0);
-	ev_child_start(loop, &m.peers_child);
-}
-
-/*
- * Forks a helper process of the master titled title: -1 (logged), the
- * child's pid, or 0 in the child.  The child holds the state file's lock
- * too: it goes with the master.  It is not a copy of the master: default
- * signals (libev blocked them for its signalfd), and none of its sockets,
- * so that the port closes when the master closes it.
- */
-static pid_t
-fork_helper(struct ev_loop *loop, const char *title)
-{
-	unsigned i;
-	pid_t pid;
-
-	if ((pid = fork()) == -1) {
-		log_warn("fork the %s", title);
-		return -1;
-	}
-	if (pid > 0)
-		return pid;
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != m.master)
-		_exit(1);
-	forget_master_signals();
-	for (i = 0; i < m.nfds; i++)
-		close(m.fds[i]);
-	scrape_stop(loop);
-	setproctitle("%s", title);
-	return 0;
+	if (!m.stopping && m.peer_check->pid == 0 && !file_lost(loop))
+		children_spawn(loop, m.peer_check);
 }
 
 /* The process that keeps the etcd lease (identity.h). */
 static void
-spawn_coordinator(struct ev_loop *loop)
+coord_body(struct child *ch)
 {
-	pid_t pid;
-
-	if (m.stopping || file_lost(loop))
-		return;
-	if ((pid = fork_helper(loop, "coordination")) == -1) {
-		ev_timer_set(&m.coord_respawn, 1, 0);
-		ev_timer_start(loop, &m.coord_respawn);
-		return;
-	}
-	if (pid == 0)
-		lease_run(m.cfg, m.sf, m.listen);
-	ev_child_set(&m.coord_child, pid, 0);
-	ev_child_start(loop, &m.coord_child);
+	lease_run(m.cfg, m.sf, m.listen);
 }
 
 static void
-coord_respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
+spawn_coordinator(struct ev_loop *loop, struct child *ch)
 {
-	spawn_coordinator(loop);
+	if (!m.stopping && !file_lost(loop))
+		children_spawn(loop, ch);
 }
 
 /*
@@ -857,13 +471,12 @@ coord_respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
  * another node's meanwhile, a restart that resumes above that node.
  */
 static void
-coord_done_cb(struct ev_loop *loop, ev_child *w, int revents)
+coord_exited(struct ev_loop *loop, struct child *ch)
 {
-	ev_child_stop(loop, w);
 	if (m.stopping)
 		return;
-	if (WIFEXITED(w->rstatus) &&
-	    WEXITSTATUS(w->rstatus) == IDENTITY_EXIT_RESTART) {
+	if (WIFEXITED(ch->status) &&
+	    WEXITSTATUS(ch->status) == IDENTITY_EXIT_RESTART) {
 		m.code = EX_TEMPFAIL;
 		m.resume_above = 1;
 		begin_stop(loop,
@@ -871,71 +484,41 @@ coord_done_cb(struct ev_loop *loop, ev_child *w, int revents)
 		    " exiting with 75 for a restart above its checkpoint");
 		return;
 	}
-	describe_exit("the coordination process", w->rpid, w->rstatus);
+	children_describe_exit(ch);
 	log_warnx("the coordination process is gone: a new one in 1 s");
-	ev_timer_set(&m.coord_respawn, 1, 0);
-	ev_timer_start(loop, &m.coord_respawn);
+	children_respawn(loop, ch);
 }
 
 /* After the last worker: the coordination process goes, the lease ends. */
 static void
 stop_coordinator(struct ev_loop *loop)
 {
-	int status;
-
 	if (m.cfg->netcd == 0)
 		return;
-	ev_timer_stop(loop, &m.coord_respawn);
-	if (ev_is_active(&m.coord_child)) {
-		kill(m.coord_child.pid, SIGKILL);
-		waitpid(m.coord_child.pid, &status, 0);
-		ev_child_stop(loop, &m.coord_child);
-	}
+	children_kill_wait(loop, m.coordination);
 	/* Kept for the restart, which takes it back at once. */
 	if (!m.resume_above)
 		identity_release(m.cfg, m.sf);
 }
 
-/* Waits for the workers just killed: nothing may run while the new
- * state file is written. */
+/*
+ * After damage: waits for the workers just killed (nothing may run while
+ * the new state file is written) and writes it from memory.
+ */
 static void
-reap_workers(void)
+rescue(struct ev_loop *loop)
 {
-	unsigned i;
-	int status;
-
-	for (i = 0; i < m.cfg->workers; i++) {
-		if (m.children[i].pid == 0)
-			continue;
-		kill(m.children[i].pid, SIGKILL);
-		if (waitpid(m.children[i].pid, &status, 0) == m.children[i].pid)
-			m.children[i].pid = 0;
-	}
-}
-
-static void
-signal_workers(int sig)
-{
+	int64_t now;
 	unsigned i;
 
 	for (i = 0; i < m.cfg->workers; i++)
-		if (m.children[i].pid != 0)
-			kill(m.children[i].pid, sig);
-}
-
-static void
-stop_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	m.stop_waited += m.stop_delay;
-	if (m.stop_waited >= STOP_KILL_S) {
-		log_warnx("%d workers did not stop in %.1f s: killing them",
-		    live_children(), STOP_KILL_S);
-		signal_workers(SIGKILL);
-		return;
-	}
-	m.stop_delay *= 2;
-	ev_timer_set(t, m.stop_delay, 0);
-	ev_timer_start(loop, t);
+		children_kill_wait(loop, m.workers[i]);
+	now = checkpoint_now(m.watch.guard.epoch);
+	/* The allowance is the master's own slew, not the file's copy. */
+	statewatch_rescue(&m.watch,
+	    now >= 0 ? statewatch_floor(&m.watch, now,
+			   slew_allowance(&m.slew, &m.slew_conf, mono_ms()))
+		     : 0);
 }
 
 /*
@@ -975,16 +558,8 @@ begin_stop(struct ev_loop *loop, const char *why)
 	for (i = 0; i < m.nfds; i++)
 		close(m.fds[i]);
 	scrape_stop(loop);
-	for (i = 0; i < m.cfg->workers; i++)
-		ev_timer_stop(loop, &m.children[i].respawn);
-	signal_workers(SIGTERM);
-	if (live_children() == 0) {
+	if (children_stop_workers(loop) == 0)
 		ev_break(loop, EVBREAK_ALL);
-		return;
-	}
-	m.stop_delay = STOP_FIRST_S;
-	ev_timer_set(&m.stop_timer, m.stop_delay, 0);
-	ev_timer_start(loop, &m.stop_timer);
 }
 
 static void
@@ -997,82 +572,65 @@ hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 		log_warnx("SIGHUP: %s", err);
 	else
 		log_notice("SIGHUP: log file reopened");
-	signal_workers(SIGHUP);
-	if (ev_is_active(&m.coord_child))
-		kill(m.coord_child.pid, SIGHUP);
+	children_kill(CHILD_WORKER, SIGHUP);
+	if (m.coordination != NULL && m.coordination->pid != 0)
+		kill(m.coordination->pid, SIGHUP);
 	notify_send("READY=1");
 }
 
-int
-master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
-    unsigned nfds, const int *metrics_fds, unsigned nmetrics,
-    const char *listen)
+/* The master's signals and timers; a new worker stops them. */
+static void
+start_watchers(struct ev_loop *loop)
 {
-	struct ev_loop *loop = EV_DEFAULT;
-	double interval = cfg->checkpoint_interval_ms / 1000.0;
-	unsigned i;
+	double interval = m.cfg->checkpoint_interval_ms / 1000.0;
+	double every = m.cfg->worker_timeout_ms / 4000.0;
 
-	m.cfg = cfg;
-	m.sf = sf;
-	m.master = getpid();
-	m.fds = fds;
-	m.nfds = nfds;
-	m.listen = listen;
-	m.head = *sf->h;
-	m.ckpt_seen = (uint32_t)state_load(&sf->h->checkpoint_safe);
-	proto_guard_init(&m.guard, sf->h);
-	setproctitle("master");
-	notify_init();
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGBUS, sigbus_handler);
 	ev_signal_init(&m.sig_term, term_cb, SIGTERM);
 	ev_signal_init(&m.sig_int, term_cb, SIGINT);
 	ev_signal_init(&m.sig_hup, hup_cb, SIGHUP);
 	ev_signal_start(loop, &m.sig_term);
 	ev_signal_start(loop, &m.sig_int);
 	ev_signal_start(loop, &m.sig_hup);
-	sample_clocks(&m.real, &m.mono);
-	/* The boot's slew (checkpoint_boot) starts now. */
-	cfg_slew(cfg, &m.slew_conf);
-	slew_start(
-	    &m.slew, mono_ms(), (int64_t)state_load(&sf->h->slew_extra_ms));
 	ev_timer_init(&m.checkpoint_timer, checkpoint_cb, interval, interval);
 	ev_timer_start(loop, &m.checkpoint_timer);
-	ev_init(&m.stop_timer, stop_cb);
-	ev_init(&m.peers_child, peers_done_cb);
 	ev_timer_init(
 	    &m.peers_timer, peers_cb, PEERS_INTERVAL_S, PEERS_INTERVAL_S);
-	if (cfg->npeers > 0 || cfg->netcd > 0)
+	if (m.cfg->npeers > 0 || m.cfg->netcd > 0)
 		ev_timer_start(loop, &m.peers_timer);
-	ev_init(&m.coord_child, coord_done_cb);
-	ev_init(&m.coord_respawn, coord_respawn_cb);
-	if (cfg->netcd > 0)
-		spawn_coordinator(loop);
-	if (cfg->worker_timeout_ms > 0) {
-		double every = cfg->worker_timeout_ms / 4000.0;
-
-		every = every > STATEFILE_BEAT_S ? STATEFILE_BEAT_S : every;
-		ev_timer_init(&m.watchdog_timer, watchdog_cb, every, every);
+	every = every > STATEFILE_BEAT_S ? STATEFILE_BEAT_S : every;
+	ev_timer_init(&m.watchdog_timer, watchdog_cb, every, every);
+	if (m.cfg->worker_timeout_ms > 0)
 		ev_timer_start(loop, &m.watchdog_timer);
+	children_inherited(EV_SIGNAL, &m.sig_term);
+	children_inherited(EV_SIGNAL, &m.sig_int);
+	children_inherited(EV_SIGNAL, &m.sig_hup);
+	children_inherited(EV_TIMER, &m.checkpoint_timer);
+	children_inherited(EV_TIMER, &m.peers_timer);
+	children_inherited(EV_TIMER, &m.watchdog_timer);
+}
+
+/* The process table: the workers, the peer check and coordination. */
+static void
+add_children(struct ev_loop *loop)
+{
+	char name[32];
+	unsigned i;
+
+	/* The /metrics sockets are the master's alone. */
+	children_init(loop, m.fds, m.nfds, scrape_stop);
+	for (i = 0; i < m.cfg->workers; i++) {
+		snprintf(name, sizeof(name), "worker %u", i);
+		m.workers[i] = children_add(&worker_spec, name, i);
 	}
-	for (i = 0; i < STATE_WORKERS; i++) {
-		ev_init(&m.children[i].watcher, child_cb);
-		m.children[i].watcher.data = &m.children[i];
-		ev_init(&m.children[i].respawn, respawn_cb);
-		m.children[i].respawn.data = &m.children[i];
-	}
-	scrape_start(loop, metrics_fds, nmetrics, sf);
-	publish_serving(sf->h, checkpoint_now(sf->h->epoch));
-	for (i = 0; i < cfg->workers; i++)
-		spawn(i);
-	log_notice("ready: %u workers", cfg->workers);
-	notify_send("READY=1\nSTATUS=serving: %u workers", cfg->workers);
-	ev_run(loop, 0);
-	if (m.lost) {
-		reap_workers();
-		rescue_file();
-		return m.code;
-	}
+	m.peer_check = children_add(&peers_spec, "the peer check", 0);
+	m.coordination =
+	    children_add(&coord_spec, "the coordination process", 0);
+}
+
+/* After the loop: the lease, and the state file left clean. */
+static void
+finish(struct ev_loop *loop)
+{
 	stop_coordinator(loop);
 	/*
 	 * Not clean when the id was another node's meanwhile: the start
@@ -1081,13 +639,53 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	if (m.resume_above)
 		log_notice("not a clean stop: the next start resumes above"
 			   " the checkpoint");
-	else if (checkpoint_shutdown(sf) == -1)
+	else if (checkpoint_shutdown(m.sf) == -1)
 		log_warn("msync %s: the next start counts as after a crash",
-		    sf->path);
-	else if (sf->mirror_fd != -1 && statefile_mirror(sf, 0) == -1)
+		    m.sf->path);
+	else if (m.sf->mirror_fd != -1 && statefile_mirror(m.sf, 0) == -1)
 		log_warn("write the restored %s: the next start counts as"
 			 " after a crash",
-		    sf->path);
+		    m.sf->path);
 	log_notice("stopped");
+}
+
+int
+master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
+    unsigned nfds, const int *metrics_fds, unsigned nmetrics,
+    const char *listen)
+{
+	struct ev_loop *loop = EV_DEFAULT;
+	unsigned i;
+
+	m.cfg = cfg;
+	m.sf = sf;
+	m.fds = fds;
+	m.nfds = nfds;
+	m.listen = listen;
+	statewatch_init(&m.watch, sf, cfg->checkpoint_interval_ms);
+	setproctitle("master");
+	notify_init();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGBUS, statewatch_sigbus);
+	sample_clocks(&m.real, &m.mono);
+	/* The boot's slew (checkpoint_boot) starts now. */
+	cfg_slew(cfg, &m.slew_conf);
+	slew_start(
+	    &m.slew, mono_ms(), (int64_t)state_load(&sf->h->slew_extra_ms));
+	start_watchers(loop);
+	add_children(loop);
+	if (cfg->netcd > 0)
+		spawn_coordinator(loop, m.coordination);
+	scrape_start(loop, metrics_fds, nmetrics, sf);
+	publish_serving(sf->h, checkpoint_now(sf->h->epoch));
+	for (i = 0; i < cfg->workers; i++)
+		spawn_worker(loop, m.workers[i]);
+	log_notice("ready: %u workers", cfg->workers);
+	notify_send("READY=1\nSTATUS=serving: %u workers", cfg->workers);
+	ev_run(loop, 0);
+	if (m.lost)
+		rescue(loop);
+	else
+		finish(loop);
 	return m.code;
 }
