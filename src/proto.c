@@ -269,9 +269,9 @@ proto_guard_init(struct proto_guard *g, struct state_header *h)
 
 /* The largest lead of a bucket's second ahead of the clock, 0 if none. */
 static long long
-node_lead(struct state_header *h, long long now)
+node_lead(struct state_header *h, int64_t epoch, long long now)
 {
-	long long lead = 0, ts_now = now - (long long)h->epoch, d;
+	long long lead = 0, ts_now = now - (long long)epoch, d;
 	unsigned b;
 
 	for (b = 0; b < STATE_BUCKETS; b++) {
@@ -288,6 +288,7 @@ static size_t
 info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 {
 	struct state_header *h = node->sf->h;
+	const struct proto_guard *g = node->guard; /* the identity IDs carry */
 	unsigned serving = __atomic_load_n(&h->serving, __ATOMIC_ACQUIRE);
 	struct timespec ts;
 	long long now;
@@ -305,12 +306,12 @@ info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 	    "\"worker_pid\":%lld,\"uptime_s\":%lld,\"now\":%lld,"
 	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\","
 	    "\"state\":\"%s\",\"lead_s\":%lld,\"identity\":\"%s\"}",
-	    PACKAGE_VERSION, h->zone, h->dc, h->machine, (long long)h->epoch,
+	    PACKAGE_VERSION, g->zone, g->dc, g->machine, (long long)g->epoch,
 	    STATE_BUCKETS, node->workers, (long long)h->master_pid,
 	    node->worker_pid, now - (long long)h->started, now,
-	    (long long)(state_load(&h->checkpoint) + (uint64_t)h->epoch),
+	    (long long)(state_load(&h->checkpoint) + (uint64_t)g->epoch),
 	    bucket, (unsigned long long)h->instance, serving_name(serving),
-	    node_lead(h, now),
+	    node_lead(h, g->epoch, now),
 	    claim_state_name(
 		claim_state_now(__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE),
 		    (int64_t)state_load((uint64_t *)&h->fence_ms),

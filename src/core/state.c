@@ -247,15 +247,20 @@ state_check(const struct state_header *h, size_t len,
 struct state_bucket *
 state_bucket(struct state_header *h, unsigned i)
 {
-	return (struct state_bucket *)(void *)((char *)h + h->bucket_off +
-	    (size_t)i * h->bucket_size);
+	/*
+	 * The layout state_check accepted, not the header's copy of it: a
+	 * header written over under a running node must not move the table.
+	 */
+	return (struct state_bucket *)(void *)((char *)h + sizeof(*h) +
+	    (size_t)i * sizeof(struct state_bucket));
 }
 
 struct state_worker *
 state_worker(struct state_header *h, unsigned i)
 {
-	return (struct state_worker *)(void *)((char *)h + h->worker_off +
-	    (size_t)i * h->worker_size);
+	return (struct state_worker *)(void *)((char *)h + sizeof(*h) +
+	    STATE_BUCKETS * sizeof(struct state_bucket) +
+	    (size_t)i * sizeof(struct state_worker));
 }
 
 unsigned

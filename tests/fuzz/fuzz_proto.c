@@ -57,12 +57,6 @@ static struct {
 	struct state_worker *slot;
 	struct state_identity id; /* the node's, whatever the header says */
 	struct state_header head; /* the header as the node made it */
-	/*
-	 * Whether the header's layout was zeroed: the bucket table is then
-	 * found at offset 0 with no stride (state_bucket), and the counters
-	 * proto_serve adds to land in the header, its identity included.
-	 */
-	int layout_hurt;
 	struct timespec now;
 	int fail_sync;
 	int serving;	  /* within proto_serve: a raise is the worker's own */
@@ -219,17 +213,17 @@ check_ids(unsigned b, const uint8_t *p, size_t n, const struct call *c)
 static void
 check_info(unsigned b, const uint8_t *p, size_t len)
 {
-	const struct state_header *h = sim.sf.h;
 	json_error_t jerr;
 	json_t *doc = json_loadb((const char *)p, len, 0, &jerr);
 
 	FUZZ_ASSERT(doc != NULL, "INFO is no JSON: %s: %.*s", jerr.text,
 	    (int)len, (const char *)p);
-	FUZZ_ASSERT(sim.layout_hurt ||
-		(json_integer_value(json_object_get(doc, "zone")) == h->zone &&
-		    json_integer_value(json_object_get(doc, "dc")) == h->dc &&
-		    json_integer_value(json_object_get(doc, "machine")) ==
-			h->machine),
+	/* The identity the IDs carry, whatever the header says now. */
+	FUZZ_ASSERT(
+	    json_integer_value(json_object_get(doc, "zone")) == sim.id.zone &&
+		json_integer_value(json_object_get(doc, "dc")) == sim.id.dc &&
+		json_integer_value(json_object_get(doc, "machine")) ==
+		    sim.id.machine,
 	    "INFO names another node: %.*s", (int)len, (const char *)p);
 	FUZZ_ASSERT(json_integer_value(json_object_get(doc, "bucket")) == b,
 	    "INFO names another bucket: %.*s", (int)len, (const char *)p);
@@ -391,9 +385,6 @@ static void
 put_word(unsigned b, uint64_t w)
 {
 	state_store(&state_bucket(sim.sf.h, b)->word, w);
-	/* With the layout zeroed every bucket is found at one place. */
-	if (sim.layout_hurt)
-		memset(sim.hurt, 1, sizeof(sim.hurt));
 	sim.hurt[b] = 1;
 }
 
@@ -482,7 +473,6 @@ damage(uint8_t op, unsigned b, const uint8_t *arg, size_t left)
 		break;
 	case 10: /* the whole file cut to nothing and grown back */
 		memset(h, 0, state_size());
-		sim.layout_hurt = 1;
 		for (i = 0; i < STATE_BUCKETS; i++)
 			put_word(i, 0);
 		put_checkpoint(0, 0);
@@ -496,7 +486,6 @@ damage(uint8_t op, unsigned b, const uint8_t *arg, size_t left)
 		break;
 	case 13: /* repair: the header's layout and identity */
 		memcpy(h, &sim.head, offsetof(struct state_header, created));
-		sim.layout_hurt = 0;
 		break;
 	case 14: /* repair: every word the worker stored */
 		for (i = 0; i < STATE_BUCKETS; i++)
