@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "../src/config.h"
 #include "genidctl.h"
 #include "timefmt.h"
@@ -198,13 +199,13 @@ ctl_parse_epoch(const char *s, int64_t *epoch)
 		    ctl_quote(s, q, sizeof(q)));
 		return -1;
 	}
-	if (*epoch > EPOCH_MS_LIKELY && *epoch / 1000 <= (int64_t)time(NULL)) {
+	if (*epoch > EPOCH_MS_LIKELY && *epoch / 1000 <= clock_real_s()) {
 		warnx("--epoch %s looks like milliseconds: the epoch is in Unix"
 		      " seconds (%lld?)",
 		    ctl_quote(s, q, sizeof(q)), (long long)(*epoch / 1000));
 		return -1;
 	}
-	if (*epoch > (int64_t)time(NULL)) {
+	if (*epoch > clock_real_s()) {
 		warnx("--epoch %s: in the future; genid refuses such an epoch,"
 		      " so no ID was made with it",
 		    ctl_quote(s, q, sizeof(q)));
@@ -252,7 +253,7 @@ ctl_config(const char *path, int *code)
 		cfg_defaults(c);
 		return c;
 	}
-	if (cfg_load(c, path, (int64_t)time(NULL), why, sizeof(why)) == -1) {
+	if (cfg_load(c, path, clock_real_s(), why, sizeof(why)) == -1) {
 		warnx("%s", why);
 		free(c);
 		*code = EX_CONFIG;
@@ -269,8 +270,7 @@ ctl_note_time(uint64_t id, int64_t epoch)
 	char when[TIMEFMT_LEN];
 
 	if (noted ||
-	    (t >= PLAUSIBLE_FROM &&
-		t <= (int64_t)time(NULL) + PLAUSIBLE_AHEAD_S))
+	    (t >= PLAUSIBLE_FROM && t <= clock_real_s() + PLAUSIBLE_AHEAD_S))
 		return;
 	noted = 1;
 	/* Keep the note after the line of the ID it is about. */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "addr.h"
 #include "cfgcheck.h"
 #include "id.h"
@@ -196,7 +197,8 @@ cfgcheck_start(const struct cfg *c, char *err, size_t errlen)
 static void
 warn_signed_overflow(const struct cfg *c)
 {
-	long long left = c->epoch + ID_TS_SIGNED_LIMIT - (long long)time(NULL);
+	long long left =
+	    c->epoch + ID_TS_SIGNED_LIMIT - (long long)clock_real_s();
 	char when[TIMEFMT_LEN];
 
 	if (left <= 0) {

@@ -9,6 +9,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "clock.h"
 #include "bucket.h"
 #include "checkpoint.h"
 #include "id.h"
@@ -43,7 +44,7 @@ checkpoint_raise(struct statefile *sf, uint32_t target)
 		return 0;
 	state_raise(&h->checkpoint, target);
 	state_raise(&h->checkpoint_seal, state_seal(h, target));
-	now_ms = statefile_mono_ms();
+	now_ms = clock_mono_ms();
 	if (fails.failed_ms != 0 && now_ms - fails.failed_ms < RAISE_RETRY_MS) {
 		fails.failures++;
 		errno = fails.error;
@@ -65,7 +66,8 @@ checkpoint_raise(struct statefile *sf, uint32_t target)
 	}
 	state_raise(&h->checkpoint_safe, target);
 	state_store(&h->checkpoint_syncs, state_load(&h->checkpoint_syncs) + 1);
-	state_store((uint64_t *)&h->checkpoint_synced, (uint64_t)time(NULL));
+	state_store(
+	    (uint64_t *)&h->checkpoint_synced, (uint64_t)clock_real_s());
 	return 0;
 }
 
@@ -74,7 +76,7 @@ checkpoint_warn(const struct statefile *sf, const char *what)
 {
 	unsigned held;
 
-	if (!ratelimit_allow(&fails.log, statefile_mono_ms() / 1000.0, &held))
+	if (!ratelimit_allow(&fails.log, clock_mono_ms() / 1000.0, &held))
 		return;
 	log_warnx("msync %s (%s): %s: the checkpoint cannot move; workers stop"
 		  " issuing once it is reached (%lu failed raises since the"
@@ -86,7 +88,7 @@ checkpoint_warn(const struct statefile *sf, const char *what)
 int64_t
 checkpoint_now(int64_t epoch)
 {
-	return id_ts_of((int64_t)time(NULL), epoch);
+	return id_ts_of(clock_real_s(), epoch);
 }
 
 static void

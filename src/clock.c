@@ -64,6 +64,12 @@ clock_real_s(void)
 	return (int64_t)now.tv_sec;
 }
 
+void
+clock_mono(struct timespec *now)
+{
+	clk.src->read(NULL, now);
+}
+
 int64_t
 clock_mono_ms(void)
 {

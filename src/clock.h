@@ -28,6 +28,9 @@ void clock_real(struct timespec *now);
 /* The wall clock in whole seconds since 1970 (what time(NULL) gives). */
 int64_t clock_real_s(void);
 
+/* The monotonic clock (CLOCK_MONOTONIC). */
+void clock_mono(struct timespec *now);
+
 /* The monotonic clock (CLOCK_MONOTONIC) in milliseconds. */
 int64_t clock_mono_ms(void);
 

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cfgcheck.h"
 #include "checkpoint.h"
 #include "config.h"
@@ -221,7 +222,7 @@ load_config(struct cfg *c, const char *path)
 {
 	char err[1024];
 
-	if (cfg_load(c, path, (int64_t)time(NULL), err, sizeof(err)) == -1) {
+	if (cfg_load(c, path, clock_real_s(), err, sizeof(err)) == -1) {
 		fprintf(stderr, "genid: %s\n", err);
 		return EX_CONFIG;
 	}
@@ -294,7 +295,7 @@ open_state(const struct cfg *c, struct start *s)
 
 	rc = statefile_open(&s->sf, c->state_file,
 	    &(struct state_identity){c->zone, c->dc, c->machine, c->epoch},
-	    (int64_t)time(NULL), LOCK_WAIT_MS, err, sizeof(err));
+	    clock_real_s(), LOCK_WAIT_MS, err, sizeof(err));
 	if (rc == EX_CANTCREAT)
 		die(rc, "%s (check \"state_file\")", err);
 	if (rc != 0)
@@ -362,7 +363,7 @@ run(const struct cfg *c, struct start *s)
 	int rc;
 
 	s->sf.h->master_pid = getpid();
-	s->sf.h->started = (int64_t)time(NULL);
+	s->sf.h->started = clock_real_s();
 	s->sf.h->workers = c->workers;
 	log_notice("genid %s starting: zone %u dc %u machine %u, %u workers,"
 		   " state %s, boot %llu",

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "addr.h"
 #include "etcd.h"
 #include "id.h"
@@ -195,7 +196,7 @@ take_key(struct etcd *e, const struct cfg *c, const struct identity_who *who,
     struct identity_claim *out)
 {
 	char mkey[ETCD_KEY_LEN], ckey[ETCD_KEY_LEN], *value;
-	int64_t lease, sent = statefile_mono_ms();
+	int64_t lease, sent = clock_mono_ms();
 	struct etcd_kv kv;
 	int64_t at;
 	uint64_t writer;
@@ -272,8 +273,7 @@ identity_claim_once(struct etcd *e, const struct cfg *c,
 		 * of the clock, and above the key when another node wrote it
 		 * (the buckets resume above it).
 		 */
-		ceiling =
-		    (int64_t)time(NULL) + c->max_ahead_s + 1 + headroom_s(c);
+		ceiling = clock_real_s() + c->max_ahead_s + 1 + headroom_s(c);
 		if (out->etcd_checkpoint + 1 + headroom_s(c) > ceiling)
 			ceiling = out->etcd_checkpoint + 1 + headroom_s(c);
 		/*
@@ -497,7 +497,7 @@ identity_publish(
 	state_store((uint64_t *)&h->lease, (uint64_t)cl->lease);
 	state_store(&h->ceiling, ts < 1 ? 1 : (uint64_t)ts);
 	state_store((uint64_t *)&h->fence_ms, (uint64_t)cl->fence_ms);
-	state_store((uint64_t *)&h->renewed, (uint64_t)time(NULL));
+	state_store((uint64_t *)&h->renewed, (uint64_t)clock_real_s());
 	__atomic_store_n(&h->identity, CLAIM_HELD, __ATOMIC_RELEASE);
 }
 
@@ -520,8 +520,7 @@ identity_publish_start(struct statefile *sf, unsigned held,
 static int64_t
 next_ceiling(const struct cfg *c, const struct state_header *h)
 {
-	return (int64_t)time(NULL) + (int64_t)state_allowance(h) + 1 +
-	    headroom_s(c);
+	return clock_real_s() + (int64_t)state_allowance(h) + 1 + headroom_s(c);
 }
 
 int
@@ -546,7 +545,7 @@ identity_renew(
 int
 identity_renew_once(struct etcd *e, const struct cfg *c, struct state_header *h)
 {
-	int64_t sent = statefile_mono_ms(), ttl, ceiling, ts;
+	int64_t sent = clock_mono_ms(), ttl, ceiling, ts;
 	int rc;
 
 	if (etcd_keepalive(e, h->lease, &ttl) == -1)
@@ -578,7 +577,7 @@ identity_renew_once(struct etcd *e, const struct cfg *c, struct state_header *h)
 	ttl = ttl * 1000 - FENCE_MARGIN_MS;
 	if (sent + ttl > (int64_t)state_load((uint64_t *)&h->fence_ms))
 		state_store((uint64_t *)&h->fence_ms, (uint64_t)(sent + ttl));
-	state_store((uint64_t *)&h->renewed, (uint64_t)time(NULL));
+	state_store((uint64_t *)&h->renewed, (uint64_t)clock_real_s());
 	return 1;
 }
 

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "idkeys.h"
 
 static const char *number(const char *s, char end, unsigned *v);
@@ -80,7 +81,7 @@ idkeys_holder_value(
 	v = json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:I}", "node", node,
 	    "host", self->host, "boot", self->boot, "pid", (json_int_t)pid,
 	    "listen", l != NULL ? l : json_array(), "since",
-	    (json_int_t)time(NULL), "lease", (json_int_t)lease);
+	    (json_int_t)clock_real_s(), "lease", (json_int_t)lease);
 	s = v == NULL ? NULL : json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(v);
 	return s;

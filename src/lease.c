@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "checkpoint.h"
 #include "etcd.h"
 #include "id.h"
@@ -72,7 +73,7 @@ reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
 		return -1;
 	if (rc != 0) {
 		if (ratelimit_allow(
-			rl, (double)statefile_mono_ms() / 1000, &suppressed))
+			rl, (double)clock_mono_ms() / 1000, &suppressed))
 			log_warnx("coordination: %s", err);
 		if (rc == EX_CONFIG && was == CLAIM_UNCONFIRMED)
 			fence_now(h);
@@ -86,13 +87,12 @@ reclaim(struct etcd *e, const struct cfg *c, struct statefile *sf,
 	 * Once the clock is past it, whatever is issued from now on is too.
 	 */
 	ckpt = id_ts_of(cl.etcd_checkpoint, h->epoch);
-	if (cl.foreign && ckpt >= id_ts_of((int64_t)time(NULL), h->epoch)) {
+	if (cl.foreign && ckpt >= id_ts_of(clock_real_s(), h->epoch)) {
 		log_warnx("coordination: machine %u was used by another node"
 			  " while this one did not hold it, up to %lld s from"
 			  " now: restarting, to resume above its checkpoint",
 		    cl.machine,
-		    (long long)(ckpt -
-			id_ts_of((int64_t)time(NULL), h->epoch)));
+		    (long long)(ckpt - id_ts_of(clock_real_s(), h->epoch)));
 		state_store((uint64_t *)&h->lease, (uint64_t)cl.lease);
 		/* If this fails the key, still the other node's, is the floor
 		 * of the restart. */
@@ -165,7 +165,7 @@ lease_run(const struct cfg *c, struct statefile *sf, const char *listen)
 	if (__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE) == CLAIM_HELD)
 		refresh_holder(&e, c, h, listen);
 	for (;;) {
-		int64_t start = statefile_mono_ms();
+		int64_t start = clock_mono_ms();
 		char why[512];
 
 		if (reopen_log) {
@@ -203,7 +203,7 @@ lease_run(const struct cfg *c, struct statefile *sf, const char *listen)
 		}
 		next =
 		    start + (rc == 1 ? identity_renew_every_ms(c) : RETRY_MS);
-		while ((start = statefile_mono_ms()) < next) {
+		while ((start = clock_mono_ms()) < next) {
 			struct timespec ts = {(next - start) / 1000,
 			    (next - start) % 1000 * 1000000};
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "timefmt.h"
 
@@ -195,7 +196,7 @@ vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 		errno = saved;
 		return;
 	}
-	timefmt_iso((int64_t)time(NULL), now, sizeof(now));
+	timefmt_iso(clock_real_s(), now, sizeof(now));
 	n = snprintf(line, sizeof(line), "%s %s[%ld]: %s: %s\n", now, log_name,
 	    (long)getpid(), level_names[level], msg);
 	if (n > (int)sizeof(line) - 1)

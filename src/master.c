@@ -18,6 +18,7 @@
 
 #include <ev.h>
 
+#include "clock.h"
 #include "bucket.h"
 #include "checkpoint.h"
 #include "children.h"
@@ -30,11 +31,10 @@
 #include "scrape.h"
 #include "serving.h"
 #include "slew.h"
+#include "steps.h"
 #include "statewatch.h"
 #include "worker.h"
 
-/* A clock step smaller than this is timer jitter, not a step. */
-#define STEP_TOLERANCE_NS (250 * 1000 * 1000LL)
 /* How often the peers are asked who they are (genid(8)). */
 #define PEERS_INTERVAL_S 60.0
 
@@ -56,9 +56,6 @@ static struct {
 	int code;
 	/* The id was another node's meanwhile: not a clean stop (genid(8)). */
 	int resume_above;
-	struct timespec real, mono; /* last clock samples */
-	struct slew_conf slew_conf;
-	struct slew slew; /* the allowance after a step back (genid(7)) */
 	struct statewatch watch; /* the master's own memory of the node */
 } m;
 
@@ -82,121 +79,6 @@ static const struct child_spec peers_spec = {
     CHILD_HELPER, CHILD_ONCE, "peer check", peers_body, NULL, NULL};
 static const struct child_spec coord_spec = {CHILD_HELPER, CHILD_AFTER_1S,
     "coordination", coord_body, spawn_coordinator, coord_exited};
-
-static void
-sample_clocks(struct timespec *real, struct timespec *mono)
-{
-	clock_gettime(CLOCK_REALTIME, real);
-	clock_gettime(CLOCK_MONOTONIC, mono);
-}
-
-static int64_t
-ns(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
-}
-
-/* Counts and logs a step of the clock since the last sample; returns it
- * in nanoseconds, 0 when there was none. */
-static int64_t
-watch_clock(struct state_header *h)
-{
-	struct timespec real, mono;
-	int64_t step;
-
-	sample_clocks(&real, &mono);
-	step = clock_step_ns(
-	    ns(&m.real), ns(&m.mono), ns(&real), ns(&mono), STEP_TOLERANCE_NS);
-	m.real = real;
-	m.mono = mono;
-	if (step == 0)
-		return 0;
-	state_store((uint64_t *)&h->clock_step_last_ns, (uint64_t)step);
-	if (step > 0) {
-		state_add(&h->clock_steps_forward, 1);
-		log_warnx("the clock stepped forward by %.3f s", step / 1e9);
-		return step;
-	}
-	state_add(&h->clock_steps_back, 1);
-	if ((uint64_t)-step > state_load(&h->clock_step_max_back_ns))
-		state_store(&h->clock_step_max_back_ns, (uint64_t)-step);
-	log_warnx(
-	    "the clock stepped back by %.3f s: buckets go on counting in"
-	    " their own second until the clock catches up, no ID is repeated",
-	    -step / 1e9);
-	return step;
-}
-
-static int64_t
-mono_ms(void)
-{
-	return ns(&m.mono) / 1000000;
-}
-
-/* Logs what a step or the passing of time did to the slew. */
-static void
-log_slew(enum slew_event ev, int64_t step_ns)
-{
-	const struct slew_conf *c = &m.slew_conf;
-	int64_t t = mono_ms();
-	double left = slew_left_ms(&m.slew, c, t) / 1000.0;
-	unsigned a = slew_allowance(&m.slew, c, t);
-
-	switch (ev) {
-	case SLEW_STARTED:
-	case SLEW_GREW:
-	case SLEW_SHRANK:
-		log_warnx("slew %s: buckets may borrow %u s ahead of the clock,"
-			  " shrinking at clock_slew %g: the node issues at"
-			  " %.0f%% of capacity and meets the clock in %.0f s",
-		    ev == SLEW_STARTED ? "starts" : "changes", a,
-		    c->rate_ppm / 1e6, 100.0 - c->rate_ppm / 1e4, left);
-		break;
-	case SLEW_ENDED:
-		log_notice("slew ends: the buckets are back with the clock"
-			   " (allowance max_ahead_s %u)",
-		    a);
-		break;
-	case SLEW_REFUSED:
-		log_warnx("no slew for a step back of %.0f s: it passes"
-			  " max_slew_s %u; buckets ahead of the clock wait for"
-			  " it (clock-behind) until it catches up",
-		    -step_ns / 1e9, c->max_slew);
-		break;
-	case SLEW_NONE:
-		break;
-	}
-}
-
-/*
- * Moves the slew on by the step seen (0: none) and the time passed, and
- * writes the allowance workers borrow under.  Returns it.
- */
-static uint32_t
-update_slew(struct state_header *h, int64_t step_ns)
-{
-	enum slew_event ev = SLEW_NONE;
-	int64_t t = mono_ms();
-	uint32_t a;
-
-	if (step_ns != 0) {
-		ev = slew_step(&m.slew, &m.slew_conf, t, step_ns / 1000000);
-		if (ev == SLEW_STARTED)
-			state_add(&h->slews, 1);
-		else if (ev == SLEW_REFUSED)
-			state_add(&h->slews_refused, 1);
-	}
-	if (ev == SLEW_NONE)
-		ev = slew_tick(&m.slew, &m.slew_conf, t);
-	a = slew_allowance(&m.slew, &m.slew_conf, t);
-	state_store(&h->allowance, a);
-	state_store(&h->slew_extra_ms,
-	    (uint64_t)slew_extra_ms(&m.slew, &m.slew_conf, t));
-	state_store(
-	    &h->slew_left_ms, (uint64_t)slew_left_ms(&m.slew, &m.slew_conf, t));
-	log_slew(ev, step_ns);
-	return a;
-}
 
 /*
  * Whether the state file was lost or damaged while genid ran (genid(8)):
@@ -236,7 +118,7 @@ fenced(struct state_header *h)
 	int64_t fence = (int64_t)state_load((uint64_t *)&h->fence_ms);
 
 	return __atomic_load_n(&h->identity, __ATOMIC_ACQUIRE) == CLAIM_LOST ||
-	    (fence != 0 && statefile_mono_ms() >= fence);
+	    (fence != 0 && clock_mono_ms() >= fence);
 }
 
 /*
@@ -265,7 +147,7 @@ publish_serving(struct state_header *h, int64_t now)
 	if (m.published && state == old)
 		return;
 	__atomic_store_n(&h->serving, state, __ATOMIC_RELEASE);
-	state_store((uint64_t *)&h->serving_since, (uint64_t)time(NULL));
+	state_store((uint64_t *)&h->serving_since, (uint64_t)clock_real_s());
 	if (!m.published++ && state == SERVING)
 		return;
 	if (state == SERVING)
@@ -296,7 +178,7 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	if (file_lost(loop))
 		return;
-	allowance = update_slew(h, watch_clock(h));
+	allowance = steps_tick();
 	if (!m.stopping)
 		notify_status(h);
 	if ((now = checkpoint_now(h->epoch)) == -1)
@@ -516,9 +398,7 @@ rescue(struct ev_loop *loop)
 	now = checkpoint_now(m.watch.guard.epoch);
 	/* The allowance is the master's own slew, not the file's copy. */
 	statewatch_rescue(&m.watch,
-	    now >= 0 ? statewatch_floor(&m.watch, now,
-			   slew_allowance(&m.slew, &m.slew_conf, mono_ms()))
-		     : 0);
+	    now >= 0 ? statewatch_floor(&m.watch, now, steps_allowance()) : 0);
 }
 
 /*
@@ -655,6 +535,7 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
     const char *listen)
 {
 	struct ev_loop *loop = EV_DEFAULT;
+	struct slew_conf slew_conf;
 	unsigned i;
 
 	m.cfg = cfg;
@@ -667,11 +548,9 @@ master_run(const struct cfg *cfg, struct statefile *sf, const int *fds,
 	notify_init();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGBUS, statewatch_sigbus);
-	sample_clocks(&m.real, &m.mono);
 	/* The boot's slew (checkpoint_boot) starts now. */
-	cfg_slew(cfg, &m.slew_conf);
-	slew_start(
-	    &m.slew, mono_ms(), (int64_t)state_load(&sf->h->slew_extra_ms));
+	cfg_slew(cfg, &slew_conf);
+	steps_start(sf->h, &slew_conf);
 	start_watchers(loop);
 	add_children(loop);
 	if (cfg->netcd > 0)

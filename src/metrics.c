@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "bucket.h"
 #include "claim.h"
 #include "id.h"
@@ -83,8 +84,8 @@ metrics_read(struct metrics_snap *s, const struct state_header *h)
 	int owner;
 
 	memset(s, 0, sizeof(*s));
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mt);
+	clock_real(&rt);
+	clock_mono(&mt);
 	copy_words(&s->h, h, sizeof(s->h));
 	for (b = 0; b < STATE_BUCKETS; b++)
 		copy_words(&s->b[b], state_bucket((struct state_header *)h, b),
@@ -179,13 +180,13 @@ const char *
 metrics_identity(const struct state_header *h)
 {
 	return claim_state_name(
-	    claim_state_now(h->identity, h->fence_ms, statefile_mono_ms()));
+	    claim_state_now(h->identity, h->fence_ms, clock_mono_ms()));
 }
 
 double
 metrics_fence_left(const struct state_header *h)
 {
-	int64_t left = h->fence_ms == 0 ? 0 : h->fence_ms - statefile_mono_ms();
+	int64_t left = h->fence_ms == 0 ? 0 : h->fence_ms - clock_mono_ms();
 
 	return left > 0 ? left / 1000.0 : 0;
 }

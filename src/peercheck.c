@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "id.h"
 #include "identity.h"
 #include "log.h"
@@ -58,7 +59,7 @@ ask(const struct cfg *c, const struct peer_identity *self,
     size_t errlen)
 {
 	f->conflicts = peers_check(c, self, err, errlen, clock);
-	f->checked = (int64_t)time(NULL);
+	f->checked = clock_real_s();
 	f->skew_ms = clock->skew_ms;
 	f->answered = clock->answered;
 }

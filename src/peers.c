@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "clock.h"
 #include "addr.h"
 #include "genid.h"
 #include "log.h"
@@ -31,7 +32,7 @@ struct daemon_check {
 
 static int identity(const char *addr, int timeout_ms, struct peer_identity *id,
     int *has_clock, int64_t *offset_ms, char *err, size_t errlen);
-static int64_t clock_ms(clockid_t id);
+static int64_t real_ms(void);
 static void log_report(const struct peers_report *r, void *arg);
 
 int
@@ -90,11 +91,11 @@ peers_info(struct genid_client *c, json_t **info, char **text, char *err,
 }
 
 static int64_t
-clock_ms(clockid_t id)
+real_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(id, &ts);
+	clock_real(&ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -124,10 +125,10 @@ identity(const char *addr, int timeout_ms, struct peer_identity *id,
 		    err, errlen, "genid_open %s: %s", addr, strerror(errno));
 		return EX_OSERR;
 	}
-	sent = clock_ms(CLOCK_REALTIME);
-	mono = clock_ms(CLOCK_MONOTONIC);
+	sent = real_ms();
+	mono = clock_mono_ms();
 	code = peers_info(c, &info, NULL, err, errlen);
-	mono = clock_ms(CLOCK_MONOTONIC) - mono;
+	mono = clock_mono_ms() - mono;
 	genid_close(c);
 	if (code != 0)
 		return code;

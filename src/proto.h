@@ -74,7 +74,7 @@ struct proto_node {
 	/* Makes the checkpoint durable at target or above: 0, or -1. */
 	int (*raise)(struct statefile *sf, uint32_t target);
 	/* CLOCK_MONOTONIC in milliseconds, for the fence of a leased
-	 * identity (statefile_mono_ms in the daemon). */
+	 * identity (clock_mono_ms in the daemon). */
 	int64_t (*mono_ms)(void);
 	/* Set while the worker drains: INFO says "stopping" whatever the
 	 * master published. */

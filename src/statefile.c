@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "statefile.h"
 
 const char statefile_damaged_rule[] =
@@ -298,20 +299,11 @@ statefile_kernel_boot(uint64_t id[2])
 		id[0] = id[1] = 0;
 }
 
-int64_t
-statefile_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 statefile_beat(struct statefile *sf, unsigned slot)
 {
 	state_store((uint64_t *)&state_worker(sf->h, slot)->beat,
-	    (uint64_t)statefile_mono_ms());
+	    (uint64_t)clock_mono_ms());
 }
 
 int64_t
@@ -322,7 +314,7 @@ statefile_beat_age(const struct statefile *sf, unsigned slot)
 
 	if (state_load((const uint64_t *)&w->pid) == 0 || beat == 0)
 		return -1;
-	return statefile_mono_ms() - beat;
+	return clock_mono_ms() - beat;
 }
 
 int
@@ -468,7 +460,7 @@ static int
 keep_aside(
     const char *path, char *aside, size_t asidelen, char *err, size_t errlen)
 {
-	long long now = (long long)time(NULL);
+	long long now = (long long)clock_real_s();
 	unsigned n;
 
 	for (n = 0; n < 100; n++) {

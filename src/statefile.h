@@ -91,9 +91,6 @@ int statefile_mirror(struct statefile *sf, uint32_t floor);
  */
 void statefile_kernel_boot(uint64_t id[2]);
 
-/* CLOCK_MONOTONIC in milliseconds: the clock heartbeats are told in. */
-int64_t statefile_mono_ms(void);
-
 /* Publishes worker slot's heartbeat (the worker calls it from a timer). */
 void statefile_beat(struct statefile *sf, unsigned slot);
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "checkpoint.h"
 #include "conn.h"
 #include "log.h"
@@ -92,12 +93,6 @@ static void conn_damaged(void *arg, const struct proto_damage *d);
 static void beat_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void trim_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
-static void
-real_clock(struct timespec *now)
-{
-	clock_gettime(CLOCK_REALTIME, now);
-}
-
 void
 worker_run(const struct cfg *cfg, struct statefile *sf,
     const struct proto_guard *guard, const int *fds, unsigned nfds, unsigned id)
@@ -141,7 +136,7 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 		state_store(&state_bucket(h, b)->conns, 0);
 	}
 	state_store(&w->slot->conns, 0);
-	state_store((uint64_t *)&w->slot->started, (uint64_t)time(NULL));
+	state_store((uint64_t *)&w->slot->started, (uint64_t)clock_real_s());
 	state_store((uint64_t *)&w->slot->pid, (uint64_t)getpid());
 	w->guard = *guard;
 	w->node = (struct proto_node){
@@ -151,9 +146,9 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 	    .max_ahead = cfg->max_ahead_s,
 	    .workers = cfg->workers,
 	    .worker_pid = (long long)getpid(),
-	    .clock = real_clock,
+	    .clock = clock_real,
 	    .raise = checkpoint_raise,
-	    .mono_ms = statefile_mono_ms,
+	    .mono_ms = clock_mono_ms,
 	};
 	if ((w->conns = conns_new(w->loop, &w->node, &hooks, w)) == NULL)
 		fatalx(WORKER_EXIT_FATAL, "worker %u: out of memory", id);
@@ -357,13 +352,13 @@ static void
 conn_wait(void *arg)
 {
 	struct worker *w = arg;
-	double now;
+	struct timespec now;
 
 	if (ev_is_active(&w->wait_timer))
 		return;
-	now = ev_time();
-	ev_timer_set(
-	    &w->wait_timer, (double)((int64_t)now + 1) - now + 0.001, 0);
+	/* Just after the wall clock's next second. */
+	clock_real(&now);
+	ev_timer_set(&w->wait_timer, 1.001 - now.tv_nsec / 1e9, 0);
 	ev_timer_start(w->loop, &w->wait_timer);
 }
 
