@@ -23,6 +23,7 @@
 #include "genidctl.h"
 #include "id.h"
 #include "metrics.h"
+#include "nodefields.h"
 #include "statefile.h"
 #include "timefmt.h"
 
@@ -55,7 +56,7 @@ static json_t *json_snap(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
 static void json_nodes(json_t *o, const struct metrics_snap *s);
 static json_t *json_value(
-    const struct metrics_node *r, const struct metrics_value *v);
+    const struct nodefield *r, const struct nodefield_value *v);
 static json_t *json_totals(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static void json_counters(json_t *o, enum counters_slot table,
@@ -387,12 +388,12 @@ json_snap(const struct metrics_snap *s, const char *path,
 static void
 json_nodes(json_t *o, const struct metrics_snap *s)
 {
-	const struct metrics_node *r;
-	struct metrics_value v;
+	const struct nodefield *r;
+	struct nodefield_value v;
 	json_t *in;
 	size_t i, n;
 
-	r = metrics_nodes(&n);
+	r = nodefields_table(&n);
 	for (i = 0; i < n; i++) {
 		if (r[i].json == NULL)
 			continue;
@@ -401,23 +402,23 @@ json_nodes(json_t *o, const struct metrics_snap *s)
 			in = json_object();
 			json_object_set_new(o, r[i].group, in);
 		}
-		metrics_node_value(s, &r[i], &v);
+		nodefields_value(s, &r[i], &v);
 		json_object_set_new(in, r[i].json, json_value(&r[i], &v));
 	}
 }
 
 static json_t *
-json_value(const struct metrics_node *r, const struct metrics_value *v)
+json_value(const struct nodefield *r, const struct nodefield_value *v)
 {
 	switch (r->kind) {
-	case METRICS_INT:
+	case NODEFIELD_INT:
 		return json_integer((json_int_t)v->i);
-	case METRICS_UINT:
-	case METRICS_U32:
+	case NODEFIELD_UINT:
+	case NODEFIELD_U32:
 		return json_integer((json_int_t)v->u);
-	case METRICS_REAL:
+	case NODEFIELD_REAL:
 		return json_real(v->d);
-	case METRICS_BOOL:
+	case NODEFIELD_BOOL:
 		return json_boolean(v->i);
 	default:
 		return json_string(v->s);
