@@ -48,6 +48,8 @@ static void text_totals(
 static void text_header(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
 static void print_slew(const struct state_header *h);
+static void text_columns(
+    const struct metrics_snap *s, enum counters_slot slot, int i);
 static void text_workers(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static void text_buckets(
@@ -286,30 +288,42 @@ text_totals(const struct metrics_snap *s, const struct metrics_snap *prev)
 	putchar('\n');
 }
 
+/* The counter columns of the worker or the bucket table (slot): their
+ * headings when i is -1, else the values of slot i. */
+static void
+text_columns(const struct metrics_snap *s, enum counters_slot slot, int i)
+{
+	const struct counters_def *c;
+	size_t k, n;
+
+	c = counters_table(slot, &n);
+	for (k = 0; k < n; k++) {
+		if (c[k].column == NULL)
+			continue;
+		if (i < 0)
+			printf(" %*s", c[k].width, c[k].column);
+		else
+			printf(" %*llu", c[k].width,
+			    (unsigned long long)metrics_slot(
+				s, slot, &c[k], (unsigned)i));
+	}
+}
+
 static void
 text_workers(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_worker *w;
-	const struct counters_def *c;
 	char x[32];
-	size_t k, n;
 	unsigned i;
 
-	c = counters_table(COUNTERS_WORKER, &n);
 	printf("\n%6s %8s %5s %7s", "worker", "pid", "alive", "buckets");
-	for (k = 0; k < n; k++)
-		if (c[k].column != NULL)
-			printf(" %*s", c[k].width, c[k].column);
+	text_columns(s, COUNTERS_WORKER, -1);
 	printf(" %s\n", prev != NULL ? "ids/s     last exit" : "last exit");
 	for (i = 0; i < s->nworkers; i++) {
 		w = &s->w[i];
 		printf("%6u %8lld %5s %7u", i, (long long)w->pid,
 		    s->alive[i] ? "yes" : "no", s->w_buckets[i]);
-		for (k = 0; k < n; k++)
-			if (c[k].column != NULL)
-				printf(" %*llu", c[k].width,
-				    (unsigned long long)metrics_worker(
-					s, &c[k], i));
+		text_columns(s, COUNTERS_WORKER, (int)i);
 		putchar(' ');
 		if (prev != NULL)
 			printf("%-9.0f ",
@@ -323,18 +337,13 @@ static void
 text_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_bucket *b;
-	const struct counters_def *c;
 	char t[TIMEFMT_LEN], ow[16];
 	unsigned i, unused = 0;
-	size_t k, n;
 	int owner;
 
-	c = counters_table(COUNTERS_BUCKET, &n);
 	printf("\n%6s %5s %-20s %7s %4s", "bucket", "owner", "second",
 	    "counter", "lead");
-	for (k = 0; k < n; k++)
-		if (c[k].column != NULL)
-			printf(" %*s", c[k].width, c[k].column);
+	text_columns(s, COUNTERS_BUCKET, -1);
 	printf("%s\n", prev != NULL ? "      ids/s" : "");
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		b = &s->b[i];
@@ -352,11 +361,7 @@ text_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 				 : timefmt_iso(s->h.epoch + bucket_ts(b->word),
 				       t, sizeof(t)),
 		    bucket_next(b->word), (long long)metrics_lead(s, i));
-		for (k = 0; k < n; k++)
-			if (c[k].column != NULL)
-				printf(" %*llu", c[k].width,
-				    (unsigned long long)counters_field(
-					b, c[k].off));
+		text_columns(s, COUNTERS_BUCKET, (int)i);
 		if (prev != NULL)
 			printf(" %11.0f",
 			    rate(b->ids, prev->b[i].ids, s->mono - prev->mono));
@@ -458,16 +463,12 @@ json_counters(json_t *o, enum counters_slot table, const struct metrics_snap *s,
     unsigned i)
 {
 	const struct counters_def *c;
-	uint64_t v;
 	size_t k, n;
 
 	c = counters_table(table, &n);
-	for (k = 0; k < n; k++) {
-		v = table == COUNTERS_BUCKET
-		    ? counters_field(&s->b[i], c[k].off)
-		    : metrics_worker(s, &c[k], i);
-		json_object_set_new(o, c[k].json, json_integer((json_int_t)v));
-	}
+	for (k = 0; k < n; k++)
+		json_object_set_new(o, c[k].json,
+		    json_integer((json_int_t)metrics_slot(s, table, &c[k], i)));
 }
 
 static json_t *

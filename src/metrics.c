@@ -114,6 +114,15 @@ metrics_worker(
 	return counters_field(&s->w[w], c->off);
 }
 
+uint64_t
+metrics_slot(const struct metrics_snap *s, enum counters_slot slot,
+    const struct counters_def *c, unsigned i)
+{
+	if (slot == COUNTERS_BUCKET)
+		return counters_field(&s->b[i], c->off);
+	return metrics_worker(s, c, i);
+}
+
 int64_t
 metrics_lead(const struct metrics_snap *s, unsigned b)
 {
@@ -247,9 +256,8 @@ counter_families(
 		for (j = 0; j < m; j++)
 			fprintf(out, "%s{%s=\"%u\"} %llu\n", c[i].prom, label,
 			    j,
-			    (unsigned long long)(slot == COUNTERS_BUCKET
-				    ? counters_field(&s->b[j], c[i].off)
-				    : metrics_worker(s, &c[i], j)));
+			    (unsigned long long)metrics_slot(
+				s, slot, &c[i], j));
 	}
 }
 

@@ -50,6 +50,11 @@ uint64_t metrics_sum(const struct metrics_snap *s, size_t off, int owner);
 uint64_t metrics_worker(
     const struct metrics_snap *s, const struct counters_def *c, unsigned w);
 
+/* Row c of the bucket or the worker table (slot) for bucket or worker
+ * slot i: counters_field of the bucket, or metrics_worker. */
+uint64_t metrics_slot(const struct metrics_snap *s, enum counters_slot slot,
+    const struct counters_def *c, unsigned i);
+
 /* How far bucket b's second is ahead of the clock (0 when not ahead). */
 int64_t metrics_lead(const struct metrics_snap *s, unsigned b);
 
