@@ -139,6 +139,19 @@ metrics_state(const struct metrics_snap *s)
 	return serving_name(s->h.serving);
 }
 
+int64_t
+metrics_ckpt_ahead(const struct metrics_snap *s)
+{
+	return (int64_t)s->h.checkpoint - s->now_ts;
+}
+
+int64_t
+metrics_ckpt_age(const struct metrics_snap *s)
+{
+	return s->h.checkpoint_synced != 0 ? s->now - s->h.checkpoint_synced
+					   : 0;
+}
+
 int
 metrics_serving(const struct metrics_snap *s)
 {

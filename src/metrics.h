@@ -73,6 +73,11 @@ const char *metrics_state(const struct metrics_snap *s);
 const char *metrics_identity(const struct state_header *h);
 double metrics_fence_left(const struct state_header *h);
 
+/* How far the checkpoint is ahead of the clock in seconds, and how long
+ * ago it was last synced (0: never). */
+int64_t metrics_ckpt_ahead(const struct metrics_snap *s);
+int64_t metrics_ckpt_age(const struct metrics_snap *s);
+
 /* 1 when metrics_state() is "serving", else 0. */
 int metrics_serving(const struct metrics_snap *s);
 

@@ -125,14 +125,13 @@ get_ckpt_time(const struct metrics_snap *s, struct nodefield_value *v)
 static void
 get_ckpt_ahead(const struct metrics_snap *s, struct nodefield_value *v)
 {
-	v->i = (int64_t)s->h.checkpoint - s->now_ts;
+	v->i = metrics_ckpt_ahead(s);
 }
 
 static void
 get_ckpt_age(const struct metrics_snap *s, struct nodefield_value *v)
 {
-	v->i =
-	    s->h.checkpoint_synced != 0 ? s->now - s->h.checkpoint_synced : 0;
+	v->i = metrics_ckpt_age(s);
 }
 
 static void
