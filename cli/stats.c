@@ -23,6 +23,7 @@
 #include "genidctl.h"
 #include "id.h"
 #include "metrics.h"
+#include "nodefields.h"
 #include "statefile.h"
 #include "timefmt.h"
 
@@ -34,11 +35,14 @@ struct stats_opts {
 	uint64_t count; /* redraws, 0 = until SIGINT */
 };
 
+/* The bucket fields whose rates the screens show. */
+#define IDS offsetof(struct state_bucket, ids)
+#define REQUESTS offsetof(struct state_bucket, requests)
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig);
 static double rate(uint64_t cur, uint64_t prev, double dt);
-static const char *age(int64_t secs, char *buf, size_t len);
 static const char *exit_str(int64_t status, char *buf, size_t len);
 static double sum_rate(const struct metrics_snap *s,
     const struct metrics_snap *prev, size_t off, int owner);
@@ -47,6 +51,8 @@ static void text_totals(
 static void text_header(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
 static void print_slew(const struct state_header *h);
+static void text_columns(
+    const struct metrics_snap *s, enum counters_slot slot, int i);
 static void text_workers(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static void text_buckets(
@@ -55,7 +61,7 @@ static json_t *json_snap(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
 static void json_nodes(json_t *o, const struct metrics_snap *s);
 static json_t *json_value(
-    const struct metrics_node *r, const struct metrics_value *v);
+    const struct nodefield *r, const struct nodefield_value *v);
 static json_t *json_totals(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static void json_counters(json_t *o, enum counters_slot table,
@@ -69,7 +75,7 @@ static int draw(const struct stats_opts *o, const struct metrics_snap *s,
 static int nap(double secs);
 static int stats_run(const struct stats_opts *o, const struct statefile *sf);
 static int stats_options(int argc, char **argv, struct stats_opts *o,
-    const char **state, const char **config, int *code);
+    const char **state, const char **config);
 
 static void
 on_signal(int sig)
@@ -84,30 +90,6 @@ rate(uint64_t cur, uint64_t prev, double dt)
 	if (dt <= 0 || cur < prev)
 		return 0;
 	return (double)(cur - prev) / dt;
-}
-
-static const char *
-age(int64_t secs, char *buf, size_t len)
-{
-	const char *sign = secs < 0 ? "-" : "";
-
-	if (secs < 0)
-		secs = -secs;
-	if (secs < 120)
-		snprintf(buf, len, "%s%llds", sign, (long long)secs);
-	else if (secs < 7200)
-		snprintf(buf, len, "%s%lldm%02llds", sign, (long long)secs / 60,
-		    (long long)secs % 60);
-	else if (secs < 2 * 86400)
-		snprintf(buf, len, "%s%lldh%02lldm", sign,
-		    (long long)secs / 3600, (long long)secs / 60 % 60);
-	else if (secs < 2 * 365 * 86400)
-		snprintf(buf, len, "%s%lldd%02lldh", sign,
-		    (long long)secs / 86400, (long long)secs / 3600 % 24);
-	else
-		snprintf(buf, len, "%s%lld years", sign,
-		    (long long)(secs / (365.2425 * 86400)));
-	return buf;
 }
 
 /* The rate of a bucket field summed as metrics_sum does. */
@@ -149,7 +131,8 @@ print_identity(const struct state_header *h, int64_t now)
 	    h->lease != 0 ? ", lease " : "",
 	    metrics_lease_hex(h, l, sizeof(l)));
 	if (h->renewed != 0)
-		printf(", renewed %s ago", age(now - h->renewed, a, sizeof(a)));
+		printf(", renewed %s ago",
+		    timefmt_span(now - h->renewed, a, sizeof(a)));
 	if (h->fence_ms != 0)
 		printf(", issues %.1f s more unless renewed",
 		    metrics_fence_left(h));
@@ -172,7 +155,8 @@ print_slew(const struct state_header *h)
 		       " meets the clock in %s at clock_slew %g",
 		    (unsigned long long)metrics_allowance(h),
 		    (double)h->slew_extra_ms / 1e3,
-		    age((int64_t)(h->slew_left_ms / 1000), a, sizeof(a)),
+		    timefmt_span(
+			(int64_t)(h->slew_left_ms / 1000), a, sizeof(a)),
 		    (double)h->slew_rate_ppm / 1e6);
 	printf("; %llu started, %llu refused (beyond max_slew_s)\n",
 	    (unsigned long long)h->slews, (unsigned long long)h->slews_refused);
@@ -184,7 +168,6 @@ text_header(const struct metrics_snap *s, const char *path,
 {
 	const struct state_header *h = &s->h;
 	char t1[TIMEFMT_LEN], t2[TIMEFMT_LEN], a[32], a2[32];
-	int64_t ahead = (int64_t)h->checkpoint - s->now_ts;
 
 	printf("state file  %s\n", path);
 	printf("node        zone %u dc %u machine %u, epoch %lld (%s)\n",
@@ -195,7 +178,7 @@ text_header(const struct metrics_snap *s, const char *path,
 		       " (started %s)\n",
 		    (long long)h->master_pid,
 		    s->locked ? "locked" : "not locked: pid reused?",
-		    age(s->now - h->started, a, sizeof(a)),
+		    timefmt_span(s->now - h->started, a, sizeof(a)),
 		    timefmt_iso(h->started, t1, sizeof(t1)));
 	else if (h->master_pid > 0)
 		printf("master      pid %lld not running, state file %s;"
@@ -220,10 +203,9 @@ text_header(const struct metrics_snap *s, const char *path,
 	printf("checkpoint  %s, %s ahead of the clock; safe %s;"
 	       " synced %s ago, %llu syncs\n",
 	    timefmt_iso(h->epoch + (int64_t)h->checkpoint, t1, sizeof(t1)),
-	    age(ahead, a, sizeof(a)),
+	    timefmt_span(metrics_ckpt_ahead(s), a, sizeof(a)),
 	    timefmt_iso(h->epoch + (int64_t)h->checkpoint_safe, t2, sizeof(t2)),
-	    age(h->checkpoint_synced != 0 ? s->now - h->checkpoint_synced : 0,
-		a2, sizeof(a2)),
+	    timefmt_span(metrics_ckpt_age(s), a2, sizeof(a2)),
 	    (unsigned long long)h->checkpoint_syncs);
 	printf("clock       %s; steps back %llu, forward %llu; last step"
 	       " %+.3f s, largest back %.3f s\n",
@@ -241,7 +223,7 @@ text_header(const struct metrics_snap *s, const char *path,
 		    h->peer_conflicts ? "CONFLICT: " : "",
 		    (unsigned long long)h->peer_conflicts,
 		    h->peer_conflicts ? ", see the log" : "",
-		    age(s->now - h->peer_checked, a, sizeof(a)));
+		    timefmt_span(s->now - h->peer_checked, a, sizeof(a)));
 	if (h->peer_checked != 0 && h->peer_clocks > 0)
 		printf("peer clock  this clock %+.1f s from the median of %llu"
 		       " peers\n",
@@ -250,7 +232,7 @@ text_header(const struct metrics_snap *s, const char *path,
 	text_totals(s, prev);
 	printf("lifetime    timestamps last until %s (%s)",
 	    timefmt_iso(h->epoch + ID_TS_MAX, t1, sizeof(t1)),
-	    age((int64_t)ID_TS_MAX - s->now_ts, a, sizeof(a)));
+	    timefmt_span((int64_t)ID_TS_MAX - s->now_ts, a, sizeof(a)));
 	printf(s->now_ts < ID_TS_SIGNED_LIMIT ? "; IDs reach 2^63 at %s\n"
 					      : "; IDs passed 2^63 at %s\n",
 	    timefmt_iso(h->epoch + ID_TS_SIGNED_LIMIT, t1, sizeof(t1)));
@@ -279,41 +261,50 @@ text_totals(const struct metrics_snap *s, const struct metrics_snap *prev)
 	}
 	if (prev != NULL)
 		printf("; %.0f IDs/s, %.0f requests/s",
-		    sum_rate(s, prev, offsetof(struct state_bucket, ids), -1),
-		    sum_rate(
-			s, prev, offsetof(struct state_bucket, requests), -1));
+		    sum_rate(s, prev, IDS, -1),
+		    sum_rate(s, prev, REQUESTS, -1));
 	putchar('\n');
+}
+
+/* The counter columns of the worker or the bucket table (slot): their
+ * headings when i is -1, else the values of slot i. */
+static void
+text_columns(const struct metrics_snap *s, enum counters_slot slot, int i)
+{
+	const struct counters_def *c;
+	size_t k, n;
+
+	c = counters_table(slot, &n);
+	for (k = 0; k < n; k++) {
+		if (c[k].column == NULL)
+			continue;
+		if (i < 0)
+			printf(" %*s", c[k].width, c[k].column);
+		else
+			printf(" %*llu", c[k].width,
+			    (unsigned long long)metrics_slot(
+				s, slot, &c[k], (unsigned)i));
+	}
 }
 
 static void
 text_workers(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_worker *w;
-	const struct counters_def *c;
 	char x[32];
-	size_t k, n;
 	unsigned i;
 
-	c = counters_table(COUNTERS_WORKER, &n);
 	printf("\n%6s %8s %5s %7s", "worker", "pid", "alive", "buckets");
-	for (k = 0; k < n; k++)
-		if (c[k].column != NULL)
-			printf(" %*s", c[k].width, c[k].column);
+	text_columns(s, COUNTERS_WORKER, -1);
 	printf(" %s\n", prev != NULL ? "ids/s     last exit" : "last exit");
 	for (i = 0; i < s->nworkers; i++) {
 		w = &s->w[i];
 		printf("%6u %8lld %5s %7u", i, (long long)w->pid,
 		    s->alive[i] ? "yes" : "no", s->w_buckets[i]);
-		for (k = 0; k < n; k++)
-			if (c[k].column != NULL)
-				printf(" %*llu", c[k].width,
-				    (unsigned long long)metrics_worker(
-					s, &c[k], i));
+		text_columns(s, COUNTERS_WORKER, (int)i);
 		putchar(' ');
 		if (prev != NULL)
-			printf("%-9.0f ",
-			    sum_rate(s, prev,
-				offsetof(struct state_bucket, ids), (int)i));
+			printf("%-9.0f ", sum_rate(s, prev, IDS, (int)i));
 		printf("%s\n", exit_str(w->exit_status, x, sizeof(x)));
 	}
 }
@@ -322,18 +313,13 @@ static void
 text_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 {
 	const struct state_bucket *b;
-	const struct counters_def *c;
 	char t[TIMEFMT_LEN], ow[16];
 	unsigned i, unused = 0;
-	size_t k, n;
 	int owner;
 
-	c = counters_table(COUNTERS_BUCKET, &n);
 	printf("\n%6s %5s %-20s %7s %4s", "bucket", "owner", "second",
 	    "counter", "lead");
-	for (k = 0; k < n; k++)
-		if (c[k].column != NULL)
-			printf(" %*s", c[k].width, c[k].column);
+	text_columns(s, COUNTERS_BUCKET, -1);
 	printf("%s\n", prev != NULL ? "      ids/s" : "");
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		b = &s->b[i];
@@ -351,11 +337,7 @@ text_buckets(const struct metrics_snap *s, const struct metrics_snap *prev)
 				 : timefmt_iso(s->h.epoch + bucket_ts(b->word),
 				       t, sizeof(t)),
 		    bucket_next(b->word), (long long)metrics_lead(s, i));
-		for (k = 0; k < n; k++)
-			if (c[k].column != NULL)
-				printf(" %*llu", c[k].width,
-				    (unsigned long long)counters_field(
-					b, c[k].off));
+		text_columns(s, COUNTERS_BUCKET, (int)i);
 		if (prev != NULL)
 			printf(" %11.0f",
 			    rate(b->ids, prev->b[i].ids, s->mono - prev->mono));
@@ -387,12 +369,12 @@ json_snap(const struct metrics_snap *s, const char *path,
 static void
 json_nodes(json_t *o, const struct metrics_snap *s)
 {
-	const struct metrics_node *r;
-	struct metrics_value v;
+	const struct nodefield *r;
+	struct nodefield_value v;
 	json_t *in;
 	size_t i, n;
 
-	r = metrics_nodes(&n);
+	r = nodefields_table(&n);
 	for (i = 0; i < n; i++) {
 		if (r[i].json == NULL)
 			continue;
@@ -401,23 +383,23 @@ json_nodes(json_t *o, const struct metrics_snap *s)
 			in = json_object();
 			json_object_set_new(o, r[i].group, in);
 		}
-		metrics_node_value(s, &r[i], &v);
+		nodefields_value(s, &r[i], &v);
 		json_object_set_new(in, r[i].json, json_value(&r[i], &v));
 	}
 }
 
 static json_t *
-json_value(const struct metrics_node *r, const struct metrics_value *v)
+json_value(const struct nodefield *r, const struct nodefield_value *v)
 {
 	switch (r->kind) {
-	case METRICS_INT:
+	case NODEFIELD_INT:
 		return json_integer((json_int_t)v->i);
-	case METRICS_UINT:
-	case METRICS_U32:
+	case NODEFIELD_UINT:
+	case NODEFIELD_U32:
 		return json_integer((json_int_t)v->u);
-	case METRICS_REAL:
+	case NODEFIELD_REAL:
 		return json_real(v->d);
-	case METRICS_BOOL:
+	case NODEFIELD_BOOL:
 		return json_boolean(v->i);
 	default:
 		return json_string(v->s);
@@ -441,12 +423,10 @@ json_totals(const struct metrics_snap *s, const struct metrics_snap *prev)
 		    json_integer((json_int_t)metrics_sum(s, c[k].off, -1)));
 	json_object_set_new(o, "lead_s", json_integer((json_int_t)s->lead));
 	if (prev != NULL) {
-		json_object_set_new(o, "ids_per_s",
-		    json_real(sum_rate(
-			s, prev, offsetof(struct state_bucket, ids), -1)));
+		json_object_set_new(
+		    o, "ids_per_s", json_real(sum_rate(s, prev, IDS, -1)));
 		json_object_set_new(o, "requests_per_s",
-		    json_real(sum_rate(
-			s, prev, offsetof(struct state_bucket, requests), -1)));
+		    json_real(sum_rate(s, prev, REQUESTS, -1)));
 	}
 	return o;
 }
@@ -457,16 +437,12 @@ json_counters(json_t *o, enum counters_slot table, const struct metrics_snap *s,
     unsigned i)
 {
 	const struct counters_def *c;
-	uint64_t v;
 	size_t k, n;
 
 	c = counters_table(table, &n);
-	for (k = 0; k < n; k++) {
-		v = table == COUNTERS_BUCKET
-		    ? counters_field(&s->b[i], c[k].off)
-		    : metrics_worker(s, &c[k], i);
-		json_object_set_new(o, c[k].json, json_integer((json_int_t)v));
-	}
+	for (k = 0; k < n; k++)
+		json_object_set_new(o, c[k].json,
+		    json_integer((json_int_t)metrics_slot(s, table, &c[k], i)));
 }
 
 static json_t *
@@ -492,8 +468,7 @@ json_workers(const struct metrics_snap *s, const struct metrics_snap *prev)
 		    o, "exit_status", json_integer((json_int_t)w->exit_status));
 		if (prev != NULL)
 			json_object_set_new(o, "ids_per_s",
-			    json_real(sum_rate(s, prev,
-				offsetof(struct state_bucket, ids), (int)i)));
+			    json_real(sum_rate(s, prev, IDS, (int)i)));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -620,12 +595,12 @@ out:
 }
 
 /*
- * Parses the options of stats into o, *state and *config: 0, or -1 when
- * stats ends with *code (after the help, the usage or a message).
+ * Parses the options of stats into o, *state and *config: -1 to go on, or
+ * the exit code of stats (after the help, the usage or a message).
  */
 static int
 stats_options(int argc, char **argv, struct stats_opts *o, const char **state,
-    const char **config, int *code)
+    const char **config)
 {
 	static const struct option longopts[] = {
 	    {"state", required_argument, NULL, 's'},
@@ -664,37 +639,30 @@ stats_options(int argc, char **argv, struct stats_opts *o, const char **state,
 				warnx(
 				    "--watch \"%s\": want seconds, 0.01..86400",
 				    optarg);
-				*code = EX_USAGE;
-				return -1;
+				return EX_USAGE;
 			}
 			break;
 		case 'n':
 			if (ctl_parse_uint("--count", optarg, 1, UINT32_MAX,
-				&o->count) == -1) {
-				*code = EX_USAGE;
-				return -1;
-			}
+				&o->count) == -1)
+				return EX_USAGE;
 			break;
 		case 'h':
-			*code = ctl_usage("stats", 1);
-			return -1;
+			return ctl_usage("stats", 1);
 		default:
-			*code = ctl_usage("stats", 0);
-			return -1;
+			return ctl_usage("stats", 0);
 		}
 	}
 	if (optind != argc || (*state != NULL && *config != NULL)) {
 		if (optind == argc)
 			warnx("-s and -c do not go together");
-		*code = ctl_usage("stats", 0);
-		return -1;
+		return ctl_usage("stats", 0);
 	}
 	if (o->watch > 0 && o->format == FMT_PROMETHEUS) {
 		warnx("--watch and --prometheus do not go together");
-		*code = ctl_usage("stats", 0);
-		return -1;
+		return ctl_usage("stats", 0);
 	}
-	return 0;
+	return -1;
 }
 
 int
@@ -707,7 +675,7 @@ ctl_stats(int argc, char **argv)
 	char why[1024];
 	int code;
 
-	if (stats_options(argc, argv, &o, &state, &config, &code) == -1)
+	if ((code = stats_options(argc, argv, &o, &state, &config)) != -1)
 		return code;
 	if ((c = ctl_config(config, &code)) == NULL)
 		return code;

@@ -166,10 +166,11 @@ random_id(void)
 static int
 parse_args(int argc, char *argv[], struct opts *o)
 {
-	static const struct option longopts[] = {
-	    {"wait-clock", no_argument, NULL, 'w'},
-	    {"new-node", no_argument, NULL, 'n'},
-	    {"wait-coordination", no_argument, NULL, 'W'},
+	/* The long-only options set their flag in *o (getopt_long: 0). */
+	const struct option longopts[] = {
+	    {"wait-clock", no_argument, &o->wait_clock, 1},
+	    {"new-node", no_argument, &o->new_node, 1},
+	    {"wait-coordination", no_argument, &o->wait_coord, 1},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -187,14 +188,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case 't':
 			o->test = 1;
 			break;
-		case 'w':
-			o->wait_clock = 1;
-			break;
-		case 'n':
-			o->new_node = 1;
-			break;
-		case 'W':
-			o->wait_coord = 1;
+		case 0:
 			break;
 		case 'V':
 			printf("genid %s\n", PACKAGE_VERSION);

@@ -223,24 +223,16 @@ LOG_FN(log_notice, LOG_LEVEL_NOTICE, 0)
 LOG_FN(log_info, LOG_LEVEL_INFO, 0)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
 
-void
-fatal(int code, const char *fmt, ...)
-{
-	va_list ap;
+/* fatal and fatalx: the message at the error level, then exit(code). */
+#define FATAL_FN(name, with_errno)                                             \
+	void name(int code, const char *fmt, ...)                              \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		vlog(LOG_LEVEL_ERROR, with_errno, fmt, ap);                    \
+		va_end(ap);                                                    \
+		exit(code);                                                    \
+	}
 
-	va_start(ap, fmt);
-	vlog(LOG_LEVEL_ERROR, 1, fmt, ap);
-	va_end(ap);
-	exit(code);
-}
-
-void
-fatalx(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LEVEL_ERROR, 0, fmt, ap);
-	va_end(ap);
-	exit(code);
-}
+FATAL_FN(fatal, 1)
+FATAL_FN(fatalx, 0)

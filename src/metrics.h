@@ -50,6 +50,11 @@ uint64_t metrics_sum(const struct metrics_snap *s, size_t off, int owner);
 uint64_t metrics_worker(
     const struct metrics_snap *s, const struct counters_def *c, unsigned w);
 
+/* Row c of the bucket or the worker table (slot) for bucket or worker
+ * slot i: counters_field of the bucket, or metrics_worker. */
+uint64_t metrics_slot(const struct metrics_snap *s, enum counters_slot slot,
+    const struct counters_def *c, unsigned i);
+
 /* How far bucket b's second is ahead of the clock (0 when not ahead). */
 int64_t metrics_lead(const struct metrics_snap *s, unsigned b);
 
@@ -68,6 +73,11 @@ const char *metrics_state(const struct metrics_snap *s);
 const char *metrics_identity(const struct state_header *h);
 double metrics_fence_left(const struct state_header *h);
 
+/* How far the checkpoint is ahead of the clock in seconds, and how long
+ * ago it was last synced (0: never). */
+int64_t metrics_ckpt_ahead(const struct metrics_snap *s);
+int64_t metrics_ckpt_age(const struct metrics_snap *s);
+
 /* 1 when metrics_state() is "serving", else 0. */
 int metrics_serving(const struct metrics_snap *s);
 
@@ -78,58 +88,6 @@ uint64_t metrics_allowance(const struct state_header *h);
 /* The etcd lease in hex, as genid logs it, in buf ("" without one). */
 const char *metrics_lease_hex(
     const struct state_header *h, char *buf, size_t len);
-
-/* How a node row's value is read and shown. */
-enum metrics_kind {
-	METRICS_INT,	/* a signed integer */
-	METRICS_UINT,	/* an unsigned integer */
-	METRICS_U32,	/* an unsigned 32-bit field of the header */
-	METRICS_REAL,	/* "%.*f" with digits in /metrics, a JSON real */
-	METRICS_BOOL,	/* 0 or 1 in /metrics, a JSON true or false */
-	METRICS_STRING, /* a JSON string; {label="it"} 1 in /metrics */
-	METRICS_LABELS, /* a whole label set: {it} 1 in /metrics */
-};
-
-/* A node row's value, in the member its kind says. */
-struct metrics_value {
-	int64_t i;  /* INT, BOOL */
-	uint64_t u; /* UINT, U32 */
-	double d;   /* REAL */
-	char s[96]; /* STRING, LABELS */
-};
-
-/*
- * One node-level value of the state file (its header, or what the reader
- * derives from it): where /metrics and genidctl stats --json show it.
- * Rows are in the print order of both; a row with both prom and json is
- * shown by both, and where their orders, or what they show of a field,
- * differ the field has a row for each.
- */
-struct metrics_node {
-	const char *prom; /* family in /metrics, NULL: not there */
-	const char *help; /* its HELP line */
-	enum counters_type type;
-	const char *label; /* METRICS_STRING: the label of /metrics */
-	int digits;	   /* METRICS_REAL: decimals in /metrics */
-	int tail; /* in /metrics after the bucket and worker families */
-	const char *group; /* JSON: the object the key is in, NULL: the top */
-	const char *json;  /* JSON key, NULL: not in the JSON */
-	enum metrics_kind kind;
-	/*
-	 * The value: computed by get, or without one the header field at
-	 * off (offsetof struct state_header), divided by scale for REAL.
-	 */
-	void (*get)(const struct metrics_snap *s, struct metrics_value *v);
-	size_t off;
-	double scale;
-};
-
-/* The rows of the node table, in print order; *n is set to their number. */
-const struct metrics_node *metrics_nodes(size_t *n);
-
-/* Row r's value in s. */
-void metrics_node_value(const struct metrics_snap *s,
-    const struct metrics_node *r, struct metrics_value *v);
 
 /* Prints s in the Prometheus text exposition format. */
 void metrics_prometheus(FILE *out, const struct metrics_snap *s);

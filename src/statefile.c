@@ -37,6 +37,7 @@ static int lock_file(
 static int replaced(const struct statefile *sf);
 static int keep_aside(
     const char *path, char *aside, size_t asidelen, char *err, size_t errlen);
+static int map_whole(struct statefile *sf, int prot, char *err, size_t errlen);
 
 static int
 create_file(const char *path, const struct state_identity *id, int64_t now,
@@ -148,13 +149,40 @@ lock_file(int fd, const char *path, unsigned wait_ms, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Maps all of the open sf->fd with prot into sf->h and sf->len: 0; -1
+ * with err filled when fstat or mmap fails; 1 for a file too short to
+ * hold a header, its size in sf->len and nothing mapped (err is left to
+ * the caller, whose wording it is).
+ */
+static int
+map_whole(struct statefile *sf, int prot, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(sf->fd, &st) == -1) {
+		snprintf(
+		    err, errlen, "fstat %s: %s", sf->path, strerror(errno));
+		return -1;
+	}
+	sf->len = (size_t)st.st_size;
+	if (sf->len < sizeof(struct state_header))
+		return 1;
+	sf->h = mmap(NULL, sf->len, prot, MAP_SHARED, sf->fd, 0);
+	if (sf->h == MAP_FAILED) {
+		snprintf(err, errlen, "mmap %s: %s", sf->path, strerror(errno));
+		sf->h = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int
 statefile_open(struct statefile *sf, const char *path,
     const struct state_identity *id, int64_t now, unsigned lock_wait_ms,
     char *err, size_t errlen)
 {
-	struct stat st;
-	int rc;
+	int mapped, rc;
 
 	memset(sf, 0, sizeof(*sf));
 	sf->fd = -1;
@@ -170,25 +198,13 @@ statefile_open(struct statefile *sf, const char *path,
 	if ((rc = lock_file(sf->fd, path, lock_wait_ms, err, errlen)) != 0)
 		goto fail;
 	rc = EX_DATAERR;
-	if (fstat(sf->fd, &st) == -1) {
-		snprintf(err, errlen, "fstat %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if ((size_t)st.st_size < sizeof(struct state_header)) {
+	if ((mapped = map_whole(sf, PROT_READ | PROT_WRITE, err, errlen)) == 1)
 		snprintf(err, errlen,
 		    "%s: %lld bytes is too short for a genid state file;"
 		    " refusing to reuse it: %s",
-		    path, (long long)st.st_size, statefile_damaged_rule);
+		    path, (long long)sf->len, statefile_damaged_rule);
+	if (mapped != 0)
 		goto fail;
-	}
-	sf->len = (size_t)st.st_size;
-	sf->h =
-	    mmap(NULL, sf->len, PROT_READ | PROT_WRITE, MAP_SHARED, sf->fd, 0);
-	if (sf->h == MAP_FAILED) {
-		snprintf(err, errlen, "mmap %s: %s", path, strerror(errno));
-		sf->h = NULL;
-		goto fail;
-	}
 	if (state_check(sf->h, sf->len, NULL, err, errlen) == -1) {
 		char reason[512];
 
@@ -217,7 +233,7 @@ int
 statefile_open_ro(
     struct statefile *sf, const char *path, char *err, size_t errlen)
 {
-	struct stat st;
+	int mapped;
 
 	memset(sf, 0, sizeof(*sf));
 	sf->mirror_fd = -1;
@@ -226,22 +242,11 @@ statefile_open_ro(
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(sf->fd, &st) == -1) {
-		snprintf(err, errlen, "fstat %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if ((size_t)st.st_size < sizeof(struct state_header)) {
+	if ((mapped = map_whole(sf, PROT_READ, err, errlen)) == 1)
 		snprintf(err, errlen, "%s: not a genid state file (%lld bytes)",
-		    path, (long long)st.st_size);
+		    path, (long long)sf->len);
+	if (mapped != 0)
 		goto fail;
-	}
-	sf->len = (size_t)st.st_size;
-	sf->h = mmap(NULL, sf->len, PROT_READ, MAP_SHARED, sf->fd, 0);
-	if (sf->h == MAP_FAILED) {
-		snprintf(err, errlen, "mmap %s: %s", path, strerror(errno));
-		sf->h = NULL;
-		goto fail;
-	}
 	if (state_check(sf->h, sf->len, NULL, err, errlen) == -1) {
 		char reason[512];
 

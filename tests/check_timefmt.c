@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * check_timefmt.c - Unix time to and from ISO 8601 UTC.
+ * check_timefmt.c - Unix time to and from ISO 8601 UTC; spans of time.
  *
  * Expected values come from outside the code under test: literals checked
  * against another calendar implementation, a day-by-day calendar walk
@@ -294,6 +294,39 @@ START_TEST(test_timefmt_round_trip)
 }
 END_TEST
 
+/* Each unit's first and last span, as genidctl stats shows them. */
+START_TEST(test_timefmt_span)
+{
+	static const struct {
+		int64_t secs;
+		const char *want;
+	} cases[] = {
+	    {0, "0s"},
+	    {119, "119s"},
+	    {120, "2m00s"},
+	    {7199, "119m59s"},
+	    {7200, "2h00m"},
+	    {2 * 86400 - 1, "47h59m"},
+	    {2 * 86400, "2d00h"},
+	    {2 * 365 * 86400 - 1, "729d23h"},
+	    {2 * 365 * 86400, "1 years"},
+	    {INT64_C(4070908800), "129 years"},
+	    {-5, "-5s"},
+	    {-2192832, "-25d09h"},
+	};
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_ptr_eq(
+		    timefmt_span(cases[i].secs, buf, sizeof(buf)), buf);
+		ck_assert_msg(strcmp(buf, cases[i].want) == 0,
+		    "timefmt_span(%lld) = \"%s\", want \"%s\"",
+		    (long long)cases[i].secs, buf, cases[i].want);
+	}
+}
+END_TEST
+
 Suite *
 make_timefmt_suite(void)
 {
@@ -305,6 +338,7 @@ make_timefmt_suite(void)
 	tcase_add_test(tc, test_timefmt_negative);
 	tcase_add_test(tc, test_timefmt_leap_days);
 	tcase_add_test(tc, test_timefmt_short_buffer);
+	tcase_add_test(tc, test_timefmt_span);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * timefmt.c - Unix time to and from ISO 8601 UTC.
+ * timefmt.c - Unix time to and from ISO 8601 UTC; spans of time for a person.
  *
  * The civil-date arithmetic is the proleptic Gregorian calendar counted in
  * 400-year eras, so it holds for any year without tables or timegm().
@@ -59,6 +59,30 @@ timefmt_iso(int64_t t, char *buf, size_t len)
 	snprintf(buf, len, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, m,
 	    d, (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60),
 	    (unsigned)(secs % 60));
+	return buf;
+}
+
+char *
+timefmt_span(int64_t secs, char *buf, size_t len)
+{
+	const char *sign = secs < 0 ? "-" : "";
+
+	if (secs < 0)
+		secs = -secs;
+	if (secs < 120)
+		snprintf(buf, len, "%s%llds", sign, (long long)secs);
+	else if (secs < 7200)
+		snprintf(buf, len, "%s%lldm%02llds", sign, (long long)secs / 60,
+		    (long long)secs % 60);
+	else if (secs < 2 * 86400)
+		snprintf(buf, len, "%s%lldh%02lldm", sign,
+		    (long long)secs / 3600, (long long)secs / 60 % 60);
+	else if (secs < 2 * 365 * 86400)
+		snprintf(buf, len, "%s%lldd%02lldh", sign,
+		    (long long)secs / 86400, (long long)secs / 3600 % 24);
+	else
+		snprintf(buf, len, "%s%lld years", sign,
+		    (long long)(secs / (365.2425 * 86400)));
 	return buf;
 }
 
