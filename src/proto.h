@@ -69,7 +69,7 @@ struct proto_node {
 	uint32_t max_ahead;	   /* max_ahead_s: the least allowance */
 	unsigned workers;	   /* for INFO */
 	long long worker_pid;	   /* for INFO */
-	/* The wall clock: clock_gettime(CLOCK_REALTIME) in the daemon. */
+	/* The wall clock: clock_real (clock.c) in the daemon. */
 	void (*clock)(struct timespec *now);
 	/* Makes the checkpoint durable at target or above: 0, or -1. */
 	int (*raise)(struct statefile *sf, uint32_t target);
