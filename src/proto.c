@@ -210,14 +210,16 @@ take(const struct proto_node *node, unsigned bucket, const struct limits *l,
 		n += bucket_take(word, base, &lim, want - n, ids + n, &br);
 		state_store(&state_bucket(h, bucket)->word, *word);
 		g->own[bucket] = *word;
-		target = bucket_checkpoint_target(lim.now, lim.max_ahead);
+		if (br.stop != BUCKET_CHECKPOINT ||
+		    (ceiling != 0 && br.need > ceiling))
+			break;
 		/*
 		 * A word above the checkpoint by more than the allowance of
 		 * the clock (a word written into the file, or a clock far
 		 * behind) waits for the clock: a raise could not cover it.
 		 */
-		if (br.stop != BUCKET_CHECKPOINT || target < br.need ||
-		    (ceiling != 0 && br.need > ceiling))
+		target = bucket_checkpoint_target(lim.now, lim.max_ahead);
+		if (target < br.need)
 			break;
 		/*
 		 * The master's timer fell behind: move the mark ourselves, to

@@ -82,35 +82,11 @@ bucket_take(uint64_t *word, uint64_t base, const struct bucket_limits *lim,
 	return n;
 }
 
-/* The highest word a bucket may hold under checkpoint ckpt. */
-static uint64_t
-highest_word(uint32_t ckpt)
-{
-	if (ckpt == UINT32_MAX)
-		return bucket_word(ckpt, ID_COUNTERS);
-	return bucket_word(ckpt + 1, 0);
-}
-
-enum bucket_trust
-bucket_trust(uint64_t shared, uint64_t own, uint32_t ckpt)
-{
-	uint64_t top = highest_word(ckpt);
-
-	/* Checked first: a fallen checkpoint makes every word look beyond. */
-	if (own > top)
-		return BUCKET_CHECKPOINT_BACK;
-	if (shared < own)
-		return BUCKET_WORD_BACK;
-	if (shared > top || bucket_next(shared) > ID_COUNTERS)
-		return BUCKET_WORD_BEYOND;
-	return BUCKET_TRUSTED;
-}
-
 uint64_t
 bucket_restart_word(uint32_t checkpoint)
 {
 	/* At the end of the timestamp range nothing is left to issue. */
-	return highest_word(checkpoint);
+	return bucket_top(checkpoint);
 }
 
 uint32_t

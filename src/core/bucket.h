@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "id.h"
+
 enum bucket_stop {
 	BUCKET_DONE,	   /* every requested ID was produced */
 	BUCKET_EXHAUSTED,  /* counter used up, borrowing capped by max_ahead */
@@ -60,14 +62,40 @@ enum bucket_trust {
 };
 
 /*
+ * The highest word a bucket may hold under checkpoint ckpt: the word a
+ * boot sets above it, (ckpt + 1, counter 0), or at the end of the range
+ * (ckpt, 65536), nothing left.
+ */
+static inline uint64_t
+bucket_top(uint32_t ckpt)
+{
+	if (ckpt == UINT32_MAX)
+		return (uint64_t)ckpt << 32 | ID_COUNTERS;
+	return (uint64_t)(ckpt + 1) << 32;
+}
+
+/*
  * Whether the shared word of a bucket may be issued from by a process
  * that last stored own for it (or was handed own when it started), under
- * the checkpoint ckpt.  A word only rises and never passes the word a boot
- * sets above the checkpoint (ckpt + 1, counter 0); anything else means the
- * state file changed under the running node (a truncation, a copy written
- * over it) and no ID may be issued from it.
+ * the checkpoint ckpt.  A word only rises and never passes bucket_top;
+ * anything else means the state file changed under the running node (a
+ * truncation, a copy written over it) and no ID may be issued from it.
+ * Inline: the worker asks before every take.
  */
-enum bucket_trust bucket_trust(uint64_t shared, uint64_t own, uint32_t ckpt);
+static inline enum bucket_trust
+bucket_trust(uint64_t shared, uint64_t own, uint32_t ckpt)
+{
+	uint64_t top = bucket_top(ckpt);
+
+	/* Checked first: a fallen checkpoint makes every word look beyond. */
+	if (own > top)
+		return BUCKET_CHECKPOINT_BACK;
+	if (shared < own)
+		return BUCKET_WORD_BACK;
+	if (shared > top || (uint32_t)shared > ID_COUNTERS)
+		return BUCKET_WORD_BEYOND;
+	return BUCKET_TRUSTED;
+}
 
 /* The state word a bucket resumes from after a restart of the node whose
  * durable checkpoint was checkpoint: every later ID is above every earlier. */
