@@ -120,7 +120,10 @@ children_spawn(struct ev_loop *loop, struct child *ch)
 	return pid;
 }
 
-/* In a new worker: the master's watchers are not the worker's to run. */
+/*
+ * In a new worker: the master's watchers are not the worker's to run.  Its
+ * signal watchers stay until the worker has its own (children_signals_taken).
+ */
 static void
 become_worker(struct ev_loop *loop)
 {
@@ -128,8 +131,8 @@ become_worker(struct ev_loop *loop)
 
 	for (i = 0; i < t.ninherited; i++) {
 		if (t.inherited[i].type == EV_SIGNAL)
-			ev_signal_stop(loop, t.inherited[i].w);
-		else if (t.inherited[i].type == EV_TIMER)
+			continue;
+		if (t.inherited[i].type == EV_TIMER)
 			ev_timer_stop(loop, t.inherited[i].w);
 		else
 			ev_io_stop(loop, t.inherited[i].w);
@@ -140,6 +143,16 @@ become_worker(struct ev_loop *loop)
 		ev_timer_stop(loop, &t.table[i].respawn);
 	}
 	ev_loop_fork(loop);
+}
+
+void
+children_signals_taken(struct ev_loop *loop)
+{
+	unsigned i;
+
+	for (i = 0; i < t.ninherited; i++)
+		if (t.inherited[i].type == EV_SIGNAL)
+			ev_signal_stop(loop, t.inherited[i].w);
 }
 
 /*

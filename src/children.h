@@ -79,6 +79,15 @@ void children_init(struct ev_loop *loop, const int *fds, unsigned nfds,
 void children_inherited(int type, void *w);
 
 /*
+ * In a new worker that has started its own signal watchers: stops the
+ * master's.  Until then they keep the signals blocked, so that a SIGHUP or
+ * SIGTERM sent since the fork waits for the worker's watchers: libev
+ * unblocks a signal no watcher is left for, and its disposition is the
+ * default, which ends the process.
+ */
+void children_signals_taken(struct ev_loop *loop);
+
+/*
  * Adds a child of kind spec, named name in the log, to the table; NULL
  * when it is full.  Not started.
  */
