@@ -21,7 +21,8 @@ enum child_kind {
 	CHILD_WORKER,
 	/*
 	 * Runs no loop and holds no socket of the master's, dies with the
-	 * master (PR_SET_PDEATHSIG) and has the default signal dispositions.
+	 * master (PR_SET_PDEATHSIG) and has the default signal dispositions,
+	 * SIGHUP blocked until it calls children_hup_ready.
 	 */
 	CHILD_HELPER,
 };
@@ -86,6 +87,12 @@ void children_inherited(int type, void *w);
  * default, which ends the process.
  */
 void children_signals_taken(struct ev_loop *loop);
+
+/*
+ * In a helper that has its SIGHUP handler: unblocks SIGHUP, so that one
+ * sent since the fork reaches the handler now.
+ */
+void children_hup_ready(void);
 
 /*
  * Adds a child of kind spec, named name in the log, to the table; NULL
