@@ -120,7 +120,10 @@ children_spawn(struct ev_loop *loop, struct child *ch)
 	return pid;
 }
 
-/* In a new worker: the master's watchers are not the worker's to run. */
+/*
+ * In a new worker: the master's watchers are not the worker's to run.  Its
+ * signal watchers stay until the worker has its own (children_signals_taken).
+ */
 static void
 become_worker(struct ev_loop *loop)
 {
@@ -128,8 +131,8 @@ become_worker(struct ev_loop *loop)
 
 	for (i = 0; i < t.ninherited; i++) {
 		if (t.inherited[i].type == EV_SIGNAL)
-			ev_signal_stop(loop, t.inherited[i].w);
-		else if (t.inherited[i].type == EV_TIMER)
+			continue;
+		if (t.inherited[i].type == EV_TIMER)
 			ev_timer_stop(loop, t.inherited[i].w);
 		else
 			ev_io_stop(loop, t.inherited[i].w);
@@ -142,25 +145,48 @@ become_worker(struct ev_loop *loop)
 	ev_loop_fork(loop);
 }
 
+void
+children_hup_ready(void)
+{
+	sigset_t hup;
+
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &hup, NULL);
+}
+
+void
+children_signals_taken(struct ev_loop *loop)
+{
+	unsigned i;
+
+	for (i = 0; i < t.ninherited; i++)
+		if (t.inherited[i].type == EV_SIGNAL)
+			ev_signal_stop(loop, t.inherited[i].w);
+}
+
 /*
  * In a new helper.  It holds the state file's lock too: it goes with the
  * master.  It is not a copy of the master: default signals (libev blocked
  * them for its signalfd), and none of its sockets, so that the port
- * closes when the master closes it.
+ * closes when the master closes it.  SIGHUP stays blocked: the default
+ * ends the process, and one the master passes on before the helper has
+ * its handler waits for it (children_hup_ready).
  */
 static void
 become_helper(const struct child *ch)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
-	sigset_t none;
+	sigset_t hup;
 	unsigned i;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != t.master)
 		_exit(1);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_SETMASK, &hup, NULL);
 	for (i = 0; i < t.nfds; i++)
 		close(t.fds[i]);
 	setproctitle("%s", ch->spec->title);

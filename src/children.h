@@ -21,7 +21,8 @@ enum child_kind {
 	CHILD_WORKER,
 	/*
 	 * Runs no loop and holds no socket of the master's, dies with the
-	 * master (PR_SET_PDEATHSIG) and has the default signal dispositions.
+	 * master (PR_SET_PDEATHSIG) and has the default signal dispositions,
+	 * SIGHUP blocked until it calls children_hup_ready.
 	 */
 	CHILD_HELPER,
 };
@@ -77,6 +78,21 @@ void children_init(struct ev_loop *loop, const int *fds, unsigned nfds,
  * watched in one loop only).
  */
 void children_inherited(int type, void *w);
+
+/*
+ * In a new worker that has started its own signal watchers: stops the
+ * master's.  Until then they keep the signals blocked, so that a SIGHUP or
+ * SIGTERM sent since the fork waits for the worker's watchers: libev
+ * unblocks a signal no watcher is left for, and its disposition is the
+ * default, which ends the process.
+ */
+void children_signals_taken(struct ev_loop *loop);
+
+/*
+ * In a helper that has its SIGHUP handler: unblocks SIGHUP, so that one
+ * sent since the fork reaches the handler now.
+ */
+void children_hup_ready(void);
 
 /*
  * Adds a child of kind spec, named name in the log, to the table; NULL

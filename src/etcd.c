@@ -197,8 +197,12 @@ call(struct etcd *e, const char *path, json_t *body)
 			add_reason(failed, sizeof(failed), e->err);
 			continue;
 		}
-		/* An endpoint without a leader: try the next one. */
-		if (status >= 500) {
+		/*
+		 * An endpoint without a leader, or whose gateway lost its
+		 * member (a member that stops answers HTTP 408 "grpc: the
+		 * client connection is closing"): try the next one.
+		 */
+		if (status >= 500 || status == 408) {
 			snprintf(e->err, sizeof(e->err), "%s: HTTP %ld: %s",
 			    e->urls[i], status,
 			    reply_message(j, "server error"));

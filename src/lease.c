@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "checkpoint.h"
+#include "children.h"
 #include "etcd.h"
 #include "id.h"
 #include "identity.h"
@@ -156,6 +157,7 @@ lease_run(const struct cfg *c, struct statefile *sf, const char *listen)
 	identity_endpoints(c, eps, sizeof(eps));
 	/* The master passes SIGHUP on after logrotate: reopen the log. */
 	signal(SIGHUP, hup_handler);
+	children_hup_ready();
 	ratelimit_init(&down, 10);
 	ratelimit_init(&taken, 10);
 	if (etcd_open(&e, c, identity_renew_every_ms(c) / 2) == -1) {

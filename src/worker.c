@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "checkpoint.h"
+#include "children.h"
 #include "conn.h"
 #include "log.h"
 #include "sock.h"
@@ -172,6 +173,7 @@ worker_init(struct worker *w, const struct cfg *cfg, struct statefile *sf,
 	ev_signal_start(w->loop, &w->sig_term);
 	ev_signal_init(&w->sig_hup, hup_cb, SIGHUP);
 	ev_signal_start(w->loop, &w->sig_hup);
+	children_signals_taken(w->loop);
 	ev_prepare_init(&w->coalesce, coalesce_cb);
 	ev_prepare_start(w->loop, &w->coalesce);
 	if (cfg->idle_timeout_s > 0) {

@@ -34,6 +34,8 @@ when each reply came.
      each connection, its machine the one the node held (INFO on the same
      connection), and each machine's checkpoint key in etcd at or above
      the second of every ID that machine issued.
+  g. SIGHUPs while the coordination process starts again (killed): none
+     of them kills it.
 
 The figures (claim time min/median/max, fence time, takeover time,
 recovery time) are printed as "# FIGURES:" lines.  Skips (77) without
@@ -43,6 +45,8 @@ etcd.
 import functools
 import json
 import os
+import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -521,10 +525,39 @@ def test(t):
     e.stop()
 
 
+def hup_while_starting(t):
+    """SIGHUPs (the master passes each on) while the coordination process
+    starts again: one that came before it had its handler used to end it
+    (killed by signal 1), and a run of them fenced the node."""
+    e = etcd.Etcd(t).start()
+    d = node(t, e).start(deadline=30)
+    master = d.master_pid()
+    try:
+        for _ in range(3):
+            helper = [k for k in harness.children(master)
+                      if "coordination" in harness.cmdline(k)]
+            if helper:
+                os.kill(helper[0], signal.SIGKILL)
+            # It starts again in a second.
+            end = time.monotonic() + 1.5
+            while time.monotonic() < end:
+                d.signal_master(signal.SIGHUP)
+                time.sleep(0.002)
+        killed = re.findall(r".*killed by signal %d\b.*" % signal.SIGHUP,
+                            d.output())
+        t.check(not killed, "SIGHUP while the coordination process starts: "
+                "it is not killed by it", "\n".join(killed[:5]))
+    finally:
+        rc, _ = d.stop()
+        e.stop()
+    t.check(rc == 0, "SIGHUP while starting: SIGTERM: exit 0", "got %r" % rc)
+
+
 def main(t):
     """The test, then its figures, however far it got."""
     try:
         test(t)
+        hup_while_starting(t)
     finally:
         for f in figures:
             t.note("FIGURES: " + f)

@@ -86,7 +86,8 @@ def owner_and_reopen(t):
             d.master_pid(), log) >= 1, 10)
         t.check(moved, "after the second SIGHUP every process writes the "
                 "new log file",
-                "%s" % {w: log_fds(w, log) for w in workers})
+                "%s; workers now %s" % ({w: log_fds(w, log) for w in workers},
+                                        d.workers_now()))
         text = open(old).read()
         n = text.count("reopen %s as user nobody" % log)
         t.check(n == 1, "the failed reopen is logged once, not once per "

@@ -4,10 +4,12 @@
 integ_signals.py - SIGTERM and SIGINT: exit 0 within 2 s with a client
 connected, workers gone, pid file removed.  SIGHUP: after the log file was
 renamed (as logrotate does) genid writes a new one, the workers' lines go
-there too, and nothing restarts.
+there too, and nothing restarts; SIGHUPs while workers start (the master
+passes each on) kill none of them.
 """
 
 import os
+import re
 import signal
 import sys
 import time
@@ -128,6 +130,39 @@ def test(t):
     rc, took = d.stop()
     t.check(rc == 0, "SIGTERM after SIGHUP: exit 0 (%.3f s)" % took,
             "got %r" % rc)
+
+    hup_while_starting(t)
+
+
+def hup_while_starting(t):
+    """A worker gets the master's SIGHUP from its fork on: one that came
+    before the worker watched SIGHUP used to end it (killed by signal 1,
+    respawned), as logrotate could at any respawn."""
+    d = harness.Daemon(t, workers=2).start()
+    t.require(d.wait_workers(2), "SIGHUP while starting: 2 workers run")
+    for _ in range(3):
+        old = d.workers_now()
+        for w in old:
+            os.kill(w, signal.SIGKILL)
+        # SIGHUPs until both new workers run, and a moment after.
+        end = time.monotonic() + 20
+        settled = None
+        while time.monotonic() < end:
+            d.signal_master(signal.SIGHUP)
+            time.sleep(0.002)
+            now = d.workers_now()
+            if len(now) == 2 and not set(now) & set(old):
+                settled = settled or time.monotonic()
+                if time.monotonic() - settled > 0.3:
+                    break
+            else:
+                settled = None
+    killed = re.findall(r".*killed by signal %d\b.*" % signal.SIGHUP,
+                        d.output())
+    t.check(not killed, "SIGHUP while workers start: none is killed by it",
+            "\n".join(killed[:5]))
+    rc, _ = d.stop()
+    t.check(rc == 0, "SIGHUP while starting: SIGTERM: exit 0", "got %r" % rc)
 
 
 harness.run(test, control=True)
