@@ -180,13 +180,18 @@ become_helper(const struct child *ch)
 	sigset_t hup;
 	unsigned i;
 
+	/*
+	 * Blocked before its disposition goes back to the default: libev's
+	 * default loop catches signals with a handler, not a blocked mask,
+	 * and a SIGHUP between the two would end the helper.
+	 */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_SETMASK, &hup, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != t.master)
 		_exit(1);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
-	sigemptyset(&hup);
-	sigaddset(&hup, SIGHUP);
-	sigprocmask(SIG_SETMASK, &hup, NULL);
 	for (i = 0; i < t.nfds; i++)
 		close(t.fds[i]);
 	setproctitle("%s", ch->spec->title);
