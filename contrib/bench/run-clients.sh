@@ -45,7 +45,8 @@ pgdata=
 pgctl=
 asuser=
 
-# shellcheck source=contrib/bench/lib.sh
+# lib.sh sits beside this script, wherever shellcheck runs from.
+# shellcheck disable=SC1091
 . "$(dirname "$0")/lib.sh"
 cleanup() {
 	stop "$gpid"
