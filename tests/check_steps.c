@@ -19,7 +19,6 @@
 #include "steps.h"
 
 #define START 1795000000LL /* the simulated wall clock at the start, s */
-#define TICK_MS 1000	   /* checkpoint_interval_ms, the master's tick */
 #define SLICE_MS 50	   /* how often the client asks */
 #define BUCKET 3u
 
@@ -81,7 +80,11 @@ setup(void)
 	sim.sf.h = calloc(1, sim.sf.len);
 	ck_assert_ptr_nonnull(sim.sf.h);
 	state_init(sim.sf.h, &id, START);
-	/* As checkpoint_boot leaves a node that never ran (--new-node). */
+	/*
+	 * A bucket at the clock with the checkpoint max_ahead_s + 1 ahead,
+	 * as a node that has run past its start-up lead stands: the test is
+	 * about steps, not the first start (integ_state_create has that).
+	 */
 	sim.sf.h->max_ahead = sim.cfg.max_ahead_s;
 	state_store(&state_bucket(sim.sf.h, BUCKET)->word,
 	    bucket_restart_word(now_ts() - 1));
@@ -127,7 +130,9 @@ run_for(int64_t ms)
 		struct proto_result r;
 		size_t o = 0;
 
-		if ((sim.mono_ns / 1000000) % TICK_MS == 0)
+		/* The master's tick: the shipped checkpoint_interval_ms. */
+		if ((sim.mono_ns / 1000000) % sim.cfg.checkpoint_interval_ms ==
+		    0)
 			sim_raise(&sim.sf,
 			    bucket_checkpoint_target(now_ts(), steps_tick()));
 		r = proto_serve(
