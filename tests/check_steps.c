@@ -115,7 +115,7 @@ teardown(void)
 
 /*
  * Lets ms of simulated time pass with a client asking for 255 IDs four
- * times every slice, and the master's tick every TICK_MS.  Checks that
+ * times every slice, and the master's tick every checkpoint_interval_ms.  Checks that
  * every ID is above the one before; returns how many were issued.
  */
 static uint64_t
