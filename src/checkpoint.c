@@ -214,30 +214,24 @@ check_table(
  * predecessor whose file was lost may have issued up to 2 * max_ahead + 1
  * seconds ahead of the clock, what an earlier genid's worker could raise
  * the checkpoint to.  The buckets start above that, and the boot's slew
- * lets them issue at once, unless the operator says this node never ran.
+ * lets them issue at once.
  */
-static int
-start_fresh(struct statefile *sf, uint32_t *ckpt, int64_t now,
-    unsigned max_ahead, char *err, size_t errlen)
+int
+checkpoint_init_lost(struct statefile *sf, int64_t now, unsigned max_ahead,
+    char *err, size_t errlen)
 {
 	uint64_t reach = (uint64_t)now + 2 * (uint64_t)max_ahead + 1;
-	char when[TIMEFMT_LEN];
+	uint32_t ckpt = (uint32_t)state_load(&sf->h->checkpoint);
 
 	if (reach > UINT32_MAX)
 		reach = UINT32_MAX;
-	if (reach <= *ckpt)
+	if (reach <= ckpt)
 		return 0;
 	if (checkpoint_raise(sf, (uint32_t)reach) == -1) {
 		snprintf(
 		    err, errlen, "msync %s: %s", sf->path, strerror(errno));
 		return EX_IOERR;
 	}
-	*ckpt = (uint32_t)reach;
-	timefmt_iso((int64_t)reach + sf->h->epoch, when, sizeof(when));
-	log_notice("new state file: IDs start after %s, beyond what a"
-		   " predecessor with this identity may have issued;"
-		   " --new-node skips this for a node that never ran",
-	    when);
 	return 0;
 }
 
@@ -286,12 +280,11 @@ boot_slew(struct state_header *h, const struct slew_conf *sc, uint32_t extra)
 
 int
 checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
-    int wait_clock, int new_node, uint32_t floor, char *err, size_t errlen)
+    int wait_clock, uint32_t floor, char *err, size_t errlen)
 {
 	struct state_header *h = sf->h;
 	uint32_t ckpt, target, highest = 0;
 	int clean = state_load(&h->clean) == 1;
-	int fresh = state_load(&h->boot_count) == 0;
 	uint64_t boot[2];
 	const char *stop;
 	int64_t now;
@@ -304,24 +297,17 @@ checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
 		return rc;
 	/*
 	 * Another node held this identity (etcd's checkpoint, genid(8)):
-	 * resume above what it may have issued, as after a crash, and a new
-	 * file need not wait for the clock.
+	 * resume above what it may have issued, as after a crash.
 	 */
-	if (floor > 0) {
-		fresh = 0;
-		if (floor > ckpt) {
-			ckpt = floor;
-			clean = 0;
-		}
+	if (floor > ckpt) {
+		ckpt = floor;
+		clean = 0;
 	}
 	if ((rc = wait_for_clock(h, ckpt, sc, wait_clock, &now, err, errlen)) !=
 	    0)
 		return rc;
 	/* A raise cut short by a crash may have moved only this copy. */
 	state_store(&h->checkpoint, ckpt);
-	if (fresh && !new_node &&
-	    (rc = start_fresh(sf, &ckpt, now, sc->max_ahead, err, errlen)) != 0)
-		return rc;
 	statefile_kernel_boot(boot);
 	stop = last_stop(h->kernel_boot, boot, state_load(&h->clean) == 1);
 	h->kernel_boot[0] = boot[0];

@@ -34,9 +34,7 @@ int64_t checkpoint_now(int64_t epoch);
  * damaged bucket table; refuses (or, with wait_clock, waits) while the
  * clock is further behind the checkpoint than a slew carries (sc); then
  * resumes the buckets where they stood after a clean stop, or else at the
- * larger of their word and the checkpoint + 1; on a new file, unless
- * new_node, above what a predecessor with the same identity may have
- * issued; zeroes the live counters, counts the boot, writes the
+ * larger of their word and the checkpoint + 1; zeroes the live counters, counts the boot, writes the
  * allowance the buckets' lead needs (a slew, state.h) and raises the
  * checkpoint to it.  floor: the checkpoint etcd keeps for the identity,
  * written by another node (an ID's second; 0 = none): the buckets resume
@@ -44,7 +42,16 @@ int64_t checkpoint_now(int64_t epoch);
  * a one-line reason in err.
  */
 int checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
-    int wait_clock, int new_node, uint32_t floor, char *err, size_t errlen);
+    int wait_clock, uint32_t floor, char *err, size_t errlen);
+
+/*
+ * genid --init-lost: raises the checkpoint of a new state file to now +
+ * 2 * max_ahead + 1, above anything a predecessor with the same identity,
+ * whose file was lost, may have issued.  0, or the sysexits.h code with
+ * the reason in err.
+ */
+int checkpoint_init_lost(struct statefile *sf, int64_t now,
+    unsigned max_ahead, char *err, size_t errlen);
 
 /* After the last worker is gone: syncs the whole table and marks the
  * stop clean.  0, or -1 with errno set (the next start then counts as

@@ -52,7 +52,9 @@ static int test_config(const struct cfg *c, const char *path);
 static int open_log(const struct cfg *c);
 static void claim_with_etcd(
     struct cfg *c, const struct opts *o, struct start *s);
-static void open_state(const struct cfg *c, struct start *s);
+static int init_state(const struct cfg *c, int lost);
+static void open_state(
+    const struct cfg *c, const struct opts *o, struct start *s);
 static void boot(const struct cfg *c, const struct opts *o, struct start *s);
 static void bind_all(const struct cfg *c, struct start *s);
 static void become_daemon(
@@ -63,8 +65,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: genid [-dhtV] [-c file] [--wait-clock] [--new-node]"
+	    "usage: genid [-dhtV] [-c file] [--wait-clock]"
 	    " [--wait-coordination]\n"
+	    "       genid [-c file] --init | --init-lost\n"
 	    "  -c file       configuration (default %s/genid.json)\n"
 	    "  -d            run as a daemon in the background\n"
 	    "  -t            test the configuration and exit\n"
@@ -72,9 +75,11 @@ usage(FILE *f)
 	    "  -h            print this help and exit\n"
 	    "  --wait-clock  wait for the clock to pass the checkpoint instead"
 	    " of refusing to start\n"
-	    "  --new-node    on a new state file: this node never issued IDs"
-	    " under its\n"
-	    "                identity, start at the clock (see genid(8))\n"
+	    "  --init        make the state file of a node that never issued"
+	    " IDs, and exit\n"
+	    "  --init-lost   make a state file in place of a lost one: IDs"
+	    " start above\n"
+	    "                what the node may have issued (genid(8))\n"
 	    "  --wait-coordination  wait for etcd instead of refusing to"
 	    " start\n",
 	    SYSCONFDIR);
@@ -104,7 +109,7 @@ struct opts {
 	int daemonize;
 	int test;
 	int wait_clock;
-	int new_node;
+	int init; /* 1: --init, 2: --init-lost */
 	int wait_coord;
 };
 
@@ -169,7 +174,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 	/* The long-only options set their flag in *o (getopt_long: 0). */
 	const struct option longopts[] = {
 	    {"wait-clock", no_argument, &o->wait_clock, 1},
-	    {"new-node", no_argument, &o->new_node, 1},
+	    {"init", no_argument, &o->init, 1},
+	    {"init-lost", no_argument, &o->init, 2},
 	    {"wait-coordination", no_argument, &o->wait_coord, 1},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -280,16 +286,81 @@ claim_with_etcd(struct cfg *c, const struct opts *o, struct start *s)
 		die(rc, "%s", err);
 }
 
+/*
+ * genid --init, --init-lost: makes the state file of the configured
+ * identity, which must not exist (genid(8), "The first start").  The exit
+ * code.
+ */
+static int
+init_state(const struct cfg *c, int lost)
+{
+	struct statefile sf;
+	char err[4096];
+	int64_t now = clock_real_s();
+	int rc;
+
+	if (c->machine_auto) {
+		fprintf(stderr,
+		    "genid: machine_id \"auto\": the state file is made at the"
+		    " start, for the identity leased from etcd and above the"
+		    " checkpoint etcd keeps for it; start genid without %s\n",
+		    lost ? "--init-lost" : "--init");
+		return EX_USAGE;
+	}
+	if (access(c->state_file, F_OK) == 0) {
+		fprintf(stderr,
+		    "genid: %s already exists: this node has its state file,"
+		    " nothing to make (move it away first only if it is"
+		    " damaged: genid(8), \"A damaged state file\")\n",
+		    c->state_file);
+		return EX_CANTCREAT;
+	}
+	rc = statefile_open(&sf, c->state_file,
+	    &(struct state_identity){c->zone, c->dc, c->machine, c->epoch},
+	    now, 1, 0, err, sizeof(err));
+	if (rc == 0) {
+		if (lost)
+			rc = checkpoint_init_lost(&sf, id_ts_of(now, c->epoch),
+			    c->max_ahead_s, err, sizeof(err));
+		statefile_close(&sf);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "genid: %s (check \"state_file\")\n", err);
+		return rc;
+	}
+	printf("%s: state file made for zone %u dc %u machine %u: %s\n",
+	    c->state_file, c->zone, c->dc, c->machine,
+	    lost ? "its IDs start above what the node whose file was lost"
+		   " may have issued"
+		 : "its first start issues IDs from the current second");
+	return 0;
+}
+
+/* The refusal of a start without a state file: both ways forward. */
+static void
+no_state_file(const struct cfg *c, const char *conf)
+{
+	die(EX_NOINPUT,
+	    "%s: no state file. If this node has never issued IDs, make it:"
+	    " genid -c %s --init. If its state file was lost, make one that"
+	    " starts above what it may have issued: genid -c %s --init-lost"
+	    " (genid(8), \"The first start\")",
+	    c->state_file, conf, conf);
+}
+
 /* Takes the state file, names the node and this process in it. */
 static void
-open_state(const struct cfg *c, struct start *s)
+open_state(const struct cfg *c, const struct opts *o, struct start *s)
 {
 	char err[4096];
 	int rc;
 
+	/* With etcd the checkpoint it keeps is the floor (genid(8)). */
 	rc = statefile_open(&s->sf, c->state_file,
 	    &(struct state_identity){c->zone, c->dc, c->machine, c->epoch},
-	    clock_real_s(), LOCK_WAIT_MS, err, sizeof(err));
+	    clock_real_s(), c->netcd > 0, LOCK_WAIT_MS, err, sizeof(err));
+	if (rc == EX_NOINPUT)
+		no_state_file(c, o->conf);
 	if (rc == EX_CANTCREAT)
 		die(rc, "%s (check \"state_file\")", err);
 	if (rc != 0)
@@ -309,7 +380,7 @@ boot(const struct cfg *c, const struct opts *o, struct start *s)
 	int rc;
 
 	cfg_slew(c, &sc);
-	if ((rc = checkpoint_boot(&s->sf, &sc, o->wait_clock, o->new_node,
+	if ((rc = checkpoint_boot(&s->sf, &sc, o->wait_clock,
 		 identity_floor(&s->cl, c->epoch), err, sizeof(err))) != 0)
 		die(rc, "%s", err);
 	if (s->held == CLAIM_HELD &&
@@ -387,13 +458,15 @@ main(int argc, char *argv[], char *envp[])
 		return rc;
 	if (o.test)
 		return test_config(&cfg, o.conf);
+	if (o.init)
+		return init_state(&cfg, o.init == 2);
 	if ((rc = open_log(&cfg)) != 0)
 		return rc;
 	cfgcheck_warn_start(&cfg);
 	proc_raise_fd_limit(&cfg);
 	if (cfg.netcd > 0)
 		claim_with_etcd(&cfg, &o, &s);
-	open_state(&cfg, &s);
+	open_state(&cfg, &o, &s);
 	if (cfg.netcd == 0)
 		check_peers(&cfg, s.sf.h->instance, 0, o.wait_clock, &s.found);
 	peercheck_store(&s.sf, &s.found);

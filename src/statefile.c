@@ -24,10 +24,10 @@
 
 const char statefile_damaged_rule[] =
     "restore it from a copy taken while genid was stopped, if genid has"
-    " not run since, or move it away and start genid without --new-node,"
-    " which starts a new state file"
-    " above what this node may have issued (genid(8), \"A lost state"
-    " file\"); --new-node is only for a node that never issued IDs";
+    " not run since, or move it away and make a new one with genid"
+    " --init-lost, which starts above what this node may have issued"
+    " (genid(8), \"A lost state file\"); genid --init is only for a node"
+    " that never issued IDs";
 
 static int create_file(const char *path, const struct state_identity *id,
     int64_t now, char *err, size_t errlen);
@@ -179,8 +179,8 @@ map_whole(struct statefile *sf, int prot, char *err, size_t errlen)
 
 int
 statefile_open(struct statefile *sf, const char *path,
-    const struct state_identity *id, int64_t now, unsigned lock_wait_ms,
-    char *err, size_t errlen)
+    const struct state_identity *id, int64_t now, int create,
+    unsigned lock_wait_ms, char *err, size_t errlen)
 {
 	int mapped, rc;
 
@@ -188,9 +188,14 @@ statefile_open(struct statefile *sf, const char *path,
 	sf->fd = -1;
 	sf->mirror_fd = -1;
 	snprintf(sf->path, sizeof(sf->path), "%s", path);
-	if (access(path, F_OK) == -1 && errno == ENOENT &&
-	    create_file(path, id, now, err, errlen) == -1)
-		return EX_CANTCREAT;
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		if (!create) {
+			snprintf(err, errlen, "%s: no such state file", path);
+			return EX_NOINPUT;
+		}
+		if (create_file(path, id, now, err, errlen) == -1)
+			return EX_CANTCREAT;
+	}
 	if ((sf->fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 		return EX_CANTCREAT;

@@ -34,15 +34,15 @@ extern const char statefile_damaged_rule[];
 
 /*
  * Opens path read-write, creating it (and formatting it for id) when
- * missing, takes the exclusive lock (waiting up to lock_wait_ms for a
+ * missing and create is set (else EX_NOINPUT), takes the exclusive lock (waiting up to lock_wait_ms for a
  * previous genid's processes to let go), maps it MAP_SHARED and checks it
  * against id.  0, or the sysexits.h code that fits (EX_UNAVAILABLE: locked,
  * EX_DATAERR: made for another identity or layout, EX_CANTCREAT: cannot
  * create or open) with the reason in err.
  */
 int statefile_open(struct statefile *sf, const char *path,
-    const struct state_identity *id, int64_t now, unsigned lock_wait_ms,
-    char *err, size_t errlen);
+    const struct state_identity *id, int64_t now, int create,
+    unsigned lock_wait_ms, char *err, size_t errlen);
 
 /* Opens path read-only, maps it and checks its layout (any identity);
  * 0, or -1 with the reason in err. */

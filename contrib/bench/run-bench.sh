@@ -116,7 +116,9 @@ cat >"$tmp/genid.json" <<EOF
   "max_ahead_s": $max_ahead
 }
 EOF
-"$GENID" -c "$tmp/genid.json" --new-node 2>"$tmp/genid.log" &
+"$GENID" -c "$tmp/genid.json" --init >/dev/null ||
+	die "genid --init failed"
+"$GENID" -c "$tmp/genid.json" 2>"$tmp/genid.log" &
 gpid=$!
 wait_log "$tmp/genid.log" 'ready: ' "$gpid" ||
 	{ cat "$tmp/genid.log" >&2; die "genid did not start"; }
