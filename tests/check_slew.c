@@ -34,13 +34,17 @@ START_TEST(test_slew_none)
 }
 END_TEST
 
-/* A step of one hour: 3605 s, shrinking 1 s every 4 s, over in 4 h. */
+/*
+ * A step of one hour (less the second a slew starts with): 3605 s,
+ * shrinking 1 s every 4 s, over in 4 h.
+ */
 START_TEST(test_slew_hour)
 {
 	struct slew s;
 
 	slew_start(&s, &conf, M0, 0);
-	ck_assert_int_eq(slew_step(&s, &conf, M0, -HOUR_MS), SLEW_STARTED);
+	ck_assert_int_eq(slew_step(&s, &conf, M0, -HOUR_MS + SLEW_WHOLE_MS),
+	    SLEW_STARTED);
 	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0), HOUR_MS);
 	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 3605);
 	ck_assert_int_eq(slew_left_ms(&s, M0), 4 * HOUR_MS);
@@ -71,7 +75,7 @@ START_TEST(test_slew_hour)
 		const struct slew_conf half = {5, 3600, 500000};
 
 		slew_start(&s, &half, M0, 0);
-		slew_step(&s, &half, M0, -HOUR_MS);
+		slew_step(&s, &half, M0, -HOUR_MS + SLEW_WHOLE_MS);
 		ck_assert_int_eq(slew_left_ms(&s, M0), 2 * HOUR_MS);
 		ck_assert_uint_eq(
 		    slew_allowance(&s, &half, M0 + HOUR_MS), 1805);
@@ -85,22 +89,24 @@ START_TEST(test_slew_in_a_row)
 	struct slew s;
 
 	slew_start(&s, &conf, M0, 0);
-	ck_assert_int_eq(slew_step(&s, &conf, M0, -100000), SLEW_STARTED);
+	/* A slew starts with the step and a second more. */
+	ck_assert_int_eq(slew_step(&s, &conf, M0, -99000), SLEW_STARTED);
+	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0), 100000);
 	/* 40 s later 90 s are left; another 50 s back makes 140. */
 	ck_assert_int_eq(slew_step(&s, &conf, M0 + 40000, -50000), SLEW_GREW);
 	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0 + 40000), 140000);
 	ck_assert_uint_eq(slew_allowance(&s, &conf, M0 + 40000), 145);
 	ck_assert_int_eq(slew_left_ms(&s, M0 + 40000), 560000);
-	/* Up to max_slew exactly. */
+	/* Up to max_slew and the starting second exactly. */
 	ck_assert_int_eq(
-	    slew_step(&s, &conf, M0 + 40000, -(HOUR_MS - 140000)), SLEW_GREW);
-	ck_assert_uint_eq(slew_allowance(&s, &conf, M0 + 40000), 3605);
+	    slew_step(&s, &conf, M0 + 40000, -(HOUR_MS - 139000)), SLEW_GREW);
+	ck_assert_uint_eq(slew_allowance(&s, &conf, M0 + 40000), 3606);
 	ck_assert(!slew_far(&s, &conf, M0 + 40000));
 	/* One more second is past it: granted all the same, and far. */
 	ck_assert_int_eq(slew_step(&s, &conf, M0 + 40000, -1000), SLEW_FAR);
-	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0 + 40000), HOUR_MS + 1000);
+	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0 + 40000), HOUR_MS + 2000);
 	ck_assert(slew_far(&s, &conf, M0 + 40000));
-	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0 + 44000), HOUR_MS);
+	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0 + 44000), HOUR_MS + 1000);
 	/* Once it shrank by a second it is no longer far. */
 	ck_assert(!slew_far(&s, &conf, M0 + 44000));
 	/* Many small steps: each one adds its size. */
@@ -111,8 +117,8 @@ START_TEST(test_slew_in_a_row)
 		for (i = 0; i < 10; i++)
 			slew_step(&s, &conf, M0, -300);
 	}
-	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0), 3000);
-	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 8);
+	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0), 3000 + SLEW_WHOLE_MS);
+	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 9);
 }
 END_TEST
 
@@ -124,7 +130,7 @@ START_TEST(test_slew_forward)
 	slew_start(&s, &conf, M0, 0);
 	ck_assert_int_eq(slew_step(&s, &conf, M0, 2000), SLEW_NONE);
 	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 5);
-	slew_step(&s, &conf, M0, -100000);
+	slew_step(&s, &conf, M0, -99000);
 	ck_assert_int_eq(slew_step(&s, &conf, M0 + 40000, 30000), SLEW_SHRANK);
 	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0 + 40000), 60000);
 	ck_assert_int_eq(slew_left_ms(&s, M0 + 40000), 240000);
@@ -171,18 +177,18 @@ START_TEST(test_slew_restart)
 			     &s, &conf, M0 + 1000 * INT64_C(1000));
 		uint32_t ckpt = bucket_checkpoint_target(now, a);
 
-		ck_assert_uint_eq(a, 3355);
+		ck_assert_uint_eq(a, 3356);
 		ck_assert_int_eq(
 		    clock_start_rule(now, ckpt, 5, 3600), CLOCK_START_SLEW);
 		extra = slew_boot_extra(now, ckpt + 1, &conf);
-		ck_assert_uint_eq(extra, 3352);
+		ck_assert_uint_eq(extra, 3353);
 		slew_start(&s, &conf, 0, extra * INT64_C(1000));
 		/* It issues ckpt + 1 at once and borrows the next as soon
 		 * as the clock moves. */
 		ck_assert_uint_ge(now + slew_allowance(&s, &conf, 0), ckpt + 1);
 		ck_assert_uint_ge(
 		    now + 2 + slew_allowance(&s, &conf, 2000), ckpt + 2);
-		ck_assert_uint_eq(slew_left_ms(&s, 0), 3352 * 4000);
+		ck_assert_uint_eq(slew_left_ms(&s, 0), 3353 * 4000);
 	}
 	/* A crash loop adds 2 s a crash (checkpoint + 1 over max_ahead + 1),
 	 * which the slew takes back at its rate. */
@@ -198,32 +204,31 @@ START_TEST(test_slew_bounds)
 
 	slew_start(&s, &conf, M0, 0);
 	ck_assert_int_eq(slew_step(&s, &conf, M0, -6000), SLEW_STARTED);
-	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 11);
-	ck_assert_int_eq(slew_left_ms(&s, M0), 24000);
-	ck_assert_uint_eq(slew_allowance(&s, &conf, M0 + 23999), 6);
-	ck_assert_uint_eq(slew_allowance(&s, &conf, M0 + 24000), 5);
-	ck_assert_int_eq(slew_tick(&s, M0 + 24000), SLEW_ENDED);
+	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 12);
+	ck_assert_int_eq(slew_left_ms(&s, M0), 28000);
+	ck_assert_uint_eq(slew_allowance(&s, &conf, M0 + 27999), 6);
+	ck_assert_uint_eq(slew_allowance(&s, &conf, M0 + 28000), 5);
+	ck_assert_int_eq(slew_tick(&s, M0 + 28000), SLEW_ENDED);
 
 	slew_start(&s, &conf, M0, 0);
 	/* Past max_slew: granted whole, however large, and far. */
 	ck_assert_int_eq(slew_step(&s, &conf, M0, -HOUR_MS - 1), SLEW_FAR);
-	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 3606);
+	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 3607);
 	slew_start(&s, &conf, M0, 0);
 	ck_assert_int_eq(
 	    slew_step(&s, &conf, M0, -365 * 24 * HOUR_MS), SLEW_FAR);
-	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 365 * 24 * 3600 + 5);
-	ck_assert_int_eq(slew_left_ms(&s, M0), 4 * 365 * 24 * HOUR_MS);
-	/* Ten years of ts ahead still fit the allowance's 32 bits. */
+	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 365 * 24 * 3600 + 6);
+	ck_assert_int_eq(slew_left_ms(&s, M0), 4 * (365 * 24 * HOUR_MS + 1000));
 	ck_assert_uint_eq(
 	    slew_allowance(&s, &conf, M0 + 4 * 364 * 24 * HOUR_MS),
-	    24 * 3600 + 5);
+	    24 * 3600 + 6);
 	/* max_slew 0: every slew is far, none refused. */
 	{
 		const struct slew_conf off = {5, 0, 250000};
 
 		slew_start(&s, &off, M0, 0);
 		ck_assert_int_eq(slew_step(&s, &off, M0, -1000), SLEW_FAR);
-		ck_assert_uint_eq(slew_allowance(&s, &off, M0), 6);
+		ck_assert_uint_eq(slew_allowance(&s, &off, M0), 7);
 	}
 	/* A monotonic sample from before the start does not shrink it. */
 	slew_start(&s, &conf, M0, 10000);
@@ -270,7 +275,7 @@ bucket_through_step(uint32_t d_s, uint32_t seconds)
 	static uint64_t ids[ID_COUNTERS];
 	const int64_t T = 1700000000;
 	const struct slew_conf shipped = {5, 86400, 250000};
-	uint64_t word, last, win = 0, total = 0;
+	uint64_t word, last, win = 0, sec = 0, total = 0;
 	int64_t tick, ticks = (int64_t)seconds * 100;
 	uint32_t ckpt = bucket_checkpoint_target((uint32_t)T, 5);
 	struct slew s;
@@ -305,15 +310,22 @@ bucket_through_step(uint32_t d_s, uint32_t seconds)
 		ck_assert_uint_le(bucket_ts(word), lim.now + a);
 		total += n;
 		win += n;
+		sec += n;
 		/* After the first tick's catch-up, each 100 ms in the slew. */
 		if (tick % 10 == 9) {
-			if (tick > 10 && mono < slew_left_ms(&s, 0) - 1000) {
+			/* Until the last 5 s, when whole-second borrowing
+			 * takes over again. */
+			if (tick > 10 && mono < slew_left_ms(&s, 0) - 5000) {
 				ck_assert_uint_ge(win, 65536 * 3 / 40 - 200);
 				ck_assert_uint_le(win, 65536 * 3 / 40 + 200);
 			}
-			if (mono > slew_left_ms(&s, 0) + 6000)
-				ck_assert_uint_ge(win, 6553);
 			win = 0;
+		}
+		/* Once it is over, the whole capacity each second. */
+		if (tick % 100 == 99) {
+			if (mono > slew_left_ms(&s, 0) + 6000)
+				ck_assert_uint_eq(sec, 65536);
+			sec = 0;
 		}
 	}
 	/* The step's slew ends after d_s / 0.25, then the clock leads. */
@@ -321,10 +333,14 @@ bucket_through_step(uint32_t d_s, uint32_t seconds)
 		ck_assert_uint_le(
 		    bucket_ts(word), (uint32_t)((T * 1000 + 500 - d_s * 1000 +
 						    ticks * 10) / 1000) + 5);
-	/* About 75% of the capacity over the slew (and the borrowed 4 s). */
+	/*
+	 * 75% of the capacity over the slew, after the first tick took the
+	 * 5.5 s from the bucket's second to the top: max_ahead, the half
+	 * second the clock had run, and the second a slew starts with.
+	 */
 	if ((int64_t)seconds * 1000 < slew_left_ms(&s, 0))
 		ck_assert_int_le(
-		    llabs((long long)total - 65536LL * (3 * seconds + 16) / 4),
+		    llabs((long long)total - 65536LL * (3 * seconds + 22) / 4),
 		    65536 / 10);
 }
 

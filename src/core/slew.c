@@ -20,7 +20,8 @@ slew_extra_until(int64_t end_ms, uint32_t rate_ppm, int64_t now_ms)
 {
 	if (end_ms == 0 || end_ms <= now_ms)
 		return 0;
-	return (end_ms - now_ms) * (int64_t)rate_ppm / SLEW_PPM;
+	return ((end_ms - now_ms) * (int64_t)rate_ppm + SLEW_PPM - 1) /
+	    SLEW_PPM;
 }
 
 int64_t
@@ -46,16 +47,25 @@ slew_left_ms(const struct slew *s, int64_t now_ms)
 int
 slew_far(const struct slew *s, const struct slew_conf *c, int64_t now_ms)
 {
-	return slew_extra_ms(s, c, now_ms) > (int64_t)c->max_slew * 1000;
+	return slew_extra_ms(s, c, now_ms) >
+	    (int64_t)c->max_slew * 1000 + SLEW_WHOLE_MS;
 }
 
 enum slew_event
 slew_step(
     struct slew *s, const struct slew_conf *c, int64_t now_ms, int64_t step_ms)
 {
-	int64_t extra = slew_extra_ms(s, c, now_ms);
+	int64_t extra = slew_extra_ms(s, c, now_ms), add = -step_ms;
 
-	slew_start(s, c, now_ms, extra - step_ms);
+	/*
+	 * Out of a slew the buckets borrow whole seconds: up to a second
+	 * past the position now + max_ahead the slew's top starts from.  A
+	 * slew that starts adds that second, so that no bucket waits for
+	 * the top to reach it.
+	 */
+	if (step_ms < 0 && extra == 0)
+		add += SLEW_WHOLE_MS;
+	slew_start(s, c, now_ms, extra + add);
 	if (step_ms >= 0) {
 		if (extra == 0)
 			return SLEW_NONE;
@@ -67,7 +77,7 @@ slew_step(
 	 * from the clock than the step left them.  Beyond max_slew the node
 	 * says so loudly.
 	 */
-	if (extra - step_ms > (int64_t)c->max_slew * 1000)
+	if (extra + add > (int64_t)c->max_slew * 1000 + SLEW_WHOLE_MS)
 		return SLEW_FAR;
 	return extra == 0 ? SLEW_STARTED : SLEW_GREW;
 }

@@ -21,6 +21,10 @@
 
 #include <stdint.h>
 
+/* What a slew that starts adds to the step: the second whole-second
+ * borrowing may stand past the slew's top (slew_step). */
+#define SLEW_WHOLE_MS 1000
+
 /* clock_slew is held in millionths: 250000 is 0.25. */
 #define SLEW_PPM 1000000u
 
@@ -68,14 +72,15 @@ uint32_t slew_allowance(
 /* How long until the slew ends at time now_ms, in milliseconds. */
 int64_t slew_left_ms(const struct slew *s, int64_t now_ms);
 
-/* Whether the extra at time now_ms passes max_slew. */
+/* Whether the extra at time now_ms passes max_slew (and the second a
+ * slew starts with). */
 int slew_far(const struct slew *s, const struct slew_conf *c, int64_t now_ms);
 
 /*
  * Applies a clock step of step_ms (negative: back) seen at time now_ms.
  * A step back adds its size to the extra, whatever its size (SLEW_FAR
- * when the sum passes max_slew); a step forward takes its size from the
- * extra.  Returns what changed.
+ * when the sum passes max_slew), and SLEW_WHOLE_MS when it starts a slew;
+ * a step forward takes its size from the extra.  Returns what changed.
  */
 enum slew_event slew_step(
     struct slew *s, const struct slew_conf *c, int64_t now_ms, int64_t step_ms);
