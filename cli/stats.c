@@ -157,9 +157,8 @@ print_slew(const struct metrics_snap *s)
 		       " meets the clock in %s at clock_slew %g",
 		    (unsigned long long)metrics_allowance(h),
 		    (double)h->slew_extra_ms / 1e3,
-		    timefmt_span(
-			(int64_t)(end > s->mono ? end - s->mono : 0), a,
-			sizeof(a)),
+		    timefmt_span((int64_t)(end > s->mono ? end - s->mono : 0),
+			a, sizeof(a)),
 		    (double)h->slew_rate_ppm / 1e6);
 	printf("; %llu started, %llu past max_slew_s\n",
 	    (unsigned long long)h->slews, (unsigned long long)h->slews_far);

@@ -284,8 +284,7 @@ boot_slew(struct state_header *h, const struct slew_conf *sc, uint32_t extra)
 		log_notice("the buckets resume %u s ahead of the clock: slewing"
 			   " back to it over %.0f s, at %.0f%% of capacity"
 			   " meanwhile (clock_slew %g)",
-		    extra + sc->max_ahead,
-		    (double)slew_left_ms(&s, now) / 1000,
+		    extra + sc->max_ahead, (double)slew_left_ms(&s, now) / 1000,
 		    100.0 - sc->rate_ppm / 1e4, sc->rate_ppm / 1e6);
 }
 
@@ -357,7 +356,9 @@ checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
 		 " of the clock",
 	    (unsigned long long)h->boot_count,
 	    h->boot_count == 1 ? "first start" : stop,
-	    clean ? "where they stood" : "above the checkpoint",
+	    clean	    ? "where they stood"
+		: ckpt == 0 ? "at the clock (no ID issued before)"
+			    : "above the checkpoint",
 	    (long long)state_load(&h->checkpoint) - (long long)now);
 	return 0;
 }

@@ -158,8 +158,8 @@ slew_top_now(const struct proto_node *node)
 
 	if (end == 0)
 		return 0;
-	extra = slew_extra_until(end, (uint32_t)state_load(&h->slew_rate_ppm),
-	    node->mono_ms());
+	extra = slew_extra_until(
+	    end, (uint32_t)state_load(&h->slew_rate_ppm), node->mono_ms());
 	if (extra == 0)
 		return 0;
 	node->clock(&ts);
@@ -342,8 +342,8 @@ info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 	    "\"state\":\"%s\",\"lead_s\":%lld,\"identity\":\"%s\"}",
 	    PACKAGE_VERSION, g->zone, g->dc, g->machine, (long long)g->epoch,
 	    STATE_BUCKETS, node->workers, (long long)h->master_pid,
-	    node->worker_pid, (long long)(node->mono_ms() - g->started_ms) / 1000,
-	    now,
+	    node->worker_pid,
+	    (long long)(node->mono_ms() - g->started_ms) / 1000, now,
 	    (long long)(state_load(&h->checkpoint) + (uint64_t)g->epoch),
 	    bucket, (unsigned long long)h->instance, serving_name(serving),
 	    node_lead(h, g->epoch, now),

@@ -32,8 +32,8 @@ steps_start(struct state_header *h, const struct slew_conf *conf)
 	st.h = h;
 	st.conf = *conf;
 	st.now_ms = clock_mono_ms();
-	slew_start(&st.slew, conf, st.now_ms,
-	    (int64_t)state_load(&h->slew_extra_ms));
+	slew_start(
+	    &st.slew, conf, st.now_ms, (int64_t)state_load(&h->slew_extra_ms));
 	/* The workers compute the extra from the end at this rate. */
 	state_store(&h->slew_rate_ppm, conf->rate_ppm);
 	clock_on_step(on_step, NULL);
@@ -89,8 +89,8 @@ log_far(void)
 		  " of this host",
 	    slew_extra_ms(&st.slew, c, st.now_ms) / 1e3 + c->max_ahead,
 	    c->max_slew, 100.0 - c->rate_ppm / 1e4,
-	    timefmt_span(slew_left_ms(&st.slew, st.now_ms) / 1000, left,
-		sizeof(left)));
+	    timefmt_span(
+		slew_left_ms(&st.slew, st.now_ms) / 1000, left, sizeof(left)));
 }
 
 /* Logs what a step or the passing of time did to the slew. */
@@ -120,8 +120,9 @@ log_slew(enum slew_event ev)
 	case SLEW_NONE:
 		break;
 	}
-	if (ev == SLEW_FAR || (slew_far(&st.slew, c, st.now_ms) &&
-				  st.now_ms - st.far_told >= FAR_EVERY_MS))
+	if (ev == SLEW_FAR ||
+	    (slew_far(&st.slew, c, st.now_ms) &&
+		st.now_ms - st.far_told >= FAR_EVERY_MS))
 		log_far();
 }
 

@@ -43,8 +43,8 @@ START_TEST(test_slew_hour)
 	struct slew s;
 
 	slew_start(&s, &conf, M0, 0);
-	ck_assert_int_eq(slew_step(&s, &conf, M0, -HOUR_MS + SLEW_WHOLE_MS),
-	    SLEW_STARTED);
+	ck_assert_int_eq(
+	    slew_step(&s, &conf, M0, -HOUR_MS + SLEW_WHOLE_MS), SLEW_STARTED);
 	ck_assert_int_eq(slew_extra_ms(&s, &conf, M0), HOUR_MS);
 	ck_assert_uint_eq(slew_allowance(&s, &conf, M0), 3605);
 	ck_assert_int_eq(slew_left_ms(&s, M0), 4 * HOUR_MS);
@@ -58,8 +58,7 @@ START_TEST(test_slew_hour)
 	ck_assert_int_eq(
 	    slew_extra_ms(&s, &conf, M0 + 2 * HOUR_MS), HOUR_MS / 2);
 	ck_assert_uint_eq(slew_allowance(&s, &conf, M0 + 2 * HOUR_MS), 1805);
-	ck_assert_int_eq(
-	    slew_left_ms(&s, M0 + 2 * HOUR_MS), 2 * HOUR_MS);
+	ck_assert_int_eq(slew_left_ms(&s, M0 + 2 * HOUR_MS), 2 * HOUR_MS);
 	ck_assert_int_eq(slew_tick(&s, M0 + 2 * HOUR_MS), SLEW_NONE);
 	/* The last second, then max_ahead again, for good. */
 	ck_assert_uint_eq(slew_allowance(&s, &conf, M0 + 4 * HOUR_MS - 1), 6);
@@ -237,7 +236,8 @@ START_TEST(test_slew_bounds)
 	ck_assert_int_eq(slew_extra_until(s.end_ms, conf.rate_ppm, M0 + 123),
 	    slew_extra_ms(&s, &conf, M0 + 123));
 	ck_assert_int_eq(slew_extra_until(0, conf.rate_ppm, M0), 0);
-	ck_assert_int_eq(slew_extra_until(s.end_ms, conf.rate_ppm, s.end_ms), 0);
+	ck_assert_int_eq(
+	    slew_extra_until(s.end_ms, conf.rate_ppm, s.end_ms), 0);
 }
 END_TEST
 
@@ -250,8 +250,8 @@ START_TEST(test_slew_top_word)
 	ck_assert_uint_eq(
 	    slew_top_word(T * 1000, 5, 10000), bucket_word(T + 15, 0));
 	/* Three quarters in: three quarters of the counters. */
-	ck_assert_uint_eq(slew_top_word(T * 1000 + 250, 5, 500),
-	    bucket_word(T + 5, 49152));
+	ck_assert_uint_eq(
+	    slew_top_word(T * 1000 + 250, 5, 500), bucket_word(T + 5, 49152));
 	ck_assert_uint_eq(slew_top_word(T * 1000 + 999, 0, 0),
 	    bucket_word(T, 999 * 65536 / 1000));
 	/* The ends of the range. */
@@ -286,7 +286,8 @@ bucket_through_step(uint32_t d_s, uint32_t seconds)
 	slew_start(&s, &shipped, 0, 0);
 	slew_step(&s, &shipped, 0, -(int64_t)d_s * 1000);
 	for (tick = 0; tick < ticks; tick++) {
-		int64_t mono = tick * 10, wall = T * 1000 + 500 - d_s * 1000 + mono;
+		int64_t mono = tick * 10,
+			wall = T * 1000 + 500 - d_s * 1000 + mono;
 		int64_t extra = slew_extra_ms(&s, &shipped, mono);
 		uint32_t a = slew_allowance(&s, &shipped, mono);
 		struct bucket_limits lim;
@@ -330,9 +331,10 @@ bucket_through_step(uint32_t d_s, uint32_t seconds)
 	}
 	/* The step's slew ends after d_s / 0.25, then the clock leads. */
 	if ((int64_t)seconds * 1000 > slew_left_ms(&s, 0) + 10000)
-		ck_assert_uint_le(
-		    bucket_ts(word), (uint32_t)((T * 1000 + 500 - d_s * 1000 +
-						    ticks * 10) / 1000) + 5);
+		ck_assert_uint_le(bucket_ts(word),
+		    (uint32_t)((T * 1000 + 500 - d_s * 1000 + ticks * 10) /
+			1000) +
+			5);
 	/*
 	 * 75% of the capacity over the slew, after the first tick took the
 	 * 5.5 s from the bucket's second to the top: max_ahead, the half

@@ -334,7 +334,8 @@ START_TEST(test_state_field_ranges)
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
 	/* A slew of any size is granted: up to the whole ts range. */
 	h->allowance = (uint64_t)UINT32_MAX + 1;
-	assert_refused(h, state_size(), &ident, "allowance is 4294967296", NULL);
+	assert_refused(
+	    h, state_size(), &ident, "allowance is 4294967296", NULL);
 	h->allowance = UINT32_MAX;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
 	h->slew_rate_ppm = 1000000;

@@ -206,8 +206,8 @@ START_TEST(steps_of_any_size_cost_capacity)
 			if (n < 65536 * 7 / 10)
 				ck_abort_msg("step back %lld s: %llu IDs in"
 					     " second %u after it",
-				    (long long)steps[i],
-				    (unsigned long long)n, sec);
+				    (long long)steps[i], (unsigned long long)n,
+				    sec);
 		}
 		ck_assert_uint_eq(
 		    state_load(&sim.sf.h->clock_steps_back), i + 1);

@@ -38,9 +38,8 @@ static uint64_t
 limit_word(const struct bucket_limits *lim)
 {
 	uint64_t s = (uint64_t)lim->now + lim->max_ahead + 1;
-	uint64_t limit = s > UINT32_MAX
-	    ? (uint64_t)UINT32_MAX << 32 | ID_COUNTERS
-	    : s << 32;
+	uint64_t limit =
+	    s > UINT32_MAX ? (uint64_t)UINT32_MAX << 32 | ID_COUNTERS : s << 32;
 
 	return lim->slew_top > limit ? lim->slew_top : limit;
 }

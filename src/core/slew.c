@@ -6,13 +6,13 @@
 #include "slew.h"
 
 void
-slew_start(struct slew *s, const struct slew_conf *c, int64_t now_ms,
-    int64_t extra_ms)
+slew_start(
+    struct slew *s, const struct slew_conf *c, int64_t now_ms, int64_t extra_ms)
 {
 	/* Rounded up: the extra at now_ms is never below extra_ms. */
-	s->end_ms = extra_ms > 0 ? now_ms +
-		(extra_ms * SLEW_PPM + c->rate_ppm - 1) / c->rate_ppm
-				 : 0;
+	s->end_ms = extra_ms > 0
+	    ? now_ms + (extra_ms * SLEW_PPM + c->rate_ppm - 1) / c->rate_ppm
+	    : 0;
 }
 
 int64_t
@@ -109,5 +109,6 @@ slew_top_word(int64_t now_ms, uint32_t max_ahead, int64_t extra_ms)
 		return 0;
 	if (sec > UINT32_MAX)
 		return (uint64_t)UINT32_MAX << 32 | ID_COUNTERS;
-	return (uint64_t)sec << 32 | (uint64_t)(pos % 1000) * ID_COUNTERS / 1000;
+	return (uint64_t)sec << 32 |
+	    (uint64_t)(pos % 1000) * ID_COUNTERS / 1000;
 }
