@@ -391,7 +391,7 @@ mv "$state" "$state.test-moved"
     >"$tmp/nostate.out" 2>&1
 rc=$?
 sed 's/^/# no state file: /' "$tmp/nostate.out"
-check "no state file: genid exits 66 (EX_NOINPUT), not $rc" test "$rc" -eq 66
+check "no state file: genid exits 66 (EX_NOINPUT): $rc" test "$rc" -eq 66
 names_both() {
 	grep -q -e "--init\." "$tmp/nostate.out" &&
 	    grep -q -e "--init-lost" "$tmp/nostate.out"
