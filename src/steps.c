@@ -82,11 +82,11 @@ log_far(void)
 	char left[32];
 
 	st.far_told = st.now_ms;
-	log_warnx("the IDs stand %.0f s ahead of the clock, more than"
-		  " max_slew_s %u: genid serves on at %.0f%% of capacity and"
-		  " meets the clock in %s; a clock this far off is no time"
-		  " zone or DST mistake: check the clock source (NTP, RTC)"
-		  " of this host",
+	log_errorx("the IDs stand %.0f s ahead of the clock, more than"
+		   " max_slew_s %u: genid serves on at %.0f%% of capacity and"
+		   " meets the clock in %s; a clock this far off is no time"
+		   " zone or DST mistake: check the clock source (NTP, RTC)"
+		   " of this host",
 	    slew_extra_ms(&st.slew, c, st.now_ms) / 1e3 + c->max_ahead,
 	    c->max_slew, 100.0 - c->rate_ppm / 1e4,
 	    timefmt_span(
