@@ -143,8 +143,8 @@ def check_info(t, d, label):
             "%s: INFO buckets is 32 (or a list of buckets)" % label,
             "got %r" % b)
     if isinstance(d, harness.Daemon):
-        t.check(inf.get("workers") == d.conf["workers"],
-                "%s: INFO workers = %d" % (label, d.conf["workers"]),
+        t.check(inf.get("workers") == d.workers,
+                "%s: INFO workers = %d" % (label, d.workers),
                 "got %r" % inf.get("workers"))
         pids = set(d.workers_now()) | {d.master_pid()}
         t.check(inf.get("pid") in pids,
@@ -200,7 +200,8 @@ def test(t):
     t.check(len(set(got)) == len(got) == 8 * 256,
             "8 seed clients at once: %d IDs, no duplicate" % len(got))
     if isinstance(d, harness.Daemon):
-        d2 = harness.Daemon(t, epoch=1600000000).start()
+        d2 = harness.Daemon(t, epoch=1600000000, why="a second node with "
+                            "an epoch: INFO and the IDs report it").start()
         exercise(t, d2, "epoch 1600000000")
         check_info(t, d2, "epoch 1600000000")
         rc, took = d2.stop()
