@@ -773,7 +773,8 @@ class Daemon:
         self.pid_path = os.path.join(self.dir, "genid.pid")
         self.log_path = os.path.join(self.dir, "genid.log")
         self.out_path = os.path.join(self.dir, "stderr.log")
-        self.conf = shipped_config()
+        self.shipped = shipped_config()
+        self.conf = json.loads(json.dumps(self.shipped))
         self.conf.update({
             "listen": ["127.0.0.1"],
             "port": 0,
@@ -819,11 +820,13 @@ class Daemon:
 
     def overrides(self):
         """[(key, value or None when removed, reason or None)]: the
-        settings that differ from the shipped configuration (after the
-        harness's PLUMBING)."""
+        settings that differ both from the shipped configuration and from
+        the harness's PLUMBING of it."""
         out = []
         for k in sorted(set(self.baseline) | set(self.conf)):
-            if k in FREE_KEYS or self.conf.get(k) == self.baseline.get(k):
+            v = self.conf.get(k)
+            if (k in FREE_KEYS or v == self.baseline.get(k) or
+                    v == self.shipped.get(k)):
                 continue
             out.append((k, self.conf.get(k), self.reasons.get(k)))
         return out
