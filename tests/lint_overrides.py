@@ -121,6 +121,11 @@ class Lint:
                 else:
                     val = None
         if isinstance(val, dict):
+            if key is None:
+                # **settings: the harness checks each key when it runs.
+                return "reasons for %s" % ", ".join(sorted(val)) if all(
+                    isinstance(v, str) and v.strip()
+                    for v in val.values()) and val else None
             val = val.get(key)
         return val if isinstance(val, str) and val.strip() else None
 
