@@ -182,6 +182,8 @@ def test_identity(t):
             "the refused state file is left as it was")
 
     d.set(machine_id=harness.MACHINE, epoch=1600000000, why={
+        "machine_id": "the file's own machine again: only the epoch "
+                      "differs",
         "epoch": "another epoch than the state file's: the start is "
                  "refused"})
     out = refused(t, d, harness.EX_DATAERR,

@@ -197,6 +197,8 @@ class Lint:
     def report(self, out):
         for name, line, what, value, reason, why_missing in sorted(
                 self.rows, key=lambda r: (r[0], r[1])):
+            if len(value) > 48:
+                value = value[:45] + "..."
             setting = "%s=%s" % (what, value) if value else what
             out.write("%s:%d: %s - %s\n" % (
                 name, line, setting, reason or "NO REASON (%s)" % (

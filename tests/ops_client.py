@@ -35,7 +35,7 @@ NODE_WHY = {"machine_id": "two nodes told apart by machine: the IDs show "
                      "with an epoch"}
 
 
-class Daemon:
+class Node:
     """genid in the foreground on 127.0.0.1 and a port the kernel picks,
     started by the integration tests' harness: the shipped configuration,
     genid --init before the first start."""
@@ -176,12 +176,12 @@ def main():
     dead = "127.0.0.1:%d" % hole.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="genid-client.") as tmp:
         try:
-            a = Daemon(tmp, "a", machine=6)
+            a = Node(tmp, "a", machine=6)
             daemons.append(a)
             a.start()
             seen = test_failover_from_dead_address(a, dead)
             print("ok: failover from a dead address, get_ids(600), info()")
-            b = Daemon(tmp, "b", machine=7)
+            b = Node(tmp, "b", machine=7)
             daemons.append(b)
             b.start()
             seen += test_failover_to_second_node(a, b)
