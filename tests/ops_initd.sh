@@ -143,6 +143,9 @@ cat >"$conf" <<EOF
 }
 EOF
 sed 's/"workers": 2/"workers": 2, "machine_id": 9/' "$conf" >"$bad"
+# The state file of a new node, made as an operator makes it (genid(8)):
+# the init script only starts and stops genid.
+"$GENID" -c "$conf" --init >/dev/null || fail "genid --init exited $?"
 
 expect 3 status
 expect 0 start
