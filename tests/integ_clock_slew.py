@@ -36,6 +36,13 @@ import harness  # noqa: E402
 
 MAX_AHEAD = 1
 RATE = 0.25
+WHY = {"workers": "two workers whatever the CPUs: the two connections' "
+                  "buckets",
+       "max_ahead_s": "a short lead: the buckets run out of room soon, so "
+                      "the slew, not the client, sets the pace",
+       "checkpoint_interval_ms": "the master sees a step within a quarter "
+                                 "of a second",
+       "metrics_listen": "the slew is checked in /metrics too"}
 BEFORE_S = 10
 AFTER_S = 30
 
@@ -198,7 +205,7 @@ def test(t):
         t.skip("libfaketime is not installed (Debian: faketime)")
     d = harness.Daemon(t, workers=2, max_ahead_s=MAX_AHEAD,
                        checkpoint_interval_ms=250,
-                       metrics_listen="127.0.0.1:0")
+                       metrics_listen="127.0.0.1:0", why=WHY)
     rc_path = os.path.join(d.dir, "faketime.rc")
     set_offset(rc_path, 0)
     env = {"LD_PRELOAD": lib, "FAKETIME_TIMESTAMP_FILE": rc_path,

@@ -37,7 +37,8 @@ def test(t):
     lib = harness.libfaketime()
     if not lib:
         t.skip("libfaketime is not installed (Debian: faketime)")
-    d = harness.Daemon(t, workers=2)
+    d = harness.Daemon(t, workers=2, why="two workers whatever the CPUs: "
+                       "the load is spread over two processes' buckets")
     rc_path = os.path.join(d.dir, "faketime.rc")
     set_offset(rc_path, "+0")
     env = {"LD_PRELOAD": lib, "FAKETIME_TIMESTAMP_FILE": rc_path,
