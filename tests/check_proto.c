@@ -175,8 +175,8 @@ START_TEST(info_names_the_bucket)
 	ck_assert_int_eq(json[0], '{');
 	ck_assert_int_eq(json[len - 1], '}');
 	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"serving\","));
-	ck_assert_ptr_nonnull(
-	    strstr(json, "\"lead_s\":0,\"slew_left_s\":0,\"identity\":\"static\"}"));
+	ck_assert_ptr_nonnull(strstr(
+	    json, "\"lead_s\":0,\"slew_left_s\":0,\"identity\":\"static\"}"));
 }
 END_TEST
 
