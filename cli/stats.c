@@ -50,7 +50,7 @@ static void text_totals(
     const struct metrics_snap *s, const struct metrics_snap *prev);
 static void text_header(const struct metrics_snap *s, const char *path,
     const struct metrics_snap *prev);
-static void print_slew(const struct state_header *h);
+static void print_slew(const struct metrics_snap *s);
 static void text_columns(
     const struct metrics_snap *s, enum counters_slot slot, int i);
 static void text_workers(
@@ -143,8 +143,10 @@ print_identity(const struct state_header *h, int64_t now)
 }
 
 static void
-print_slew(const struct state_header *h)
+print_slew(const struct metrics_snap *s)
 {
+	const struct state_header *h = &s->h;
+	double end = (double)h->slew_end_ms / 1e3;
 	char a[32];
 
 	if (h->slew_extra_ms == 0)
@@ -155,11 +157,11 @@ print_slew(const struct state_header *h)
 		       " meets the clock in %s at clock_slew %g",
 		    (unsigned long long)metrics_allowance(h),
 		    (double)h->slew_extra_ms / 1e3,
-		    timefmt_span(
-			(int64_t)(h->slew_left_ms / 1000), a, sizeof(a)),
+		    timefmt_span((int64_t)(end > s->mono ? end - s->mono : 0),
+			a, sizeof(a)),
 		    (double)h->slew_rate_ppm / 1e6);
-	printf("; %llu started, %llu refused (beyond max_slew_s)\n",
-	    (unsigned long long)h->slews, (unsigned long long)h->slews_refused);
+	printf("; %llu started, %llu past max_slew_s\n",
+	    (unsigned long long)h->slews, (unsigned long long)h->slews_far);
 }
 
 static void
@@ -214,7 +216,7 @@ text_header(const struct metrics_snap *s, const char *path,
 	    (unsigned long long)h->clock_steps_forward,
 	    (double)h->clock_step_last_ns / 1e9,
 	    (double)h->clock_step_max_back_ns / 1e9);
-	print_slew(h);
+	print_slew(s);
 	print_identity(h, s->now);
 	if (h->peer_checked != 0)
 		printf(

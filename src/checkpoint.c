@@ -121,6 +121,14 @@ wait_for_clock(struct state_header *h, uint32_t ckpt,
     size_t errlen)
 {
 	char t_now[TIMEFMT_LEN], t_ckpt[TIMEFMT_LEN];
+	/*
+	 * A slew the last boot recorded carries its lead whatever its size:
+	 * a restart or a kill -9 in a slew goes on slewing.
+	 */
+	uint64_t recorded = (state_load(&h->slew_extra_ms) + 999) / 1000;
+	uint32_t slew = recorded > sc->max_slew
+	    ? (uint32_t)(recorded > UINT32_MAX / 2 ? UINT32_MAX / 2 : recorded)
+	    : sc->max_slew;
 	int logged = 0;
 
 	for (;;) {
@@ -131,7 +139,7 @@ wait_for_clock(struct state_header *h, uint32_t ckpt,
 			return EX_TEMPFAIL;
 		}
 		if (clock_start_rule((uint32_t)*now, ckpt, sc->max_ahead,
-			sc->max_slew) != CLOCK_START_BEHIND)
+			slew) != CLOCK_START_BEHIND)
 			return 0;
 		timefmt_iso(*now + h->epoch, t_now, sizeof(t_now));
 		timefmt_iso((int64_t)ckpt + h->epoch, t_ckpt, sizeof(t_ckpt));
@@ -139,11 +147,13 @@ wait_for_clock(struct state_header *h, uint32_t ckpt,
 			snprintf(err, errlen,
 			    "clock %s is %lld s behind the checkpoint %s (this"
 			    " node may have issued IDs up to then), more than"
-			    " max_slew_s + max_ahead_s + 1 = %llu: correct the"
-			    " clock, or start with --wait-clock to wait for it",
+			    " max_slew_s + 2 * max_ahead_s + 2 = %llu, and no"
+			    " slew recorded in the state file explains it:"
+			    " correct the clock, or start with --wait-clock to"
+			    " wait for it",
 			    t_now, (long long)(ckpt - *now), t_ckpt,
-			    (unsigned long long)sc->max_slew + sc->max_ahead +
-				1);
+			    (unsigned long long)slew + 2ull * sc->max_ahead +
+				2);
 			return EX_TEMPFAIL;
 		}
 		if (!logged++)
@@ -260,21 +270,21 @@ last_stop(const uint64_t was[2], const uint64_t now[2], int clean)
 static void
 boot_slew(struct state_header *h, const struct slew_conf *sc, uint32_t extra)
 {
+	int64_t now = clock_mono_ms();
 	struct slew s;
 
-	slew_start(&s, 0, (int64_t)extra * 1000);
-	state_store(&h->allowance, slew_allowance(&s, sc, 0));
-	state_store(&h->slew_extra_ms, (uint64_t)slew_extra_ms(&s, sc, 0));
-	state_store(&h->slew_left_ms, (uint64_t)slew_left_ms(&s, sc, 0));
+	slew_start(&s, sc, now, (int64_t)extra * 1000);
+	state_store(&h->allowance, slew_allowance(&s, sc, now));
+	state_store(&h->slew_extra_ms, (uint64_t)slew_extra_ms(&s, sc, now));
+	state_store(&h->slew_end_ms, (uint64_t)s.end_ms);
 	state_store(&h->slew_rate_ppm, sc->rate_ppm);
 	state_store(&h->slews, extra > 0);
-	state_store(&h->slews_refused, 0);
+	state_store(&h->slews_far, 0);
 	if (extra > 0)
 		log_notice("the buckets resume %u s ahead of the clock: slewing"
 			   " back to it over %.0f s, at %.0f%% of capacity"
 			   " meanwhile (clock_slew %g)",
-		    extra + sc->max_ahead,
-		    (double)slew_left_ms(&s, sc, 0) / 1000,
+		    extra + sc->max_ahead, (double)slew_left_ms(&s, now) / 1000,
 		    100.0 - sc->rate_ppm / 1e4, sc->rate_ppm / 1e6);
 }
 
@@ -346,7 +356,9 @@ checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
 		 " of the clock",
 	    (unsigned long long)h->boot_count,
 	    h->boot_count == 1 ? "first start" : stop,
-	    clean ? "where they stood" : "above the checkpoint",
+	    clean	    ? "where they stood"
+		: ckpt == 0 ? "at the clock (no ID issued before)"
+			    : "above the checkpoint",
 	    (long long)state_load(&h->checkpoint) - (long long)now);
 	return 0;
 }

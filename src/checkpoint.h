@@ -50,8 +50,8 @@ int checkpoint_boot(struct statefile *sf, const struct slew_conf *sc,
  * whose file was lost, may have issued.  0, or the sysexits.h code with
  * the reason in err.
  */
-int checkpoint_init_lost(struct statefile *sf, int64_t now,
-    unsigned max_ahead, char *err, size_t errlen);
+int checkpoint_init_lost(struct statefile *sf, int64_t now, unsigned max_ahead,
+    char *err, size_t errlen);
 
 /* After the last worker is gone: syncs the whole table and marks the
  * stop clean.  0, or -1 with errno set (the next start then counts as

@@ -77,7 +77,8 @@ static const struct key keys[] = {
     {"max_ahead_s", set_uint, offsetof(struct cfg, max_ahead_s), 0, 3600},
     {"max_peer_skew_s", set_uint, offsetof(struct cfg, max_peer_skew_s), 0,
 	86400},
-    {"max_slew_s", set_uint, offsetof(struct cfg, max_slew_s), 0, 86400},
+    {"max_slew_s", set_uint, offsetof(struct cfg, max_slew_s), 0,
+	CFG_MAX_SLEW_S},
     {"clock_slew", set_rate, offsetof(struct cfg, clock_slew), 0, 1},
     {"checkpoint_interval_ms", set_uint,
 	offsetof(struct cfg, checkpoint_interval_ms), 10, 60000},
@@ -131,7 +132,7 @@ cfg_defaults(struct cfg *c)
 	c->max_connections = 10000;
 	c->max_ahead_s = 5;
 	c->max_peer_skew_s = 5;
-	c->max_slew_s = 3600;
+	c->max_slew_s = 86400;
 	c->clock_slew = 0.25;
 	c->checkpoint_interval_ms = 1000;
 	c->worker_timeout_ms = 3000;

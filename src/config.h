@@ -28,6 +28,11 @@
 #define CFG_ETCD_PORT 2379
 /* The longest coordination.prefix, in bytes. */
 #define CFG_PREFIX_MAX 200
+/*
+ * The largest max_slew_s: ten years.  It only says when a slew is far
+ * (genid.json(5)); every step back is slewed.
+ */
+#define CFG_MAX_SLEW_S (10u * 366 * 86400)
 
 struct cfg_addr {
 	char host[CFG_HOST_LEN]; /* numeric or name; "" = any address */
@@ -56,7 +61,7 @@ struct cfg {
 	unsigned idle_timeout_s; /* 0 = never */
 	unsigned max_ahead_s;
 	unsigned max_peer_skew_s; /* 0 = the peers' clocks are not checked */
-	unsigned max_slew_s;	  /* 0 = no slew */
+	unsigned max_slew_s;	  /* a slew past it is far (logged) */
 	double clock_slew;	  /* 0 < clock_slew < 1 */
 	unsigned checkpoint_interval_ms;
 	unsigned worker_timeout_ms; /* 0 = never */

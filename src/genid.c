@@ -316,8 +316,8 @@ init_state(const struct cfg *c, int lost)
 		return EX_CANTCREAT;
 	}
 	rc = statefile_open(&sf, c->state_file,
-	    &(struct state_identity){c->zone, c->dc, c->machine, c->epoch},
-	    now, 1, 0, err, sizeof(err));
+	    &(struct state_identity){c->zone, c->dc, c->machine, c->epoch}, now,
+	    1, 0, err, sizeof(err));
 	if (rc == 0) {
 		if (lost)
 			rc = checkpoint_init_lost(&sf, id_ts_of(now, c->epoch),

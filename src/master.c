@@ -218,6 +218,8 @@ watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	if (m->stopping || file_lost(loop))
 		return;
+	/* A step is seen within a quarter of a second, not a whole tick. */
+	(void)steps_tick();
 	for (i = 0; i < m->cfg->workers; i++) {
 		struct child *ch = m->workers[i];
 		int64_t age;

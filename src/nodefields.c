@@ -38,6 +38,8 @@ static void get_allowance(
     const struct metrics_snap *s, struct nodefield_value *v);
 static void get_ts_left(
     const struct metrics_snap *s, struct nodefield_value *v);
+static void get_slew_left(
+    const struct metrics_snap *s, struct nodefield_value *v);
 static void get_skew(const struct metrics_snap *s, struct nodefield_value *v);
 static void get_signed_left(
     const struct metrics_snap *s, struct nodefield_value *v);
@@ -138,6 +140,16 @@ static void
 get_allowance(const struct metrics_snap *s, struct nodefield_value *v)
 {
 	v->u = metrics_allowance(&s->h);
+}
+
+/* The slew's end is a CLOCK_MONOTONIC time: the reader's clock is the
+ * same on the same host. */
+static void
+get_slew_left(const struct metrics_snap *s, struct nodefield_value *v)
+{
+	double end = (double)s->h.slew_end_ms / 1e3;
+
+	v->d = end > s->mono ? end - s->mono : 0;
 }
 
 static void
@@ -291,7 +303,7 @@ static const struct nodefield node_rows[] = {
     {"genid_clock_slew_remaining_seconds",
 	"Time until the node meets the clock again.", COUNTERS_GAUGE,
 	.digits = 3, .tail = 1, .group = "slew", .json = "remaining_s",
-	.kind = NODEFIELD_REAL, .off = HDR(slew_left_ms), .scale = 1e3},
+	.kind = NODEFIELD_REAL, .get = get_slew_left},
     {"genid_clock_slew_rate",
 	"clock_slew: the share of real time the allowance shrinks by.",
 	COUNTERS_GAUGE, .digits = 6, .tail = 1, .group = "slew",
@@ -300,10 +312,11 @@ static const struct nodefield node_rows[] = {
     {"genid_clock_slews_total", "Slews started since the node started.",
 	COUNTERS_COUNTER, .tail = 1, .group = "slew", .json = "started",
 	.kind = NODEFIELD_UINT, .off = HDR(slews)},
-    {"genid_clock_slews_refused_total",
-	"Steps back beyond max_slew_s: the buckets waited for the clock.",
-	COUNTERS_COUNTER, .tail = 1, .group = "slew", .json = "refused",
-	.kind = NODEFIELD_UINT, .off = HDR(slews_refused)},
+    {"genid_clock_slews_far_total",
+	"Steps back that took the slew past max_slew_s: served on at a"
+	" reduced rate, the IDs far ahead of the clock.",
+	COUNTERS_COUNTER, .tail = 1, .group = "slew", .json = "far",
+	.kind = NODEFIELD_UINT, .off = HDR(slews_far)},
     {"genid_checkpoint_ahead_seconds",
 	"How far the checkpoint is ahead of the clock.", COUNTERS_GAUGE,
 	.tail = 1, .kind = NODEFIELD_INT, .get = get_ckpt_ahead},

@@ -14,14 +14,17 @@
 #include "id.h"
 #include "proto.h"
 #include "serving.h"
+#include "slew.h"
 
 /*
  * What a batch of requests may issue under, read once per proto_serve:
- * the allowance ahead of the clock, and for a leased identity the
- * checkpoint kept in etcd (0 = none) and whether its fence has passed.
+ * the allowance ahead of the clock the checkpoint may be raised to, the
+ * slew's top word (0 = no slew), and for a leased identity the checkpoint
+ * kept in etcd (0 = none) and whether its fence has passed.
  */
 struct limits {
-	uint32_t ahead;
+	uint32_t allowance;
+	uint64_t slew_top;
 	uint64_t ceiling;
 	int fenced;
 };
@@ -142,10 +145,36 @@ now_ts(const struct proto_node *node)
 }
 
 /*
- * The limits of a batch.  How far the buckets may borrow ahead of the
- * clock is max_ahead, more in a slew (genid(7)); the master writes it once
- * a checkpoint tick.  The fence and the ceiling are the coordination
- * process's (genid(8), "Identity").  A few loads, once per batch.
+ * The top word of a slew now (genid(7)): the master publishes when the
+ * slew ends, and the extra at this millisecond spreads the reduced rate
+ * over each second.  0 without a slew.
+ */
+static uint64_t
+slew_top_now(const struct proto_node *node)
+{
+	const struct state_header *h = node->sf->h;
+	int64_t end = (int64_t)state_load(&h->slew_end_ms), extra;
+	struct timespec ts;
+
+	if (end == 0)
+		return 0;
+	extra = slew_extra_until(
+	    end, (uint32_t)state_load(&h->slew_rate_ppm), node->mono_ms());
+	if (extra == 0)
+		return 0;
+	node->clock(&ts);
+	return slew_top_word(
+	    (id_ts_of((int64_t)ts.tv_sec, node->guard->epoch)) * 1000 +
+		ts.tv_nsec / 1000000,
+	    node->max_ahead, extra);
+}
+
+/*
+ * The limits of a batch.  The buckets borrow max_ahead whole seconds
+ * ahead of the clock, and in a slew up to its top; the checkpoint may go
+ * to the allowance the master wrote (genid(7)).  The fence and the
+ * ceiling are the coordination process's (genid(8), "Identity").  A few
+ * loads, once per batch; two clock reads in a slew.
  */
 static struct limits
 limits_now(const struct proto_node *node)
@@ -153,7 +182,8 @@ limits_now(const struct proto_node *node)
 	struct limits lim;
 	uint32_t a = state_allowance(node->sf->h);
 
-	lim.ahead = a < node->max_ahead ? node->max_ahead : a;
+	lim.allowance = a < node->max_ahead ? node->max_ahead : a;
+	lim.slew_top = slew_top_now(node);
 	lim.ceiling = state_load(&node->sf->h->ceiling);
 	lim.fenced = fenced(node);
 	return lim;
@@ -199,7 +229,8 @@ take(const struct proto_node *node, unsigned bucket, const struct limits *l,
 	 * second turns, and a coarse clock may not have turned by then.
 	 */
 	lim.now = now_ts(node);
-	lim.max_ahead = l->ahead;
+	lim.max_ahead = node->max_ahead;
+	lim.slew_top = l->slew_top;
 	for (;;) {
 		safe = (uint32_t)state_load(&h->checkpoint_safe);
 		if (!trusted(node, bucket, *word, safe, r))
@@ -218,7 +249,7 @@ take(const struct proto_node *node, unsigned bucket, const struct limits *l,
 		 * the clock (a word written into the file, or a clock far
 		 * behind) waits for the clock: a raise could not cover it.
 		 */
-		target = bucket_checkpoint_target(lim.now, lim.max_ahead);
+		target = bucket_checkpoint_target(lim.now, l->allowance);
 		if (target < br.need)
 			break;
 		/*
@@ -265,6 +296,7 @@ proto_guard_init(struct proto_guard *g, struct state_header *h)
 	g->dc = h->dc;
 	g->machine = h->machine;
 	g->epoch = h->epoch;
+	g->started_ms = 0;
 	for (b = 0; b < STATE_BUCKETS; b++)
 		g->own[b] = state_load(&state_bucket(h, b)->word);
 }
@@ -310,7 +342,8 @@ info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 	    "\"state\":\"%s\",\"lead_s\":%lld,\"identity\":\"%s\"}",
 	    PACKAGE_VERSION, g->zone, g->dc, g->machine, (long long)g->epoch,
 	    STATE_BUCKETS, node->workers, (long long)h->master_pid,
-	    node->worker_pid, now - (long long)h->started, now,
+	    node->worker_pid,
+	    (long long)(node->mono_ms() - g->started_ms) / 1000, now,
 	    (long long)(state_load(&h->checkpoint) + (uint64_t)g->epoch),
 	    bucket, (unsigned long long)h->instance, serving_name(serving),
 	    node_lead(h, g->epoch, now),

@@ -50,6 +50,8 @@ struct proto_guard {
 	uint32_t zone, dc, machine;
 	int64_t epoch;
 	uint64_t own[STATE_BUCKETS];
+	int64_t started_ms; /* CLOCK_MONOTONIC ms of the master's start:
+			       INFO's uptime, which no clock step moves */
 };
 
 /* PROTO_DAMAGED: what was found. */

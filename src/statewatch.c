@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bucket.h"
+#include "clock.h"
 #include "log.h"
 #include "statewatch.h"
 
@@ -23,6 +24,7 @@ statewatch_init(
 	w->head = *sf->h;
 	w->ckpt_seen = (uint32_t)state_load(&sf->h->checkpoint_safe);
 	proto_guard_init(&w->guard, sf->h);
+	w->guard.started_ms = clock_mono_ms();
 }
 
 /*

@@ -6,10 +6,15 @@
 #include "clock.h"
 #include "log.h"
 #include "steps.h"
+#include "timefmt.h"
 
 static void on_step(int64_t step_ns, void *arg);
 static void count_step(struct state_header *h, int64_t step_ns);
-static void log_slew(enum slew_event ev, int64_t step_ns);
+static void log_slew(enum slew_event ev);
+static void log_far(void);
+
+/* How often a slew past max_slew is told again in the log. */
+#define FAR_EVERY_MS (600 * 1000)
 
 static struct {
 	struct state_header *h;
@@ -18,6 +23,7 @@ static struct {
 	int64_t now_ms;	    /* the monotonic clock at the last tick */
 	enum slew_event ev; /* what this tick's step did to the slew */
 	int64_t step_ns;    /* this tick's step, 0 = none */
+	int64_t far_told;   /* when the far slew was last told, 0 = never */
 } st;
 
 void
@@ -26,7 +32,10 @@ steps_start(struct state_header *h, const struct slew_conf *conf)
 	st.h = h;
 	st.conf = *conf;
 	st.now_ms = clock_mono_ms();
-	slew_start(&st.slew, st.now_ms, (int64_t)state_load(&h->slew_extra_ms));
+	slew_start(
+	    &st.slew, conf, st.now_ms, (int64_t)state_load(&h->slew_extra_ms));
+	/* The workers compute the extra from the end at this rate. */
+	state_store(&h->slew_rate_ppm, conf->rate_ppm);
 	clock_on_step(on_step, NULL);
 	clock_watch(STEPS_TOLERANCE_NS);
 }
@@ -35,14 +44,16 @@ steps_start(struct state_header *h, const struct slew_conf *conf)
 static void
 on_step(int64_t step_ns, void *arg)
 {
+	int64_t was = slew_extra_ms(&st.slew, &st.conf, st.now_ms);
+
 	(void)arg;
 	count_step(st.h, step_ns);
 	st.step_ns = step_ns;
 	st.ev = slew_step(&st.slew, &st.conf, st.now_ms, step_ns / 1000000);
-	if (st.ev == SLEW_STARTED)
+	if (step_ns < 0 && was == 0)
 		state_add(&st.h->slews, 1);
-	else if (st.ev == SLEW_REFUSED)
-		state_add(&st.h->slews_refused, 1);
+	if (st.ev == SLEW_FAR)
+		state_add(&st.h->slews_far, 1);
 }
 
 static void
@@ -63,18 +74,38 @@ count_step(struct state_header *h, int64_t step_ns)
 	    -step_ns / 1e9);
 }
 
-/* Logs what a step or the passing of time did to the slew. */
+/* Says loudly that the IDs stand far ahead of the clock. */
 static void
-log_slew(enum slew_event ev, int64_t step_ns)
+log_far(void)
 {
 	const struct slew_conf *c = &st.conf;
-	double left = slew_left_ms(&st.slew, c, st.now_ms) / 1000.0;
+	char left[32];
+
+	st.far_told = st.now_ms;
+	log_warnx("the IDs stand %.0f s ahead of the clock, more than"
+		  " max_slew_s %u: genid serves on at %.0f%% of capacity and"
+		  " meets the clock in %s; a clock this far off is no time"
+		  " zone or DST mistake: check the clock source (NTP, RTC)"
+		  " of this host",
+	    slew_extra_ms(&st.slew, c, st.now_ms) / 1e3 + c->max_ahead,
+	    c->max_slew, 100.0 - c->rate_ppm / 1e4,
+	    timefmt_span(
+		slew_left_ms(&st.slew, st.now_ms) / 1000, left, sizeof(left)));
+}
+
+/* Logs what a step or the passing of time did to the slew. */
+static void
+log_slew(enum slew_event ev)
+{
+	const struct slew_conf *c = &st.conf;
+	double left = slew_left_ms(&st.slew, st.now_ms) / 1000.0;
 	unsigned a = slew_allowance(&st.slew, c, st.now_ms);
 
 	switch (ev) {
 	case SLEW_STARTED:
 	case SLEW_GREW:
 	case SLEW_SHRANK:
+	case SLEW_FAR:
 		log_warnx("slew %s: buckets may borrow %u s ahead of the clock,"
 			  " shrinking at clock_slew %g: the node issues at"
 			  " %.0f%% of capacity and meets the clock in %.0f s",
@@ -86,15 +117,13 @@ log_slew(enum slew_event ev, int64_t step_ns)
 			   " (allowance max_ahead_s %u)",
 		    a);
 		break;
-	case SLEW_REFUSED:
-		log_warnx("no slew for a step back of %.0f s: it passes"
-			  " max_slew_s %u; buckets ahead of the clock wait for"
-			  " it (clock-behind) until it catches up",
-		    -step_ns / 1e9, c->max_slew);
-		break;
 	case SLEW_NONE:
 		break;
 	}
+	if (ev == SLEW_FAR ||
+	    (slew_far(&st.slew, c, st.now_ms) &&
+		st.now_ms - st.far_told >= FAR_EVERY_MS))
+		log_far();
 }
 
 uint32_t
@@ -108,14 +137,17 @@ steps_tick(void)
 	st.step_ns = 0;
 	clock_watch(STEPS_TOLERANCE_NS); /* a step reaches on_step */
 	if (st.ev == SLEW_NONE)
-		st.ev = slew_tick(&st.slew, &st.conf, st.now_ms);
+		st.ev = slew_tick(&st.slew, st.now_ms);
 	a = slew_allowance(&st.slew, &st.conf, st.now_ms);
+	/*
+	 * The allowance first: the workers' slew top (from the end) must not
+	 * pass what the checkpoint may be raised to.
+	 */
 	state_store(&h->allowance, a);
 	state_store(&h->slew_extra_ms,
 	    (uint64_t)slew_extra_ms(&st.slew, &st.conf, st.now_ms));
-	state_store(&h->slew_left_ms,
-	    (uint64_t)slew_left_ms(&st.slew, &st.conf, st.now_ms));
-	log_slew(st.ev, st.step_ns);
+	state_store(&h->slew_end_ms, (uint64_t)st.slew.end_ms);
+	log_slew(st.ev);
 	return a;
 }
 

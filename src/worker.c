@@ -39,6 +39,12 @@
  */
 #define TRIM_DELAY_S 1.0
 #define TRIM_MIN 256
+/*
+ * How long a CMD 0 waits in a slew before it tries again: the top moves
+ * by a counter in about 20 microseconds, the loop need not wake as often.
+ */
+#define SLEW_WAIT_S 0.005
+
 /* How long a stopping worker waits for pending replies to be written. */
 #define DRAIN_S 1.0
 /*
@@ -349,18 +355,26 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-/* A connection waits for the clock: wake it just after the next second. */
+/*
+ * A connection waits for the clock: wake it just after the next second,
+ * or in a slew, whose top moves on through each second, a few ms later.
+ */
 static void
 conn_wait(void *arg)
 {
 	struct worker *w = arg;
 	struct timespec now;
+	double in;
 
 	if (ev_is_active(&w->wait_timer))
 		return;
 	/* Just after the wall clock's next second. */
 	clock_real(&now);
-	ev_timer_set(&w->wait_timer, 1.001 - now.tv_nsec / 1e9, 0);
+	in = 1.001 - now.tv_nsec / 1e9;
+	if ((int64_t)state_load(&w->sf->h->slew_end_ms) > clock_mono_ms() &&
+	    in > SLEW_WAIT_S)
+		in = SLEW_WAIT_S;
+	ev_timer_set(&w->wait_timer, in, 0);
 	ev_timer_start(w->loop, &w->wait_timer);
 }
 

@@ -44,7 +44,7 @@ static unsigned
 take(uint64_t *word, uint32_t now, uint32_t checkpoint, uint32_t max_ahead,
     unsigned want, uint64_t *ids, struct bucket_result *r)
 {
-	struct bucket_limits lim = {now, checkpoint, max_ahead};
+	struct bucket_limits lim = {now, checkpoint, max_ahead, 0};
 	unsigned n;
 
 	memset(r, 0xa5, sizeof(*r));
@@ -512,7 +512,7 @@ START_TEST(test_bucket_bits_in_every_id)
 {
 	enum { PER = 300, CALLS = 4 };
 	uint64_t *all, words[32] = {0};
-	struct bucket_limits lim = {T, T + 6, 5};
+	struct bucket_limits lim = {T, T + 6, 5, 0};
 	struct bucket_result r;
 	size_t k = 0, i;
 	unsigned b, c;
@@ -677,30 +677,31 @@ START_TEST(test_clock_start_rule)
 	    CLOCK_START_AHEAD);
 
 	/*
-	 * Further, up to what a node in the largest slew holds: a new state
-	 * file (2 * max_ahead + 1), a crash loop, a restart in a slew.
+	 * Further, up to a step of max_slew on top of what a node holds
+	 * without one (a worker's raise, a file made for a lost one: 2 *
+	 * max_ahead + 2): a restart in a slew, a step while stopped.
 	 */
 	ck_assert_int_eq(clock_start_rule(T, T + 7, 5, 3600), CLOCK_START_SLEW);
 	ck_assert_int_eq(
 	    clock_start_rule(T, T + 12, 5, 3600), CLOCK_START_SLEW);
 	ck_assert_int_eq(
-	    clock_start_rule(T, T + 3606, 5, 3600), CLOCK_START_SLEW);
-	ck_assert_int_eq(clock_start_rule(T, T + 2, 0, 1), CLOCK_START_SLEW);
+	    clock_start_rule(T, T + 3612, 5, 3600), CLOCK_START_SLEW);
+	ck_assert_int_eq(clock_start_rule(T, T + 12, 5, 0), CLOCK_START_SLEW);
+	ck_assert_int_eq(clock_start_rule(T, T + 3, 0, 1), CLOCK_START_SLEW);
 	ck_assert_int_eq(
 	    clock_start_rule(0, UINT32_MAX, UINT32_MAX / 2, UINT32_MAX / 2),
 	    CLOCK_START_SLEW);
 
-	/* Beyond: refuse or wait; without a slew, beyond max_ahead + 1. */
+	/* Beyond: refuse or wait. */
 	ck_assert_int_eq(
-	    clock_start_rule(T, T + 3607, 5, 3600), CLOCK_START_BEHIND);
-	ck_assert_int_eq(clock_start_rule(T, T + 7, 5, 0), CLOCK_START_BEHIND);
-	ck_assert_int_eq(clock_start_rule(T, T + 3, 0, 1), CLOCK_START_BEHIND);
+	    clock_start_rule(T, T + 3613, 5, 3600), CLOCK_START_BEHIND);
+	ck_assert_int_eq(clock_start_rule(T, T + 13, 5, 0), CLOCK_START_BEHIND);
+	ck_assert_int_eq(clock_start_rule(T, T + 4, 0, 1), CLOCK_START_BEHIND);
 	ck_assert_int_eq(
 	    clock_start_rule(T - 86400, T, 5, 3600), CLOCK_START_BEHIND);
 	ck_assert_int_eq(
 	    clock_start_rule(0, UINT32_MAX, 5, 3600), CLOCK_START_BEHIND);
-	ck_assert_int_eq(
-	    clock_start_rule(0, UINT32_MAX, UINT32_MAX / 2, UINT32_MAX / 2 - 1),
+	ck_assert_int_eq(clock_start_rule(0, UINT32_MAX, 5, UINT32_MAX - 13),
 	    CLOCK_START_BEHIND);
 }
 END_TEST
@@ -729,7 +730,7 @@ START_TEST(test_clock_start_after_worker_raise)
 			for (k = 0; k < sizeof(starts) / sizeof(starts[0]);
 			     k++) {
 				uint32_t start = starts[k];
-				struct bucket_limits lim = {T, start, a};
+				struct bucket_limits lim = {T, start, a, 0};
 				static uint64_t ids[4096];
 				uint64_t word = bucket_word(T, 0);
 				struct bucket_result r;
@@ -760,10 +761,14 @@ START_TEST(test_clock_start_after_worker_raise)
 					T + 1, lim.checkpoint, ma, extras[j]),
 				    CLOCK_START_BEHIND);
 			}
-			/* The rule's bound is reached, and it is tight. */
+			/* The bound is reached; the rule leaves max_ahead + 1
+			 * more (a file made for a lost one), no further. */
 			ck_assert_uint_eq(worst, T + a + 1);
+			ck_assert_int_ne(
+			    clock_start_rule(T - 1 - ma, worst, ma, extras[j]),
+			    CLOCK_START_BEHIND);
 			ck_assert_int_eq(
-			    clock_start_rule(T - 1, worst, ma, extras[j]),
+			    clock_start_rule(T - 2 - ma, worst, ma, extras[j]),
 			    CLOCK_START_BEHIND);
 		}
 	}
@@ -1044,7 +1049,7 @@ START_TEST(test_bucket_trust_under_damage)
 	uint64_t last = 0, old = shared, ids[255];
 	uint32_t now = T, ckpt = T + 6, granted = T + 6;
 	unsigned long refused = 0, issued = 0, steps;
-	struct bucket_limits lim = {T, T, 5};
+	struct bucket_limits lim = {T, T, 5, 0};
 	struct bucket_result r;
 
 	for (steps = 0; steps < 400000; steps++) {

@@ -26,6 +26,7 @@ static struct state_worker *slot;
 static struct proto_node node;
 static struct proto_guard guard;
 static long long clock_now;
+static long clock_now_ns;
 static int raise_fails, raises;
 static int64_t mono_now = 5000;
 static uint8_t out[64 * 1024];
@@ -34,7 +35,7 @@ static void
 sim_clock(struct timespec *now)
 {
 	now->tv_sec = (time_t)clock_now;
-	now->tv_nsec = 0;
+	now->tv_nsec = clock_now_ns;
 }
 
 /* Raises both marks at once, as checkpoint_raise does after a sync. */
@@ -354,9 +355,12 @@ START_TEST(raised_checkpoint_stays_restartable)
 END_TEST
 
 /*
- * In a slew the master writes a larger allowance to the header: a dry
- * bucket borrows that far, and raises the checkpoint to now + allowance
- * + 1 at most, which a restart accepts (clock_start_rule with that slew).
+ * In a slew the master writes a larger allowance and the slew's end to
+ * the header: a dry bucket borrows up to the slew's top, now + max_ahead
+ * + the extra at this millisecond, and raises the checkpoint to now +
+ * allowance + 1 at most, which a restart accepts (clock_start_rule with
+ * that slew).  Half a second on, the top has moved by three eighths of a
+ * second: the reduced rate, spread over the second.
  */
 START_TEST(slew_allowance_is_borrowed_under)
 {
@@ -377,6 +381,8 @@ START_TEST(slew_allowance_is_borrowed_under)
 	state_store(
 	    &state_bucket(sf.h, BUCKET)->word, bucket_word(now + 20, 0));
 	state_store(&sf.h->allowance, MAX_AHEAD + 20);
+	state_store(&sf.h->slew_rate_ppm, 250000);
+	state_store(&sf.h->slew_end_ms, (uint64_t)mono_now + 20 * 4000);
 	do {
 		r = serve(in, sizeof(in), sizeof(out));
 		for (i = 0; i < r.written; i += 1 + 8 * (size_t)out[i])
@@ -384,10 +390,22 @@ START_TEST(slew_allowance_is_borrowed_under)
 		ck_assert_uint_le(
 		    state_load(&sf.h->checkpoint), now + MAX_AHEAD + 20 + 1);
 	} while (out[0] == 255 && got < 65536u * 40);
-	/* From its second up to now + allowance: MAX_AHEAD + 1 seconds. */
-	ck_assert_uint_eq(got, 65536u * (MAX_AHEAD + 1));
+	/* From its second up to now + max_ahead + extra: 5 seconds. */
+	ck_assert_uint_eq(got, 65536u * MAX_AHEAD);
 	ck_assert_uint_eq(
-	    bucket_ts(state_bucket(sf.h, BUCKET)->word), now + MAX_AHEAD + 20);
+	    bucket_ts(state_bucket(sf.h, BUCKET)->word), now + MAX_AHEAD + 19);
+	/* 500 ms on: the extra fell by 125 ms, the clock rose by 500. */
+	mono_now += 500;
+	clock_now_ns = 500000000;
+	got = 0;
+	do {
+		r = serve(in, sizeof(in), sizeof(out));
+		for (i = 0; i < r.written; i += 1 + 8 * (size_t)out[i])
+			got += out[i];
+	} while (out[0] == 255);
+	ck_assert_uint_eq(got, 65536u * 375 / 1000);
+	clock_now_ns = 0;
+	state_store(&sf.h->slew_end_ms, 0);
 	ck_assert_int_ne(
 	    clock_start_rule(now, state_load(&sf.h->checkpoint), MAX_AHEAD, 20),
 	    CLOCK_START_BEHIND);

@@ -30,12 +30,27 @@ stop(struct bucket_result *r, enum bucket_stop why, uint32_t need)
 	r->need = need;
 }
 
+/*
+ * The lowest word the bucket may not issue: the second after the last one
+ * borrowing in whole seconds reaches, or the slew's top when higher.
+ */
+static uint64_t
+limit_word(const struct bucket_limits *lim)
+{
+	uint64_t s = (uint64_t)lim->now + lim->max_ahead + 1;
+	uint64_t limit =
+	    s > UINT32_MAX ? (uint64_t)UINT32_MAX << 32 | ID_COUNTERS : s << 32;
+
+	return lim->slew_top > limit ? lim->slew_top : limit;
+}
+
 unsigned
 bucket_take(uint64_t *word, uint64_t base, const struct bucket_limits *lim,
     unsigned want, uint64_t *ids, struct bucket_result *r)
 {
 	uint32_t ts = bucket_ts(*word);
 	uint32_t next = bucket_next(*word);
+	uint64_t limit = limit_word(lim);
 	unsigned n = 0;
 
 	stop(r, BUCKET_DONE, 0);
@@ -49,19 +64,28 @@ bucket_take(uint64_t *word, uint64_t base, const struct bucket_limits *lim,
 	}
 	while (n < want) {
 		uint32_t t = ts, c = next;
+		int borrow = 0;
 
 		if (c > ID_COUNTER_MAX) {
-			/* Borrow the next second, within both caps. */
-			if (t == UINT32_MAX ||
-			    (uint64_t)t + 1 >
-				(uint64_t)lim->now + lim->max_ahead) {
-				stop(r, BUCKET_EXHAUSTED,
-				    t == UINT32_MAX ? t
-						    : t + 1 - lim->max_ahead);
+			/* Borrow the next second. */
+			if (t == UINT32_MAX) {
+				stop(r, BUCKET_EXHAUSTED, t);
 				break;
 			}
 			t++;
 			c = 0;
+			borrow = 1;
+		}
+		/*
+		 * A borrowed second must be within the limit.  Without a
+		 * slew a bucket goes on counting in its own second, wherever
+		 * the clock is; in a slew every ID is within its top, which
+		 * spreads the reduced rate over the second.
+		 */
+		if ((borrow || lim->slew_top != 0) &&
+		    ((uint64_t)t << 32 | c) >= limit) {
+			stop(r, BUCKET_EXHAUSTED, t - lim->max_ahead);
+			break;
 		}
 		if (t > lim->checkpoint) {
 			stop(r, BUCKET_CHECKPOINT, t);
@@ -110,10 +134,11 @@ clock_start_rule(
 		return CLOCK_START_AHEAD;
 	/*
 	 * A node in a slew keeps the checkpoint up to its allowance + 1
-	 * ahead, and a new state file or a crash loop leaves it a little
-	 * further than max_ahead + 1: the slew carries those too.
+	 * ahead; a worker's raise, a new state file for a lost one or a
+	 * crash loop leave it up to 2 * max_ahead + 2 ahead: a step of
+	 * max_slew on top of any of those is still slewed.
 	 */
-	if (lead <= (uint64_t)max_slew + max_ahead + 1)
+	if (lead <= (uint64_t)max_slew + 2 * (uint64_t)max_ahead + 2)
 		return CLOCK_START_SLEW;
 	return CLOCK_START_BEHIND;
 }

@@ -17,15 +17,19 @@
 
 enum bucket_stop {
 	BUCKET_DONE,	   /* every requested ID was produced */
-	BUCKET_EXHAUSTED,  /* counter used up, borrowing capped by max_ahead */
+	BUCKET_EXHAUSTED,  /* counter used up, borrowing capped by max_ahead
+			      and the slew */
 	BUCKET_CHECKPOINT, /* the next ID needs a checkpoint of at least need */
 };
 
 struct bucket_limits {
 	uint32_t now;	     /* wall clock, seconds since the epoch */
 	uint32_t checkpoint; /* highest timestamp that may be issued */
-	uint32_t max_ahead;  /* how far ts may run ahead of now by borrowing:
-				max_ahead_s, more in a slew (slew.h) */
+	uint32_t max_ahead;  /* how far ts may run ahead of now by borrowing
+				whole seconds: max_ahead_s */
+	uint64_t slew_top;   /* in a slew, the lowest word not to issue
+				(slew_top_word): borrowing goes on below it,
+				counter by counter; 0 = no slew */
 };
 
 struct bucket_result {
@@ -115,8 +119,8 @@ enum clock_start {
 /*
  * How a node whose checkpoint is checkpoint may start at time now: AHEAD
  * up to max_ahead + 1 ahead of now (where the master keeps it), SLEW up to
- * max_slew + max_ahead + 1 (the most a node in a slew holds), further is
- * BEHIND.
+ * max_slew + 2 * max_ahead + 2 (a step of max_slew on top of the most a
+ * node holds without one), further is BEHIND.
  */
 enum clock_start clock_start_rule(
     uint32_t now, uint32_t checkpoint, uint32_t max_ahead, uint32_t max_slew);

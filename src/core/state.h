@@ -21,8 +21,6 @@
 #define STATE_WORKERS 32u
 /* The largest max_ahead_s a header may hold (genid.json(5)). */
 #define STATE_MAX_AHEAD 3600u
-/* The largest max_slew_s a header may hold (genid.json(5)). */
-#define STATE_MAX_SLEW 86400u
 
 struct state_identity {
 	uint32_t zone;
@@ -133,10 +131,15 @@ struct state_header {
 	 */
 	uint64_t allowance;
 	uint64_t slew_extra_ms; /* the part of it a slew adds, 0 = none */
-	uint64_t slew_left_ms;	/* until the slew ends */
+	/*
+	 * The CLOCK_MONOTONIC millisecond the slew ends at (0 = none): the
+	 * workers spread its extra over each second from it (slew.h).  Was
+	 * slew_left_ms, the time left at the tick, in the same place.
+	 */
+	uint64_t slew_end_ms;
 	uint64_t slew_rate_ppm; /* clock_slew in millionths */
 	uint64_t slews;		/* slews started this boot */
-	uint64_t slews_refused; /* steps back beyond max_slew this boot */
+	uint64_t slews_far; /* steps back past max_slew this boot (granted) */
 	int64_t renewed;
 	uint64_t identity_losses; /* leases lost this boot */
 };
