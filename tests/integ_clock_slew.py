@@ -196,14 +196,17 @@ class Node:
         s1, s2 = rec.at(t1), rec.at(t2)
         t.note("%s: extra %.1f -> %.1f s (falls %.3f s/s), allowance "
                "%d -> %d s, the buckets' lead %.1f -> %.1f s (falls %.3f "
-               "s/s), slew_left_ms %d" % (
+               "s/s), the slew ends in %.0f s" % (
                    what, s1.extra_ms / 1000, s2.extra_ms / 1000, fell,
                    s1.allowance, s2.allowance, s1.lead_mean, s2.lead_mean,
-                   lead, s2.left_ms))
+                   lead, s2.left_ms / 1000))
         t.check(abs(fell - RATE) <= 0.03, "%s: the slew's extra falls at "
                 "clock_slew %.2f s/s (%.3f)" % (what, RATE, fell))
         t.check(abs(lead - RATE) <= 0.08, "%s: the buckets' lead falls at "
                 "clock_slew %.2f s/s (%.3f)" % (what, RATE, lead))
+        t.check(abs(s2.left_ms / 1000 - s2.extra_ms / 1000 / RATE) <= 2,
+                "%s: the slew ends in extra / clock_slew (%.1f s; %.1f s)"
+                % (what, s2.left_ms / 1000, s2.extra_ms / 1000 / RATE))
         over = [s for s in rec.between(t1, t2)
                 if s.lead_ts > s.allowance + 1]
         t.check(not over, "%s: the buckets stay within the allowance"

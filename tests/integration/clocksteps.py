@@ -46,6 +46,17 @@ def header_field(h, names, default=0):
     return default
 
 
+def slew_left_ms(h):
+    """How long until the slew ends, ms: the header holds the monotonic
+    millisecond it ends at (slew_end_ms; Python's time.monotonic() reads
+    the same CLOCK_MONOTONIC, which libfaketime leaves alone here), or,
+    in older layouts, the time left at the master's tick."""
+    if hasattr(h, "slew_end_ms"):
+        end = h.slew_end_ms
+        return max(end - time.monotonic() * 1000, 0) if end else 0
+    return h.slew_left_ms
+
+
 def set_offset(path, offset):
     """Steps the wall clock of every process reading path to real time +
     offset s (libfaketime's FAKETIME_TIMESTAMP_FILE), atomically."""
@@ -261,7 +272,7 @@ class Recorder(threading.Thread):
         h = st.h
         s.allowance = h.allowance
         s.extra_ms = h.slew_extra_ms
-        s.left_ms = h.slew_left_ms
+        s.left_ms = slew_left_ms(h)
         s.slews = h.slews
         s.slews_far = header_field(h, SLEWS_FAR)
         s.ckpt = h.checkpoint
