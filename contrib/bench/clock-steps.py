@@ -13,8 +13,8 @@ listening on a loopback port the kernel picks, under libfaketime (an offset
 file rewritten to step its wall clock; the monotonic clock stays real).
 32 connections of CMD 1 n=255, 16 in flight each, one on each bucket, ask
 for more than the node's 2^21 IDs/s, so the buckets set the pace; every ID
-is checked as it comes (strictly increasing per connection, and no two
-connections of a bucket with overlapping ranges: no duplicate).
+is checked as it comes (strictly increasing per connection) and kept as
+runs of consecutive IDs, which must not overlap (no duplicate).
 
 - fresh: the step comes as soon as every bucket is used up in the node's
   first seconds (it borrowed max_ahead_s ahead); "before" is the time
