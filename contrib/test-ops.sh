@@ -237,7 +237,12 @@ start_genid() {
   "log_file": "$tmp/genid.log"
 }
 EOF
-	"$genid" -c "$tmp/genid.json" </dev/null >"$tmp/genid.out" 2>&1 &
+	# A new node: genid makes no state file at start (genid(8)).
+	"$genid" -c "$tmp/genid.json" --init >"$tmp/genid.out" 2>&1 || {
+		cat "$tmp/genid.out"
+		return 1
+	}
+	"$genid" -c "$tmp/genid.json" </dev/null >>"$tmp/genid.out" 2>&1 &
 	genid_pid=$!
 	deadline=$(($(now) + 15))
 	until grep -q 'ready:' "$tmp/genid.log" 2>/dev/null; do

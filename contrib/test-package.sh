@@ -4,10 +4,13 @@
 # with dpkg-buildpackage -us -uc -b in a copy of the tree (the tree itself
 # stays as it is), runs lintian, installs them with apt-get, checks the
 # service runs as the user genid (through the init script where systemd is
-# not PID 1), fetches and decodes an ID with genidctl and with a program
-# built against libgenid-dev, upgrades over itself keeping the state file
-# and the configuration, removes, purges, and checks what is left.  Ends
-# with one line "N passed, M failed".
+# not PID 1), checks the first start (postinst made the state file with
+# genid --init, so the first ID carries the current second), fetches and
+# decodes an ID with genidctl and with a program built against
+# libgenid-dev, checks that a start without the state file is refused and
+# names genid --init and --init-lost, upgrades over itself keeping the
+# state file and the configuration, removes, purges, and checks what is
+# left.  Ends with one line "N passed, M failed".
 #
 # genid listens on 127.0.0.1:3778 as installed: that port must be free.
 # The test refuses to run where a genid package is installed already, and
@@ -267,6 +270,10 @@ check "/var/lib/genid is genid:genid 0750" \
     test "$(stat -c '%U:%G %a' /var/lib/genid)" = "genid:genid 750"
 check "/var/log/genid is genid:adm 2750" \
     test "$(stat -c '%U:%G %a' /var/log/genid)" = "genid:adm 2750"
+check "postinst made $state with genid --init" \
+    grep -q "state file made for zone 0 dc 0 machine 0" "$tmp/install.log"
+check "$state belongs to genid:genid" \
+    test "$(stat -c '%U:%G' "$state" 2>/dev/null)" = genid:genid
 dpkg-query -W -f='${Conffiles}\n' genid >"$tmp/conffiles"
 check "/etc/genid.json is a conffile" grep -q '^ /etc/genid.json ' "$tmp/conffiles"
 check "the libraries are in /usr/lib/$multiarch" \
@@ -311,7 +318,18 @@ else
 fi
 
 first=$(genidctl get "127.0.0.1:$port" 2>"$tmp/get.err")
+first_at=$(now)
 check "genidctl get prints an ID" test -n "$first"
+# The first start of a node made with --init: its IDs carry the current
+# second (epoch 0 as installed: the timestamp is id >> 32), not a second
+# ahead of the clock, as a file made for a lost node would.
+near_clock() {
+	ts=$(($1 >> 32))
+	echo "# first ID's second $ts, the clock $2"
+	[ "$ts" -ge $(($2 - 5)) ] && [ "$ts" -le $(($2 + 5)) ]
+}
+check "first start: the first ID is stamped within 5 s of the clock" \
+    near_clock "${first:-0}" "$first_at"
 decoded=$(genidctl decode --json "$first" 2>&1)
 echo "# $decoded"
 year=$(date -u +%Y)
@@ -359,6 +377,35 @@ else
 fi
 
 check "genidctl stats reads $state" quiet genidctl stats -s "$state"
+
+# ------------------------------------------------------ missing state file
+
+# A start without the state file is refused, names both ways to make one,
+# and makes none: neither genid, nor the init script, nor the unit guesses
+# whether the node is new or its file was lost (genid(8)).
+/etc/init.d/genid stop >/dev/null 2>&1
+check "stop before moving the state file away" poll 20 gone "$master"
+mv "$state" "$state.test-moved"
+(cd /var/lib/genid &&
+    runuser -u genid -- /usr/sbin/genid -c /etc/genid.json) \
+    >"$tmp/nostate.out" 2>&1
+rc=$?
+sed 's/^/# no state file: /' "$tmp/nostate.out"
+check "no state file: genid exits 66 (EX_NOINPUT): $rc" test "$rc" -eq 66
+names_both() {
+	grep -q -e "--init\." "$tmp/nostate.out" &&
+	    grep -q -e "--init-lost" "$tmp/nostate.out"
+}
+check "no state file: the message names genid --init and --init-lost" names_both
+start_refused() {
+	! /etc/init.d/genid start >/dev/null 2>&1 &&
+	    ! poll 3 master_pid >/dev/null
+}
+check "no state file: the service does not start" start_refused
+check "no state file: nothing made it" test ! -e "$state"
+mv "$state.test-moved" "$state"
+/etc/init.d/genid start >/dev/null 2>&1 || not_ok "/etc/init.d/genid start"
+check_service "state file back"
 
 # ----------------------------------------------------------------- upgrade
 

@@ -217,6 +217,7 @@ vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 		va_end(ap);                                                    \
 	}
 
+LOG_FN(log_errorx, LOG_LEVEL_ERROR, 0)
 LOG_FN(log_warn, LOG_LEVEL_WARNING, 1)
 LOG_FN(log_warnx, LOG_LEVEL_WARNING, 0)
 LOG_FN(log_notice, LOG_LEVEL_NOTICE, 0)

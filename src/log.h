@@ -52,6 +52,7 @@ int log_syslog_ready(void);
 int log_is_stderr(void);
 
 /* Messages of one level; log_warn appends strerror(errno). */
+void log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

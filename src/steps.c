@@ -24,6 +24,7 @@ static struct {
 	enum slew_event ev; /* what this tick's step did to the slew */
 	int64_t step_ns;    /* this tick's step, 0 = none */
 	int64_t far_told;   /* when the far slew was last told, 0 = never */
+	int started;	    /* this tick's step started the slew */
 } st;
 
 void
@@ -49,6 +50,7 @@ on_step(int64_t step_ns, void *arg)
 	(void)arg;
 	count_step(st.h, step_ns);
 	st.step_ns = step_ns;
+	st.started = step_ns < 0 && was == 0;
 	st.ev = slew_step(&st.slew, &st.conf, st.now_ms, step_ns / 1000000);
 	if (step_ns < 0 && was == 0)
 		state_add(&st.h->slews, 1);
@@ -82,11 +84,11 @@ log_far(void)
 	char left[32];
 
 	st.far_told = st.now_ms;
-	log_warnx("the IDs stand %.0f s ahead of the clock, more than"
-		  " max_slew_s %u: genid serves on at %.0f%% of capacity and"
-		  " meets the clock in %s; a clock this far off is no time"
-		  " zone or DST mistake: check the clock source (NTP, RTC)"
-		  " of this host",
+	log_errorx("the IDs stand %.0f s ahead of the clock, more than"
+		   " max_slew_s %u: genid serves on at %.0f%% of capacity and"
+		   " meets the clock in %s; a clock this far off is no time"
+		   " zone or DST mistake: check the clock source (NTP, RTC)"
+		   " of this host",
 	    slew_extra_ms(&st.slew, c, st.now_ms) / 1e3 + c->max_ahead,
 	    c->max_slew, 100.0 - c->rate_ppm / 1e4,
 	    timefmt_span(
@@ -109,7 +111,7 @@ log_slew(enum slew_event ev)
 		log_warnx("slew %s: buckets may borrow %u s ahead of the clock,"
 			  " shrinking at clock_slew %g: the node issues at"
 			  " %.0f%% of capacity and meets the clock in %.0f s",
-		    ev == SLEW_STARTED ? "starts" : "changes", a,
+		    st.started ? "starts" : "changes", a,
 		    c->rate_ppm / 1e6, 100.0 - c->rate_ppm / 1e4, left);
 		break;
 	case SLEW_ENDED:
@@ -135,6 +137,7 @@ steps_tick(void)
 	st.now_ms = clock_mono_ms();
 	st.ev = SLEW_NONE;
 	st.step_ns = 0;
+	st.started = 0;
 	clock_watch(STEPS_TOLERANCE_NS); /* a step reaches on_step */
 	if (st.ev == SLEW_NONE)
 		st.ev = slew_tick(&st.slew, st.now_ms);

@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # The LSB init script, as built (etc/init.d/genid), drives a real genid in
-# a temporary directory: start, status, a restart refused for a broken
-# configuration, restart, reload (the log file is reopened), stop, status.
+# a temporary directory: a start refused without a state file (the script
+# never makes one, genid(8) "The first start"), genid --init, start,
+# status, a restart refused for a broken configuration, restart, reload
+# (the log file is reopened), stop, status.
 # Every wait polls for its condition with a deadline.
 
 script=$GENID_BUILDDIR/etc/init.d/genid
@@ -145,6 +147,12 @@ EOF
 sed 's/"workers": 2/"workers": 2, "machine_id": 9/' "$conf" >"$bad"
 
 expect 3 status
+# No state file: genid exits 66 naming --init and --init-lost, and the
+# script makes none.
+expect 1 start
+[ ! -e "$tmp/genid.state" ] || fail "a refused start made $tmp/genid.state"
+logged "genid -c .* --init-lost" || fail "the refused start does not name --init-lost"
+"$GENID" -c "$conf" --init || fail "genid --init exited $?"
 expect 0 start
 check_running 1
 poll 20 logged "listening on 127.0.0.1:[1-9]" ||

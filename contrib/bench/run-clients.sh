@@ -90,6 +90,8 @@ cat >"$tmp/genid.json" <<EOF2
   "max_ahead_s": 3600
 }
 EOF2
+"$GENID" -c "$tmp/genid.json" --init >/dev/null ||
+	die "genid --init failed"
 "$GENID" -c "$tmp/genid.json" 2>"$tmp/genid.log" &
 gpid=$!
 wait_log "$tmp/genid.log" 'ready: ' "$gpid" ||

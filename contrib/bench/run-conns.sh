@@ -86,6 +86,8 @@ cat >"$tmp/genid.json" <<EOF2
   "idle_timeout_s": 0
 }
 EOF2
+"$GENID" -c "$tmp/genid.json" --init >/dev/null ||
+	die "genid --init failed"
 "$GENID" -c "$tmp/genid.json" 2>"$tmp/genid.log" &
 gpid=$!
 i=0
