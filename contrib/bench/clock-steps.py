@@ -207,8 +207,10 @@ def first_seconds(lib, top):
         out = []
         for k in range(FIRST_S):
             a, b = n.started + k, n.started + k + 1
-            out.append((k, n.rec.rate(a, b), max(
-                (s.lead_ts for s in n.rec.between(a, b)), default=0)))
+            ss = n.rec.between(a, b)
+            out.append((k, n.rec.rate(a, b),
+                        max((s.lead_ts for s in ss), default=0),
+                        max((s.lead_mean for s in ss), default=0)))
     finally:
         ids, dups, bad = n.finish()
     return out, ids, bad
@@ -276,11 +278,12 @@ used-up bucket after; seen: until the master counted the step; lead:
 the buckets' mean lead over genid's clock when it was seen and 10 s
 later, and how fast it fell (s/s; clock_slew is 0.25).""")
     print()
-    print("first %d s of a fresh node (genid --init), IDs/s and the highest"
-          " lead of a bucket over the clock:" % FIRST_S)
-    for k, rate, lead in first:
-        print("  s %2d: %9.0f IDs/s (%3.0f%% of 2^21), lead %d s" % (
-            k, rate, 100 * rate / 2 ** 21, lead))
+    print("first %d s of a fresh node (genid --init): IDs/s, the highest "
+          "lead of a bucket's second over the clock's, and the buckets' "
+          "mean lead (their second and counter over the clock):" % FIRST_S)
+    for k, rate, lead, mean in first:
+        print("  s %2d: %9.0f IDs/s (%3.0f%% of 2^21), max lead %d s, "
+              "mean %.1f s" % (k, rate, 100 * rate / 2 ** 21, lead, mean))
     print("  %d IDs, %s" % (ids, "no duplicate" if not bad else
                             "PROBLEMS: %s" % "; ".join(bad)))
     for p in problems:

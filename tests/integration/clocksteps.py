@@ -5,8 +5,9 @@ contrib/bench/clock-steps.py share: a genid at the shipped defaults under
 libfaketime (an offset file rewritten to step its wall clock; the
 monotonic clock stays real, so genid tells a step from elapsed time),
 a bulk load that saturates the node's buckets and checks every ID as it
-comes, keeping runs of consecutive IDs instead of each one, and a recorder that samples the load, the
-state file, INFO and the log while the clock steps.
+comes, keeping runs of consecutive IDs instead of each one, and a
+recorder that samples the load, the state file, INFO and the log while
+the clock steps.
 
 A node has 32 buckets of 65,536 IDs a second (genid(7)); 32 connections
 of CMD 1 n=255, 16 in flight each, land one on each bucket and ask for far
