@@ -237,12 +237,13 @@ start_genid() {
   "log_file": "$tmp/genid.log"
 }
 EOF
-	# A new node: genid makes no state file at start (genid(8)).
-	"$genid" -c "$tmp/genid.json" --init >"$tmp/genid.out" 2>&1 || {
+	# A new node's state file, made as an operator makes it (genid(8)).
+	if [ ! -e "$tmp/genid.state" ] &&
+	    ! "$genid" -c "$tmp/genid.json" --init >"$tmp/genid.out" 2>&1; then
 		cat "$tmp/genid.out"
 		return 1
-	}
-	"$genid" -c "$tmp/genid.json" </dev/null >>"$tmp/genid.out" 2>&1 &
+	fi
+	"$genid" -c "$tmp/genid.json" </dev/null >"$tmp/genid.out" 2>&1 &
 	genid_pid=$!
 	deadline=$(($(now) + 15))
 	until grep -q 'ready:' "$tmp/genid.log" 2>/dev/null; do

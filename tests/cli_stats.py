@@ -78,7 +78,10 @@ def test_files(d):
 
 
 def test_daemon(d):
-    g = Daemon(None, dir=d, zone_id=3, dc_id=2, machine_id=5, workers=2)
+    # The harness's identity, zone 3 dc 2 machine 5.
+    g = Daemon(None, dir=d, workers=2, why="two workers whatever the "
+               "CPUs: the per-worker lines and bucket owners are checked "
+               "for two")
     try:
         g.start()
         addr = "%s:%d" % g.addr

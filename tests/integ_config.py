@@ -58,8 +58,9 @@ def test_listen(t):
     if not has_ipv6():
         t.note("no IPv6 loopback here: the [::1] listener is not checked")
         return
-    d = harness.Daemon(t, workers=1, listen=["127.0.0.1", "[::1]"],
-                       pid_file="")
+    d = harness.Daemon(t, listen=["127.0.0.1", "[::1]"], pid_file="", why={
+        "listen": "the test is about an IPv6 listener beside the IPv4 one",
+        "pid_file": 'the test checks that pid_file "" writes none'})
     d.start()
     m = LISTEN6_RE.search(d.output())
     t.check(m, "listen [::1]: logs listening on [::1]:PORT",
@@ -81,7 +82,8 @@ def test_listen(t):
 
 
 def test_allow(t):
-    d = harness.Daemon(t, workers=1, allow=["127.0.0.1/32"]).start()
+    d = harness.Daemon(t, allow=["127.0.0.1/32"], why="the test is about "
+                       "allow: 127.0.0.2 is refused").start()
     with harness.connect(d.addr) as s:
         harness.get_id(s)
     t.check(True, "allow 127.0.0.1/32: a client from 127.0.0.1 is served")
@@ -99,7 +101,11 @@ def test_allow(t):
 
 
 def test_max_connections(t):
-    d = harness.Daemon(t, workers=1, max_connections=4).start()
+    d = harness.Daemon(t, workers=1, max_connections=4, why={
+        "workers": "one worker holds all of max_connections (each holds "
+                   "its share), so the fifth connection is the refused one",
+        "max_connections": "the test is about the limit: four fit, the "
+                           "fifth is refused"}).start()
     held = [harness.connect(d.addr) for _ in range(4)]
     for s in held:
         harness.get_id(s)
@@ -129,7 +135,8 @@ def test_max_connections(t):
 
 
 def test_idle_timeout(t):
-    d = harness.Daemon(t, workers=1, idle_timeout_s=1).start()
+    d = harness.Daemon(t, idle_timeout_s=1, why="the test is about the "
+                       "idle timeout: one second to wait for").start()
     # The idle client's last request comes just before a second of the
     # wall clock ends: a timeout counted in whole seconds of the clock
     # would close it well before it was idle for 1 s.  Both connections

@@ -10,7 +10,8 @@ the file itself, and says which key to look at:
     named with (check "KEY" and "user"); once the directories belong to
     it, -t says configuration OK and exit 0;
   - a start on a missing pid directory says (check "pid_file"), not
-    pidfile_open; one on a missing state directory (check "state_file").
+    pidfile_open; genid --init on a missing state directory (check
+    "state_file").
 The parts with "user" need root and the user nobody; they skip otherwise.
 """
 
@@ -60,8 +61,10 @@ def missing_dirs(t, top):
 
     # The start itself names the key of the pid file, not pidfile_open.
     os.mkdir(os.path.join(top, "state"))
-    d = harness.Daemon(t, workers=1, dir=os.path.join(top, "state"))
-    d.set(pid_file=paths["pid_file"], log_file="")
+    d = harness.Daemon(t, dir=os.path.join(top, "state"))
+    d.set(pid_file=paths["pid_file"], log_file="", why={
+        "pid_file": "a pid directory that does not exist: the start must "
+                    "name the key"})
     d.spawn()
     rc = d.wait_exit(15)
     out = d.output()
@@ -73,18 +76,15 @@ def missing_dirs(t, top):
             "a start on a missing pid directory: exit 73, names the key",
             "exit %r, %r" % (rc, out))
 
-    # And that of the state file.
-    d.set(pid_file="", state_file=paths["state_file"])
-    d.spawn()
-    rc = d.wait_exit(15)
-    out = d.output()
-    if rc is None:
-        d.cleanup()
+    # And genid --init that of the state file.
+    d.set(state_file=paths["state_file"], why="a state directory that "
+          "does not exist: genid --init must name the key")
+    rc, out = d.init_state()
     t.check(rc == harness.EX_CANTCREAT and re.search(
         r'%s.*: No such file or directory \(check "state_file"\)$'
         % re.escape(gone), out, re.M),
-            "a start on a missing state directory: exit 73, names the key",
-            "exit %r, %r" % (rc, out))
+            "genid --init on a missing state directory: exit 73, names "
+            "the key", "exit %r, %r" % (rc, out))
 
 
 def as_user(t, top):

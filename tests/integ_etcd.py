@@ -78,12 +78,20 @@ info_of = functools.partial(idclients.info_of, timeout=2)
 Client = idclients.Client
 
 
+# Why a node here differs from the shipped configuration.
+NODE = {"workers": "up to nine nodes on one small machine: one worker each",
+        "machine_id": '"auto", an id leased from etcd, unless a case says '
+                      "otherwise: the test is about the leases",
+        "coordination": "the test is about etcd's leases and checkpoints; "
+                        "a short TTL, so that a lease runs out within it",
+        "dc_id": "a node of another data centre, which has its own ids"}
+
+
 def node(t, e, **extra):
-    conf = {"machine_id": "auto",
-            "coordination": {"etcd": [e.endpoint], "prefix": PREFIX,
-                             "lease_ttl_s": TTL}}
-    conf.update(extra)
-    return harness.Daemon(t, workers=1, **conf)
+    d = harness.Daemon(t, workers=1, machine_id="auto", coordination={
+        "etcd": [e.endpoint], "prefix": PREFIX, "lease_ttl_s": TTL},
+        why=NODE)
+    return d.set(why=NODE, **extra)
 
 
 def start_all(ds, deadline=30):
@@ -363,7 +371,8 @@ def test(t):
     t.note("etcd down, auto node: %s" % (err.splitlines()[-1] if err
                                           else "(silent)"))
     waiter = node(t, e, dc_id=1)
-    waiter.spawn(["--wait-coordination"])
+    waiter.spawn(["--wait-coordination"], why="the test is about "
+                 "--wait-coordination: it waits for etcd")
     fixed.start()
     inf = info_of(fixed) or {}
     t.check(inf.get("state") == "serving" and

@@ -63,6 +63,12 @@ TTL = 5
 WARN_EVERY = 10
 PREFIX = "/genid-cluster-test"
 ZONE, DC = harness.ZONE, harness.DC
+# Why a node here differs from the shipped configuration.
+NODE = {"workers": "four nodes and a cluster of three etcd on one small "
+                   "machine: one worker each",
+        "machine_id": '"auto": the test is about ids leased from etcd',
+        "coordination": "the test is about a cluster of etcd: each node "
+                        "names the members in its own order; a short TTL"}
 # What a clock tick, the poll of the test and a busy machine add to an
 # instant the test measures.
 SLACK = 0.5
@@ -176,7 +182,7 @@ def test(t):
     for k, order in enumerate(orders):
         d = harness.Daemon(t, workers=1, machine_id="auto", coordination={
             "etcd": [m.endpoint for m in order], "prefix": PREFIX,
-            "lease_ttl_s": TTL})
+            "lease_ttl_s": TTL}, why=NODE)
         names[d] = "node%d" % k
         t0 = time.monotonic()
         d.start(deadline=20)
@@ -244,7 +250,7 @@ def test(t):
     # endpoint is the stopped member gets the lowest free id.
     late = harness.Daemon(t, workers=1, machine_id="auto", coordination={
         "etcd": [m.endpoint for m in orders[0]], "prefix": PREFIX,
-        "lease_ttl_s": TTL})
+        "lease_ttl_s": TTL}, why=NODE)
     t0 = time.monotonic()
     try:
         late.start(deadline=15)

@@ -115,7 +115,10 @@ def wait_case(t, d, other):
 def test(t):
     if t.external:
         t.skip("needs max_ahead_s 0 and one worker")
-    d = harness.Daemon(t, workers=1, max_ahead_s=0)
+    d = harness.Daemon(t, workers=1, max_ahead_s=0, why={
+        "workers": "one worker: the other connection is on the worker "
+                   "whose bucket ran out",
+        "max_ahead_s": "no borrowing ahead of the clock: a bucket runs out within its second"})
     d.start()
     flood(t, d)
     other = harness.connect(d.addr)

@@ -38,6 +38,15 @@ sys.path.insert(0, os.path.join(HERE, "clients"))
 sys.path.insert(0, os.path.join(HERE, "..", "contrib", "clients", "python",
                                 "src"))
 import harness  # noqa: E402
+
+# Why a node of the fleet differs from the shipped configuration.
+FLEET = {"workers": "eight nodes and their clients on one small machine: "
+                    "one worker each",
+         "machine_id": "the nodes of one data centre, told apart by machine",
+         "dc_id": "a node of another data centre",
+         "listen": "each node on a loopback address of its own, as on a "
+                   "host of its own",
+         "peers": "the nodes check each other's identity and clock"}
 import haproxy  # noqa: E402
 
 BUILD = os.environ.get("GENID_BUILDDIR", ".")
@@ -157,7 +166,7 @@ def increasing_per_bucket(ids):
 def start_node(t, n, port, peers, lib, rc_dir):
     d = harness.Daemon(t, workers=1, machine_id=n,
                        listen=["127.0.0.%d" % (n + 1)], port=port,
-                       peers=peers)
+                       peers=peers, why=FLEET)
     env = None
     if n == 5 and lib:
         rc_path = os.path.join(d.dir, "faketime.rc")
@@ -306,7 +315,7 @@ def test(t):
     event("ninth nodes")
     # A ninth node with node 3's machine_id.
     twin = harness.Daemon(t, workers=1, machine_id=3, listen=["127.0.0.9"],
-                          port=port, peers=addrs)
+                          port=port, peers=addrs, why=FLEET)
     rc = twin.spawn().wait(timeout=30)
     err = twin.stderr().strip()
     t.check(rc == 78 and addrs[3] in err,
@@ -314,7 +323,8 @@ def test(t):
             " %s" % addrs[3], "exit %r: %s" % (rc, err))
     if lib:
         off = harness.Daemon(t, workers=1, dc_id=3, machine_id=0,
-                             listen=["127.0.0.9"], port=port, peers=addrs)
+                             listen=["127.0.0.9"], port=port, peers=addrs,
+                             why=FLEET)
         rc_path = os.path.join(off.dir, "faketime.rc")
         set_offset(rc_path, "+30")
         rc = off.spawn(env={"LD_PRELOAD": lib,

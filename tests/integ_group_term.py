@@ -24,7 +24,9 @@ def zombie(pid):
 
 
 def test(t):
-    d = harness.Daemon(t, workers=4)
+    d = harness.Daemon(t, workers=4, why="more workers than a small "
+                       "machine's default: several exits reach the master "
+                       "in the same turn as its SIGTERM")
     d.new_session = True
     d.start()
     master = d.master_pid()

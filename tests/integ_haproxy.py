@@ -60,8 +60,12 @@ def test(t):
                " not serving by stopping it instead")
     nodes = []
     for m in (1, 2, 3):
-        d = harness.Daemon(t, workers=1, machine_id=m,
-                           checkpoint_interval_ms=100)
+        d = harness.Daemon(t, machine_id=m, checkpoint_interval_ms=100,
+                           why={"machine_id": "three nodes behind HAProxy, "
+                                "told apart by machine",
+                                "checkpoint_interval_ms": "node 2's failing"
+                                " msync is met, and reported, within "
+                                "HAProxy's check deadlines"})
         env = None
         if m == 2 and shim:
             env = {"LD_PRELOAD": shim,

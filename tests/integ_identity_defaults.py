@@ -13,9 +13,9 @@ integ_identity_defaults.py - safe by default (issue 10, genid.json(5)):
   - the two start-up warnings of a node beyond loopback: no peers and no
     etcd (nothing checks machine_id), and an empty "allow".  Each warning
     goes away with the setting it names.  No test here accepts a
-    connection beyond loopback: the node's state file lies in a directory
-    that does not exist, which a node without etcd opens before it listens
-    (exit 73), and where unshare(1) may make a network namespace genid runs
+    connection beyond loopback: the node has no state file (no genid
+    --init, and a directory that does not exist), which a node without
+    etcd opens before it listens (exit 66), and where unshare(1) may make a network namespace genid runs
     in one of its own, which has nothing but a loopback interface that is
     down.  A node with coordination.etcd binds before it claims its id (and
     opens its state file), so that case runs only in such a namespace.
@@ -33,6 +33,12 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
+
+# Why beyond_warned's nodes change what they change.
+BEYOND = ("a node on every address with the case's peers, allow or "
+          "coordination: which warnings it gets is the test")
+NO_STATE = ("a state file in a directory that does not exist: the node "
+            "stops before it binds, whatever its address")
 
 WARNING_RE = re.compile(r"\]: warning: ")
 IDENTITY_WARNING = "nothing checks that machine_id"
@@ -56,7 +62,8 @@ def netns_prefix():
 
 
 def loopback_without_machine(t):
-    d = harness.Daemon(t, workers=1, machine_id=None)
+    d = harness.Daemon(t, machine_id=None, why="the test is about a "
+                       "configuration without machine_id")
     d.start()
     with harness.connect(d.addr) as s:
         ids = harness.get_ids(s, 10)
@@ -74,7 +81,9 @@ def loopback_without_machine(t):
             "allow: no warning", "\n".join(warnings(out)))
 
     # No "listen" key at all: the default address, and only it.
-    d = harness.Daemon(t, workers=1, machine_id=None, listen=None)
+    d = harness.Daemon(t, machine_id=None, listen=None, why="the test is "
+                       "about a configuration without machine_id and "
+                       "listen")
     d.start()
     t.check(d.host == "127.0.0.1", "no \"listen\": listens on 127.0.0.1",
             "listens on %s" % d.host)
@@ -136,20 +145,22 @@ def refused_config(t, d, what, key, needle, words):
 
 def beyond_refused(t):
     for host in ("0.0.0.0", "", "[::]"):
-        d = harness.Daemon(t, workers=1, machine_id=None,
-                           listen=["127.0.0.1", host])
+        d = harness.Daemon(t, machine_id=None, listen=["127.0.0.1", host],
+                           why="the test is about a listener beyond "
+                           "loopback without machine_id: refused")
         refused_config(t, d, "listen %s without machine_id" % json.dumps(
             host), '"listen"[1]', '"%s"' % host,
             ("beyond loopback", '"machine_id" is not set', "same IDs",
              "dc %d of zone %d" % (harness.DC, harness.ZONE), '"auto"'))
-    d = harness.Daemon(t, workers=1, machine_id="auto")
+    d = harness.Daemon(t, machine_id="auto", why='the test is about '
+                       '"auto" without coordination: refused')
     refused_config(t, d, "machine_id \"auto\" without coordination",
                    '"machine_id"', '"auto"', ("coordination", "etcd"))
 
 
 def beyond_warned(t):
     """Warnings of a node on every address ("") that stops before it
-    binds: its state file's directory is missing."""
+    binds: it has no state file."""
     netns = netns_prefix()
     cases = [
         # (what, settings, identity warning, allow warning)
@@ -168,8 +179,10 @@ def beyond_warned(t):
                "without a namespace of their own, and not with "
                "coordination.etcd (that node binds before it stops)")
     for what, settings, want_id, want_allow in cases:
-        d = harness.Daemon(t, workers=1, listen=[""], **settings)
-        d.set(state_file=os.path.join(d.dir, "gone", "genid.state"))
+        d = harness.Daemon(t, listen=[""], why=BEYOND, **settings)
+        d.set(state_file=os.path.join(d.dir, "gone", "genid.state"),
+              why=NO_STATE)
+        d.init = False
         d.spawn(prefix=netns or ())
         rc = d.wait_exit(10)
         if rc is None:
@@ -179,8 +192,8 @@ def beyond_warned(t):
         if "coordination" not in settings:
             t.check(not LISTENING_RE.search(out), "%s: stops before it "
                     "binds" % label, out.strip())
-        t.check(rc not in (None, 0), "%s: exits (the state directory is "
-                "missing)" % label, "got %r" % rc)
+        t.check(rc not in (None, 0), "%s: exits (no state file)" % label,
+                "got %r" % rc)
         warned = warnings(out)
         ident = [w for w in warned if IDENTITY_WARNING in w]
         allow = [w for w in warned if ALLOW_WARNING in w]
@@ -206,14 +219,16 @@ def beyond_warned(t):
         t.note("\n".join(warned))
 
     # The control: the same failed start on loopback warns about neither.
-    d = harness.Daemon(t, workers=1)
-    d.set(state_file=os.path.join(d.dir, "gone", "genid.state"))
+    d = harness.Daemon(t)
+    d.set(state_file=os.path.join(d.dir, "gone", "genid.state"),
+          why=NO_STATE)
+    d.init = False
     d.spawn()
     rc = d.wait_exit(10)
     out = d.output()
-    t.check(rc == harness.EX_CANTCREAT and warnings(out) == [],
-            "127.0.0.1 with the state directory missing: exit 73, no "
-            "warning", "got %r: %s" % (rc, out.strip()))
+    t.check(rc == harness.EX_NOINPUT and warnings(out) == [],
+            "127.0.0.1 without a state file: exit 66, no warning",
+            "got %r: %s" % (rc, out.strip()))
 
 
 def test(t):

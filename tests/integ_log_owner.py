@@ -55,9 +55,12 @@ def owner_and_reopen(t):
     os.mkdir(logs, 0o755)
     os.chown(logs, nobody.pw_uid, nobody.pw_gid)
     log = os.path.join(logs, "genid.log")
-    d = harness.Daemon(t, workers=WORKERS, dir=top)
+    d = harness.Daemon(t, workers=WORKERS, dir=top, why="several workers "
+                       "whatever the CPUs: the SIGHUP must reach every "
+                       "process")
     d.log_path = log
-    d.set(log_file=log, user="nobody")
+    d.set(log_file=log, user="nobody", why="the test is about the log "
+          "file of a genid that runs as user nobody")
     d.start()
     try:
         st = os.stat(log)
@@ -104,8 +107,9 @@ def syslog_missing(t):
     if os.path.exists("/dev/log"):
         t.note("syslog part skipped: /dev/log exists")
         return
-    d = harness.Daemon(t, workers=1)
-    d.set(log_file="syslog")
+    d = harness.Daemon(t)
+    d.set(log_file="syslog", why="the test is about syslog without "
+          "/dev/log")
     d.spawn()
     want = ("no syslog socket at /dev/log: log messages are lost until a "
             "syslog daemon listens there; set \"log_file\" to log to a file")
@@ -114,13 +118,13 @@ def syslog_missing(t):
         t.check(got, "syslog without /dev/log: a warning on stderr",
                 d.stderr())
         # A worker runs once the master watches its signals.
-        t.check(d.wait_workers(1), "syslog: the worker runs")
+        t.check(d.wait_workers(), "syslog: the workers run")
     finally:
         rc, _ = d.stop()
     t.check(rc == 0, "syslog: SIGTERM: exit 0", "got %r" % rc)
 
     # -d without a log file logs to syslog: said before stderr is gone.
-    d = harness.Daemon(t, workers=1)
+    d = harness.Daemon(t)
     d.set(log_file="")
     d.spawn(args=["-d"])
     rc = d.wait_exit(15)

@@ -47,8 +47,11 @@ def test(t):
     lib = shim()
     if lib is None:
         t.skip("tests/.libs/msync_fail.so was not built")
-    d = harness.Daemon(t, workers=2, max_ahead_s=0,
-                       checkpoint_interval_ms=100)
+    d = harness.Daemon(t, max_ahead_s=0, checkpoint_interval_ms=100, why={
+        "max_ahead_s": "no lead: the workers need a raise at every new "
+                       "second, so failed msyncs show within the 3 s",
+        "checkpoint_interval_ms": "the master tries its raises often "
+                                  "too, so that a retry storm would show"})
     flag = os.path.join(d.dir, "fail")
     count = os.path.join(d.dir, "count")
     env = {"LD_PRELOAD": lib, "GENID_MSYNC_FAIL": flag,

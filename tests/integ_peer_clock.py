@@ -21,6 +21,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
 
+# Why the nodes here differ from the shipped configuration.
+NODES = {"machine_id": "nodes of one data centre, told apart by machine",
+         "peers": "the test is about the clock check against the peers",
+         "metrics_listen": "the skew is checked in /metrics too, which the "
+                           "shipped configuration does not serve"}
+
 
 def set_offset(path, offset):
     tmp = path + ".tmp"
@@ -41,12 +47,12 @@ def test(t):
     lib = harness.libfaketime()
     if not lib:
         t.skip("libfaketime is not installed (Debian: faketime)")
-    a = harness.Daemon(t, workers=1, machine_id=1).start()
+    a = harness.Daemon(t, machine_id=1, why=NODES).start()
     peer_a = "127.0.0.1:%d" % a.port
     nobody = "127.0.0.1:%d" % harness.closed_port()
 
-    behind = harness.Daemon(t, workers=1, machine_id=2,
-                            peers=[nobody, peer_a])
+    behind = harness.Daemon(t, machine_id=2, peers=[nobody, peer_a],
+                            why=NODES)
     _, env = faked(behind, lib, "-30")
     rc = behind.spawn(env=env).wait(timeout=30)
     err = behind.stderr().strip()
@@ -60,9 +66,10 @@ def test(t):
     t.check(nobody in behind.output() and "warning" in behind.output(),
             "the unreachable peer is a warning")
 
-    waiting = harness.Daemon(t, workers=1, machine_id=2, peers=[peer_a])
+    waiting = harness.Daemon(t, machine_id=2, peers=[peer_a], why=NODES)
     rc_path, env = faked(waiting, lib, "-30")
-    waiting.spawn(args=["--wait-clock"], env=env)
+    waiting.spawn(args=["--wait-clock"], env=env, why="the test is about "
+                  "--wait-clock: it waits until the clock is right")
     saw = harness.poll(lambda: "waiting for the clock (--wait-clock)"
                        in waiting.output(), 15, 0.05)
     t.check(saw, "--wait-clock: it says it waits for the clock",
@@ -78,8 +85,8 @@ def test(t):
     rc, _ = waiting.stop()
     t.check(rc == 0, "it stops with 0", "got %r" % rc)
 
-    fast = harness.Daemon(t, workers=1, machine_id=3, peers=[peer_a],
-                          metrics_listen="127.0.0.1:0")
+    fast = harness.Daemon(t, machine_id=3, peers=[peer_a],
+                          metrics_listen="127.0.0.1:0", why=NODES)
     fast.start(env={"LD_PRELOAD": lib, "FAKETIME": "+0 x60",
                     "FAKETIME_NO_CACHE": "1"})
     loud = harness.poll(lambda: "CLOCK: this clock is" in fast.output(),

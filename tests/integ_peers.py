@@ -14,14 +14,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
 
+# The one reason of every node here: what the test is about.
+PEERS = ("the peer check compares the identities of nodes that name each "
+         "other as peers")
+
 
 def test(t):
-    a = harness.Daemon(t, workers=1, zone_id=3, dc_id=2,
+    a = harness.Daemon(t, why=PEERS, zone_id=3, dc_id=2,
                        machine_id=5).start()
     peer_a = "127.0.0.1:%d" % a.port
     nobody = "127.0.0.1:%d" % harness.closed_port()
 
-    twin = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=5,
+    twin = harness.Daemon(t, why=PEERS, zone_id=3, dc_id=2, machine_id=5,
                           peers=[nobody, peer_a])
     proc = twin.spawn()
     rc = proc.wait(timeout=20)
@@ -31,7 +35,7 @@ def test(t):
     t.check(peer_a in err and "machine_id" in err,
             "the message names the peer and what to change", err)
 
-    other = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=4,
+    other = harness.Daemon(t, why=PEERS, zone_id=3, dc_id=2, machine_id=4,
                            peers=[nobody, peer_a]).start()
     log = other.output()
     t.check(nobody in log and "warning" in log,
@@ -46,7 +50,7 @@ def test(t):
     rc, _ = other.stop()
     t.check(rc == 0, "it stops with 0", "got %r" % rc)
 
-    far = harness.Daemon(t, workers=1, zone_id=4, dc_id=2, machine_id=5,
+    far = harness.Daemon(t, why=PEERS, zone_id=4, dc_id=2, machine_id=5,
                          peers=[peer_a]).start()
     log = far.output()
     t.check("is in zone 3 dc 2" in log,
@@ -69,13 +73,13 @@ def later_conflict(t):
                " not tested")
         return
     twin_port = harness.closed_port()
-    node = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=4,
+    node = harness.Daemon(t, why=PEERS, zone_id=3, dc_id=2, machine_id=4,
                           peers=["127.0.0.1:%d" % twin_port])
     node.start(env={"LD_PRELOAD": lib, "FAKETIME": "+0 x60",
                     "FAKETIME_NO_CACHE": "1"})
     t.check(node.state().h.peer_conflicts == 0,
             "no conflict while the twin is down")
-    twin = harness.Daemon(t, workers=1, zone_id=3, dc_id=2, machine_id=4,
+    twin = harness.Daemon(t, why=PEERS, zone_id=3, dc_id=2, machine_id=4,
                           port=twin_port).start()
     found = harness.poll(lambda: node.state().h.peer_conflicts == 1, 15,
                          0.05)

@@ -33,8 +33,9 @@ def test(t):
     hole.bind(("127.0.0.1", 0))
     hole.listen(16)
     peer = "127.0.0.1:%d" % hole.getsockname()[1]
-    d = harness.Daemon(t, workers=1, machine_id=4,
-                       peers=[peer] * 8).start(deadline=30)
+    d = harness.Daemon(t, peers=[peer] * 8, why="eight peers that never "
+                       "answer keep the peer check child alive long "
+                       "enough to be signalled").start(deadline=30)
     master = d.master_pid()
     workers = set(d.workers_now())
     child = None

@@ -99,7 +99,7 @@ def clock_behind(t, d, how):
 
 def test_clock(t):
     if shutil.which("faketime"):
-        d = harness.Daemon(t, workers=1)
+        d = harness.Daemon(t)
         d.start(prefix=["faketime", "-f", "+2h"])
         with harness.connect(d.addr) as s:
             i = harness.get_id(s)
@@ -111,7 +111,7 @@ def test_clock(t):
     else:
         t.note("faketime is not installed: only the edited state file")
 
-    d = harness.Daemon(t, workers=1)
+    d = harness.Daemon(t)
     d.start()
     rc, _ = d.stop()
     t.check(rc == 0, "plain run stops with 0", "got %r" % rc)
@@ -134,7 +134,8 @@ def test_clock(t):
 
     # --wait-clock: waits (does not serve, does not exit), and a SIGTERM
     # still stops it.
-    d.spawn(args=["--wait-clock"])
+    d.spawn(args=["--wait-clock"], why="the test is about --wait-clock: "
+            "it waits where a start is refused")
     t0 = time.monotonic()
     early = harness.poll(lambda: d.proc.poll() is not None or
                          harness.READY_RE.search(d.output()), 1.5)
@@ -151,13 +152,14 @@ def test_clock(t):
 
 
 def test_identity(t):
-    d = harness.Daemon(t, workers=1)
+    d = harness.Daemon(t)
     d.start()
     rc, _ = d.stop()
     t.check(rc == 0, "machine 5 run stops with 0", "got %r" % rc)
     before = d.state().h
 
-    d.set(machine_id=6)
+    d.set(machine_id=6, why="another identity than the state file's: the "
+          "start is refused")
     out = refused(t, d, harness.EX_DATAERR,
                   "state file of 3/2/5 under machine_id 6")
     lines = [list(map(int, re.findall(r"\d+", line)))
@@ -179,13 +181,17 @@ def test_identity(t):
                                    before.checkpoint, before.boot_count),
             "the refused state file is left as it was")
 
-    d.set(machine_id=harness.MACHINE, epoch=1600000000)
+    d.set(machine_id=harness.MACHINE, epoch=1600000000, why={
+        "machine_id": "the file's own machine again: only the epoch "
+                      "differs",
+        "epoch": "another epoch than the state file's: the start is "
+                 "refused"})
     out = refused(t, d, harness.EX_DATAERR,
                   "state file of epoch 0 under epoch 1600000000")
     t.check("1600000000" in out or "2020-09-13T12:26:40" in out,
             "the message names the configured epoch")
 
-    d.set(epoch=None)
+    d.set(epoch=0)
     version = d.state().h.version
     harness.patch_state(d.state_path, "version", version + 1)
     refused(t, d, harness.EX_DATAERR,
@@ -197,10 +203,11 @@ def test_identity(t):
 
 
 def test_locked(t):
-    d = harness.Daemon(t, workers=1).start()
+    d = harness.Daemon(t).start()
     with harness.connect(d.addr) as s:
         first = harness.get_id(s)
-    d2 = harness.Daemon(t, workers=1, state_file=d.state_path)
+    d2 = harness.Daemon(t, state_file=d.state_path, why="a second genid "
+                        "on the state file the first one holds")
     t0 = time.monotonic()
     out = refused(t, d2, harness.EX_UNAVAILABLE,
                   "second genid on the same state file")
@@ -252,7 +259,7 @@ BAD_CONFIGS = [
 
 
 def test_config(t):
-    d = harness.Daemon(t, workers=1)
+    d = harness.Daemon(t)
     for what, text, line, key in BAD_CONFIGS:
         d.write_config(text)
         for args in ([], ["-t"]):

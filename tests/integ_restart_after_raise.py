@@ -25,7 +25,16 @@ import harness  # noqa: E402
 
 def test(t):
     d = harness.Daemon(t, workers=1, max_ahead_s=1,
-                       checkpoint_interval_ms=5000).start()
+                       checkpoint_interval_ms=5000, why={
+                           "workers": "one worker: the one connection's "
+                                      "bucket is the one it raises for",
+                           "max_ahead_s": "a short lead: the bucket "
+                                          "borrows, and needs a raise, "
+                                          "within a second of load",
+                           "checkpoint_interval_ms": "the master's raises "
+                                                     "come late, so the "
+                                                     "worker raises "
+                                                     "itself"}).start()
     ids = []
     raised = False
     end = time.monotonic() + 20

@@ -11,7 +11,6 @@ epoch checks the time field counts from the configured epoch.
 """
 
 import os
-import socket
 import struct
 import sys
 import time
@@ -21,39 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
 from harness import decode  # noqa: E402
-
-
-# The client class of the seed README, as users run it today.
-class IDGeneratorClient:
-    def __init__(self, host, port):
-        self.host = host
-        self.port = port
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.connect((self.host, self.port))
-
-    def get_id(self):
-        # CMD=0 indicates to get a single ID
-        self.sock.sendall(struct.pack('BB', 0, 0))
-        data = self.sock.recv(8)
-        return struct.unpack('>Q', data)[0]
-
-    def get_ids(self, count):
-        # CMD=1 indicates to get multiple IDs, Count indicates the number
-        # of IDs to obtain
-        self.sock.sendall(struct.pack('BB', 1, count))
-        head = self.sock.recv(1)
-        num = struct.unpack(">B", head)[0]
-
-        data = b''
-        target_len = 8 * num
-        while True:
-            data += self.sock.recv(target_len)
-            if len(data) >= target_len:
-                ids = struct.unpack('>' + 'Q' * num, data)
-                return ids
-
-    def close(self):
-        self.sock.close()
+from seed_client import IDGeneratorClient  # noqa: E402
 
 
 def exercise(t, d, label):
@@ -143,8 +110,8 @@ def check_info(t, d, label):
             "%s: INFO buckets is 32 (or a list of buckets)" % label,
             "got %r" % b)
     if isinstance(d, harness.Daemon):
-        t.check(inf.get("workers") == d.conf["workers"],
-                "%s: INFO workers = %d" % (label, d.conf["workers"]),
+        t.check(inf.get("workers") == d.workers,
+                "%s: INFO workers = %d" % (label, d.workers),
                 "got %r" % inf.get("workers"))
         pids = set(d.workers_now()) | {d.master_pid()}
         t.check(inf.get("pid") in pids,
@@ -200,7 +167,8 @@ def test(t):
     t.check(len(set(got)) == len(got) == 8 * 256,
             "8 seed clients at once: %d IDs, no duplicate" % len(got))
     if isinstance(d, harness.Daemon):
-        d2 = harness.Daemon(t, epoch=1600000000).start()
+        d2 = harness.Daemon(t, epoch=1600000000, why="a second node with "
+                            "an epoch: INFO and the IDs report it").start()
         exercise(t, d2, "epoch 1600000000")
         check_info(t, d2, "epoch 1600000000")
         rc, took = d2.stop()

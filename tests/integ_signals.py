@@ -66,7 +66,7 @@ def stop_with(t, d, sig, name):
 
 
 def test(t):
-    d = harness.Daemon(t, workers=2).start()
+    d = harness.Daemon(t).start()
     stop_with(t, d, signal.SIGTERM, "SIGTERM")
     d.start()
     stop_with(t, d, signal.SIGINT, "SIGINT")
@@ -74,7 +74,7 @@ def test(t):
     # SIGHUP: reopen the log file.
     d.start()
     master = d.master_pid()
-    workers = d.wait_workers(2)
+    workers = d.wait_workers()
     with harness.connect(d.addr) as s:
         before_id = harness.get_id(s)
     old = d.log_path + ".1"
@@ -89,7 +89,7 @@ def test(t):
         # Make the master write something: a worker dies.
         victim = workers[0]
         os.kill(victim, signal.SIGKILL)
-        workers = d.wait_workers(2, exclude=(victim,)) or d.workers_now()
+        workers = d.wait_workers(exclude=(victim,)) or d.workers_now()
         lines = harness.poll(lambda: (read(d.log_path) or "").strip(), 5)
         how = "after a worker was killed"
     t.check(lines, "SIGHUP: the new log file gets lines (%s)" % how)
@@ -138,8 +138,8 @@ def hup_while_starting(t):
     """A worker gets the master's SIGHUP from its fork on: one that came
     before the worker watched SIGHUP used to end it (killed by signal 1,
     respawned), as logrotate could at any respawn."""
-    d = harness.Daemon(t, workers=2).start()
-    t.require(d.wait_workers(2), "SIGHUP while starting: 2 workers run")
+    d = harness.Daemon(t).start()
+    t.require(d.wait_workers(), "SIGHUP while starting: the workers run")
     for _ in range(3):
         old = d.workers_now()
         for w in old:

@@ -26,6 +26,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "integration"))
 import harness  # noqa: E402
 
+# Why the descriptor cases set workers and max_connections.
+SHARE = ("the warning compares each worker's share of max_connections "
+         "with the limit: 4 x 500 fit under 1024, 1 x 2000 does not")
+
 
 
 def descriptors(t):
@@ -35,13 +39,13 @@ def descriptors(t):
         return False
     prefix = [prlimit, "--nofile=1024:1024", setpriv,
               "--bounding-set=-sys_resource", "--inh-caps=-sys_resource"]
-    d = harness.Daemon(t, workers=4, max_connections=2000)
+    d = harness.Daemon(t, workers=4, max_connections=2000, why=SHARE)
     d.start(prefix=prefix)
     out = d.output()
     d.stop()
     t.check("the limit is 1024" not in out, "4 workers x 500 connections "
             "under a limit of 1024: no descriptor warning", out.strip())
-    d = harness.Daemon(t, workers=1, max_connections=2000)
+    d = harness.Daemon(t, workers=1, max_connections=2000, why=SHARE)
     d.start(prefix=prefix)
     out = d.output()
     d.stop()
@@ -56,7 +60,7 @@ def signed_limit(t):
         t.note("libfaketime is not installed: the signed-limit warning is "
                "not checked")
         return False
-    d = harness.Daemon(t, workers=1)
+    d = harness.Daemon(t)
     d.start(env={"LD_PRELOAD": lib, "FAKETIME": "@2040-01-01 00:00:00",
                  "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
     out = d.output()

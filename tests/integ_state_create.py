@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
 """
-integ_state_create.py - making a new state file.
+integ_state_create.py - making a new state file (genid --init).
 
-Durable before the first ID: after the file is linked into place its
-directory is fsynced (a reboot must not lose the name and leave only the
-temporary file), before genid listens.  Checked with strace -f -y; skipped
-when strace is missing.
+Durable before genid --init says it is made: after the file is linked
+into place its directory is fsynced (a reboot must not lose the name and
+leave only the temporary file), before the line on stdout and exit 0.
+Checked with strace -f -y; skipped when strace is missing.
 
-A full disk: the file is allocated, not sparse, so a file system without
-room fails the start with "No space left on device" and the path instead
-of a SIGBUS, and leaves no temporary file behind.  Checked on a tmpfs of
-4 KiB mounted for the test; skipped when mounting is not permitted.
+A full disk: the file is allocated, not sparse, so genid --init on a file
+system without room fails with "No space left on device" and the path
+instead of a SIGBUS, and leaves no temporary file behind.  Checked on a
+tmpfs of 4 KiB mounted for the test; skipped when mounting is not
+permitted.
 """
 
 import os
@@ -32,15 +33,17 @@ def durable(t):
         t.note("strace is not installed: the directory fsync is not "
                "checked")
         return False
-    d = harness.Daemon(t, workers=1)
+    d = harness.Daemon(t)
     trace = os.path.join(d.dir, "strace.out")
-    # LeakSanitizer cannot run under ptrace: no leak check in this start.
+    # LeakSanitizer cannot run under ptrace: no leak check in this run.
     asan = os.environ.get("ASAN_OPTIONS", "")
-    d.start(prefix=[strace, "-f", "-y", "-o", trace, "-e",
-                    "trace=link,linkat,fsync,fdatasync,listen"],
-            env={"ASAN_OPTIONS": (asan + ":" if asan else "")
-                 + "detect_leaks=0"})
-    d.stop()
+    rc, out = d.init_state(
+        prefix=[strace, "-f", "-y", "-s", "256", "-o", trace, "-e",
+                "trace=link,linkat,fsync,fdatasync,write"],
+        env={"ASAN_OPTIONS": (asan + ":" if asan else "")
+             + "detect_leaks=0"})
+    t.check(rc == 0 and "state file made" in out, "genid --init: exit 0, "
+            "says the file is made", "exit %r: %s" % (rc, out))
     with open(trace) as f:
         lines = f.read().splitlines()
     name = re.escape(d.state_path)
@@ -53,16 +56,17 @@ def durable(t):
     dirsync = [i for i, ln in enumerate(lines[linked[0]:], linked[0])
                if re.search(r"f(data)?sync\(\d+<%s>\) = 0"
                             % re.escape(d.dir), ln)]
-    listen = [i for i, ln in enumerate(lines) if "listen(" in ln]
+    said = [i for i, ln in enumerate(lines)
+            if re.search(r"write\(1\b.*state file made", ln)]
     t.check(dirsync, "its directory is fsynced after the link",
             "\n".join(lines))
-    t.check(dirsync and listen and dirsync[0] < listen[0],
-            "before genid listens", "\n".join(lines))
+    t.check(dirsync and said and dirsync[0] < said[0],
+            "before genid --init says the file is made", "\n".join(lines))
     return True
 
 
 def full_disk(t):
-    d = harness.Daemon(t, workers=1)
+    d = harness.Daemon(t)
     small = os.path.join(d.dir, "small")
     os.mkdir(small)
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs",
@@ -73,21 +77,17 @@ def full_disk(t):
         return False
     try:
         path = os.path.join(small, "genid.state")
-        d.set(state_file=path)
-        d.spawn()
-        rc = d.wait_exit(15)
-        out = d.output()
-        t.check(rc is not None and rc > 0, "genid fails to start on a full "
-                "file system, with an exit code and no signal",
-                "exit %r" % rc)
+        d.set(state_file=path, why="a file system without room for the "
+              "state file")
+        rc, out = d.init_state()
+        t.check(rc > 0, "genid --init fails on a full file system, with "
+                "an exit code and no signal", "exit %r" % rc)
         t.check("No space left on device" in out and small in out,
                 "the message says \"No space left on device\" and names the "
                 "path", out.strip())
         left = os.listdir(small)
         t.check(left == [], "no file is left behind", left)
     finally:
-        if d.running():
-            d.kill_all()
         subprocess.run(["umount", small])
     return True
 

@@ -27,7 +27,8 @@ import harness  # noqa: E402
 
 # The rule for an unreadable or damaged state file, as genid(8) words it.
 RULE = ("restore it from a copy taken while genid was stopped, if genid has "
-        "not run since, or move it away and start genid without --new-node")
+        "not run since, or move it away and make a new one with genid "
+        "--init-lost")
 
 
 def refused(t, d, what, says):
@@ -52,7 +53,7 @@ def raw(d):
 
 def fresh(t, kill=False):
     """A node that issued IDs and stopped: cleanly, or by kill -9."""
-    d = harness.Daemon(t, workers=1)
+    d = harness.Daemon(t)
     d.start()
     with harness.connect(d.addr) as s:
         harness.get_ids(s, 100)

@@ -22,12 +22,12 @@ path and kept the one it found beside it, and a plain restart issues only
 IDs in a later second than any recorded before.  The figures of each
 fault are printed as "# FIGURES:" lines.
 
-The nodes run the shipped defaults and start as an operator's node does,
-without --new-node: a new file then starts the buckets about 2 *
-max_ahead_s + 2 s ahead of the clock, and while that start-up lead is
-unused a cut repeats nothing.  All nodes are started first, so that their
-leads run out together; each is loaded and cut only once the clock has
-passed the second of its first ID, one after another.
+The nodes run the shipped defaults and start as an operator's new node
+does, after genid --init: their first IDs are of the current second, and
+while a bucket issues from that second no cut can repeat what it issued
+before it.  All nodes are started first; each is loaded and cut only once
+the clock has passed the second of the nodes' first IDs, one after
+another.
 """
 
 import array
@@ -54,7 +54,7 @@ CMD0_DEPTH = 64
 # IDs a node issues under the load before its cut, about 30000 a bucket:
 # the buckets count well into the second they restart at.
 BEFORE = 500000
-LEAD_DEADLINE = 40  # the start-up lead is 2 * 5 + 2 s at the defaults
+LEAD_DEADLINE = 40  # a busy machine's start-up of the nodes, and more
 BEFORE_DEADLINE = 20
 EXIT_DEADLINE = 10
 LOAD_DEADLINE = 15
@@ -294,11 +294,9 @@ def cut_sizes(path):
 
 
 def start_node(t):
-    # The harness's two workers are the shipped default (one per CPU) of
-    # a two-core machine; every other setting is the shipped one.
-    d = harness.Daemon(t, workers=2)
-    # Started as an operator starts a node, with its start-up lead.
-    d.new_node = False
+    # The shipped configuration; the harness runs genid --init first, as
+    # an operator does for a new node.
+    d = harness.Daemon(t)
     d.start()
     with harness.connect(d.addr) as s:
         first = harness.get_id(s)
@@ -360,7 +358,7 @@ def restarts_above(t, d, label, load, size):
 
 
 def cut(t, d, act, label, size):
-    workers = d.wait_workers(2)
+    workers = d.wait_workers()
     master = d.master_pid()
     load = CutLoad(d.addr, d.epoch).start()
     ready = harness.poll(
@@ -394,7 +392,7 @@ def cut(t, d, act, label, size):
               dups, len(load.order_violations), rc, took, ahead))
     # Borrowing under the load may take the buckets ahead again; they
     # passed through the second they restart at when the table is lost.
-    t.check(load.first_lead <= 0, "%s: the start-up lead was used up: the "
+    t.check(load.first_lead <= 0, "%s: no start-up lead left: the "
             "load's first IDs came from the clock's second" % label,
             "%+d s ahead of the clock" % load.first_lead)
     t.check(dups == 0, "%s: no duplicate among %d IDs" % (label, load.total),
@@ -439,7 +437,8 @@ def test(t):
     nodes = [(first, first_ts)] + [start_node(t) for _ in faults[1:]]
     last = max(ts for _, ts in nodes)
     # Until the clock passes the second of the nodes' first IDs, their
-    # buckets issue from the start-up lead, which a cut cannot repeat.
+    # buckets issue from the seconds they started at, which a cut cannot
+    # repeat.
     epoch = first.epoch
     t.require(harness.poll(lambda: time.time() - epoch >= last + 1,
                            LEAD_DEADLINE, 0.05),

@@ -21,8 +21,10 @@ INFOS = 20000   # about 7 MB of INFO replies first, more than socket buffers
 
 
 def test(t):
-    d = harness.Daemon(t, workers=1, max_ahead_s=0).start()
-    workers = d.wait_workers(1)
+    d = harness.Daemon(t, max_ahead_s=0, why="no borrowing ahead of the "
+                       "clock: a CMD 0 after the second's IDs waits for "
+                       "the next second").start()
+    workers = d.wait_workers()
     for round_ in range(3):
         # A small receive buffer, so that the replies back up in genid.
         with socket.socket() as s:

@@ -36,8 +36,12 @@ def beat_age_ms(d, pid):
 
 
 def accepts(t):
-    d = harness.Daemon(t, workers=2, worker_timeout_ms=60000).start()
-    workers = d.wait_workers(2)
+    d = harness.Daemon(t, workers=2, worker_timeout_ms=60000, why={
+        "workers": "two workers whatever the CPUs: one hangs, the other "
+                   "must take the new connections",
+        "worker_timeout_ms": "the watchdog must not end the stopped "
+                             "worker while the accepts are checked"}).start()
+    workers = d.wait_workers()
     t.check(workers, "2 workers run")
     victim = workers[0]
     t.check(harness.poll(lambda: beat_age_ms(d, victim) is not None, 5),
@@ -72,8 +76,12 @@ def accepts(t):
 
 
 def watchdog(t):
-    d = harness.Daemon(t, workers=2, worker_timeout_ms=1000).start()
-    workers = d.wait_workers(2)
+    d = harness.Daemon(t, workers=2, worker_timeout_ms=1000, why={
+        "workers": "two workers whatever the CPUs: one hangs, one is left "
+                   "alone",
+        "worker_timeout_ms": "the watchdog case sees a hang found within "
+                             "a second"}).start()
+    workers = d.wait_workers()
     # Healthy idle workers beat on their own and are left alone.
     quiet = harness.poll(lambda: "gave no sign of life" in d.output(), 2.5)
     t.check(not quiet and sorted(d.workers_now()) == sorted(workers),
@@ -90,7 +98,7 @@ def watchdog(t):
     out = d.output()
     t.check("gave no sign of life" in out and str(victim) in out,
             "the master logs which worker it killed and why", out.strip())
-    again = d.wait_workers(2, exclude=(victim,))
+    again = d.wait_workers(exclude=(victim,))
     t.check(again, "a new worker takes its place", d.workers_now())
     with harness.connect(d.addr) as s:
         ids = harness.get_ids(s, 100)

@@ -24,10 +24,11 @@ AFTER = 500000
 
 
 def test(t):
-    d = harness.Daemon(t, workers=2).start()
+    d = harness.Daemon(t).start()
     master = d.master_pid()
-    workers = d.wait_workers(2)
-    t.require(workers, "2 workers run", "got %s" % d.workers_now())
+    workers = d.wait_workers()
+    t.require(workers, "%d workers run" % d.workers,
+              "got %s" % d.workers_now())
     # The target is set once the respawn is seen: AFTER more IDs then.
     load = harness.Load(d.addr, conns=64, target=10 ** 9, reconnect=True,
                         time_limit=45)
@@ -41,7 +42,7 @@ def test(t):
     os.kill(victim, signal.SIGKILL)
     t.note("killed worker %d with SIGKILL after %d IDs" % (victim,
                                                            load.total))
-    new = d.wait_workers(2, deadline=10, exclude=(victim,))
+    new = d.wait_workers(deadline=10, exclude=(victim,))
     respawned_at = time.monotonic()
     t.check(new and victim not in new and workers[1] in new,
             "the master respawns the worker within 10 s",
@@ -84,12 +85,12 @@ def test(t):
     # worker's slot, every ID is above what that bucket issued before.
     st = d.state()
     victim_buckets = set()
-    for i, w in enumerate(st.workers[:2]):
+    for i, w in enumerate(st.workers[:d.workers]):
         if w.pid not in workers:
-            victim_buckets = {b for b in range(32) if b % 2 == i}
+            victim_buckets = {b for b in range(32) if b % d.workers == i}
     t.check(victim_buckets, "the state file names the respawned worker",
             "worker slots %s, workers before %s, now %s" % (
-                [w.pid for w in st.workers[:2]], workers, new))
+                [w.pid for w in st.workers[:d.workers]], workers, new))
     bad = []
     hit = set()
     probes = [harness.connect(d.addr) for _ in range(32)]

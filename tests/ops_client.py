@@ -9,10 +9,7 @@ its condition with a deadline.
 """
 
 import os
-import re
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,87 +24,64 @@ INFO_KEYS = {"version", "zone", "dc", "machine", "epoch", "buckets",
 
 sys.path.insert(0, os.path.join(SRCDIR, "contrib", "python"))
 import genid_client  # noqa: E402
+sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
+import harness  # noqa: E402
 
 
-def poll(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %gs waiting for %s"
-                                 % (timeout, what))
-        time.sleep(0.05)
+# Why the two nodes differ from the shipped configuration.
+NODE_WHY = {"machine_id": "two nodes told apart by machine: the IDs show "
+                          "which one a client failed over to",
+            "epoch": "the client's decode() and encode() are checked "
+                     "with an epoch"}
 
 
-class Daemon:
-    """genid in the foreground on 127.0.0.1 and a port the kernel picks."""
+class Node:
+    """genid in the foreground on 127.0.0.1 and a port the kernel picks,
+    started by the integration tests' harness: the shipped configuration,
+    genid --init before the first start."""
 
     def __init__(self, tmp, name, machine):
-        self.dir = os.path.join(tmp, name)
-        os.mkdir(self.dir)
-        self.conf = os.path.join(self.dir, "genid.json")
-        self.pidfile = os.path.join(self.dir, "genid.pid")
-        self.log = os.path.join(self.dir, "stderr.log")
+        dir = os.path.join(tmp, name)
+        os.mkdir(dir)
         self.machine = machine
-        with open(self.conf, "w") as f:
-            f.write("""{
-  "port": 0,
-  "listen": ["127.0.0.1"],
-  "zone_id": 5,
-  "dc_id": 3,
-  "machine_id": %d,
-  "epoch": %d,
-  "workers": 2,
-  "state_file": "%s/genid.state",
-  "pid_file": "%s",
-  "log_level": "info"
-}
-""" % (machine, EPOCH, self.dir, self.pidfile))
-        self.proc = None
+        self.d = harness.Daemon(None, dir=dir, machine_id=machine,
+                                epoch=EPOCH, why=NODE_WHY)
+        self.pidfile = self.d.pid_path
+        self.log = self.d.out_path
         self.address = None
 
+    @property
+    def proc(self):
+        return self.d.proc
+
     def start(self):
-        with open(self.log, "wb") as err:
-            # A test node never ran before (genid(8), --new-node).
-            self.proc = subprocess.Popen([GENID, "-c", self.conf,
-                                          "--new-node"],
-                                         stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL,
-                                         stderr=err)
-        self.port = int(poll(self._port, 20, "'listening on' in " + self.log))
-        poll(lambda: "ready:" in self.text(), 20, "'ready:' in " + self.log)
+        try:
+            self.d.start(deadline=20)
+        except harness.Failure as e:
+            raise AssertionError(str(e))
+        self.port = self.d.port
         self.address = "127.0.0.1:%d" % self.port
 
     def text(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
-
-    def _port(self):
-        if self.proc.poll() is not None:
-            raise AssertionError("genid exited with %d:\n%s"
-                                 % (self.proc.returncode, self.text()))
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.text())
-        return m and m.group(1)
+        return self.d.output()
 
     def stop(self):
         """SIGTERM; returns the exit status."""
-        if self.proc is None:
+        if self.d.proc is None:
             return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        rc, took = self.d.stop(deadline=20)
+        if took >= 20:
             raise AssertionError("genid did not stop within 20 s on SIGTERM")
+        return rc
 
 
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)
+
+
+# The identity of the first node: the harness's zone and dc, machine 6.
+IDENTITY = (harness.ZONE, harness.DC, 6)
 
 
 def test_failover_from_dead_address(live, dead):
@@ -130,10 +104,11 @@ def test_failover_from_dead_address(live, dead):
         info = client.info()
         missing = INFO_KEYS - set(info)
         check(not missing, "info() lacks %s: %r" % (sorted(missing), info))
-        check((info["zone"], info["dc"], info["machine"]) == (5, 3, 6),
+        check((info["zone"], info["dc"], info["machine"]) == IDENTITY,
               "info() identity %r" % (info,))
         check(info["epoch"] == EPOCH, "info() epoch %r" % info["epoch"])
-        check(info["workers"] == 2, "info() workers %r" % info["workers"])
+        check(info["workers"] == live.d.workers,
+              "info() workers %r" % info["workers"])
         check(info["pid"] == live.proc.pid,
               "info() pid %r, the master is %d" % (info["pid"], live.proc.pid))
         check(info["buckets"] == 32, "info() buckets %r" % info["buckets"])
@@ -145,7 +120,7 @@ def test_failover_from_dead_address(live, dead):
 
         for id_ in [first, last] + ids:
             d = genid_client.decode(id_, EPOCH)
-            check((d["zone"], d["dc"], d["machine"]) == (5, 3, 6),
+            check((d["zone"], d["dc"], d["machine"]) == IDENTITY,
                   "ID %d decodes to %r" % (id_, d))
             check(d["bucket"] == info["bucket"],
                   "ID %d is from bucket %d, the connection's is %d"
@@ -201,12 +176,12 @@ def main():
     dead = "127.0.0.1:%d" % hole.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="genid-client.") as tmp:
         try:
-            a = Daemon(tmp, "a", machine=6)
+            a = Node(tmp, "a", machine=6)
             daemons.append(a)
             a.start()
             seen = test_failover_from_dead_address(a, dead)
             print("ok: failover from a dead address, get_ids(600), info()")
-            b = Daemon(tmp, "b", machine=7)
+            b = Node(tmp, "b", machine=7)
             daemons.append(b)
             b.start()
             seen += test_failover_to_second_node(a, b)

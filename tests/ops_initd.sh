@@ -112,6 +112,14 @@ logged() {
 	[ "$(grep -c "$1" "$log" 2>/dev/null)" -ge "${2:-1}" ]
 }
 
+# Whether process $1 is titled as a worker.
+titled_worker() {
+	case $(title "$1") in
+	*"genid: worker"*) return 0 ;;
+	esac
+	return 1
+}
+
 # Checks the master in the pid file is running with its workers, once the
 # log has $1 "ready:" lines, and sets master and workers.
 check_running() {
@@ -126,6 +134,8 @@ check_running() {
 	workers=$(children "$master")
 	[ -n "$workers" ] || fail "master $master has no workers"
 	for w in $workers; do
+		# A worker names itself just after the fork: wait for it.
+		poll 20 titled_worker "$w" || true
 		case $(title "$w") in
 		*"genid: worker"*) ;;
 		*) fail "child $w of the master is titled '$(title "$w")'" ;;

@@ -153,7 +153,7 @@ def run_one(t, d, name, label):
 
 def test(t):
     tmp = t.tmpdir()
-    d = harness.Daemon(t, workers=2)
+    d = harness.Daemon(t)
     run_one(t, d, os.path.join(tmp, "notify.sock"), "path socket")
     run_one(t, d, "@genid-test-notify-%d" % os.getpid(), "abstract socket")
 

@@ -81,9 +81,6 @@ class Node:
         self.rc_path = os.path.join(self.dir, "faketime.rc")
         self.offset = 0
         cs.set_offset(self.rc_path, 0)
-        rc, out = cs.init_state(self.d)
-        if rc != 0:
-            raise harness.Failure("genid --init: %s" % out)
         self.d.start(env=cs.faketime_env(lib, self.rc_path))
         self.started = time.monotonic()
         self.load = cs.BulkLoad(self.d.addr, conns=CONNS)

@@ -146,8 +146,10 @@ def main():
                    ("Python", [sys.executable, "-c", PY_LOOP]),
                    ("Python asyncio", [sys.executable, "-c", PY_ASYNC_LOOP]),
                    ("Node.js", ["node", "-e", NODE_LOOP])]
-        srv = conformance.Server({"genid": ["--set", "max_ahead_s=3600"]},
-                                 genid)
+        srv = conformance.Server({"genid": [
+            "--set", "max_ahead_s=3600",
+            "--why", "max_ahead_s=the clients, not the clock, set the pace"]},
+            genid)
         try:
             with open("/proc/loadavg") as f:
                 load = " ".join(f.read().split()[:3])

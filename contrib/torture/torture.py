@@ -3,8 +3,9 @@
 """
 torture.py - a fault campaign against a real genid (issue 8, part 3).
 
-Starts genid in a temporary directory (its state directory a small tmpfs
-when the campaign may mount one), drives mixed load from several client
+Makes the state file with genid --init, as an operator does for a new
+node, and starts genid in a temporary directory (its state directory a
+small tmpfs when the campaign may mount one), drives mixed load from several client
 processes (pipelined CMD 0, CMD 1 of random sizes, INFO) and injects
 faults at random moments:
 
@@ -15,7 +16,8 @@ faults at random moments:
   clock-step      the wall clock steps by +-1 s, +-10 s or +-1 h under
                   libfaketime (each step is undone by a later one)
   disk-full       the state directory's tmpfs filled while genid runs
-  disk-full-init  a genid started on a full tmpfs (once, at the start)
+  disk-full-init  genid --init on a full tmpfs (once, at the start): it
+                  fails cleanly and leaves nothing behind
   power-loss      SIGSTOP of the group, kill -9, the state file put back
                   to what its last successful sync made durable (the
                   tests/powerloss shim keeps that copy), a new kernel boot
@@ -537,6 +539,17 @@ class Server:
         self.starts = 0
         self.refused = []  # (exit code, last lines) of failed starts
 
+    def init(self):
+        """genid --init: the state file of a node that never issued IDs,
+        made once, before the first start (genid(8))."""
+        r = subprocess.run([self.args.genid, "-c", self.conf, "--init"],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60)
+        if r.returncode != 0:
+            raise SystemExit("genid --init exited with %d: %s"
+                             % (r.returncode, (r.stdout + r.stderr).strip()))
+        log(r.stdout.strip())
+
     def set_clock(self, offset):
         self.offset = offset
         tmp = self.clock + ".tmp"
@@ -693,7 +706,7 @@ class Campaign:
         self.samples.append((time.monotonic(), self.total()))
 
     def disk_full_init(self):
-        """A genid started on a file system that is already full."""
+        """genid --init on a file system that is already full."""
         if os.geteuid() != 0 or not self.args.tmpfs:
             return
         d = os.path.join(self.top, "full")
@@ -706,18 +719,13 @@ class Campaign:
             fill_up(os.path.join(d, "filler"))
             conf = json.load(open(self.srv.conf))
             conf["state_file"] = os.path.join(d, "genid.state")
-            conf["port"] = free_port()
-            conf["pid_file"] = os.path.join(d, "..", "full.pid")
-            conf["log_file"] = os.path.join(self.top, "full.log")
             path = os.path.join(self.top, "full.json")
             with open(path, "w") as f:
                 json.dump(conf, f)
             try:
-                r = subprocess.run([self.args.genid, "-c", path],
+                r = subprocess.run([self.args.genid, "-c", path, "--init"],
                                    capture_output=True, text=True, timeout=20)
-                rc, text = r.returncode, (r.stderr + open(
-                    conf["log_file"]).read() if os.path.exists(
-                        conf["log_file"]) else r.stderr)
+                rc, text = r.returncode, r.stdout + r.stderr
             except subprocess.TimeoutExpired:
                 rc, text = "timeout", ""
             self.count["disk-full-init"] += 1
@@ -726,7 +734,8 @@ class Campaign:
                   "No space left on device" in text and not left)
             self.full_init = (rc, ok)
             if not ok:
-                self.note("genid on a full file system: exit %s, message "
+                self.note("genid --init on a full file system: exit %s, "
+                          "message "
                           "%r, files left %s (want an exit > 0 naming "
                           "'No space left on device', no temp file)"
                           % (rc, text.strip()[-200:], left))
@@ -988,6 +997,7 @@ class Campaign:
     def run(self):
         args = self.args
         self.disk_full_init()
+        self.srv.init()
         if not self.srv.start():
             raise SystemExit("genid does not start: %r"
                              % (self.srv.refused[-1:],))

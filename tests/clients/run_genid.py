@@ -3,13 +3,16 @@
 """run_genid.py - run the real genid of the build for a client's tests.
 
     python3 tests/clients/run_genid.py [--genid PATH] [--machine 5]
-        [--zone 3] [--dc 2] [--epoch 0] [--workers 2] [--set KEY=JSON]
-        [--lifetime 600]
+        [--zone 3] [--dc 2] [--epoch 0] [--workers N]
+        [--set KEY=JSON --why KEY=REASON] [--lifetime 600]
 
 Starts genid (PATH, or $GENID) in the foreground on an ephemeral port of
 127.0.0.1 with a temporary directory for its config, state, pid and log
 files, through tests/integration/harness.py (the integration tests' own
-Daemon), waits until it serves, and prints the port alone on a line.
+Daemon: the shipped etc/genid.json, genid --init before the first start),
+waits until it serves, and prints the port alone on a line.  Every --set
+needs a --why with the reason the test changes that key (the harness
+refuses a changed setting without one).
 
 Then it reads commands, one a line, on stdin:
 
@@ -68,6 +71,25 @@ def setting(text):
                                          % (key, value))
 
 
+def reason(text):
+    key, sep, why = text.partition("=")
+    if not sep or not key or not why.strip():
+        raise argparse.ArgumentTypeError("--why wants KEY=REASON, like "
+                                         "max_ahead_s='the clients set the "
+                                         "pace'")
+    return key, why
+
+
+# Why the runner's own options change the shipped configuration.
+OPTIONS_WHY = {
+    "zone_id": "the client's test decodes the identity it asked for",
+    "dc_id": "the client's test decodes the identity it asked for",
+    "machine_id": "the client's test decodes the identity it asked for",
+    "epoch": "the client's test decodes the epoch it asked for",
+    "workers": "the client's test asked for this many workers (--workers)",
+}
+
+
 def say(line):
     print(line, flush=True)
 
@@ -81,9 +103,12 @@ def main():
     p.add_argument("--dc", type=int, default=harness.DC)
     p.add_argument("--machine", type=int, default=harness.MACHINE)
     p.add_argument("--epoch", type=int, default=0)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=None,
+                   help="workers (default: the shipped one per CPU)")
     p.add_argument("--set", type=setting, action="append", default=[],
                    metavar="KEY=JSON", help="any other genid.json key")
+    p.add_argument("--why", type=reason, action="append", default=[],
+                   metavar="KEY=REASON", help="why the test --sets KEY")
     p.add_argument("--lifetime", type=float, default=600,
                    help="seconds before genid is stopped anyway (600)")
     args = p.parse_args()
@@ -94,10 +119,12 @@ def main():
     os.environ["GENID"] = os.path.abspath(args.genid)
 
     owner = Owner()
-    conf = {"zone_id": args.zone, "dc_id": args.dc,
-            "machine_id": args.machine, "epoch": args.epoch}
-    conf.update(dict(args.set))
-    daemon = harness.Daemon(owner, workers=args.workers, **conf)
+    daemon = harness.Daemon(owner, zone_id=args.zone, dc_id=args.dc,
+                            machine_id=args.machine, epoch=args.epoch,
+                            workers=args.workers, why=OPTIONS_WHY)
+    # The reasons come with the settings, from the command line.
+    why, settings = dict(args.why), dict(args.set)
+    daemon.set(why=why, **settings)
     done = threading.Event()
 
     def finish(*_):

@@ -22,7 +22,6 @@ import operator
 import os
 import socket
 import struct
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -72,22 +71,6 @@ def faketime_env(lib, rc_path):
     the monotonic clock stays real."""
     return {"LD_PRELOAD": lib, "FAKETIME_TIMESTAMP_FILE": rc_path,
             "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-
-
-def init_state(d):
-    """genid -c CONF --init, unless the harness made the state file
-    already (genid(8): a node that never ran issues from the current
-    second).  Returns (exit status, output)."""
-    # The harness of this tree still adds --new-node, which genid no
-    # longer knows; a newer harness has no such switch.
-    d.new_node = False
-    if os.path.exists(d.state_path):
-        return 0, ""
-    d.write_config()
-    r = subprocess.run([harness.genid_path(), "-c", d.conf_path, "--init"],
-                       capture_output=True, text=True, timeout=30,
-                       cwd=d.dir)
-    return r.returncode, (r.stdout + r.stderr).strip()
 
 
 def consecutive(ids, lo, hi, out):

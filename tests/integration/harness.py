@@ -48,6 +48,7 @@ from collections import Counter, namedtuple
 EX_OK = 0
 EX_USAGE = 64
 EX_DATAERR = 65
+EX_NOINPUT = 66
 EX_UNAVAILABLE = 69
 EX_OSERR = 71
 EX_CANTCREAT = 73
@@ -55,9 +56,23 @@ EX_TEMPFAIL = 75
 EX_CONFIG = 78
 SKIP = 77
 
-# The identity every test daemon gets: non-zero so that a field that is
-# not encoded, or encoded in the wrong place, shows.
+# The identity every test daemon gets instead of the shipped 0/0/0, and
+# why (the one setting the harness itself changes for the tests' sake).
 ZONE, DC, MACHINE = 3, 2, 5
+IDENTITY_WHY = ("non-zero zone/dc/machine: a field of an ID not encoded, "
+                "or encoded in the wrong place, shows")
+
+# Every test daemon starts from the configuration genid ships.  The
+# harness moves only where it listens and where its files are (PLUMBING);
+# any other setting a test changes away from the shipped one carries a
+# one-line reason (Daemon(..., why=...), Daemon.set), or spawn fails.
+# "port" is never a change of behaviour: a loopback port the test picks.
+SHIPPED_CONFIG = "etc/genid.json"
+PLUMBING = ("listen", "port", "state_file", "pid_file", "log_file")
+FREE_KEYS = ("port",)
+# Flags besides -c that change how genid starts: each carries a reason
+# too (spawn(..., why=...)).
+BEHAVIOUR_FLAGS = ("--wait-clock", "--wait-coordination", "--init-lost")
 
 INFO_KEYS = ("version", "zone", "dc", "machine", "epoch", "buckets",
              "workers", "pid", "uptime_s", "now", "checkpoint", "bucket",
@@ -639,6 +654,12 @@ class Test:
         return d
 
 
+def shipped_config():
+    """etc/genid.json of the source tree, decoded."""
+    with open(source_path(SHIPPED_CONFIG)) as f:
+        return json.load(f)
+
+
 def genid_path():
     p = os.environ.get("GENID")
     if not p and os.environ.get("GENID_BUILDDIR"):
@@ -734,38 +755,48 @@ class Daemon:
     """One genid master started by a test, with its files in dir: the one
     launcher of every test that starts genid (tests in other languages
     reach it through tests/clients/run_genid.py).  t may be None outside
-    harness.run; then dir must be given."""
+    harness.run; then dir must be given.
 
-    def __init__(self, t, workers=2, dir=None, **overrides):
+    The configuration is etc/genid.json with the PLUMBING keys moved into
+    dir and onto 127.0.0.1 port 0, and the settings given here or with
+    set(): each one that differs from the shipped value needs a reason,
+    why="..." (for all of them) or why={"key": "..."}, or spawn() raises.
+
+    Before a start without a state file, spawn() runs genid --init, what
+    an operator does for a new node; set init = False for a test of the
+    start without one, or call init_state() yourself."""
+
+    def __init__(self, t, dir=None, why=None, **settings):
         self.t = t
         self.dir = dir or t.tmpdir()
         self.conf_path = os.path.join(self.dir, "genid.json")
-        self.state_path = os.path.join(self.dir, "genid.state")
         self.pid_path = os.path.join(self.dir, "genid.pid")
         self.log_path = os.path.join(self.dir, "genid.log")
         self.out_path = os.path.join(self.dir, "stderr.log")
-        self.conf = {
+        self.shipped = shipped_config()
+        self.conf = json.loads(json.dumps(self.shipped))
+        self.conf.update({
             "listen": ["127.0.0.1"],
             "port": 0,
-            "zone_id": ZONE,
-            "dc_id": DC,
-            "machine_id": MACHINE,
-            "workers": workers,
-            "state_file": self.state_path,
+            "state_file": os.path.join(self.dir, "genid.state"),
             "pid_file": self.pid_path,
             "log_file": self.log_path,
-            "log_level": "info",
-        }
-        self.set(**overrides)
+        })
+        self.baseline = json.loads(json.dumps(self.conf))
+        self.reasons = {}
+        self.set(zone_id=ZONE, dc_id=DC, machine_id=MACHINE,
+                 why=IDENTITY_WHY)
+        self.set(why=why, **settings)
         self.proc = None
         self.host = "127.0.0.1"
         self.port = None
         # True: genid leads its own process group (killpg reaches only it).
         self.new_session = False
-        # A test's node never ran before: --new-node (genid(8)).
-        self.new_node = True
+        # False: no genid --init before a start without a state file.
+        self.init = True
         self.pids = {}  # pid -> start time, every one of ours seen
         self.started_at = None
+        self.ready_workers = None
         self._log_off = 0
         self._out_off = 0
         _daemons.append(self)
@@ -774,12 +805,52 @@ class Daemon:
         if pid not in self.pids:
             self.pids[pid] = start_time(pid)
 
-    def set(self, **kw):
+    def set(self, why=None, **kw):
+        """Changes settings (None removes the key).  why: the reason, one
+        line, for all of them, or a dict of a reason per key."""
         for k, v in kw.items():
             if v is None:
                 self.conf.pop(k, None)
             else:
                 self.conf[k] = v
+            reason = why.get(k) if isinstance(why, dict) else why
+            if reason:
+                self.reasons[k] = reason
+        return self
+
+    def overrides(self):
+        """[(key, value or None when removed, reason or None)]: the
+        settings that differ both from the shipped configuration and from
+        the harness's PLUMBING of it."""
+        out = []
+        for k in sorted(set(self.baseline) | set(self.conf)):
+            v = self.conf.get(k)
+            if (k in FREE_KEYS or v == self.baseline.get(k) or
+                    v == self.shipped.get(k)):
+                continue
+            out.append((k, self.conf.get(k), self.reasons.get(k)))
+        return out
+
+    def check_overrides(self, args=(), why=None):
+        """Raises Failure naming every changed setting or behaviour flag
+        in args that has no reason."""
+        bare = ["%s=%s" % (k, json.dumps(v)) for k, v, r in
+                self.overrides() if not r]
+        for a in args:
+            if a in BEHAVIOUR_FLAGS and not (
+                    why.get(a) if isinstance(why, dict) else why):
+                bare.append(a)
+        if bare:
+            raise Failure("harness: %s differ%s from what operators run "
+                          "(%s and its defaults) without a reason: give "
+                          "why=... (tests/lint_overrides.py lists them)"
+                          % (", ".join(bare), "s" if len(bare) == 1 else "",
+                             SHIPPED_CONFIG))
+
+    @property
+    def state_path(self):
+        return os.path.join(self.dir, self.conf.get("state_file",
+                                                     "genid.state"))
 
     @property
     def addr(self):
@@ -805,6 +876,14 @@ class Daemon:
     def max_ahead(self):
         return self.conf.get("max_ahead_s", 5)
 
+    @property
+    def workers(self):
+        """The number of workers: the configured one, or the shipped
+        default, one per online CPU (1..32, genid.json(5))."""
+        if "workers" in self.conf:
+            return self.conf["workers"]
+        return min(max(os.sysconf("SC_NPROCESSORS_ONLN"), 1), 32)
+
     def write_config(self, text=None):
         with open(self.conf_path, "w") as f:
             f.write(text if text is not None
@@ -816,19 +895,56 @@ class Daemon:
         except OSError:
             return 0
 
-    def spawn(self, args=None, prefix=(), write_config=True, env=None):
-        """Starts genid -c CONFIG [args] without waiting for anything."""
+    def init_state(self, lost=False, why=None, env=None, prefix=(),
+                   write_config=True):
+        """Runs genid -c CONFIG --init (lost: --init-lost, which needs
+        why) as an operator makes the state file of a node; returns
+        (exit status, what it printed)."""
+        flag = "--init-lost" if lost else "--init"
+        if write_config:
+            self.check_overrides([flag], why)
+            self.write_config()
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
+        r = subprocess.run(list(prefix) + [genid_path(), "-c",
+                                           self.conf_path, flag],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, cwd=self.dir, env=full_env,
+                           timeout=60)
+        return r.returncode, r.stdout + r.stderr
+
+    def _needs_init(self):
+        """Whether a start would find no state file that genid --init can
+        make: with machine_id "auto" or etcd genid makes it itself."""
+        coord = self.conf.get("coordination") or {}
+        return (self.init and not os.path.exists(self.state_path) and
+                self.conf.get("machine_id") != "auto" and
+                not coord.get("etcd"))
+
+    def spawn(self, args=None, prefix=(), write_config=True, env=None,
+              why=None):
+        """Starts genid -c CONFIG [args] without waiting for anything;
+        first genid --init when there is no state file (see init).  why:
+        the reason for a BEHAVIOUR_FLAGS flag in args (a string, or a
+        dict by flag)."""
         if self.proc and self.proc.poll() is None:
             raise Failure("spawn while the previous master still runs")
+        args = list(args or [])
         if write_config:
+            self.check_overrides(args, why)
             self.write_config()
+            if self._needs_init():
+                rc, out = self.init_state(env=env, prefix=prefix,
+                                          write_config=False)
+                if rc != 0:
+                    raise Failure("genid --init exited with %d:\n%s"
+                                  % (rc, out.strip()))
         self._log_off = self._size(self.log_path)
         self._out_off = self._size(self.out_path)
         out = open(self.out_path, "ab")
-        cmd = list(prefix) + [genid_path(), "-c", self.conf_path]
-        cmd += list(args or [])
-        if self.new_node and "--new-node" not in cmd:
-            cmd.append("--new-node")
+        cmd = list(prefix) + [genid_path(), "-c", self.conf_path] + args
         self.started_at = time.monotonic()
         full_env = None
         if env:
@@ -867,9 +983,9 @@ class Daemon:
             return ""
 
     def start(self, args=None, prefix=(), deadline=15, write_config=True,
-              env=None):
+              env=None, why=None):
         """Starts genid and waits for "listening on" and "ready:"."""
-        self.spawn(args, prefix, write_config, env)
+        self.spawn(args, prefix, write_config, env, why)
         self.wait_ready(deadline)
         return self
 
@@ -878,9 +994,11 @@ class Daemon:
         while True:
             text = self.output()
             m = LISTEN_ANY_RE.search(text)
-            if m and READY_RE.search(text):
+            r = READY_RE.search(text)
+            if m and r:
                 self.host = m.group(1)
                 self.port = int(m.group(2))
+                self.ready_workers = int(r.group(1))
                 break
             rc = self.proc.poll()
             if rc is not None:
@@ -918,8 +1036,11 @@ class Daemon:
             self._own(w)
         return ws
 
-    def wait_workers(self, n, deadline=10, exclude=()):
-        """Polls until n workers run (none of them in exclude)."""
+    def wait_workers(self, n=None, deadline=10, exclude=()):
+        """Polls until n workers run (none of them in exclude); n: all
+        of them (workers)."""
+        n = self.workers if n is None else n
+
         def ok():
             ws = self.workers_now()
             return ws if len(ws) == n and not set(ws) & set(exclude) \
@@ -1013,12 +1134,13 @@ class External:
         return []
 
 
-def serve(t, workers=2, **overrides):
-    """The daemon a test talks to: GENID_TEST_ADDR's, or a fresh one."""
+def serve(t, why=None, **settings):
+    """The daemon a test talks to: GENID_TEST_ADDR's, or a fresh one
+    (settings and why as for Daemon)."""
     if t.external:
         t.note("using the daemon at %s (GENID_TEST_ADDR)" % t.external)
         return External(t.external)
-    return Daemon(t, workers=workers, **overrides).start()
+    return Daemon(t, why=why, **settings).start()
 
 
 # ------------------------------------------------------------ load

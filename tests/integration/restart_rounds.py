@@ -69,7 +69,7 @@ def run_rounds(t, rounds, rapid):
     the boot's slew, so the restart serves at once.  rapid: kill again
     right after the restart; otherwise wait until that slew is over and
     the clock is within max_ahead_s + 1 of the checkpoint."""
-    d = harness.Daemon(t, workers=2).start()
+    d = harness.Daemon(t).start()
     port = d.port
     # Restart on the same port, as an init system would.
     d.set(port=port)
