@@ -318,6 +318,16 @@ node_lead(struct state_header *h, int64_t epoch, long long now)
 	return lead;
 }
 
+/* How long until the slew ends, whole seconds rounded up; 0 if none. */
+static long long
+slew_left_s(const struct proto_node *node)
+{
+	int64_t end = (int64_t)state_load(&node->sf->h->slew_end_ms);
+	int64_t left = end - node->mono_ms();
+
+	return end == 0 || left <= 0 ? 0 : (long long)(left + 999) / 1000;
+}
+
 static size_t
 info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 {
@@ -339,14 +349,15 @@ info(const struct proto_node *node, unsigned bucket, uint8_t *out, size_t room)
 	    "\"epoch\":%lld,\"buckets\":%u,\"workers\":%u,\"pid\":%lld,"
 	    "\"worker_pid\":%lld,\"uptime_s\":%lld,\"now\":%lld,"
 	    "\"checkpoint\":%lld,\"bucket\":%u,\"instance\":\"%016llx\","
-	    "\"state\":\"%s\",\"lead_s\":%lld,\"identity\":\"%s\"}",
+	    "\"state\":\"%s\",\"lead_s\":%lld,\"slew_left_s\":%lld,"
+	    "\"identity\":\"%s\"}",
 	    PACKAGE_VERSION, g->zone, g->dc, g->machine, (long long)g->epoch,
 	    STATE_BUCKETS, node->workers, (long long)h->master_pid,
 	    node->worker_pid,
 	    (long long)(node->mono_ms() - g->started_ms) / 1000, now,
 	    (long long)(state_load(&h->checkpoint) + (uint64_t)g->epoch),
 	    bucket, (unsigned long long)h->instance, serving_name(serving),
-	    node_lead(h, g->epoch, now),
+	    node_lead(h, g->epoch, now), slew_left_s(node),
 	    claim_state_name(
 		claim_state_now(__atomic_load_n(&h->identity, __ATOMIC_ACQUIRE),
 		    (int64_t)state_load((uint64_t *)&h->fence_ms),

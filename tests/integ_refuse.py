@@ -3,12 +3,13 @@
 """
 integ_refuse.py - the start-ups genid must refuse, with the right exit
 code and a message an operator can act on:
-  - the state file's checkpoint is two hours ahead of the clock (made by
-    running genid under faketime +2h when faketime is installed, and by
-    editing the checkpoint field of the file), beyond what a slew carries
-    (max_slew_s 3600 + max_ahead_s 5 + 1): exit 75, one line naming both
-    times (and --wait-clock); with --wait-clock it waits instead; an hour
-    ahead is within it, and the node starts at once;
+  - the state file's checkpoint is two days ahead of the clock (made by
+    running genid under faketime +2d when faketime is installed, and by
+    editing the checkpoint field of the file), beyond what a start slews
+    without a recorded slew (max_slew_s 86400 + 2 * max_ahead_s 5 + 2):
+    exit 75, one line naming both times (and --wait-clock); with
+    --wait-clock it waits instead; a day ahead is within it, and the node
+    starts at once;
   - a state file made for another machine_id, another epoch, or another
     layout version: exit 65, naming both identities;
   - a second genid on the same state file: exit 69, the first one goes on;
@@ -68,11 +69,11 @@ def refused(t, d, want, what, deadline=20, args=None, prefix=()):
 
 
 def clock_behind(t, d, how):
-    """d's state file holds a checkpoint about two hours ahead."""
+    """d's state file holds a checkpoint about two days ahead."""
     st = d.state()
     cp = st.h.checkpoint + st.h.epoch
     now = time.time()
-    t.check(7000 < cp - now < 7300, "%s: the checkpoint is 2 h ahead "
+    t.check(172600 < cp - now < 173100, "%s: the checkpoint is 2 d ahead "
             "(%+.0f s)" % (how, cp - now))
     refused(t, d, harness.EX_TEMPFAIL,
             "%s: start with the clock behind the checkpoint" % how)
@@ -100,13 +101,13 @@ def clock_behind(t, d, how):
 def test_clock(t):
     if shutil.which("faketime"):
         d = harness.Daemon(t)
-        d.start(prefix=["faketime", "-f", "+2h"])
+        d.start(prefix=["faketime", "-f", "+2d"])
         with harness.connect(d.addr) as s:
             i = harness.get_id(s)
-        t.check(7100 < (i >> 32) - time.time() < 7300,
-                "faketime +2h: the daemon issues IDs two hours ahead")
+        t.check(172700 < (i >> 32) - time.time() < 173100,
+                "faketime +2d: the daemon issues IDs two days ahead")
         rc, _ = d.stop()
-        t.check(rc == 0, "faketime +2h: stops with 0", "got %r" % rc)
+        t.check(rc == 0, "faketime +2d: stops with 0", "got %r" % rc)
         clock_behind(t, d, "faketime")
     else:
         t.note("faketime is not installed: only the edited state file")
@@ -115,18 +116,19 @@ def test_clock(t):
     d.start()
     rc, _ = d.stop()
     t.check(rc == 0, "plain run stops with 0", "got %r" % rc)
-    # An hour ahead is what a node in a slew of an hour holds: it starts.
-    target = int(time.time()) + 3600 - d.epoch
+    # A day ahead is what a node a step of max_slew_s back holds: it
+    # starts.
+    target = int(time.time()) + 86400 - d.epoch
     harness.patch_state(d.state_path, "checkpoint", target)
     d.start()
     with harness.connect(d.addr) as s:
         i = harness.get_id(s)
     t.check(abs((i >> 32) + d.epoch - time.time()) < 10,
-            "checkpoint an hour ahead, buckets with the clock: starts at "
+            "checkpoint a day ahead, buckets with the clock: starts at "
             "once and issues IDs of now")
     rc, _ = d.stop()
-    t.check(rc == 0, "the run an hour ahead stops with 0", "got %r" % rc)
-    target = int(time.time()) + 7200 - d.epoch
+    t.check(rc == 0, "the run a day ahead stops with 0", "got %r" % rc)
+    target = int(time.time()) + 172800 - d.epoch
     harness.patch_state(d.state_path, "checkpoint", target)
     t.note("checkpoint field at offset %d set to %d"
            % (harness.header_offset("checkpoint"), target))
@@ -139,7 +141,7 @@ def test_clock(t):
     t0 = time.monotonic()
     early = harness.poll(lambda: d.proc.poll() is not None or
                          harness.READY_RE.search(d.output()), 1.5)
-    t.check(not early, "--wait-clock with the clock an hour behind: waits "
+    t.check(not early, "--wait-clock with the clock two days behind: waits "
             "instead of exiting or serving",
             "rc %r, output:\n%s" % (d.proc.poll(), d.output()))
     if d.running():
@@ -253,7 +255,7 @@ BAD_CONFIGS = [
      '{"port": 0, "state_file": "genid.state", "clock_slew": "0.25"}\n', 1,
      "clock_slew"),
     ("max_slew_s out of range",
-     '{"port": 0, "state_file": "genid.state",\n "max_slew_s": 86401}\n', 2,
+     '{"port": 0, "state_file": "genid.state",\n "max_slew_s": 316224001}\n', 2,
      "max_slew_s"),
 ]
 
