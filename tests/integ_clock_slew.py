@@ -127,7 +127,7 @@ class Node:
         t, d, rec = self.t, self.d, self.rec
         what = "%s: step back %d s" % (self.name, size)
         h0 = d.state().h
-        n0 = h0.slews + cs.header_field(h0, cs.SLEWS_FAR)
+        n0 = h0.slews + h0.slews_far
         extra0 = h0.slew_extra_ms / 1000
         t0 = time.monotonic()
         since = max(since, t0 - 10)
@@ -136,7 +136,7 @@ class Node:
 
         def noticed():
             h = d.state().h
-            return h.slews + cs.header_field(h, cs.SLEWS_FAR) > n0
+            return h.slews + h.slews_far > n0
         seen = harness.poll(noticed, 5, 0.005)
         t1 = time.monotonic()
         t.check(seen and t1 - t0 <= TICK_S + 0.5, "%s: the master notices "
@@ -206,6 +206,11 @@ class Node:
         t.check(abs(s2.left_ms / 1000 - s2.extra_ms / 1000 / RATE) <= 2,
                 "%s: the slew ends in extra / clock_slew (%.1f s; %.1f s)"
                 % (what, s2.left_ms / 1000, s2.extra_ms / 1000 / RATE))
+        info = [i for i in rec.infos if t2 - 1 <= i[0] <= t2]
+        said = info[-1][4] if info else None
+        t.check(said is not None and abs(said - s2.extra_ms / 1000 / RATE)
+                <= 2, "%s: INFO's slew_left_s says so too (%s)"
+                % (what, said))
         over = [s for s in rec.between(t1, t2)
                 if s.lead_ts > s.allowance + 1]
         t.check(not over, "%s: the buckets stay within the allowance"
@@ -217,7 +222,7 @@ class Node:
         t, d = self.t, self.d
         end = stepped + size / RATE
         ended = harness.poll(lambda: d.state().h.slew_extra_ms == 0,
-                             max(end - time.monotonic(), 0) + 10, 0.1)
+                             max(end - time.monotonic(), 0) + 15, 0.1)
         h = d.state().h
         t.check(ended and h.allowance == MAX_AHEAD, "%s: the slew of %d s "
                 "ends after about %.0f s (%.0f s), allowance back to "

@@ -108,14 +108,14 @@ class Node:
         """Steps the clock back by size s: (when, when the master saw it,
         the step counters before)."""
         h = self.d.state().h
-        n0 = h.slews + cs.header_field(h, cs.SLEWS_FAR)
+        n0 = h.slews + h.slews_far
         t0 = time.monotonic()
         self.offset -= size
         cs.set_offset(self.rc_path, self.offset)
 
         def seen():
             h = self.d.state().h
-            return h.slews + cs.header_field(h, cs.SLEWS_FAR) > n0
+            return h.slews + h.slews_far > n0
         harness.poll(seen, 5, 0.005)
         return t0, time.monotonic()
 

@@ -9,11 +9,11 @@ comes, keeping runs of consecutive IDs instead of each one, and a
 recorder that samples the load, the state file, INFO and the log while
 the clock steps.
 
-A node has 32 buckets of 65,536 IDs a second (genid(7)); 32 connections
-of CMD 1 n=255, 16 in flight each, land one on each bucket and ask for far
-more than that, so the buckets, not the client, set the pace: every
-bucket answers short replies (its shorts in the state file) whenever it
-is used up.  Python standard library only.
+A node has 32 buckets of 65,536 IDs a second (genid(7)); N connections
+of CMD 1 n=255, 16 in flight each, land one on each of N buckets and ask
+for far more than that, so the buckets, not the client, set the pace:
+every bucket answers short replies (its shorts in the state file)
+whenever it is used up.  Python standard library only.
 """
 
 import bisect
@@ -33,28 +33,12 @@ CAPACITY_PER_BUCKET = 65536
 # A connection that waits longer than this for its next IDs is noted.
 GAP_S = 0.25
 
-# The fields of the state header the slew writes; a renamed field is
-# looked up under each of its names.
-SLEWS_FAR = ("slews_far", "slews_refused")
-
-
-def header_field(h, names, default=0):
-    """The first of names that the state header has, or default."""
-    for name in (names,) if isinstance(names, str) else names:
-        if hasattr(h, name):
-            return getattr(h, name)
-    return default
-
-
 def slew_left_ms(h):
     """How long until the slew ends, ms: the header holds the monotonic
     millisecond it ends at (slew_end_ms; Python's time.monotonic() reads
-    the same CLOCK_MONOTONIC, which libfaketime leaves alone here), or,
-    in older layouts, the time left at the master's tick."""
-    if hasattr(h, "slew_end_ms"):
-        end = h.slew_end_ms
-        return max(end - time.monotonic() * 1000, 0) if end else 0
-    return h.slew_left_ms
+    the same CLOCK_MONOTONIC, which libfaketime leaves alone here)."""
+    end = h.slew_end_ms
+    return max(end - time.monotonic() * 1000, 0) if end else 0
 
 
 def set_offset(path, offset):
@@ -236,7 +220,7 @@ class Recorder(threading.Thread):
         self.interval = interval
         self.info_interval = info_interval
         self.samples = []
-        self.infos = []  # (monotonic, state, uptime_s, pid)
+        self.infos = []  # (monotonic, state, uptime_s, pid, slew_left_s)
         self.info_errors = Counter()
         self.stop_event = threading.Event()
         self._sock = None
@@ -278,7 +262,7 @@ class Recorder(threading.Thread):
         s.extra_ms = h.slew_extra_ms
         s.left_ms = slew_left_ms(h)
         s.slews = h.slews
-        s.slews_far = header_field(h, SLEWS_FAR)
+        s.slews_far = h.slews_far
         s.ckpt = h.checkpoint
         clock = s.real + self.offset() - self.d.epoch
         bs = self.buckets or [i for i, b in enumerate(st.buckets) if b.ids]
@@ -312,7 +296,8 @@ class Recorder(threading.Thread):
                 self._sock = harness.connect(self.d.addr, timeout=2)
             i = harness.info(self._sock)
             self.infos.append((time.monotonic(), i.get("state"),
-                               i.get("uptime_s"), i.get("pid")))
+                               i.get("uptime_s"), i.get("pid"),
+                               i.get("slew_left_s")))
         except (OSError, EOFError, ValueError) as e:
             self.info_errors[type(e).__name__] += 1
             if self._sock:
@@ -363,7 +348,7 @@ class Recorder(threading.Thread):
         before from the same master."""
         bad = []
         last = {}
-        for mono, _, up, pid in self.infos:
+        for mono, _, up, pid, _ in self.infos:
             if up is None:
                 continue
             if up < 0 or (pid in last and up < last[pid]):
