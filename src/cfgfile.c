@@ -52,11 +52,38 @@ where_find(const struct cfg_where *w, int *line, int *col)
 	*line += l - 1;
 }
 
+/*
+ * Copies in to out (len bytes) with each control character written as
+ * JSON writes it (\n, \t, \u0001 ...): the message stays one line
+ * whatever a caller quoted in it unescaped.
+ */
+static void
+escape_controls(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 7 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '\n')
+			o += (size_t)snprintf(out + o, len - o, "\\n");
+		else if (c == '\t')
+			o += (size_t)snprintf(out + o, len - o, "\\t");
+		else if (c == '\r')
+			o += (size_t)snprintf(out + o, len - o, "\\r");
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\u%04x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
 int
 cfgfile_fail(
     struct cfg_where *w, char *err, size_t errlen, const char *fmt, ...)
 {
-	char key[CFG_KEY_SHOWN];
+	char key[CFG_KEY_SHOWN], msg[1024];
 	int line, col, n;
 	va_list ap;
 
@@ -75,8 +102,9 @@ cfgfile_fail(
 		err[n++] = ':';
 		err[n++] = ' ';
 		va_start(ap, fmt);
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
+		escape_controls(msg, err + n, errlen - (size_t)n);
 	}
 	return -1;
 }

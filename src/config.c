@@ -334,12 +334,15 @@ static int
 parse_addr(const char *s, struct cfg_addr *a, struct cfg_where *w, char *err,
     size_t errlen)
 {
-	char why[256];
+	char why[256], shown[CFG_HOST_LEN];
 	int has_port;
 
 	if (addr_parse(s, a->host, sizeof(a->host), &a->port, &has_port, why,
-		sizeof(why)) == -1)
-		return cfgfile_fail(w, err, errlen, "\"%s\": %s", s, why);
+		sizeof(why)) == -1) {
+		/* As the file has it: quotes and line breaks escaped. */
+		jsonpos_escape(s, shown, sizeof(shown));
+		return cfgfile_fail(w, err, errlen, "\"%s\": %s", shown, why);
+	}
 	if (!has_port)
 		a->port = NO_PORT;
 	return 0;

@@ -368,6 +368,21 @@ START_TEST(test_beyond_refused)
 END_TEST
 
 /* cfg_beyond_loopback of a configuration listening on one host. */
+/*
+ * A value with control characters in it is quoted in the message as JSON
+ * writes it: the message stays one line (found by fuzz_config).
+ */
+START_TEST(test_error_one_line)
+{
+	ck_assert_int_eq(
+	    load("{\"metrics_listen\": \"127.0.0.1:9\\\\\\n7\\u0001\"}"), -1);
+	ck_assert_msg(strchr(err, '\n') == NULL, "several lines: %s", err);
+	ck_assert_msg(strchr(err, '\001') == NULL, "a control byte: %s", err);
+	ck_assert_msg(strstr(err, "\"127.0.0.1:9\\\\\\n7\\u0001\"") != NULL,
+	    "the value as JSON writes it: %s", err);
+}
+END_TEST
+
 static int
 beyond_one(const char *host)
 {
@@ -425,6 +440,7 @@ make_config_suite(void)
 	tcase_add_test(tc, test_coordination_positions);
 	tcase_add_test(tc, test_beyond_refused);
 	tcase_add_test(tc, test_beyond_loopback);
+	tcase_add_test(tc, test_error_one_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
