@@ -111,8 +111,8 @@ log_slew(enum slew_event ev)
 		log_warnx("slew %s: buckets may borrow %u s ahead of the clock,"
 			  " shrinking at clock_slew %g: the node issues at"
 			  " %.0f%% of capacity and meets the clock in %.0f s",
-		    st.started ? "starts" : "changes", a,
-		    c->rate_ppm / 1e6, 100.0 - c->rate_ppm / 1e4, left);
+		    st.started ? "starts" : "changes", a, c->rate_ppm / 1e6,
+		    100.0 - c->rate_ppm / 1e4, left);
 		break;
 	case SLEW_ENDED:
 		log_notice("slew ends: the buckets are back with the clock"
