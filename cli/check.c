@@ -58,8 +58,20 @@ ctl_check(int argc, char **argv)
 		return ctl_usage("check", 0);
 	if ((c = ctl_config(path, &rc)) == NULL)
 		return rc;
-	printf("%s: configuration OK\n", path);
+	/* A peer check that fails makes the configuration not OK. */
 	rc = peers ? check_peers(c, (int)timeout) : 0;
+	if (rc == 0)
+		printf("%s: configuration OK\n", path);
+	else if (rc == EX_CONFIG)
+		warnx("%s: not OK: a peer hands out the IDs of this node: give"
+		      " one of the two a machine_id no other node in zone %u"
+		      " dc %u has",
+		    path, c->zone, c->dc);
+	else
+		warnx("%s: not OK: a peer did not answer as genid: list the"
+		      " genid listen address of each node in \"peers\" (not"
+		      " its metrics_listen)",
+		    path);
 	free(c);
 	return ctl_finish(rc);
 }

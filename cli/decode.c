@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "genidctl.h"
 #include "timefmt.h"
 
@@ -28,7 +29,9 @@ struct node_filter {
 	unsigned zone, dc, machine;
 };
 
-static int parse_id(const char *s, uint64_t *id, char *err, size_t errlen);
+static int parse_id(
+    const char *s, uint64_t *id, int *negative, char *err, size_t errlen);
+static void note_negative(const char *s, uint64_t id, int64_t epoch);
 static int decode_one(
     const char *s, const char *where, int json, int64_t epoch);
 static int decode_stdin(int json, int64_t epoch);
@@ -90,11 +93,12 @@ ctl_decode(int argc, char **argv)
  * long) shows an ID of 2^63 or more as its two's complement.
  */
 static int
-parse_id(const char *s, uint64_t *id, char *err, size_t errlen)
+parse_id(const char *s, uint64_t *id, int *negative, char *err, size_t errlen)
 {
 	uint64_t v;
 
 	s += strspn(s, " \t");
+	*negative = *s == '-';
 	if (*s != '-')
 		return id_parse(s, id, err, errlen);
 	if (id_parse_uint(s + 1, UINT64_C(1) << 63, &v, err, errlen) == -1) {
@@ -113,8 +117,9 @@ decode_one(const char *s, const char *where, int json, int64_t epoch)
 {
 	uint64_t id;
 	char why[128], q[80], qw[128];
+	int negative;
 
-	if (parse_id(s, &id, why, sizeof(why)) == -1) {
+	if (parse_id(s, &id, &negative, why, sizeof(why)) == -1) {
 		/* Keep the good IDs of the batch and this error in order. */
 		fflush(stdout);
 		warnx("%s%s\"%s\": %s", where != NULL ? where : "",
@@ -129,8 +134,43 @@ decode_one(const char *s, const char *where, int json, int64_t epoch)
 		ctl_id_line(stdout, id, epoch);
 		putchar('\n');
 	}
-	ctl_note_time(id, epoch);
+	if (negative)
+		note_negative(s, id, epoch);
+	else
+		ctl_note_time(id, epoch);
 	return 0;
+}
+
+/*
+ * A negative number is an ID read as a signed 64-bit integer; its time is
+ * 2^31 s or more after the epoch, which says nothing about the epoch: say
+ * what the number is instead (once a run, after the line of its ID).
+ */
+static void
+note_negative(const char *s, uint64_t id, int64_t epoch)
+{
+	static int noted;
+	char q[80], from[TIMEFMT_LEN];
+	int64_t top = epoch + ID_TS_SIGNED_LIMIT;
+
+	if (noted)
+		return;
+	noted = 1;
+	fflush(stdout);
+	ctl_quote(s + strspn(s, " \t"), q, sizeof(q));
+	timefmt_iso(top, from, sizeof(from));
+	if (top > clock_real_s())
+		warnx("note: %s is negative: read as a signed 64-bit integer"
+		      " (SQL BIGINT, Java long) it is ID %llu; genid's IDs"
+		      " stay below 2^63 until %s (2^31 s after epoch %lld),"
+		      " so genid has not issued it: check where the number"
+		      " came from",
+		    q, (unsigned long long)id, from, (long long)epoch);
+	else
+		warnx("note: %s is negative: read as a signed 64-bit integer"
+		      " (SQL BIGINT, Java long) it is ID %llu; IDs are that"
+		      " large from %s (2^31 s after epoch %lld) on",
+		    q, (unsigned long long)id, from, (long long)epoch);
 }
 
 static int

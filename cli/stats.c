@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
@@ -42,6 +45,7 @@ struct stats_opts {
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig);
+static void warn_noperm(const char *why, const char *path);
 static double rate(uint64_t cur, uint64_t prev, double dt);
 static const char *exit_str(int64_t status, char *buf, size_t len);
 static double sum_rate(const struct metrics_snap *s,
@@ -688,7 +692,10 @@ ctl_stats(int argc, char **argv)
 		code = errno == ENOENT ? EX_NOINPUT
 		    : errno == EACCES  ? EX_NOPERM
 				       : EX_DATAERR;
-		warnx("%s", why);
+		if (code == EX_NOPERM)
+			warn_noperm(why, state);
+		else
+			warnx("%s", why);
 		free(c);
 		return code;
 	}
@@ -696,4 +703,43 @@ ctl_stats(int argc, char **argv)
 	code = stats_run(&o, &sf);
 	statefile_close(&sf);
 	return ctl_finish(code);
+}
+
+/*
+ * genid keeps its state file for its own user and group: say whose it is
+ * and how to read it, where "Permission denied" alone leaves one guessing.
+ */
+static void
+warn_noperm(const char *why, const char *path)
+{
+	struct stat st;
+	struct passwd *pw;
+	struct group *gr;
+	char user[64], group[64];
+
+	if (stat(path, &st) == -1) {
+		warnx("%s: a directory above it is closed to you: run genidctl"
+		      " stats as root or as the user genid runs as, or pass"
+		      " -s FILE with a copy you may read",
+		    why);
+		return;
+	}
+	if ((pw = getpwuid(st.st_uid)) != NULL)
+		snprintf(user, sizeof(user), "%s", pw->pw_name);
+	else
+		snprintf(user, sizeof(user), "%u", (unsigned)st.st_uid);
+	if ((gr = getgrgid(st.st_gid)) != NULL)
+		snprintf(group, sizeof(group), "%s", gr->gr_name);
+	else
+		snprintf(group, sizeof(group), "%u", (unsigned)st.st_gid);
+	if (st.st_mode & S_IRGRP)
+		warnx("%s: it is readable by user %s and group %s: run genidctl"
+		      " stats as root or as a member of group %s, or pass -s"
+		      " FILE with a copy you may read",
+		    why, user, group, group);
+	else
+		warnx("%s: it is readable by user %s only: run genidctl stats"
+		      " as root%s%s, or pass -s FILE with a copy you may read",
+		    why, user, st.st_uid == 0 ? "" : " or as ",
+		    st.st_uid == 0 ? "" : user);
 }

@@ -14,6 +14,7 @@
 
 static const char *text_at(const char *text, int line, int col);
 static void where_find(const struct cfg_where *w, int *line, int *col);
+static const char *syntax_known(const char *text, const json_error_t *jerr);
 
 /* The byte at line:col of text (as jsonpos counts them). */
 static const char *
@@ -106,6 +107,62 @@ cfgfile_fail(
 		va_end(ap);
 		escape_controls(msg, err + n, errlen - (size_t)n);
 	}
+	return -1;
+}
+
+/*
+ * What is wrong with text where jansson stopped (jerr), when it is one of
+ * the things other formats allow and JSON does not; NULL otherwise.
+ * jansson's position is the byte after the token it could not take.
+ */
+static const char *
+syntax_known(const char *text, const json_error_t *jerr)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+	size_t pos = (size_t)jerr->position, i;
+
+	if (strncmp(text, bom, sizeof(bom) - 1) == 0)
+		return "a UTF-8 byte order mark at the start: save the file"
+		       " without it (as UTF-8 without BOM)";
+	if (jerr->position <= 0 || pos > strlen(text))
+		return NULL;
+	switch (text[pos - 1]) {
+	case '#':
+		return "JSON has no comments: remove the \"#\" comment";
+	case '/':
+		if (text[pos] == '/')
+			return "JSON has no comments: remove the \"//\" "
+			       "comment";
+		if (text[pos] == '*')
+			return "JSON has no comments: remove the \"/* */\""
+			       " comment";
+		return NULL;
+	case '}':
+	case ']':
+		for (i = pos - 1; i > 0 && strchr(" \t\r\n", text[i - 1]);)
+			i--;
+		if (i > 0 && text[i - 1] == ',')
+			return text[pos - 1] == '}'
+			    ? "a trailing comma before }: remove it"
+			    : "a trailing comma before ]: remove it";
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+int
+cfgfile_syntax(const char *path, const char *text, const json_error_t *jerr,
+    char *err, size_t errlen)
+{
+	char why[JSON_ERROR_TEXT_LENGTH * 2];
+	const char *known = syntax_known(text, jerr);
+
+	/* jansson quotes the text near the error: keep it one line. */
+	if (known == NULL)
+		jsonpos_escape(jerr->text, why, sizeof(why));
+	snprintf(err, errlen, "%s:%d:%d: %s", path, jerr->line, jerr->column,
+	    known != NULL ? known : why);
 	return -1;
 }
 

@@ -34,6 +34,15 @@ char *cfgfile_read(const char *path, char *err, size_t errlen);
 int cfgfile_fail(struct cfg_where *w, char *err, size_t errlen, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Writes "file:line:col: " and what is wrong with text that jansson could
+ * not parse (jerr) to err, naming what editors and other formats put in
+ * JSON that it has not (a byte order mark, comments, a trailing comma).
+ * Returns -1.
+ */
+int cfgfile_syntax(const char *path, const char *text, const json_error_t *jerr,
+    char *err, size_t errlen);
+
 /* The JSON type of v for messages: "an object", "a string", ... */
 const char *cfgfile_type(const json_t *v);
 

@@ -658,7 +658,7 @@ cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 	struct cfg_where w = {path, NULL, NULL, NULL, -1, now};
 	json_error_t jerr;
 	json_t *root;
-	char *text, why[JSON_ERROR_TEXT_LENGTH * 2];
+	char *text;
 	int rc;
 
 	cfg_defaults(c);
@@ -667,10 +667,7 @@ cfg_load(struct cfg *c, const char *path, int64_t now, char *err, size_t errlen)
 		return -1;
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		/* jansson quotes the text near the error: keep it one line. */
-		jsonpos_escape(jerr.text, why, sizeof(why));
-		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
-		    jerr.column, why);
+		cfgfile_syntax(path, text, &jerr, err, errlen);
 		free(text);
 		return -1;
 	}

@@ -32,6 +32,12 @@ httpreq_feed(struct httpreq *r, const char *buf, size_t n)
 	    memmem(window, len, "\n\n", 2) != NULL;
 }
 
+int
+httpreq_not_http(const struct httpreq *r)
+{
+	return r->line_len > 0 && (r->line[0] < 'A' || r->line[0] > 'Z');
+}
+
 /* Whether the request target is path, whatever its query string. */
 static int
 asks_for(const char *target, const char *path)

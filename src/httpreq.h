@@ -34,6 +34,13 @@ enum httpreq_route {
  */
 int httpreq_feed(struct httpreq *r, const char *buf, size_t n);
 
+/*
+ * Whether the bytes r has read cannot start an HTTP request: a request
+ * line starts with a method in capitals, where a genid frame starts with
+ * a command byte.  1 or 0.
+ */
+int httpreq_not_http(const struct httpreq *r);
+
 /* What the request asks for; *head_only is set for a HEAD request. */
 enum httpreq_route httpreq_route(const struct httpreq *r, int *head_only);
 

@@ -132,7 +132,9 @@ respond(struct scrape_conn *c)
 	int n;
 
 	route = httpreq_route(&c->req, &head_only);
-	if (route == HTTPREQ_BAD_METHOD)
+	if (httpreq_not_http(&c->req))
+		status = "400 Bad Request";
+	else if (route == HTTPREQ_BAD_METHOD)
 		status = "405 Method Not Allowed";
 	else if (route == HTTPREQ_METRICS) {
 		if ((body = exposition(&body_len)) == NULL) {
@@ -197,7 +199,15 @@ io_cb(struct ev_loop *loop, ev_io *io, int revents)
 		conn_free(loop, c);
 		return;
 	}
-	if (c->state == LINGERING || !httpreq_feed(&c->req, buf, (size_t)n))
+	if (c->state == LINGERING)
+		return;
+	/*
+	 * A genid client sent here by mistake waits for a reply to its frame:
+	 * answer what is no HTTP at once, so that it learns what it reached
+	 * (libgenid names an HTTP reply) instead of timing out.
+	 */
+	if (!httpreq_feed(&c->req, buf, (size_t)n) &&
+	    !httpreq_not_http(&c->req))
 		return;
 	respond(c);
 	if (c->resp == NULL) {

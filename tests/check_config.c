@@ -383,6 +383,49 @@ START_TEST(test_error_one_line)
 }
 END_TEST
 
+/*
+ * Asserts that text is refused at line:col with a message holding want
+ * instead of jansson's own "... near ...".
+ */
+static void
+syntax_at(const char *text, int line, int col, const char *want)
+{
+	char head[256];
+
+	ck_assert_msg(load(text) == -1, "%s: accepted", text);
+	snprintf(head, sizeof(head), "%s:%d:%d: ", path, line, col);
+	ck_assert_msg(strncmp(err, head, strlen(head)) == 0,
+	    "error \"%s\", want it to start with \"%s\"", err, head);
+	ck_assert_msg(strstr(err, want) != NULL,
+	    "error \"%s\" does not say \"%s\"", err, want);
+	ck_assert_msg(
+	    strstr(err, "near") == NULL, "error \"%s\" is jansson's own", err);
+}
+
+/* What other formats allow and JSON does not is named for what it is. */
+START_TEST(test_syntax_named)
+{
+	syntax_at("\xef\xbb\xbf{\"port\": 3778}\n", 1, 1,
+	    "a UTF-8 byte order mark at the start: save the file without it");
+	syntax_at("{\n  // the port\n  \"port\": 3778\n}\n", 2, 3,
+	    "JSON has no comments: remove the \"//\" comment");
+	syntax_at("{\n  \"port\": 3778, # the port\n}\n", 2, 17,
+	    "JSON has no comments: remove the \"#\" comment");
+	syntax_at("{\"port\": 3778 /* the port */}\n", 1, 15,
+	    "JSON has no comments: remove the \"/* */\" comment");
+	syntax_at("{\n  \"port\": 3778,\n}\n", 3, 1,
+	    "a trailing comma before }: remove it");
+	syntax_at("{\"listen\": [\"127.0.0.1\", ]}\n", 1, 26,
+	    "a trailing comma before ]: remove it");
+	/* Other errors keep jansson's words. */
+	ck_assert_int_eq(load("{\"port\": /x}"), -1);
+	ck_assert_msg(strstr(err, "invalid token near '/'") != NULL,
+	    "a lone / is jansson's invalid token: %s", err);
+	ck_assert_int_eq(load("{\"port\": 1 2}"), -1);
+	ck_assert_msg(strstr(err, "near") != NULL, "jansson's own: %s", err);
+}
+END_TEST
+
 static int
 beyond_one(const char *host)
 {
@@ -441,6 +484,7 @@ make_config_suite(void)
 	tcase_add_test(tc, test_beyond_refused);
 	tcase_add_test(tc, test_beyond_loopback);
 	tcase_add_test(tc, test_error_one_line);
+	tcase_add_test(tc, test_syntax_named);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,8 +11,9 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_lib import (EX_CONFIG, EX_USAGE, FakeGenid, check, ctl, equal,  # noqa
-                     finish, free_port, require_genidctl, tempdir)
+from cli_lib import (EX_CONFIG, EX_PROTOCOL, EX_USAGE, FakeGenid,  # noqa
+                     check, ctl, equal, finish, free_port, require_genidctl,
+                     tempdir)
 
 
 def write(d, name, text):
@@ -96,6 +97,7 @@ def main():
         same = FakeGenid(info={"zone": 3, "dc": 2, "machine": 5})
         other = FakeGenid(info={"zone": 3, "dc": 4, "machine": 1})
         sibling = FakeGenid(info={"zone": 3, "dc": 2, "machine": 6})
+        notgenid = FakeGenid(info=b"not json")
         down = free_port()
         try:
             def conf(name, peers):
@@ -106,6 +108,8 @@ def main():
             r = ctl("check", "--peers", "-c", conf("p1.json", [
                 sibling.addr(), other.addr(), "127.0.0.1:%d" % down]))
             equal(r.rc, 0, "check --peers: warnings only: exit 0 %r" % r)
+            check(r.out.endswith("p1.json: configuration OK\n"),
+                  "check --peers: OK after the peers: %r" % r.out)
             check("peer %s: OK, machine 6" % sibling.addr() in r.out,
                   "check --peers: a good sibling")
             check(re.search(r"warning: peer %s is in zone 3 dc 4"
@@ -119,6 +123,17 @@ def main():
             equal(r.rc, EX_CONFIG, "check --peers: same identity: exit 78")
             check("conflict" in r.err and same.addr() in r.err,
                   "check --peers: names the conflicting peer: %r" % r.err)
+            # A conflict fails the check: no "configuration OK" after it.
+            check("configuration OK" not in r.out and
+                  re.search(r"p2\.json: not OK: a peer hands out the IDs of"
+                            r" this node: give one of the two a machine_id",
+                            r.err),
+                  "check --peers: a conflict is not OK: %r" % r)
+
+            r = ctl("check", "-P", "-c", conf("p3.json", [notgenid.addr()]))
+            check(r.rc == EX_PROTOCOL and "configuration OK" not in r.out and
+                  "p3.json: not OK: a peer did not answer as genid" in r.err,
+                  "check --peers: a peer that is no genid is not OK: %r" % r)
 
             r = ctl("check", "--peers", "-c", good)
             check(r.rc == 0 and "no peers" in r.out,
@@ -127,6 +142,7 @@ def main():
             same.close()
             other.close()
             sibling.close()
+            notgenid.close()
     finish()
 
 

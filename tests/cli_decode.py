@@ -98,6 +98,16 @@ def main():
     r = ctl("decode", "--", "-1", "-9223372036854775808")
     equal(parse_lines(r.out), [expect_id((1 << 64) - 1), expect_id(1 << 63)],
           "negative decimal: two's complement of a BIGINT")
+    # A negative number is said to be one, not blamed on the epoch.
+    check("genidctl: note: -1 is negative: read as a signed 64-bit integer"
+          " (SQL BIGINT, Java long) it is ID 18446744073709551615; genid's"
+          " IDs stay below 2^63 until 2038-01-19T03:14:08Z (2^31 s after"
+          " epoch 0), so genid has not issued it" in r.err and
+          "another epoch" not in r.err and r.rc == 0,
+          "negative decimal: a note that says what it is: %r" % r)
+    r = ctl("decode", "-e", "1000", "--", "-1")
+    check("until 2038-01-19T03:30:48Z (2^31 s after epoch 1000)" in r.err,
+          "negative decimal: the limit follows the epoch: %r" % r.err)
     r = ctl("decode", stdin="-2\n")
     equal(parse_lines(r.out), [expect_id((1 << 64) - 2)],
           "negative decimal on stdin")

@@ -13,9 +13,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "integration"))
 from cli_lib import (EX_NOHOST, EX_PROTOCOL, EX_UNAVAILABLE, EX_USAGE,  # noqa
-                     FakeGenid, check, ctl, decode, equal, finish, free_port,
-                     require_genidctl)
+                     GENID, FakeGenid, check, ctl, decode, equal, finish,
+                     free_port, require_genidctl, tempdir)
+from harness import Daemon, metrics_port  # noqa: E402
 
 
 def ints(out):
@@ -216,12 +219,40 @@ def test_errors():
           "info without address: usage")
 
 
+def test_metrics_port():
+    """info and get pointed at genid's metrics port by mistake: the HTTP
+    server answers the frame at once and both say what they reached, with
+    the default timeout (no race with the server's wait for a request)."""
+    if not os.access(GENID, os.X_OK):
+        print("skip: %s is not built; no metrics port test" % GENID)
+        return
+    with tempdir() as d:
+        g = Daemon(None, dir=d, metrics_listen="127.0.0.1:0",
+                   why="the test points genidctl at the metrics port,"
+                   " which the shipped configuration does not serve")
+        try:
+            g.start()
+            addr = "127.0.0.1:%d" % metrics_port(g)
+            for verb in ("info", "get"):
+                r = ctl(verb, addr)
+                check(r.rc == EX_PROTOCOL and r.err == (
+                    "genidctl: read %s: an HTTP server answered (\"HTTP/1.0"
+                    " 400 Bad Request\"), not genid: this is likely a"
+                    " metrics_listen port; give the address of genid's"
+                    " \"listen\" instead\n" % addr),
+                    "%s on the metrics port: exit 76, an HTTP server: %r"
+                    % (verb, r))
+        finally:
+            g.stop()
+
+
 def main():
     require_genidctl()
     test_info()
     test_get()
     test_ipv6()
     test_errors()
+    test_metrics_port()
     finish()
 
 

@@ -9,9 +9,11 @@ state after the daemon stopped.  The daemon is always killed."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -75,6 +77,39 @@ def test_files(d):
     r = ctl("stats", "-c", conf)
     check(r.rc == 78 and "bad.json:1:" in r.err,
           "stats -c with a bad config: exit 78: %r" % r)
+
+
+def test_noperm():
+    """A state file kept for genid's user and group: the error says whose
+    it is and how to read it (run as nobody, which root can become)."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        print("skip: not root or no setpriv; no permission test")
+        return
+    as_nobody = [setpriv, "--reuid=nobody", "--regid=nogroup",
+                 "--clear-groups", GENIDCTL]
+    # A directory of its own that nobody may pass through, as /var/lib is.
+    d = tempfile.mkdtemp(prefix="genid-cli-perm-")
+    try:
+        os.chmod(d, 0o711)
+        state = os.path.join(d, "genid.state")
+        with open(state, "wb") as f:
+            f.write(b"\0" * 8192)
+        os.chmod(state, 0o640)
+        for mode, hint in ((0o640, "it is readable by user root and group"
+                            " root: run genidctl stats as root or as a"
+                            " member of group root, or pass -s FILE"),
+                           (0o600, "it is readable by user root only: run"
+                            " genidctl stats as root, or pass -s FILE")):
+            os.chmod(state, mode)
+            p = subprocess.run(as_nobody + ["stats", "-s", state],
+                               capture_output=True, text=True, timeout=60)
+            check(p.returncode == 77 and p.stderr.startswith(
+                "genidctl: open %s: Permission denied: %s" % (state, hint)),
+                "stats as nobody, mode %o: exit 77, whose file and what to"
+                " do: %r" % (mode, p.stderr))
+    finally:
+        shutil.rmtree(d)
 
 
 def test_daemon(d):
@@ -198,6 +233,7 @@ def main():
     require_genidctl()
     with tempdir() as d:
         test_files(d)
+        test_noperm()
         if os.access(GENID, os.X_OK):
             os.mkdir(os.path.join(d, "node"))
             test_daemon(os.path.join(d, "node"))

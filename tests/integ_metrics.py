@@ -507,13 +507,14 @@ def case_master_process(t, d, port):
 
 def case_not_a_genid_port(t, d, port):
     """genidctl get pointed at the metrics port by mistake: the HTTP server
-    closes the connection that sent no request, and the message says that
-    this may not be a genid port, naming metrics_listen."""
-    r = ctl("get", "--timeout", "5000", "127.0.0.1:%d" % port)
-    t.check(r.returncode == 69 and r.stderr.endswith(
-        "connection closed by the server (allow list or connection limit? or"
-        " not a genid port (metrics_listen?))\n"),
-        "get on the metrics port: exit 69, not a genid port (metrics_listen?)",
+    answers the genid frame with 400 at once, and the message says that an
+    HTTP server answered, naming metrics_listen."""
+    r = ctl("get", "127.0.0.1:%d" % port)
+    t.check(r.returncode == 76 and r.stderr.endswith(
+        "an HTTP server answered (\"HTTP/1.0 400 Bad Request\"), not genid:"
+        " this is likely a metrics_listen port; give the address of genid's"
+        " \"listen\" instead\n"),
+        "get on the metrics port: exit 76, an HTTP server (metrics_listen)",
         "exit %d, %r" % (r.returncode, r.stderr))
 
 

@@ -110,6 +110,7 @@ static int fill(struct genid_client *c, int timeout_ms);
 static int take_ids(struct genid_client *c, uint64_t *dst, size_t m,
     size_t *got, int timeout_ms);
 static int vet(struct genid_client *c);
+static int http_reply(struct genid_client *c);
 static int not_serving(const char *json, const char **state, size_t *n);
 static int call(struct genid_client *c, int ids,
     int (*req)(struct genid_client *, void *), void *arg);
@@ -519,6 +520,34 @@ take_ids(struct genid_client *c, uint64_t *dst, size_t m, size_t *got,
 	return 0;
 }
 
+/*
+ * Whether the reply that starts with "HT" is an HTTP status line, as the
+ * metrics_listen port of genid answers a frame: 1 with the error set, or
+ * 0 (then it may be an INFO of that length, read on).
+ */
+static int
+http_reply(struct genid_client *c)
+{
+	const unsigned char *line;
+	size_t n;
+
+	while (c->rlen - c->rpos < 5 && fill(c, c->io_timeout_ms) == 0)
+		;
+	line = c->rbuf + c->rpos;
+	if (c->rlen - c->rpos < 5 || memcmp(line, "HTTP/", 5) != 0)
+		return 0;
+	for (n = 0; n < c->rlen - c->rpos && n < 40 && line[n] >= 0x20 &&
+	     line[n] < 0x7f;
+	     n++)
+		;
+	set_error(c, EPROTO,
+	    "read %s: an HTTP server answered (\"%.*s\"), not genid: this"
+	    " is likely a metrics_listen port; give the address of genid's"
+	    " \"listen\" instead",
+	    c->addrs[c->cur].name, (int)n, (const char *)line);
+	return 1;
+}
+
 /* Reads the INFO reply: a 2-byte length, then the JSON text. */
 static int
 info_req(struct genid_client *c, void *arg)
@@ -532,6 +561,8 @@ info_req(struct genid_client *c, void *arg)
 	while (c->rlen - c->rpos < 2)
 		if (fill(c, c->io_timeout_ms) == -1)
 			return -1;
+	if (memcmp(c->rbuf + c->rpos, "HT", 2) == 0 && http_reply(c) == 1)
+		return -1;
 	in->total = (size_t)c->rbuf[c->rpos] << 8 | c->rbuf[c->rpos + 1];
 	c->rpos += 2;
 	for (left = in->total; left > 0; left -= k) {
