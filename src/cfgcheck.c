@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,8 @@
 #include "cfgcheck.h"
 #include "id.h"
 #include "log.h"
+#include "sock.h"
+#include "statefile.h"
 #include "timefmt.h"
 
 /* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
@@ -38,6 +41,11 @@ static int runas_may_reach(
     const struct runas *r, const char *dir, char *above, size_t len);
 static int check_path(const struct runas *r, const char *key, const char *path,
     int file_too, char *err, size_t errlen);
+static long long state_holder(const struct cfg *c);
+static int check_state(
+    const struct cfg *c, const char *conf, char *err, size_t errlen);
+static int check_addr(const char *key, const struct cfg_addr *a,
+    const char *running, char *err, size_t errlen, char *note, size_t notelen);
 static void warn_signed_overflow(const struct cfg *c);
 static void warn_identity(const struct cfg *c);
 
@@ -151,15 +159,108 @@ check_path(const struct runas *r, const char *key, const char *path,
 	return n;
 }
 
+void
+cfgcheck_no_state_file(
+    const struct cfg *c, const char *conf, char *buf, size_t len)
+{
+	snprintf(buf, len,
+	    "%s: no state file. If this node has never issued IDs, make it:"
+	    " genid -c %s --init. If its state file was lost, make one that"
+	    " starts above what it may have issued: genid -c %s --init-lost"
+	    " (genid(8), \"The first start\")",
+	    c->state_file, conf, conf);
+}
+
+/*
+ * The master pid of the genid that holds the state file's lock, -1 when
+ * one holds it but its header names none, or 0 when none holds it (or the
+ * file cannot be read: check_state says why).
+ */
+static long long
+state_holder(const struct cfg *c)
+{
+	struct statefile sf;
+	char err[1024];
+	long long pid = 0;
+
+	if (statefile_open_ro(&sf, c->state_file, err, sizeof(err)) == -1)
+		return 0;
+	if (statefile_in_use(&sf))
+		pid = sf.h->master_pid > 0 ? (long long)sf.h->master_pid : -1;
+	statefile_close(&sf);
+	return pid;
+}
+
+/*
+ * What statefile_open would refuse in the state file, checked read-only
+ * with the start's own rules; none when it is missing and etcd is
+ * configured, as the start then makes it.
+ */
+static int
+check_state(const struct cfg *c, const char *conf, char *err, size_t errlen)
+{
+	struct state_identity id = {c->zone, c->dc, c->machine, c->epoch};
+	struct statefile sf;
+	char why[4096];
+	int rc;
+
+	/* With machine_id "auto" the identity is leased at the start. */
+	rc = statefile_check(
+	    &sf, c->state_file, c->machine_auto ? NULL : &id, why, sizeof(why));
+	if (rc == 0) {
+		statefile_close(&sf);
+		return 0;
+	}
+	if (rc == EX_NOINPUT && c->netcd > 0)
+		return 0;
+	if (rc == EX_NOINPUT)
+		cfgcheck_no_state_file(c, conf, why, sizeof(why));
+	return problem(err, errlen, "%s%s", why,
+	    rc == EX_CANTCREAT ? " (check \"state_file\")" : "");
+}
+
+/*
+ * Whether a start could listen on a: a failure, or a note when the
+ * address is in use and a running genid holds the state file (running
+ * names it: "" or ", pid N"; NULL when none), since it serves there.
+ */
+static int
+check_addr(const char *key, const struct cfg_addr *a, const char *running,
+    char *err, size_t errlen, char *note, size_t notelen)
+{
+	char why[1024];
+	int in_use;
+
+	if (sock_probe(a, &in_use, why, sizeof(why)) == 0)
+		return 0;
+	if (in_use && running != NULL) {
+		problem(note, notelen,
+		    "note: %s: %s, presumably by the running genid%s", key, why,
+		    running);
+		return 0;
+	}
+	if (in_use)
+		return problem(err, errlen,
+		    "%s: %s: another process listens there (stop it, or change"
+		    " \"%s\")",
+		    key, why, key);
+	return problem(err, errlen, "%s: %s (check \"%s\")", key, why, key);
+}
+
 int
-cfgcheck_start(const struct cfg *c, char *err, size_t errlen)
+cfgcheck_start(const struct cfg *c, const char *conf, char *err, size_t errlen,
+    char *note, size_t notelen)
 {
 	struct runas r = {NULL, 0, 0};
 	struct passwd *pw;
 	struct group *gr;
-	int n = 0;
+	char pid[32] = "";
+	long long holder;
+	unsigned i;
+	int n = 0, state_bad;
 
 	err[0] = '\0';
+	note[0] = '\0';
 	if (c->user[0] != '\0') {
 		if ((pw = getpwnam(c->user)) == NULL)
 			return problem(err, errlen,
@@ -185,12 +286,35 @@ cfgcheck_start(const struct cfg *c, char *err, size_t errlen)
 	 * "user", but "user" restores a deleted state file and removes the
 	 * pid file at the end; it reopens the log file on SIGHUP.
 	 */
-	n += check_path(
+	state_bad = check_path(
 	    &r, "state_file", c->state_file, r.name == NULL, err, errlen);
+	n += state_bad;
 	if (c->pid_file[0] != '\0')
 		n += check_path(&r, "pid_file", c->pid_file, 0, err, errlen);
 	if (c->log_file[0] != '\0' && strcmp(c->log_file, "syslog") != 0)
 		n += check_path(&r, "log_file", c->log_file, 1, err, errlen);
+	/* A state file whose directory is wrong would only repeat it. */
+	if (state_bad == 0)
+		n += check_state(c, conf, err, errlen);
+	/*
+	 * A node that runs is no failure: genid -t runs beside it to check
+	 * a configuration before a reload or a restart (genid(8)).
+	 */
+	if ((holder = state_holder(c)) != 0) {
+		if (holder > 0)
+			snprintf(pid, sizeof(pid), ", pid %lld", holder);
+		problem(note, notelen,
+		    "note: %s is in use by a running genid%s: fine for a"
+		    " reload; another start on it is refused until that one"
+		    " stops",
+		    c->state_file, pid);
+	}
+	for (i = 0; i < c->nlisten; i++)
+		n += check_addr("listen", &c->listen[i],
+		    holder != 0 ? pid : NULL, err, errlen, note, notelen);
+	if (c->has_metrics)
+		n += check_addr("metrics_listen", &c->metrics_listen,
+		    holder != 0 ? pid : NULL, err, errlen, note, notelen);
 	return n;
 }
 

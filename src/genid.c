@@ -49,6 +49,7 @@ static void check_peers(const struct cfg *c, uint64_t instance, uint64_t node,
 static int parse_args(int argc, char *argv[], struct opts *o);
 static int load_config(struct cfg *c, const char *path);
 static int test_config(const struct cfg *c, const char *path);
+static void print_lines(FILE *f, char *text);
 static int open_log(const struct cfg *c);
 static void claim_with_etcd(
     struct cfg *c, const struct opts *o, struct start *s);
@@ -233,18 +234,32 @@ load_config(struct cfg *c, const char *path)
 static int
 test_config(const struct cfg *c, const char *path)
 {
-	char err[4096], *line, *next;
+	char err[8192], note[4096];
+	int n;
 
-	if (cfgcheck_start(c, err, sizeof(err)) > 0) {
-		for (line = err; line != NULL; line = next) {
-			if ((next = strchr(line, '\n')) != NULL)
-				*next++ = '\0';
-			fprintf(stderr, "genid: %s\n", line);
-		}
+	n = cfgcheck_start(c, path, err, sizeof(err), note, sizeof(note));
+	print_lines(stdout, note);
+	if (n > 0) {
+		print_lines(stderr, err);
 		return EX_CANTCREAT;
 	}
 	printf("%s: configuration OK\n", path);
 	return 0;
+}
+
+/* Prints each line of text, if any, as "genid: LINE" to f. */
+static void
+print_lines(FILE *f, char *text)
+{
+	char *line, *next;
+
+	if (text[0] == '\0')
+		return;
+	for (line = text; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		fprintf(f, "genid: %s\n", line);
+	}
 }
 
 /* Opens the configured log: 0, or EX_CANTCREAT after saying why. */
@@ -340,12 +355,10 @@ init_state(const struct cfg *c, int lost)
 static void
 no_state_file(const struct cfg *c, const char *conf)
 {
-	die(EX_NOINPUT,
-	    "%s: no state file. If this node has never issued IDs, make it:"
-	    " genid -c %s --init. If its state file was lost, make one that"
-	    " starts above what it may have issued: genid -c %s --init-lost"
-	    " (genid(8), \"The first start\")",
-	    c->state_file, conf, conf);
+	char msg[4096];
+
+	cfgcheck_no_state_file(c, conf, msg, sizeof(msg));
+	die(EX_NOINPUT, "%s", msg);
 }
 
 /* Takes the state file, names the node and this process in it. */

@@ -20,6 +20,8 @@
 
 static int listen_one(
     const struct addrinfo *ai, const char *name, char *err, size_t errlen);
+static int listen_all(const struct cfg_addr *addrs, unsigned naddrs, int *fds,
+    size_t maxfds, char *err, size_t errlen);
 
 const char *
 sock_name(int fd, enum sock_end end, char *buf, size_t len)
@@ -69,14 +71,18 @@ listen_one(
 	return fd;
 }
 
-int
-sock_listen(const struct cfg_addr *addrs, unsigned naddrs, const char *what,
-    int *fds, size_t maxfds, char *err, size_t errlen)
+/*
+ * Binds and listens on every address of addrs, logging nothing: the
+ * number of sockets put in fds, or -1 with the reason in err.
+ */
+static int
+listen_all(const struct cfg_addr *addrs, unsigned naddrs, int *fds,
+    size_t maxfds, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res, *ai;
-	char port[8], name[CFG_HOST_LEN + 16], bound[SOCK_NAME_LEN];
+	char port[8], name[CFG_HOST_LEN + 16];
 	unsigned i;
-	int n = 0, rc, fd;
+	int n = 0, rc, fd, saved;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -106,15 +112,46 @@ sock_listen(const struct cfg_addr *addrs, unsigned naddrs, const char *what,
 				freeaddrinfo(res);
 				goto fail;
 			}
-			log_info("%s on %s", what,
-			    sock_name(fd, SOCK_LOCAL, bound, sizeof(bound)));
 			fds[n++] = fd;
 		}
 		freeaddrinfo(res);
 	}
 	return n;
 fail:
+	saved = errno;
 	while (n > 0)
 		close(fds[--n]);
+	errno = saved;
 	return -1;
+}
+
+int
+sock_listen(const struct cfg_addr *addrs, unsigned naddrs, const char *what,
+    int *fds, size_t maxfds, char *err, size_t errlen)
+{
+	char bound[SOCK_NAME_LEN];
+	int i, n;
+
+	if ((n = listen_all(addrs, naddrs, fds, maxfds, err, errlen)) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		log_info("%s on %s", what,
+		    sock_name(fds[i], SOCK_LOCAL, bound, sizeof(bound)));
+	return n;
+}
+
+int
+sock_probe(const struct cfg_addr *a, int *in_use, char *err, size_t errlen)
+{
+	int fds[SOCK_MAX_FDS], n;
+
+	*in_use = 0;
+	errno = 0;
+	if ((n = listen_all(a, 1, fds, SOCK_MAX_FDS, err, errlen)) == -1) {
+		*in_use = errno == EADDRINUSE;
+		return -1;
+	}
+	while (n > 0)
+		close(fds[--n]);
+	return 0;
 }

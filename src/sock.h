@@ -29,6 +29,13 @@ int sock_listen(const struct cfg_addr *addrs, unsigned naddrs, const char *what,
     int *fds, size_t maxfds, char *err, size_t errlen);
 
 /*
+ * Binds and listens on address a as sock_listen would, and closes the
+ * sockets at once (genid -t): 0, or -1 with the reason in err and
+ * *in_use set when another socket holds the address.
+ */
+int sock_probe(const struct cfg_addr *a, int *in_use, char *err, size_t errlen);
+
+/*
  * Names one end of socket fd as host:port ([host]:port for IPv6) in buf,
  * or "fd N" when the address cannot be had.  Returns buf.
  */

@@ -38,6 +38,8 @@ static int replaced(const struct statefile *sf);
 static int keep_aside(
     const char *path, char *aside, size_t asidelen, char *err, size_t errlen);
 static int map_whole(struct statefile *sf, int prot, char *err, size_t errlen);
+static int map_checked(struct statefile *sf, int prot,
+    const struct state_identity *id, char *err, size_t errlen);
 
 static int
 create_file(const char *path, const struct state_identity *id, int64_t now,
@@ -182,7 +184,7 @@ statefile_open(struct statefile *sf, const char *path,
     const struct state_identity *id, int64_t now, int create,
     unsigned lock_wait_ms, char *err, size_t errlen)
 {
-	int mapped, rc;
+	int rc;
 
 	memset(sf, 0, sizeof(*sf));
 	sf->fd = -1;
@@ -202,35 +204,67 @@ statefile_open(struct statefile *sf, const char *path,
 	}
 	if ((rc = lock_file(sf->fd, path, lock_wait_ms, err, errlen)) != 0)
 		goto fail;
-	rc = EX_DATAERR;
-	if ((mapped = map_whole(sf, PROT_READ | PROT_WRITE, err, errlen)) == 1)
+	if ((rc = map_checked(sf, PROT_READ | PROT_WRITE, id, err, errlen)) !=
+	    0)
+		goto fail;
+	return 0;
+fail:
+	statefile_close(sf);
+	return rc;
+}
+
+/*
+ * Maps the open sf->fd with prot and checks it as a start does: its size
+ * and layout, then, unless id is NULL, that it was made for id.  0, or
+ * EX_DATAERR with the reason and what to do in err.
+ */
+static int
+map_checked(struct statefile *sf, int prot, const struct state_identity *id,
+    char *err, size_t errlen)
+{
+	char reason[512];
+	int mapped;
+
+	if ((mapped = map_whole(sf, prot, err, errlen)) == 1)
 		snprintf(err, errlen,
 		    "%s: %lld bytes is too short for a genid state file;"
 		    " refusing to reuse it: %s",
-		    path, (long long)sf->len, statefile_damaged_rule);
+		    sf->path, (long long)sf->len, statefile_damaged_rule);
 	if (mapped != 0)
-		goto fail;
+		return EX_DATAERR;
 	if (state_check(sf->h, sf->len, NULL, err, errlen) == -1) {
-		char reason[512];
-
 		snprintf(reason, sizeof(reason), "%s", err);
-		snprintf(err, errlen, "%s: %s; refusing to reuse it: %s", path,
-		    reason, statefile_damaged_rule);
-		goto fail;
+		snprintf(err, errlen, "%s: %s; refusing to reuse it: %s",
+		    sf->path, reason, statefile_damaged_rule);
+		return EX_DATAERR;
 	}
-	if (state_check(sf->h, sf->len, id, err, errlen) == -1) {
-		char reason[512];
-
+	if (id != NULL && state_check(sf->h, sf->len, id, err, errlen) == -1) {
 		snprintf(reason, sizeof(reason), "%s", err);
 		snprintf(err, errlen,
 		    "%s: %s; refusing to reuse it (correct the configuration,"
 		    " or give this identity a state_file of its own)",
-		    path, reason);
-		goto fail;
+		    sf->path, reason);
+		return EX_DATAERR;
 	}
 	return 0;
-fail:
-	statefile_close(sf);
+}
+
+int
+statefile_check(struct statefile *sf, const char *path,
+    const struct state_identity *id, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(sf, 0, sizeof(*sf));
+	sf->mirror_fd = -1;
+	snprintf(sf->path, sizeof(sf->path), "%s", path);
+	if ((sf->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		rc = errno == ENOENT ? EX_NOINPUT : EX_CANTCREAT;
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return rc;
+	}
+	if ((rc = map_checked(sf, PROT_READ, id, err, errlen)) != 0)
+		statefile_close(sf);
 	return rc;
 }
 

@@ -44,6 +44,16 @@ int statefile_open(struct statefile *sf, const char *path,
     const struct state_identity *id, int64_t now, int create,
     unsigned lock_wait_ms, char *err, size_t errlen);
 
+/*
+ * Opens path read-only and maps it, checking it as statefile_open does
+ * (size and layout, then id unless NULL) but neither locking nor writing
+ * it: genid -t.  0, or the code statefile_open would return (EX_NOINPUT:
+ * missing, EX_CANTCREAT: cannot open, EX_DATAERR: damaged or made for
+ * another identity or layout) with the reason in err.
+ */
+int statefile_check(struct statefile *sf, const char *path,
+    const struct state_identity *id, char *err, size_t errlen);
+
 /* Opens path read-only, maps it and checks its layout (any identity);
  * 0, or -1 with the reason in err. */
 int statefile_open_ro(

@@ -112,6 +112,12 @@ def as_user(t, top):
                 "write its directory" % key, "want %r in %r" % (want, lines))
 
     os.chown(run, nobody.pw_uid, nobody.pw_gid)
+    # -t also wants the state file a start would open (made by root, as
+    # genid --init is run).
+    r = subprocess.run([harness.genid_path(), "-c", conf, "--init"],
+                       capture_output=True, text=True, timeout=20, cwd=top)
+    t.require(r.returncode == 0, "genid --init for user nobody's node",
+              "exit %d, %r" % (r.returncode, r.stdout + r.stderr))
     with open(paths["log_file"], "w"):
         pass
     os.chmod(paths["log_file"], 0o600)

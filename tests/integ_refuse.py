@@ -295,9 +295,9 @@ def test_config(t):
     t.note(out.strip())
 
     # The original project's configuration stays valid.  Its state and
-    # pid files are the built-in defaults, whose directories this machine
-    # may lack: -t may name those two (integ_configtest.py checks the
-    # paths), and nothing else.
+    # pid files are the built-in defaults, which this machine may lack,
+    # and its port is fixed: -t may name those (integ_configtest.py and
+    # integ_configtest_state.py check them), and nothing else.
     d.write_config('{"port":3778,"zone_id":0,"dc_id":0,"machine_id":0}\n')
     d.spawn(args=["-t"], write_config=False)
     rc = d.wait_exit(10)
@@ -305,15 +305,22 @@ def test_config(t):
     lines = message_lines(out)
     t.check((rc == 0 and "configuration OK" in out) or (
         rc == harness.EX_CANTCREAT and lines and all(
-            line.endswith(('(check "state_file")', '(check "pid_file")'))
+            line.endswith(('(check "state_file")', '(check "pid_file")',
+                           '"The first start")',
+                           'or change "listen")'))
             for line in lines)),
             "-t on the original project's config: configuration OK, exit 0,"
-            " or only the default paths' directories named",
+            " or only the default paths, state file and port named",
             "got %r, %s" % (rc, out.strip()))
+    # -t also wants the state file a start would open, and a free port.
+    d.write_config('{"state_file": "genid.state", "pid_file": ""}\n')
+    rc, out = d.init_state(write_config=False)
+    t.require(rc == 0, "genid --init for the -t of the slew settings",
+              "exit %d, %s" % (rc, out.strip()))
     for slew in ('"clock_slew": 0.5, "max_slew_s": 0',
                  '"clock_slew": 0.999, "max_slew_s": 86400'):
-        text = ('{"state_file": "genid.state", "pid_file": "", %s}\n'
-                % slew)
+        text = ('{"state_file": "genid.state", "pid_file": "", "port": 0, '
+                '%s}\n' % slew)
         d.write_config(text)
         d.spawn(args=["-t"], write_config=False)
         rc = d.wait_exit(10)
