@@ -61,8 +61,15 @@ def test(t):
         per = (after - before) * 1024.0 / n
         t.note("%d idle connections: workers' RSS %d kB -> %d kB, %.0f "
                "bytes each" % (n, before, after, per))
-        t.check(per <= LIMIT_BYTES, "<= %d bytes of server memory per idle "
-                "connection" % LIMIT_BYTES, "%.0f bytes" % per)
+        # ASan puts redzones around every allocation and keeps freed
+        # memory in quarantine: its figure measures ASan, not genid (the
+        # plain build, in distcheck, holds the limit).
+        if sanitized(workers[0]):
+            t.note("genid is built with ASan: %.0f bytes each is not held "
+                   "to the %d-byte limit" % (per, LIMIT_BYTES))
+        else:
+            t.check(per <= LIMIT_BYTES, "<= %d bytes of server memory per "
+                    "idle connection" % LIMIT_BYTES, "%.0f bytes" % per)
     finally:
         for s in socks:
             s.close()
