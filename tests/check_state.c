@@ -2,6 +2,7 @@
 /*
  * check_state.c - layout, validation and indexing of the state region.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,14 +67,17 @@ assert_refused(const struct state_header *h, size_t len,
 
 START_TEST(test_state_size)
 {
-	/* Layout version 3: a 384-byte header, 32 bucket slots of 64 bytes,
-	 * 32 worker slots of 128.  A change here needs a new version. */
-	ck_assert_uint_eq(sizeof(struct state_header), 384);
+	/* Layout version 4: a 1024-byte header (layout 3's 384 bytes, then
+	 * its own fields and room to grow), 32 bucket slots of 64 bytes, 32
+	 * worker slots of 128.  A change here needs a new version. */
+	ck_assert_uint_eq(sizeof(struct state_header), 1024);
+	ck_assert_uint_eq(offsetof(struct state_header, compat), 384);
 	ck_assert_uint_eq(sizeof(struct state_bucket), 64);
 	ck_assert_uint_eq(sizeof(struct state_worker), 128);
-	ck_assert_uint_eq(state_size(), 384 + 32 * 64 + 32 * 128);
-	ck_assert_uint_eq(state_size(), 6528);
-	ck_assert_uint_eq(STATE_VERSION, 3);
+	ck_assert_uint_eq(state_size(), 1024 + 32 * 64 + 32 * 128);
+	ck_assert_uint_eq(state_size(), 7168);
+	ck_assert_uint_eq(state_size_v3(), 6528);
+	ck_assert_uint_eq(STATE_VERSION, 4);
 	ck_assert_uint_eq(STATE_BUCKETS, 32);
 	ck_assert_uint_eq(STATE_WORKERS, 32);
 }
@@ -92,12 +96,14 @@ START_TEST(test_state_init)
 	    state_check(h, state_size(), NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(h->magic, STATE_MAGIC);
 	ck_assert_uint_eq(h->version, STATE_VERSION);
-	ck_assert_uint_eq(h->header_size, 384);
-	ck_assert_uint_eq(h->total_size, 6528);
-	ck_assert_uint_eq(h->bucket_off, 384);
+	ck_assert_uint_eq(h->header_size, 1024);
+	ck_assert_uint_eq(h->total_size, 7168);
+	ck_assert_uint_eq(h->bucket_off, 1024);
 	ck_assert_uint_eq(h->bucket_size, 64);
 	ck_assert_uint_eq(h->bucket_count, 32);
-	ck_assert_uint_eq(h->worker_off, 384 + 32 * 64);
+	ck_assert_uint_eq(h->worker_off, 1024 + 32 * 64);
+	ck_assert_uint_eq(h->compat, 4);
+	ck_assert_uint_eq(h->upgraded_from, 0);
 	ck_assert_uint_eq(h->worker_size, 128);
 	ck_assert_uint_eq(h->worker_count, 32);
 	ck_assert_uint_eq(h->zone, 3);
@@ -117,7 +123,7 @@ START_TEST(test_state_init)
 	for (i = 0; i < STATE_WORKERS; i++)
 		state_worker(copy, i)->exit_status = 0;
 	copy->magic = copy->total_size = 0;
-	copy->version = copy->header_size = 0;
+	copy->version = copy->header_size = copy->compat = 0;
 	copy->bucket_off = copy->bucket_size = copy->bucket_count = 0;
 	copy->worker_off = copy->worker_size = copy->worker_count = 0;
 	copy->zone = copy->dc = copy->machine = 0;
@@ -163,29 +169,48 @@ START_TEST(test_state_bad_magic)
 }
 END_TEST
 
+/* A header's version changed, its checksums made again to match. */
+static void
+set_version(struct state_header *h, uint32_t version, uint32_t compat)
+{
+	h->version = version;
+	h->compat = compat;
+	h->header_sum = state_header_sum(h);
+	h->checkpoint_seal = state_seal(h, 0);
+}
+
 START_TEST(test_state_other_version)
 {
 	struct state_header *h = region();
+	char err[512] = "";
 
-	h->version = 4;
-	assert_refused(
-	    h, state_size(), &ident, "layout version 4", "reads version 3");
-	h->version = 2;
+	/* A newer layout that layout 4 may not use names who wrote it. */
+	state_set_writer(h, "9.1.0");
+	set_version(h, 5, 5);
 	assert_refused(h, state_size(), &ident,
-	    "layout version 2 was made by an older genid", "reads version 3");
-	h->version = 1;
+	    "layout 5 was written by genid 9.1.0", "--state-layout 4");
+	assert_refused(h, state_size(), &ident, "reads layouts 3 to 4", NULL);
+	/* One whose compat allows layout 4 is used as it is. */
+	set_version(h, 5, 4);
+	ck_assert_msg(
+	    state_check(h, state_size(), &ident, err, sizeof(err)) == 0, "%s",
+	    err);
+	set_version(h, UINT32_MAX, 4);
+	ck_assert_int_eq(state_check(h, MAPPED, &ident, err, sizeof(err)), 0);
+	/* Layout 3 is converted by the start, not used in place. */
+	set_version(h, 3, 4);
 	assert_refused(h, state_size(), &ident,
-	    "layout version 1 was made by an older genid", "reads version 3");
-	h->version = 0;
-	assert_refused(
-	    h, state_size(), &ident, "layout version 0", "reads version 3");
-	h->version = UINT32_MAX;
-	assert_refused(
-	    h, state_size(), NULL, "layout version 4294967295", NULL);
-	/* Another layout may well be larger. */
-	h->version = 4;
-	assert_refused(
-	    h, MAPPED, &ident, "layout version 4", "reads version 3");
+	    "layout 3 was made by an older genid", "converts it to layout 4");
+	set_version(h, 2, 4);
+	assert_refused(h, state_size(), &ident,
+	    "layout 2 was made by a genid older than any", "layouts 3 to 4");
+	set_version(h, 0, 4);
+	assert_refused(h, state_size(), NULL, "layout 0", "layouts 3 to 4");
+	/* compat out of its range is damage. */
+	set_version(h, 4, 3);
+	assert_refused(h, state_size(), NULL, "damaged", "compat is 3");
+	set_version(h, 4, 5);
+	assert_refused(h, state_size(), NULL, "damaged", "compat is 5");
 	free(h);
 }
 END_TEST
@@ -200,13 +225,17 @@ START_TEST(test_state_other_version_other_size)
 {
 	struct state_header *h = region(), *p;
 
-	h->version = 4;
-	p = prefix(h, 1024);
-	assert_refused(p, 1024, &ident, "layout version 4", "reads version 3");
+	set_version(h, 5, 5);
+	p = prefix(h, 2048);
+	assert_refused(p, 2048, &ident, "layout 5", "reads layouts 3 to 4");
 	free(p);
-	h->version = 0;
+	/* Too short for compat: refused as a newer layout all the same. */
+	p = prefix(h, 256);
+	assert_refused(p, 256, &ident, "layout 5", "reads layouts 3 to 4");
+	free(p);
+	set_version(h, 0, 4);
 	p = prefix(h, 4096);
-	assert_refused(p, 4096, &ident, "layout version 0", "reads version 3");
+	assert_refused(p, 4096, &ident, "layout 0", "layouts 3 to 4");
 	free(p);
 	free(h);
 }
@@ -264,7 +293,7 @@ START_TEST(test_state_damaged_header)
 	}
 	h->total_size += 64;
 	assert_refused(
-	    h, state_size() + 64, &ident, "damaged", "header says 6592");
+	    h, state_size() + 64, &ident, "damaged", "header says 7232");
 	h->total_size -= 64;
 	ck_assert_int_eq(state_check(h, state_size(), &ident, NULL, 0), 0);
 	free(h);
@@ -489,7 +518,7 @@ START_TEST(test_state_slots)
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		char *p = (char *)state_bucket(h, i);
 
-		ck_assert_ptr_eq(p, lo + 384 + 64 * i);
+		ck_assert_ptr_eq(p, lo + 1024 + 64 * i);
 		ck_assert(p >= lo + sizeof(*h));
 		ck_assert(
 		    p + sizeof(struct state_bucket) <= lo + h->worker_off);
@@ -500,7 +529,7 @@ START_TEST(test_state_slots)
 	for (i = 0; i < STATE_WORKERS; i++) {
 		char *p = (char *)state_worker(h, i);
 
-		ck_assert_ptr_eq(p, lo + 384 + 32 * 64 + 128 * i);
+		ck_assert_ptr_eq(p, lo + 1024 + 32 * 64 + 128 * i);
 		ck_assert(p + sizeof(struct state_worker) <= hi);
 		ck_assert_uint_eq((uintptr_t)p % 64, 0);
 		memset(p, 0xff, sizeof(struct state_worker));
@@ -590,6 +619,305 @@ START_TEST(test_state_access)
 }
 END_TEST
 
+/*
+ * A layout-3 file as genid 0.1.0 wrote it, made here field by field with
+ * FNV-1a written again, so that the conversion is not checked against
+ * its own idea of layout 3.
+ */
+#define V3_SIZE 6528u
+#define V3_HEADER 384u
+#define V3_CKPT 95000040u
+
+static uint64_t
+fnv_bytes(uint64_t sum, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum = (sum ^ b[i]) * UINT64_C(0x100000001b3);
+	return sum;
+}
+
+static uint64_t
+fnv_le(uint64_t sum, uint64_t v)
+{
+	unsigned char b[8];
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	return fnv_bytes(sum, b, 8);
+}
+
+static uint64_t
+v3_word(const char *f, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, f + off, sizeof(v));
+	return v;
+}
+
+static uint64_t
+v3_seal(uint64_t header_sum, uint32_t ckpt)
+{
+	uint64_t sum = fnv_le(header_sum ^ UINT64_C(0xcbf29ce484222325), ckpt);
+
+	return (uint64_t)ckpt << 32 | (uint32_t)(sum ^ sum >> 32);
+}
+
+static uint64_t
+v3_table_sum(const char *f)
+{
+	const struct state_header *h = (const void *)f;
+	uint64_t sum = h->header_sum ^ UINT64_C(0xcbf29ce484222325);
+	unsigned i;
+
+	sum = fnv_le(sum, h->checkpoint_seal);
+	sum = fnv_le(sum, h->boot_count);
+	for (i = 0; i < 32; i++)
+		sum = fnv_le(sum, v3_word(f, V3_HEADER + 64 * i));
+	return sum;
+}
+
+static char *
+v3_file(void)
+{
+	char *f = aligned_alloc(4096, MAPPED);
+	struct state_header *h = (void *)f;
+	unsigned i;
+
+	ck_assert_ptr_nonnull(f);
+	memset(f, 0, MAPPED);
+	h->magic = STATE_MAGIC;
+	h->version = 3;
+	h->header_size = V3_HEADER;
+	h->total_size = V3_SIZE;
+	h->bucket_off = V3_HEADER;
+	h->bucket_size = 64;
+	h->bucket_count = 32;
+	h->worker_off = V3_HEADER + 32 * 64;
+	h->worker_size = 128;
+	h->worker_count = 32;
+	h->zone = ident.zone;
+	h->dc = ident.dc;
+	h->machine = ident.machine;
+	h->epoch = ident.epoch;
+	h->created = NOW - 86400;
+	h->header_sum = fnv_bytes(UINT64_C(0xcbf29ce484222325), f,
+	    offsetof(struct state_header, checkpoint));
+	h->checkpoint = V3_CKPT;
+	h->checkpoint_safe = V3_CKPT;
+	h->checkpoint_seal = v3_seal(h->header_sum, V3_CKPT);
+	h->boot_count = 7;
+	h->max_ahead = 12;
+	h->allowance = 12;
+	h->slews = 2;
+	for (i = 0; i < 32; i++) {
+		uint64_t w = (UINT64_C(95000000) + i) << 32 | (i * 100);
+
+		memcpy(f + V3_HEADER + 64 * i, &w, sizeof(w));
+		w = 1000 + i; /* ids */
+		memcpy(f + V3_HEADER + 64 * i + 8, &w, sizeof(w));
+	}
+	for (i = 0; i < 32; i++) {
+		int64_t pid = 0, exit_status = -1, restarts = i;
+
+		memcpy(f + V3_HEADER + 2048 + 128 * i, &pid, 8);
+		memcpy(f + V3_HEADER + 2048 + 128 * i + 16, &restarts, 8);
+		memcpy(f + V3_HEADER + 2048 + 128 * i + 64, &exit_status, 8);
+	}
+	h->clean = 1;
+	h->table_sum = v3_table_sum(f);
+	return f;
+}
+
+/* Layout 3 to 4: every field and both tables carried over, resealed. */
+START_TEST(test_state_upgrade)
+{
+	char *f = v3_file(), err[512] = "";
+	struct state_header *out = region();
+	uint32_t ckpt = 0;
+	unsigned i;
+
+	ck_assert_uint_eq(state_layout(f, V3_SIZE), 3);
+	ck_assert_msg(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_msg(
+	    state_check(out, state_size(), &ident, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_uint_eq(out->version, 4);
+	ck_assert_uint_eq(out->compat, 4);
+	ck_assert_uint_eq(out->upgraded_from, 3);
+	ck_assert_int_eq(out->upgraded, NOW);
+	ck_assert_int_eq(out->created, NOW - 86400);
+	ck_assert_uint_eq(out->boot_count, 7);
+	ck_assert_uint_eq(out->max_ahead, 12);
+	ck_assert_uint_eq(out->slews, 2);
+	ck_assert_int_eq(state_unseal(out, out->checkpoint_seal, &ckpt), 0);
+	ck_assert_uint_eq(ckpt, V3_CKPT);
+	ck_assert_uint_eq(out->checkpoint, V3_CKPT);
+	/* The clean stop is kept: the bucket words are trusted. */
+	ck_assert_uint_eq(out->clean, 1);
+	ck_assert_uint_eq(out->table_sum, state_table_sum(out));
+	for (i = 0; i < STATE_BUCKETS; i++) {
+		ck_assert_uint_eq(
+		    state_bucket(out, i)->word, v3_word(f, V3_HEADER + 64 * i));
+		ck_assert_uint_eq(state_bucket(out, i)->ids, 1000 + i);
+	}
+	for (i = 0; i < STATE_WORKERS; i++) {
+		ck_assert_uint_eq(state_worker(out, i)->restarts, i);
+		ck_assert_int_eq(state_worker(out, i)->exit_status, -1);
+	}
+	/* The room to grow is zero. */
+	for (i = 0; i < sizeof(out->reserved) / sizeof(out->reserved[0]); i++)
+		ck_assert_uint_eq(out->reserved[i], 0);
+	free(out);
+	free(f);
+}
+END_TEST
+
+/* A table the old file did not vouch for is not trusted after either. */
+START_TEST(test_state_upgrade_unclean)
+{
+	char *f = v3_file(), err[512] = "";
+	struct state_header *out = region();
+	uint64_t w = UINT64_C(95000039) << 32;
+
+	memcpy(f + V3_HEADER + 64 * 5, &w, sizeof(w));
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)), 0);
+	ck_assert_uint_eq(out->clean, 0);
+	ck_assert_uint_eq(out->table_sum, 0);
+	ck_assert_uint_eq(state_bucket(out, 5)->word, w);
+	free(f);
+	f = v3_file();
+	((struct state_header *)(void *)f)->clean = 0;
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)), 0);
+	ck_assert_uint_eq(out->clean, 0);
+	free(out);
+	free(f);
+}
+END_TEST
+
+/* A damaged layout-3 file is refused, as state_check would. */
+START_TEST(test_state_upgrade_damaged)
+{
+	char *f = v3_file(), err[512] = "";
+	struct state_header *out = region(), *h = (void *)f;
+
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE - 1, out, NOW, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "6527 bytes") != NULL, "%s", err);
+	h->created++;
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)), -1);
+	ck_assert_msg(
+	    strstr(err, "header fails its checksum") != NULL, "%s", err);
+	h->created--;
+	h->checkpoint_seal ^= UINT64_C(1) << 40;
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "checkpoint fails") != NULL, "%s", err);
+	h->checkpoint_seal ^= UINT64_C(1) << 40;
+	h->slew_rate_ppm = 1000000;
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "slew_rate_ppm") != NULL, "%s", err);
+	h->slew_rate_ppm = 0;
+	h->bucket_off += 64;
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "sizes") != NULL, "%s", err);
+	h->bucket_off -= 64;
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)), 0);
+	h->version = 4;
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "layout 3") != NULL, "%s", err);
+	free(out);
+	free(f);
+}
+END_TEST
+
+/* Layout 4 back to 3: byte for byte the file it came from, and after a
+ * boot under layout 4 a file whose sums layout 3's own rules accept. */
+START_TEST(test_state_downgrade)
+{
+	char *f = v3_file(), *down = aligned_alloc(4096, MAPPED), err[512];
+	struct state_header *out = region(), *d = (void *)down;
+	unsigned i;
+
+	ck_assert_ptr_nonnull(down);
+	ck_assert_int_eq(
+	    state_upgrade(f, V3_SIZE, out, NOW, err, sizeof(err)), 0);
+	memset(down, 0xa5, MAPPED);
+	state_downgrade(out, down);
+	for (i = 0; i < V3_SIZE; i++)
+		if (down[i] != f[i])
+			ck_abort_msg("byte %u is 0x%02x, was 0x%02x", i,
+			    (unsigned char)down[i], (unsigned char)f[i]);
+	/* A boot and a clean stop under layout 4, then back. */
+	out->boot_count++;
+	out->checkpoint = V3_CKPT + 100;
+	out->checkpoint_seal = state_seal(out, V3_CKPT + 100);
+	for (i = 0; i < STATE_BUCKETS; i++)
+		state_bucket(out, i)->word = (UINT64_C(95000100) + i) << 32;
+	out->slew_end_ms = 123456;
+	out->table_sum = state_table_sum(out);
+	state_downgrade(out, down);
+	ck_assert_uint_eq(d->version, 3);
+	ck_assert_uint_eq(d->header_size, V3_HEADER);
+	ck_assert_uint_eq(d->total_size, V3_SIZE);
+	ck_assert_uint_eq(d->worker_off, V3_HEADER + 2048);
+	ck_assert_uint_eq(d->header_sum,
+	    fnv_bytes(UINT64_C(0xcbf29ce484222325), down,
+		offsetof(struct state_header, checkpoint)));
+	ck_assert_uint_eq(
+	    d->checkpoint_seal, v3_seal(d->header_sum, V3_CKPT + 100));
+	ck_assert_uint_eq(d->clean, 1);
+	ck_assert_uint_eq(d->table_sum, v3_table_sum(down));
+	ck_assert_uint_eq(d->slew_end_ms, 0);
+	ck_assert_uint_eq(
+	    v3_word(down, V3_HEADER + 64 * 31), (UINT64_C(95000131)) << 32);
+	/* The round trip takes it back to layout 4 whole. */
+	ck_assert_int_eq(
+	    state_upgrade(down, V3_SIZE, out, NOW, err, sizeof(err)), 0);
+	ck_assert_uint_eq(out->clean, 1);
+	ck_assert_uint_eq(
+	    state_bucket(out, 31)->word, UINT64_C(95000131) << 32);
+	free(down);
+	free(out);
+	free(f);
+}
+END_TEST
+
+START_TEST(test_state_writer)
+{
+	struct state_header *h = region();
+	char buf[64];
+
+	state_writer(h, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "an unknown genid");
+	state_set_writer(h, "0.2.0");
+	state_writer(h, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "genid 0.2.0");
+	/* At most 31 characters: the last byte stays NUL. */
+	state_set_writer(h, "0123456789012345678901234567890123456789");
+	state_writer(h, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "genid 0123456789012345678901234");
+	/* What the file says is shown, never obeyed. */
+	memcpy(h->written_by, "genid \x1b[2J", 10);
+	state_writer(h, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "genid ?[2J456789012345678901234");
+	free(h);
+}
+END_TEST
+
 Suite *
 make_state_suite(void)
 {
@@ -619,6 +947,14 @@ make_state_suite(void)
 	tcase_add_test(tc, test_state_seal);
 	tcase_add_test(tc, test_state_table_sum);
 	tcase_add_test(tc, test_state_word_valid);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("compat");
+	tcase_add_test(tc, test_state_upgrade);
+	tcase_add_test(tc, test_state_upgrade_unclean);
+	tcase_add_test(tc, test_state_upgrade_damaged);
+	tcase_add_test(tc, test_state_downgrade);
+	tcase_add_test(tc, test_state_writer);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,6 +16,11 @@
 static uint64_t fnv(uint64_t sum, const void *p, size_t len);
 static uint64_t fnv_word(uint64_t sum, uint64_t v);
 static int check_ranges(const struct state_header *h, char *err, size_t errlen);
+static int refused_layout(
+    const struct state_header *h, size_t len, char *err, size_t errlen);
+static void set_layout(struct state_header *h);
+static uint64_t table_sum_at(
+    const struct state_header *h, const struct state_bucket *table);
 
 /* FNV-1a 64: small, and the same in the test harness (harness.py). */
 static uint64_t
@@ -64,8 +69,9 @@ state_unseal(const struct state_header *h, uint64_t seal, uint32_t *ckpt)
 	return 0;
 }
 
-uint64_t
-state_table_sum(const struct state_header *h)
+/* The table sum of header h over the bucket table at table. */
+static uint64_t
+table_sum_at(const struct state_header *h, const struct state_bucket *table)
 {
 	uint64_t sum = h->header_sum ^ FNV_OFFSET;
 	unsigned i;
@@ -73,9 +79,14 @@ state_table_sum(const struct state_header *h)
 	sum = fnv_word(sum, h->checkpoint_seal);
 	sum = fnv_word(sum, h->boot_count);
 	for (i = 0; i < STATE_BUCKETS; i++)
-		sum = fnv_word(
-		    sum, state_bucket((struct state_header *)h, i)->word);
+		sum = fnv_word(sum, table[i].word);
 	return sum;
+}
+
+uint64_t
+state_table_sum(const struct state_header *h)
+{
+	return table_sum_at(h, state_bucket((struct state_header *)h, 0));
 }
 
 int
@@ -85,7 +96,9 @@ state_word_valid(uint64_t word, uint32_t ckpt)
 	    word >> 32 <= (uint64_t)ckpt + 1;
 }
 
-_Static_assert(sizeof(struct state_header) % 64 == 0, "header cache lines");
+_Static_assert(sizeof(struct state_header) == STATE_HEADER_SIZE, "header size");
+_Static_assert(offsetof(struct state_header, compat) == STATE_V3_HEADER_SIZE,
+    "layout 4 starts with layout 3's header");
 _Static_assert(sizeof(struct state_bucket) == 64, "one bucket a cache line");
 _Static_assert(sizeof(struct state_worker) == 128, "worker slot size");
 
@@ -97,14 +110,34 @@ state_size(void)
 	    STATE_WORKERS * sizeof(struct state_worker);
 }
 
-void
-state_init(struct state_header *h, const struct state_identity *id, int64_t now)
+size_t
+state_size_v3(void)
 {
-	unsigned i;
+	return STATE_V3_HEADER_SIZE +
+	    STATE_BUCKETS * sizeof(struct state_bucket) +
+	    STATE_WORKERS * sizeof(struct state_worker);
+}
 
-	memset(h, 0, state_size());
-	h->magic = STATE_MAGIC;
+unsigned
+state_layout(const void *p, size_t len)
+{
+	const struct state_header *h = p;
+
+	if (len < offsetof(struct state_header, version) + sizeof(h->version) ||
+	    h->magic != STATE_MAGIC)
+		return 0;
+	return h->version;
+}
+
+/*
+ * Sets the sizes and offsets of layout 4 (the tables right after the
+ * header), its version and its compat.
+ */
+static void
+set_layout(struct state_header *h)
+{
 	h->version = STATE_VERSION;
+	h->compat = STATE_VERSION;
 	h->header_size = sizeof(*h);
 	h->total_size = state_size();
 	h->bucket_off = sizeof(*h);
@@ -113,6 +146,16 @@ state_init(struct state_header *h, const struct state_identity *id, int64_t now)
 	h->worker_off = h->bucket_off + STATE_BUCKETS * h->bucket_size;
 	h->worker_size = sizeof(struct state_worker);
 	h->worker_count = STATE_WORKERS;
+}
+
+void
+state_init(struct state_header *h, const struct state_identity *id, int64_t now)
+{
+	unsigned i;
+
+	memset(h, 0, state_size());
+	h->magic = STATE_MAGIC;
+	set_layout(h);
 	h->zone = id->zone;
 	h->dc = id->dc;
 	h->machine = id->machine;
@@ -177,6 +220,49 @@ check_ranges(const struct state_header *h, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Whether a file of another layout than this genid's is refused (1, with
+ * what to do in err) or used as it is (0: a newer layout whose compat
+ * allows this one).
+ */
+static int
+refused_layout(
+    const struct state_header *h, size_t len, char *err, size_t errlen)
+{
+	char who[64];
+
+	if (h->version < STATE_VERSION_OLDEST) {
+		snprintf(err, errlen,
+		    "state file layout %u was made by a genid older than any"
+		    " this one converts (layouts %u to %u)",
+		    h->version, STATE_VERSION_OLDEST, STATE_VERSION);
+		return 1;
+	}
+	if (h->version < STATE_VERSION) {
+		snprintf(err, errlen,
+		    "state file layout %u was made by an older genid: this"
+		    " genid converts it to layout %u when it starts on it"
+		    " (genid(7), \"Compatibility\")",
+		    h->version, STATE_VERSION);
+		return 1;
+	}
+	if (len >= sizeof(*h) && h->compat >= STATE_VERSION &&
+	    h->compat <= STATE_VERSION)
+		return 0;
+	if (len >= sizeof(*h))
+		state_writer(h, who, sizeof(who));
+	else
+		snprintf(who, sizeof(who), "a newer genid");
+	snprintf(err, errlen,
+	    "state file layout %u was written by %s, and this genid reads"
+	    " layouts %u to %u: start it with that genid (or a newer one), or"
+	    " convert it back with that genid's --state-layout %u while the"
+	    " node is stopped",
+	    h->version, who, STATE_VERSION_OLDEST, STATE_VERSION,
+	    STATE_VERSION);
+	return 1;
+}
+
 int
 state_check(const struct state_header *h, size_t len,
     const struct state_identity *want, char *err, size_t errlen)
@@ -187,15 +273,8 @@ state_check(const struct state_header *h, size_t len,
 	}
 	if (len >=
 		offsetof(struct state_header, version) + sizeof(h->version) &&
-	    h->version != STATE_VERSION) {
-		snprintf(err, errlen,
-		    "state file layout version %u was made by %s genid, this"
-		    " genid reads version %u",
-		    h->version,
-		    h->version < STATE_VERSION ? "an older" : "another",
-		    STATE_VERSION);
+	    h->version != STATE_VERSION && refused_layout(h, len, err, errlen))
 		return -1;
-	}
 	if (len < state_size()) {
 		snprintf(err, errlen,
 		    "state file is damaged (truncated): %zu bytes, layout %u "
@@ -223,6 +302,13 @@ state_check(const struct state_header *h, size_t len,
 	}
 	if (check_ranges(h, err, errlen) == -1)
 		return -1;
+	if (h->compat < STATE_VERSION || h->compat > h->version) {
+		snprintf(err, errlen,
+		    "state file is damaged: its compat is %u, out of range"
+		    " %u..%u",
+		    h->compat, STATE_VERSION, h->version);
+		return -1;
+	}
 	if (state_seal(h, (uint32_t)(state_load(&h->checkpoint_seal) >> 32)) !=
 	    state_load(&h->checkpoint_seal)) {
 		snprintf(err, errlen,
@@ -280,4 +366,126 @@ state_raise(uint64_t *field, uint64_t v)
 			return v;
 	}
 	return cur;
+}
+
+int
+state_upgrade(const void *old, size_t len, struct state_header *out,
+    int64_t now, char *err, size_t errlen)
+{
+	const char *o = old;
+	const struct state_bucket *table;
+	uint32_t ckpt;
+	int clean;
+
+	memset(out, 0, state_size());
+	if (state_layout(old, len) != 3) {
+		snprintf(err, errlen, "not a state file of layout 3");
+		return -1;
+	}
+	if (len != state_size_v3()) {
+		snprintf(err, errlen,
+		    "state file is damaged: %zu bytes, layout 3 has %zu", len,
+		    state_size_v3());
+		return -1;
+	}
+	/* Layout 3's header is layout 4's first STATE_V3_HEADER_SIZE bytes. */
+	memcpy(out, o, STATE_V3_HEADER_SIZE);
+	table = (const struct state_bucket *)(const void *)(o +
+	    STATE_V3_HEADER_SIZE);
+	if (out->header_size != STATE_V3_HEADER_SIZE ||
+	    out->total_size != state_size_v3() ||
+	    out->bucket_off != STATE_V3_HEADER_SIZE ||
+	    out->bucket_size != sizeof(struct state_bucket) ||
+	    out->bucket_count != STATE_BUCKETS ||
+	    out->worker_off !=
+		STATE_V3_HEADER_SIZE + STATE_BUCKETS * out->bucket_size ||
+	    out->worker_size != sizeof(struct state_worker) ||
+	    out->worker_count != STATE_WORKERS) {
+		snprintf(err, errlen,
+		    "state file is damaged: its sizes do not match layout 3");
+		return -1;
+	}
+	if (out->header_sum != state_header_sum(out)) {
+		snprintf(err, errlen,
+		    "state file is damaged: its header fails its checksum");
+		return -1;
+	}
+	if (check_ranges(out, err, errlen) == -1)
+		return -1;
+	if (state_unseal(out, out->checkpoint_seal, &ckpt) == -1) {
+		snprintf(err, errlen,
+		    "state file is damaged: its checkpoint fails its checksum");
+		return -1;
+	}
+	clean = out->clean == 1 && out->table_sum == table_sum_at(out, table);
+	memcpy(state_bucket(out, 0), table,
+	    STATE_BUCKETS * sizeof(struct state_bucket));
+	memcpy(state_worker(out, 0),
+	    o + STATE_V3_HEADER_SIZE + STATE_BUCKETS * sizeof(*table),
+	    STATE_WORKERS * sizeof(struct state_worker));
+	set_layout(out);
+	out->upgraded_from = 3;
+	out->upgraded = now;
+	out->header_sum = state_header_sum(out);
+	out->checkpoint_seal = state_seal(out, ckpt);
+	/* A table the old file did not vouch for is not vouched for now. */
+	out->clean = clean ? 1 : 0;
+	out->table_sum = clean ? state_table_sum(out) : 0;
+	return 0;
+}
+
+void
+state_downgrade(const struct state_header *h, void *out)
+{
+	struct state_header *d = out;
+	char *o = out;
+	uint32_t ckpt = (uint32_t)(state_load(&h->checkpoint_seal) >> 32);
+	int clean = h->clean == 1 && h->table_sum == state_table_sum(h);
+
+	memset(out, 0, state_size_v3());
+	memcpy(out, h, STATE_V3_HEADER_SIZE);
+	memcpy(o + STATE_V3_HEADER_SIZE,
+	    state_bucket((struct state_header *)h, 0),
+	    STATE_BUCKETS * sizeof(struct state_bucket) +
+		STATE_WORKERS * sizeof(struct state_worker));
+	d->version = 3;
+	d->header_size = STATE_V3_HEADER_SIZE;
+	d->total_size = state_size_v3();
+	d->bucket_off = STATE_V3_HEADER_SIZE;
+	d->worker_off =
+	    STATE_V3_HEADER_SIZE + STATE_BUCKETS * sizeof(struct state_bucket);
+	/* A time of this boot's monotonic clock; layout 3 read a length. */
+	d->slew_end_ms = 0;
+	d->header_sum = state_header_sum(d);
+	d->checkpoint_seal = state_seal(d, ckpt);
+	d->clean = clean ? 1 : 0;
+	d->table_sum = clean
+	    ? table_sum_at(d,
+		  (const struct state_bucket *)(const void *)(o +
+		      STATE_V3_HEADER_SIZE))
+	    : 0;
+}
+
+void
+state_set_writer(struct state_header *h, const char *version)
+{
+	char text[sizeof(h->written_by)];
+
+	memset(text, 0, sizeof(text));
+	snprintf(text, sizeof(text), "genid %s", version);
+	memcpy(h->written_by, text, sizeof(text));
+}
+
+void
+state_writer(const struct state_header *h, char *buf, size_t len)
+{
+	char text[sizeof(h->written_by) + 1];
+	size_t i;
+
+	memcpy(text, h->written_by, sizeof(h->written_by));
+	text[sizeof(h->written_by)] = '\0';
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] < 0x20 || text[i] > 0x7e)
+			text[i] = '?';
+	snprintf(buf, len, "%s", text[0] != '\0' ? text : "an unknown genid");
 }

@@ -16,7 +16,15 @@
 #include <stdint.h>
 
 #define STATE_MAGIC UINT64_C(0x31545344494e4547) /* "GENIDST1" on disk */
-#define STATE_VERSION 3u
+#define STATE_VERSION 4u
+/*
+ * The oldest layout a genid converts at its start (genid(7),
+ * "Compatibility"): every one since layout 3 is read.
+ */
+#define STATE_VERSION_OLDEST 3u
+/* The header of layout 3, which layout 4 starts with, field for field. */
+#define STATE_V3_HEADER_SIZE 384u
+#define STATE_HEADER_SIZE 1024u
 #define STATE_BUCKETS 32u
 #define STATE_WORKERS 32u
 /* The largest max_ahead_s a header may hold (genid.json(5)). */
@@ -142,6 +150,25 @@ struct state_header {
 	uint64_t slews_far; /* steps back past max_slew this boot (granted) */
 	int64_t renewed;
 	uint64_t identity_losses; /* leases lost this boot */
+	/*
+	 * Layout 4.  compat: the oldest layout that may use the file as it
+	 * is: a genid of layout L reads a file of layout V > L when compat <=
+	 * L, leaving the fields it does not know alone; a field that could
+	 * mislead a newer genid after an older one ran raises compat instead.
+	 * upgraded_from: the layout the file was converted from at a start
+	 * (0: made in this one).  written_by: "genid VERSION" of the last
+	 * start, NUL-padded, which a genid that refuses the file names.
+	 */
+	uint32_t compat;
+	uint32_t upgraded_from;
+	uint64_t written_by[4];
+	int64_t upgraded; /* Unix time of the conversion, 0 = none */
+	/*
+	 * Room to grow: zero in layout 4.  A later layout gives a word a
+	 * meaning in which zero stands for "absent", without a new layout
+	 * number unless older genids must refuse it (compat).
+	 */
+	uint64_t reserved[74];
 };
 
 /*
@@ -179,6 +206,40 @@ struct state_worker {
 
 /* Size of a state file with the current layout. */
 size_t state_size(void);
+
+/* Size of a state file of layout 3. */
+size_t state_size_v3(void);
+
+/*
+ * The layout a region of len bytes declares, when it starts with genid's
+ * magic; 0 when it does not (too short, or another file).
+ */
+unsigned state_layout(const void *p, size_t len);
+
+/*
+ * Converts a layout-3 file of len bytes at old into the current layout at
+ * out (state_size() bytes): every field and both tables carried over, the
+ * checksums and the checkpoint's seal made again for the new header; the
+ * clean stop kept only when the old table passed its checksum.  The same
+ * checks as state_check (identity aside) on the old file first.  0, or -1
+ * with the reason in err.
+ */
+int state_upgrade(const void *old, size_t len, struct state_header *out,
+    int64_t now, char *err, size_t errlen);
+
+/*
+ * Writes a checked region h as a layout-3 file at out (state_size_v3()
+ * bytes), for an older genid (genid --state-layout 3): the fields layout
+ * 3 has, its tables, its checksums and seal.  The slew in progress is left
+ * out (its end is a time of this boot's clock).
+ */
+void state_downgrade(const struct state_header *h, void *out);
+
+/* Puts "genid VERSION" (version) into h->written_by, NUL-padded. */
+void state_set_writer(struct state_header *h, const char *version);
+
+/* h->written_by as text into buf ("an unknown genid" when empty). */
+void state_writer(const struct state_header *h, char *buf, size_t len);
 
 /* Formats a zeroed region of state_size() bytes for identity id. */
 void state_init(
