@@ -42,8 +42,11 @@ static int runas_may_reach(
 static int check_path(const struct runas *r, const char *key, const char *path,
     int file_too, char *err, size_t errlen);
 static long long state_holder(const struct cfg *c);
-static int check_state(
-    const struct cfg *c, const char *conf, char *err, size_t errlen);
+static int check_switch(const struct cfg *c, const struct state_identity *was,
+    const struct state_identity *id, char *err, size_t errlen, char *note,
+    size_t notelen);
+static int check_state(const struct cfg *c, const char *conf, char *err,
+    size_t errlen, char *note, size_t notelen);
 static int check_addr(const char *key, const struct cfg_addr *a,
     const char *running, char *err, size_t errlen, char *note, size_t notelen);
 static void warn_signed_overflow(const struct cfg *c);
@@ -192,23 +195,90 @@ state_holder(const struct cfg *c)
 }
 
 /*
- * What statefile_open would refuse in the state file, checked read-only
- * with the start's own rules; none when it is missing and etcd is
- * configured, as the start then makes it.
+ * What statefile_switch will do at the start with the file made for was,
+ * as a note; a problem when the name it keeps that file under is taken.
  */
 static int
-check_state(const struct cfg *c, const char *conf, char *err, size_t errlen)
+check_switch(const struct cfg *c, const struct state_identity *was,
+    const struct state_identity *id, char *err, size_t errlen, char *note,
+    size_t notelen)
+{
+	char kept[PATH_MAX], took[PATH_MAX], then[PATH_MAX + 128];
+	struct stat a, b;
+
+	statefile_kept_name(c->state_file, was, kept, sizeof(kept));
+	statefile_kept_name(c->state_file, id, took, sizeof(took));
+	if (stat(kept, &a) == 0 &&
+	    (stat(c->state_file, &b) == -1 || a.st_ino != b.st_ino ||
+		a.st_dev != b.st_dev))
+		return problem(err, errlen,
+		    "%s was made for zone %u dc %u machine %u epoch %lld, and"
+		    " %s, another file of that identity, is there too: the"
+		    " start cannot keep the first under that name (keep the"
+		    " one genid ran on last, move the other away)",
+		    c->state_file, was->zone, was->dc, was->machine,
+		    (long long)was->epoch, kept);
+	if (access(took, F_OK) == 0)
+		snprintf(then, sizeof(then),
+		    "takes back %s, which this"
+		    " identity ran on before",
+		    took);
+	else
+		snprintf(then, sizeof(then),
+		    "makes a new state file for this"
+		    " identity, whose IDs start from the current second as at"
+		    " a first start");
+	problem(note, notelen,
+	    "note: %s was made for zone %u dc %u machine %u epoch %lld, the"
+	    " configuration says zone %u dc %u machine %u epoch %lld: the"
+	    " start keeps it as %s and %s (genid(8), \"Changing the"
+	    " identity\")",
+	    c->state_file, was->zone, was->dc, was->machine,
+	    (long long)was->epoch, id->zone, id->dc, id->machine,
+	    (long long)id->epoch, kept, then);
+	return 0;
+}
+
+/*
+ * What statefile_open would refuse in the state file, checked read-only
+ * with the start's own rules, and what the start will do first (convert
+ * an older layout, keep another identity's file aside) as notes; none
+ * when it is missing and etcd is configured, as the start then makes it.
+ */
+static int
+check_state(const struct cfg *c, const char *conf, char *err, size_t errlen,
+    char *note, size_t notelen)
 {
 	struct state_identity id = {c->zone, c->dc, c->machine, c->epoch};
+	struct state_identity was;
 	struct statefile sf;
-	char why[4096];
+	char why[4096], took[PATH_MAX];
 	int rc;
 
-	/* With machine_id "auto" the identity is leased at the start. */
-	rc = statefile_check(
-	    &sf, c->state_file, c->machine_auto ? NULL : &id, why, sizeof(why));
+	rc = statefile_check(&sf, c->state_file, NULL, why, sizeof(why));
 	if (rc == 0) {
+		if (sf.upgraded_from != 0)
+			problem(note, notelen,
+			    "note: %s is of layout %u, made by an older genid:"
+			    " the start converts it to layout %u before the"
+			    " first ID (genid(7), \"Compatibility\")",
+			    c->state_file, sf.upgraded_from, STATE_VERSION);
+		was = (struct state_identity){
+		    sf.h->zone, sf.h->dc, sf.h->machine, sf.h->epoch};
 		statefile_close(&sf);
+		/* With machine_id "auto" the identity is leased at the start. */
+		if (c->machine_auto ||
+		    (was.zone == id.zone && was.dc == id.dc &&
+			was.machine == id.machine && was.epoch == id.epoch))
+			return 0;
+		return check_switch(c, &was, &id, err, errlen, note, notelen);
+	}
+	statefile_kept_name(c->state_file, &id, took, sizeof(took));
+	if (rc == EX_NOINPUT && !c->machine_auto && access(took, F_OK) == 0) {
+		problem(note, notelen,
+		    "note: %s is missing: the start takes back %s, which this"
+		    " identity ran on before",
+		    c->state_file, took);
 		return 0;
 	}
 	if (rc == EX_NOINPUT && c->netcd > 0)
@@ -295,7 +365,7 @@ cfgcheck_start(const struct cfg *c, const char *conf, char *err, size_t errlen,
 		n += check_path(&r, "log_file", c->log_file, 1, err, errlen);
 	/* A state file whose directory is wrong would only repeat it. */
 	if (state_bad == 0)
-		n += check_state(c, conf, err, errlen);
+		n += check_state(c, conf, err, errlen, note, notelen);
 	/*
 	 * A node that runs is no failure: genid -t runs beside it to check
 	 * a configuration before a reload or a restart (genid(8)).

@@ -54,8 +54,10 @@ static int open_log(const struct cfg *c);
 static void claim_with_etcd(
     struct cfg *c, const struct opts *o, struct start *s);
 static int init_state(const struct cfg *c, int lost);
+static void log_switch(const struct cfg *c, const struct statefile_switch *sw);
 static void open_state(
     const struct cfg *c, const struct opts *o, struct start *s);
+static int convert_state(const struct cfg *c, unsigned layout);
 static void boot(const struct cfg *c, const struct opts *o, struct start *s);
 static void bind_all(const struct cfg *c, struct start *s);
 static void become_daemon(
@@ -69,6 +71,7 @@ usage(FILE *f)
 	    "usage: genid [-dhtV] [-c file] [--wait-clock]"
 	    " [--wait-coordination]\n"
 	    "       genid [-c file] --init | --init-lost\n"
+	    "       genid [-c file] --state-layout 3|4\n"
 	    "  -c file       configuration (default %s/genid.json)\n"
 	    "  -d            run as a daemon in the background\n"
 	    "  -t            test the configuration and exit\n"
@@ -82,7 +85,10 @@ usage(FILE *f)
 	    " start above\n"
 	    "                what the node may have issued (genid(8))\n"
 	    "  --wait-coordination  wait for etcd instead of refusing to"
-	    " start\n",
+	    " start\n"
+	    "  --state-layout N  rewrite the stopped node's state file in"
+	    " layout N (3: for\n"
+	    "                a genid older than 0.2.0), and exit\n",
 	    SYSCONFDIR);
 }
 
@@ -112,6 +118,7 @@ struct opts {
 	int wait_clock;
 	int init; /* 1: --init, 2: --init-lost */
 	int wait_coord;
+	unsigned layout; /* --state-layout N, 0 = none */
 };
 
 /* What the start gathers and hands over to the master. */
@@ -178,6 +185,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	    {"init", no_argument, &o->init, 1},
 	    {"init-lost", no_argument, &o->init, 2},
 	    {"wait-coordination", no_argument, &o->wait_coord, 1},
+	    {"state-layout", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -196,6 +204,17 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->test = 1;
 			break;
 		case 0:
+			break;
+		case 'L':
+			if (strcmp(optarg, "3") != 0 &&
+			    strcmp(optarg, "4") != 0) {
+				fprintf(stderr,
+				    "genid: --state-layout %s: this genid"
+				    " writes layouts 3 and 4\n",
+				    optarg);
+				return EX_USAGE;
+			}
+			o->layout = (unsigned)(optarg[0] - '0');
 			break;
 		case 'V':
 			printf("genid %s\n", PACKAGE_VERSION);
@@ -351,6 +370,50 @@ init_state(const struct cfg *c, int lost)
 	return 0;
 }
 
+/*
+ * genid --state-layout N: the stopped node's state file in layout N (3,
+ * for an older genid; 4, this one's, converted now rather than at the
+ * start).  The exit code: EX_TEMPFAIL while a genid runs on it.
+ */
+static int
+convert_state(const struct cfg *c, unsigned layout)
+{
+	struct statefile sf;
+	const char *what = "";
+	char err[4096];
+	int rc;
+
+	if (layout == 3) {
+		rc =
+		    statefile_downgrade(c->state_file, &what, err, sizeof(err));
+	} else {
+		rc = statefile_open(&sf, c->state_file, NULL, clock_real_s(), 0,
+		    0, err, sizeof(err));
+		if (rc == 0) {
+			what = sf.upgraded_from != 0
+			    ? "converted to layout 4"
+			    : "layout 4 already: nothing to convert";
+			statefile_close(&sf);
+		} else if (rc == EX_NOINPUT) {
+			what = "no state file there: nothing to convert";
+			rc = 0;
+		}
+	}
+	if (rc == EX_UNAVAILABLE) {
+		fprintf(stderr,
+		    "genid: %s; the file is converted only while no"
+		    " genid runs on it\n",
+		    err);
+		return EX_TEMPFAIL;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "genid: %s\n", err);
+		return rc;
+	}
+	printf("%s: %s\n", c->state_file, what);
+	return 0;
+}
+
 /* The refusal of a start without a state file: both ways forward. */
 static void
 no_state_file(const struct cfg *c, const char *conf)
@@ -361,23 +424,77 @@ no_state_file(const struct cfg *c, const char *conf)
 	die(EX_NOINPUT, "%s", msg);
 }
 
+/* Says what statefile_switch did, if anything. */
+static void
+log_switch(const struct cfg *c, const struct statefile_switch *sw)
+{
+	char was[128];
+
+	if (sw->done == STATEFILE_UNCHANGED)
+		return;
+	if (sw->kept[0] == '\0') {
+		log_notice("%s: no state file there; took back %s, the one this"
+			   " identity ran on before",
+		    c->state_file, sw->took);
+		return;
+	}
+	snprintf(was, sizeof(was), "zone %u dc %u machine %u epoch %lld",
+	    sw->was.zone, sw->was.dc, sw->was.machine,
+	    (long long)sw->was.epoch);
+	if (sw->done == STATEFILE_TOOK_BACK)
+		log_warnx("identity changed: %s was made for %s, the"
+			  " configuration says zone %u dc %u machine %u epoch"
+			  " %lld%s: kept the old one as %s and took back %s,"
+			  " which this identity ran on before",
+		    c->state_file, was, c->zone, c->dc, c->machine,
+		    (long long)c->epoch,
+		    c->machine_auto ? " (leased from etcd)" : "", sw->kept,
+		    sw->took);
+	else
+		log_warnx("identity changed: %s was made for %s, the"
+			  " configuration says zone %u dc %u machine %u epoch"
+			  " %lld%s: kept the old one as %s and made a new state"
+			  " file for this identity, whose IDs start from the"
+			  " current second as at a first start; if another"
+			  " host issued IDs as this identity, stop this node"
+			  " (genid(8), \"Changing the identity\")",
+		    c->state_file, was, c->zone, c->dc, c->machine,
+		    (long long)c->epoch,
+		    c->machine_auto ? " (leased from etcd)" : "", sw->kept);
+}
+
 /* Takes the state file, names the node and this process in it. */
 static void
 open_state(const struct cfg *c, const struct opts *o, struct start *s)
 {
+	struct state_identity id = {c->zone, c->dc, c->machine, c->epoch};
+	struct statefile_switch sw;
 	char err[4096];
 	int rc;
 
+	if ((rc = statefile_switch(c->state_file, &id, clock_real_s(), &sw, err,
+		 sizeof(err))) != 0)
+		die(rc, "%s (genid(8), \"Changing the identity\")", err);
+	log_switch(c, &sw);
 	/* With etcd the checkpoint it keeps is the floor (genid(8)). */
-	rc = statefile_open(&s->sf, c->state_file,
-	    &(struct state_identity){c->zone, c->dc, c->machine, c->epoch},
-	    clock_real_s(), c->netcd > 0, LOCK_WAIT_MS, err, sizeof(err));
+	rc = statefile_open(&s->sf, c->state_file, &id, clock_real_s(),
+	    c->netcd > 0, LOCK_WAIT_MS, err, sizeof(err));
 	if (rc == EX_NOINPUT)
 		no_state_file(c, o->conf);
 	if (rc == EX_CANTCREAT)
 		die(rc, "%s (check \"state_file\")", err);
 	if (rc != 0)
 		die(rc, "%s", err);
+	if (s->sf.upgraded_from != 0)
+		log_notice("%s: converted from layout %u to layout %u, durably,"
+			   " before the first ID: checkpoint %u%s (genid(7),"
+			   " \"Compatibility\")",
+		    c->state_file, s->sf.upgraded_from, STATE_VERSION,
+		    (unsigned)(s->sf.h->checkpoint_seal >> 32),
+		    s->sf.h->clean == 1 ? " and the bucket words of its clean"
+					  " stop carried over"
+					: "");
+	state_set_writer(s->sf.h, PACKAGE_VERSION);
 	s->sf.h->instance = s->instance != 0 ? s->instance : random_id();
 	if (s->sf.h->node == 0)
 		s->sf.h->node = s->node != 0 ? s->node : random_id();
@@ -473,6 +590,8 @@ main(int argc, char *argv[], char *envp[])
 		return test_config(&cfg, o.conf);
 	if (o.init)
 		return init_state(&cfg, o.init == 2);
+	if (o.layout != 0)
+		return convert_state(&cfg, o.layout);
 	if ((rc = open_log(&cfg)) != 0)
 		return rc;
 	cfgcheck_warn_start(&cfg);

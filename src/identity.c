@@ -51,8 +51,6 @@ static int take_key(struct etcd *e, const struct cfg *c,
 static int claim_waiting(const struct cfg *c, const struct identity_who *who,
     const struct identity_file *f, int wait, struct identity_claim *cl,
     char *err, size_t errlen);
-static int set_aside(
-    const struct cfg *c, unsigned was, unsigned now, char *err, size_t errlen);
 static int64_t next_ceiling(const struct cfg *c, const struct state_header *h);
 
 int64_t
@@ -377,26 +375,6 @@ claim_waiting(const struct cfg *c, const struct identity_who *who,
 	}
 }
 
-/* Keeps a state file made for machine was aside: now is held instead. */
-static int
-set_aside(
-    const struct cfg *c, unsigned was, unsigned now, char *err, size_t errlen)
-{
-	char aside[PATH_MAX + 32];
-
-	snprintf(aside, sizeof(aside), "%s.machine-%u", c->state_file, was);
-	if (rename(c->state_file, aside) == -1) {
-		snprintf(err, errlen, "rename %s to %s: %s", c->state_file,
-		    aside, strerror(errno));
-		return EX_CANTCREAT;
-	}
-	log_warnx("coordination: %s was made for machine %u, which"
-		  " another node holds now: kept as %s, and a new state"
-		  " file made for machine %u",
-	    c->state_file, was, aside, now);
-	return 0;
-}
-
 int
 identity_start(struct cfg *c, const struct identity_file *f, const char *listen,
     int wait, struct identity_claim *cl, unsigned *held, char *err,
@@ -430,9 +408,7 @@ identity_start(struct cfg *c, const struct identity_file *f, const char *listen,
 		snprintf(err, errlen, "%s", why);
 	if (rc != 0)
 		return rc;
-	if (f->have && f->machine != cl->machine &&
-	    (rc = set_aside(c, f->machine, cl->machine, err, errlen)) != 0)
-		return rc;
+	/* A file made for another machine is kept aside by open_state. */
 	c->machine = cl->machine;
 	log_notice("coordination: holds machine %u of zone %u dc %u in etcd%s"
 		   " (lease %llx, %u s)%s",

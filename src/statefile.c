@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -31,13 +32,19 @@ const char statefile_damaged_rule[] =
 
 static int create_file(const char *path, const struct state_identity *id,
     int64_t now, char *err, size_t errlen);
+static int write_new(const char *path, const struct state_identity *id,
+    int64_t now, char *tmp, size_t tmplen, char *err, size_t errlen);
 static int sync_dir(const char *path, char *err, size_t errlen);
+static int same_file(const char *a, const char *b);
 static int lock_file(
     int fd, const char *path, unsigned wait_ms, char *err, size_t errlen);
 static int replaced(const struct statefile *sf);
 static int keep_aside(
     const char *path, char *aside, size_t asidelen, char *err, size_t errlen);
 static int map_whole(struct statefile *sf, int prot, char *err, size_t errlen);
+static int upgrade_copy(struct statefile *sf, char *err, size_t errlen);
+static int upgrade_file(struct statefile *sf, char *err, size_t errlen);
+static int fchmod_like(int fd, int like);
 static int map_checked(struct statefile *sf, int prot,
     const struct state_identity *id, char *err, size_t errlen);
 
@@ -46,11 +53,33 @@ create_file(const char *path, const struct state_identity *id, int64_t now,
     char *err, size_t errlen)
 {
 	char tmp[PATH_MAX + 16];
+
+	if (write_new(path, id, now, tmp, sizeof(tmp), err, errlen) == -1)
+		return -1;
+	/* link(2) fails when another genid made the file first: use theirs. */
+	if (link(tmp, path) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "link %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	unlink(tmp);
+	/* The name must be as durable as the content before the first ID. */
+	return sync_dir(path, err, errlen);
+}
+
+/*
+ * Writes a new state file for id beside path, under a temporary name put
+ * in tmp, synced.  0, or -1 with the reason in err (nothing left behind).
+ */
+static int
+write_new(const char *path, const struct state_identity *id, int64_t now,
+    char *tmp, size_t tmplen, char *err, size_t errlen)
+{
 	struct state_header *h;
 	size_t len = state_size();
 	int fd, rc;
 
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	snprintf(tmp, tmplen, "%s.%ld.tmp", path, (long)getpid());
 	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
 	    -1) {
 		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
@@ -81,15 +110,7 @@ create_file(const char *path, const struct state_identity *id, int64_t now,
 	}
 	munmap(h, len);
 	close(fd);
-	/* link(2) fails when another genid made the file first: use theirs. */
-	if (link(tmp, path) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "link %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	unlink(tmp);
-	/* The name must be as durable as the content before the first ID. */
-	return sync_dir(path, err, errlen);
+	return 0;
 fail:
 	close(fd);
 	unlink(tmp);
@@ -176,7 +197,107 @@ map_whole(struct statefile *sf, int prot, char *err, size_t errlen)
 		sf->h = NULL;
 		return -1;
 	}
+	if (state_layout(sf->h, sf->len) >= STATE_VERSION_OLDEST &&
+	    state_layout(sf->h, sf->len) < STATE_VERSION)
+		return upgrade_copy(sf, err, errlen);
 	return 0;
+}
+
+/*
+ * Replaces the mapping of an older layout by a copy converted to this
+ * one in memory: 0, or -1 with why in err (the file's damage).
+ */
+static int
+upgrade_copy(struct statefile *sf, char *err, size_t errlen)
+{
+	struct state_header *c;
+	char why[512];
+
+	if ((c = calloc(1, state_size())) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", sf->path);
+		return -1;
+	}
+	if (state_upgrade(
+		sf->h, sf->len, c, clock_real_s(), why, sizeof(why)) == -1) {
+		free(c);
+		snprintf(err, errlen, "%s: %s; refusing to reuse it: %s",
+		    sf->path, why, statefile_damaged_rule);
+		return -2;
+	}
+	sf->upgraded_from = sf->h->version;
+	munmap(sf->h, sf->len);
+	sf->h = c;
+	sf->len = state_size();
+	sf->copy = 1;
+	return 0;
+}
+
+/*
+ * Puts the converted copy of an older layout in the file's place,
+ * durably, and maps it in sf, still locked: 0, or EX_CANTCREAT with the
+ * reason in err (the old file stays as it was).
+ */
+static int
+upgrade_file(struct statefile *sf, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX + 16];
+	struct state_header *c = sf->h;
+	size_t len = state_size();
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", sf->path, (long)getpid());
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
+	    -1) {
+		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	/* The new name is locked before it takes the path. */
+	if (pwrite(fd, c, len, 0) != (ssize_t)len || fsync(fd) == -1 ||
+	    flock(fd, LOCK_EX | LOCK_NB) == -1 ||
+	    fchmod_like(fd, sf->fd) == -1) {
+		snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, sf->path) == -1) {
+		snprintf(err, errlen, "rename %s to %s: %s", tmp, sf->path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (sync_dir(sf->path, err, errlen) == -1) {
+		close(sf->fd);
+		sf->fd = fd;
+		return EX_CANTCREAT;
+	}
+	close(sf->fd);
+	sf->fd = fd;
+	sf->h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (sf->h == MAP_FAILED) {
+		sf->h = c;
+		snprintf(err, errlen, "mmap %s: %s", sf->path, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	free(c);
+	sf->copy = 0;
+	sf->len = len;
+	return 0;
+fail:
+	close(fd);
+	unlink(tmp);
+	return EX_CANTCREAT;
+}
+
+/* Gives fd the owner and mode of the file at like (a converted file
+ * keeps what the operator set).  0, or -1 with errno set. */
+static int
+fchmod_like(int fd, int like)
+{
+	struct stat st;
+
+	if (fstat(like, &st) == -1)
+		return -1;
+	if (fchown(fd, st.st_uid, st.st_gid) == -1 && errno != EPERM)
+		return -1;
+	return fchmod(fd, st.st_mode & 07777);
 }
 
 int
@@ -207,6 +328,8 @@ statefile_open(struct statefile *sf, const char *path,
 	if ((rc = map_checked(sf, PROT_READ | PROT_WRITE, id, err, errlen)) !=
 	    0)
 		goto fail;
+	if (sf->copy && (rc = upgrade_file(sf, err, errlen)) != 0)
+		goto fail;
 	return 0;
 fail:
 	statefile_close(sf);
@@ -234,8 +357,13 @@ map_checked(struct statefile *sf, int prot, const struct state_identity *id,
 		return EX_DATAERR;
 	if (state_check(sf->h, sf->len, NULL, err, errlen) == -1) {
 		snprintf(reason, sizeof(reason), "%s", err);
-		snprintf(err, errlen, "%s: %s; refusing to reuse it: %s",
-		    sf->path, reason, statefile_damaged_rule);
+		/* A newer genid's file is not damaged: it says what to do. */
+		if (state_layout(sf->h, sf->len) > STATE_VERSION)
+			snprintf(err, errlen, "%s: %s", sf->path, reason);
+		else
+			snprintf(err, errlen,
+			    "%s: %s; refusing to reuse it: %s", sf->path,
+			    reason, statefile_damaged_rule);
 		return EX_DATAERR;
 	}
 	if (id != NULL && state_check(sf->h, sf->len, id, err, errlen) == -1) {
@@ -443,7 +571,8 @@ statefile_mirror(struct statefile *sf, uint32_t floor)
 	struct state_header *c = (struct state_header *)(void *)buf;
 	size_t len = state_size();
 
-	_Static_assert(sizeof(buf) >= 6400, "mirror buffer");
+	_Static_assert(
+	    sizeof(buf) >= STATE_HEADER_SIZE + 6144, "mirror buffer");
 	copy_state(sf, c, floor);
 	if (pwrite(sf->mirror_fd, c, len, 0) != (ssize_t)len ||
 	    fdatasync(sf->mirror_fd) == -1)
@@ -535,7 +664,8 @@ statefile_rescue(const struct statefile *sf, const struct state_header *head,
 	unsigned i;
 	int fd;
 
-	_Static_assert(sizeof(buf) >= 6528, "rescue buffer");
+	_Static_assert(
+	    sizeof(buf) >= STATE_HEADER_SIZE + 6144, "rescue buffer");
 	memset(buf, 0, sizeof(buf));
 	memcpy(c, head, sizeof(*c));
 	for (i = 0; i < STATE_WORKERS; i++)
@@ -576,10 +706,185 @@ statefile_rescue(const struct statefile *sf, const struct state_header *head,
 }
 
 void
+statefile_kept_name(
+    const char *path, const struct state_identity *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.zone%u-dc%u-machine%u-epoch%lld", path, id->zone,
+	    id->dc, id->machine, (long long)id->epoch);
+}
+
+/* Whether the names a and b are links to one file (1) or not (0). */
+static int
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	    sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+int
+statefile_identity(const char *path, struct state_identity *id)
+{
+	struct statefile sf;
+	char err[1024];
+
+	if (statefile_open_ro(&sf, path, err, sizeof(err)) == -1)
+		return -1;
+	*id = (struct state_identity){
+	    sf.h->zone, sf.h->dc, sf.h->machine, sf.h->epoch};
+	statefile_close(&sf);
+	return 0;
+}
+
+int
+statefile_switch(const char *path, const struct state_identity *id, int64_t now,
+    struct statefile_switch *sw, char *err, size_t errlen)
+{
+	struct statefile sf;
+	char tmp[PATH_MAX + 16];
+	int rc = 0;
+
+	memset(sw, 0, sizeof(*sw));
+	statefile_kept_name(path, id, sw->took, sizeof(sw->took));
+	memset(&sf, 0, sizeof(sf));
+	sf.mirror_fd = -1;
+	snprintf(sf.path, sizeof(sf.path), "%s", path);
+	if ((sf.fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
+		/* No file, but one kept for this identity: it is the node's. */
+		if (errno != ENOENT || access(sw->took, F_OK) == -1)
+			return 0;
+		if (rename(sw->took, path) == -1) {
+			snprintf(err, errlen, "rename %s to %s: %s", sw->took,
+			    path, strerror(errno));
+			return EX_CANTCREAT;
+		}
+		sw->done = STATEFILE_TOOK_BACK;
+		return sync_dir(path, err, errlen) == -1 ? EX_CANTCREAT : 0;
+	}
+	/*
+	 * Locked, damaged or this identity's own: statefile_open says so.
+	 * The lock is held to the end: nobody starts on the file meanwhile.
+	 */
+	if (lock_file(sf.fd, path, 0, err, errlen) != 0 ||
+	    map_checked(&sf, PROT_READ, NULL, err, errlen) != 0 ||
+	    (sf.h->zone == id->zone && sf.h->dc == id->dc &&
+		sf.h->machine == id->machine && sf.h->epoch == id->epoch))
+		goto out;
+	sw->was = (struct state_identity){
+	    sf.h->zone, sf.h->dc, sf.h->machine, sf.h->epoch};
+	statefile_kept_name(path, &sw->was, sw->kept, sizeof(sw->kept));
+	/* A link left by a switch cut short is this one's. */
+	if (link(path, sw->kept) == -1 &&
+	    (errno != EEXIST || !same_file(path, sw->kept))) {
+		snprintf(err, errlen,
+		    "%s was made for zone %u dc %u machine %u epoch %lld, and"
+		    " cannot be kept as %s: %s%s",
+		    path, sw->was.zone, sw->was.dc, sw->was.machine,
+		    (long long)sw->was.epoch, sw->kept, strerror(errno),
+		    errno == EEXIST ? " (another file of that identity is"
+				      " there: keep the one that genid ran"
+				      " on last, and move the other away)"
+				    : "");
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if (access(sw->took, F_OK) == 0) {
+		if (rename(sw->took, path) == -1) {
+			snprintf(err, errlen, "rename %s to %s: %s", sw->took,
+			    path, strerror(errno));
+			rc = EX_CANTCREAT;
+			goto out;
+		}
+		sw->done = STATEFILE_TOOK_BACK;
+	} else {
+		if (write_new(path, id, now, tmp, sizeof(tmp), err, errlen) ==
+		    -1) {
+			rc = EX_CANTCREAT;
+			goto out;
+		}
+		if (rename(tmp, path) == -1) {
+			snprintf(err, errlen, "rename %s to %s: %s", tmp, path,
+			    strerror(errno));
+			unlink(tmp);
+			rc = EX_CANTCREAT;
+			goto out;
+		}
+		sw->took[0] = '\0';
+		sw->done = STATEFILE_MADE;
+	}
+	if (sync_dir(path, err, errlen) == -1)
+		rc = EX_CANTCREAT;
+out:
+	if (rc == 0 && sw->done == STATEFILE_UNCHANGED)
+		err[0] = '\0';
+	statefile_close(&sf);
+	return rc;
+}
+
+int
+statefile_downgrade(
+    const char *path, const char **what, char *err, size_t errlen)
+{
+	static uint64_t buf[8192 / sizeof(uint64_t)];
+	struct statefile sf;
+	char tmp[PATH_MAX + 16];
+	size_t len = state_size_v3();
+	int fd = -1, rc;
+
+	_Static_assert(sizeof(buf) >= STATE_V3_HEADER_SIZE + 6144, "buffer");
+	memset(&sf, 0, sizeof(sf));
+	sf.mirror_fd = -1;
+	snprintf(sf.path, sizeof(sf.path), "%s", path);
+	if ((sf.fd = open(path, O_RDWR | O_CLOEXEC)) == -1 && errno == ENOENT) {
+		*what = "no state file there: nothing to convert";
+		return 0;
+	}
+	if (sf.fd == -1) {
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	if ((rc = lock_file(sf.fd, path, 0, err, errlen)) != 0)
+		goto out;
+	if ((rc = map_checked(&sf, PROT_READ, NULL, err, errlen)) != 0)
+		goto out;
+	if (sf.copy && sf.upgraded_from == 3) {
+		*what = "layout 3 already: nothing to convert";
+		goto out;
+	}
+	state_downgrade(sf.h, buf);
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
+	    -1) {
+		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd) == -1 ||
+	    fchmod_like(fd, sf.fd) == -1 || rename(tmp, path) == -1) {
+		snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if (sync_dir(path, err, errlen) == -1)
+		rc = EX_CANTCREAT;
+	*what = "converted to layout 3";
+out:
+	if (fd != -1)
+		close(fd);
+	statefile_close(&sf);
+	return rc;
+}
+
+void
 statefile_close(struct statefile *sf)
 {
-	if (sf->h != NULL)
+	if (sf->h != NULL && sf->copy)
+		free(sf->h);
+	else if (sf->h != NULL)
 		munmap(sf->h, sf->len);
+	sf->copy = 0;
 	if (sf->fd != -1)
 		close(sf->fd);
 	if (sf->mirror_fd != -1)

@@ -24,6 +24,13 @@ struct statefile {
 	 */
 	int mirror_fd;
 	uint32_t mirror_floor; /* the checkpoint the copy gets at least */
+	/*
+	 * The layout the file had when it was opened, when older than this
+	 * genid's: statefile_open converted it on disk; the read-only opens
+	 * hold a converted copy in memory (copy set), not a mapping.
+	 */
+	unsigned upgraded_from;
+	int copy;
 };
 
 /*
@@ -124,6 +131,48 @@ int statefile_worker_live(const struct statefile *sf, unsigned slot);
 int statefile_rescue(const struct statefile *sf,
     const struct state_header *head, uint32_t ckpt, char *aside,
     size_t asidelen, char *err, size_t errlen);
+
+/* The name the file of identity id is kept under beside path (genid(8),
+ * "Changing the identity"): PATH.zoneZ-dcD-machineM-epochE. */
+void statefile_kept_name(
+    const char *path, const struct state_identity *id, char *buf, size_t len);
+
+/* The identity the state file at path was made for: 0, or -1. */
+int statefile_identity(const char *path, struct state_identity *id);
+
+enum statefile_switched {
+	STATEFILE_UNCHANGED, /* the file at the path is id's, or none */
+	STATEFILE_TOOK_BACK, /* id's kept file is at the path again */
+	STATEFILE_MADE,	     /* a new file for id, a first start */
+};
+
+struct statefile_switch {
+	enum statefile_switched done;
+	struct state_identity was; /* the identity the file was made for */
+	char kept[PATH_MAX];	   /* where that file is kept now */
+	char took[PATH_MAX];	   /* the kept file taken back, or "" */
+};
+
+/*
+ * Before a start: when the file at path was made for another identity
+ * than id, keeps it beside under its identity's name (statefile_kept_name)
+ * and puts at path id's file kept there before, or a new one for id when
+ * there is none; when there is no file at path, takes back id's kept one
+ * if any.  What it did in *sw.  A file that is locked, damaged or id's own
+ * is left alone for statefile_open to judge.  0, or a sysexits.h code
+ * with the reason in err.
+ */
+int statefile_switch(const char *path, const struct state_identity *id,
+    int64_t now, struct statefile_switch *sw, char *err, size_t errlen);
+
+/*
+ * genid --state-layout 3: rewrites the state file at path, which no genid
+ * may hold, in layout 3 for an older genid, durably.  0 (also when it is
+ * layout 3 already, or missing: *what says which), or a sysexits.h code
+ * with the reason in err (EX_UNAVAILABLE: a genid runs on it).
+ */
+int statefile_downgrade(
+    const char *path, const char **what, char *err, size_t errlen);
 
 /* Unmaps and closes; the lock goes with the last process holding it. */
 void statefile_close(struct statefile *sf);
