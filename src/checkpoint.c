@@ -253,6 +253,11 @@ checkpoint_init_lost(struct statefile *sf, int64_t now, unsigned max_ahead,
 static const char *
 last_stop(const uint64_t was[2], const uint64_t now[2], int clean)
 {
+	if (clean && (was[0] | was[1]) != 0 && (now[0] | now[1]) != 0 &&
+	    (was[0] != now[0] || was[1] != now[1]))
+		return "after a clean stop, then a reboot or a move from"
+		       " another host (a copy of this file must not run"
+		       " anywhere else: twins repeat IDs)";
 	if (clean)
 		return "after a clean stop";
 	if (now[0] == 0 && now[1] == 0)

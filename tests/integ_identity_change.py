@@ -12,13 +12,15 @@ identity"), and the state file's layout converted both ways (genid(7),
     new machine from the current second, and the old file is kept whole;
   - the epoch changed as well: a third file, the second kept beside;
   - back to the first identity: -t says the start takes its file back; the
-    start does, and every ID is above all that identity issued before;
+    start does, and every ID is above all its bucket issued before;
   - the name a file would be kept under held by another file: -t and the
     start refuse (exit 73) naming it, and nothing is moved;
   - genid --state-layout 3 on the stopped node writes a layout-3 file;
     refused (exit 75) while genid runs; -t notes the conversion; the start
     converts it back to layout 4 before its first ID, says so, and every
-    ID is above all issued before.
+    ID is above all its bucket issued before;
+  - the file of a clean stop under another kernel boot (copied from
+    another host): the start says so and warns about twins.
 """
 
 import os
@@ -71,6 +73,24 @@ def fetch(t, d, n=2000):
     t.check(ids and not bad, "IDs carry zone %d dc %d machine %d"
             % (d.zone, d.dc, d.machine), bad[:1] and decode(bad[0]))
     return ids
+
+
+def check_above(t, before, after, what):
+    """Every ID of after is above every ID of before from the same bucket
+    of the same node: what a restart promises (a bucket resumes above its
+    own IDs; within one second a lower bucket's IDs lie below a higher
+    one's, so "above all" across buckets is not the rule), and none is
+    repeated."""
+    top = {}
+    for i in before:
+        k = i & ~0xFFFF & ~(0xFFFFFFFF << 32)  # zone, dc, machine, bucket
+        top[k] = max(top.get(k, 0), i)
+    low = [i for i in after
+           if i <= top.get(i & ~0xFFFF & ~(0xFFFFFFFF << 32), 0)]
+    t.check(after and not low, "%s: every ID is above all its bucket "
+            "issued before" % what, "%d of %d not, e.g. %#x" % (
+                len(low), len(after), low[0]) if low else None)
+    harness.check_unique(t, before + after, what)
 
 
 def run_once(t, d, what):
@@ -131,12 +151,7 @@ def change_back(t, d, first):
             "the start says it took back the first identity's file",
             d.output()[-600:])
     t.check(not os.path.exists(mine), "...which is at the path again")
-    top = max(first)
-    low = [i for i in ids if i <= top]
-    t.check(not low, "every ID after the change back is above all the "
-            "first identity issued (%#x)" % top,
-            "%d of %d not" % (len(low), len(ids)))
-    harness.check_unique(t, first + ids, "the first identity, both runs")
+    check_above(t, first, ids, "after the change back")
     return first + ids
 
 
@@ -198,12 +213,24 @@ def layouts(t, d, before):
             "the file is layout 4 again", layout(d.state_path))
     after = fetch(t, d)
     d.stop()
-    top = max(before + ids)
-    low = [i for i in after if i <= top]
-    t.check(not low, "every ID after the conversion is above all issued "
-            "before it (%#x)" % top, "%d of %d not" % (len(low),
-                                                      len(after)))
-    harness.check_unique(t, before + ids + after, "across the layouts")
+    check_above(t, before + ids, after, "after the conversion")
+    return before + ids + after
+
+
+def moved(t, d, before):
+    """The file copied to another host after a clean stop: its kernel boot
+    is another one's.  The start resumes and says what to watch for."""
+    harness.patch_bytes(d.state_path, harness.header_offset("kernel_boot"),
+                        bytes([0x11] * 16))
+    d.start()
+    t.check("after a clean stop, then a reboot or a move from another "
+            "host" in d.output() and "twins repeat IDs" in d.output(),
+            "a file stopped cleanly under another kernel boot: the start "
+            "says it may have moved, and that a copy must not run "
+            "elsewhere", d.output()[-600:])
+    after = fetch(t, d)
+    d.stop()
+    check_above(t, before, after, "after the move")
 
 
 def test(t):
@@ -213,7 +240,7 @@ def test(t):
     change_epoch(t, d)
     first = change_back(t, d, first)
     name_taken(t, d)
-    layouts(t, d, first)
+    moved(t, d, layouts(t, d, first))
 
 
 harness.run(test, control=True, timeout=180)

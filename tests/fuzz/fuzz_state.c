@@ -6,12 +6,45 @@
  * checked exactly at its own length so that AddressSanitizer sees any
  * read past it.  Properties: a region accepted is big enough for the
  * whole layout, and every bucket and worker slot lies inside it; a region
- * made for another identity is refused; a refusal gives a reason.
+ * made for another identity is refused; a refusal gives a reason.  A
+ * layout-3 region state_upgrade converts passes state_check with its
+ * identity and checkpoint, and state_downgrade gives it back.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "state.h"
+
+static void
+check_upgrade(const struct state_header *h, size_t size)
+{
+	struct state_header *out = calloc(1, state_size());
+	unsigned char *back = calloc(1, state_size_v3());
+	char err[256];
+
+	if (out == NULL || back == NULL)
+		goto out;
+	err[0] = '\0';
+	if (state_upgrade(h, size, out, 1, err, sizeof(err)) == -1) {
+		FUZZ_ASSERT(err[0] != '\0', "upgrade refused without a reason");
+		goto out;
+	}
+	FUZZ_ASSERT(state_check(out, state_size(), NULL, err, sizeof(err)) == 0,
+	    "upgraded region refused: %s", err);
+	FUZZ_ASSERT(out->checkpoint_seal >> 32 == h->checkpoint_seal >> 32 &&
+		out->zone == h->zone && out->machine == h->machine &&
+		out->epoch == h->epoch,
+	    "upgrade changed the checkpoint or the identity");
+	state_downgrade(out, back);
+	/* Back whole, but for a slew's end, which is this boot's clock. */
+	FUZZ_ASSERT(out->clean != 1 || h->slew_end_ms != 0 ||
+		memcmp(back, h, state_size_v3()) == 0,
+	    "a clean layout-3 file did not come back the same");
+out:
+	free(out);
+	free(back);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,6 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(rc == -1 && err[0] != '\0',
 			    "file of another identity accepted");
 	}
+	if (state_layout(h, size) == 3)
+		check_upgrade(h, size);
 	free(h);
 	return 0;
 }
