@@ -120,6 +120,27 @@ exit_str(int64_t status, char *buf, size_t len)
 	return buf;
 }
 
+/* The file's layout, who last started on it, and any conversion. */
+static void
+print_layout(const struct state_header *h)
+{
+	char who[64], t[TIMEFMT_LEN];
+
+	/* An older file is read through the conversion, not yet made. */
+	if (h->upgraded_from != 0 && h->upgraded == 0) {
+		printf("layout      %u on disk, an older genid's: read"
+		       " converted; the next start converts it to %u\n",
+		    h->upgraded_from, h->version);
+		return;
+	}
+	state_writer(h, who, sizeof(who));
+	printf("layout      %u, last started by %s", h->version, who);
+	if (h->upgraded_from != 0)
+		printf("; converted from layout %u %s", h->upgraded_from,
+		    timefmt_iso(h->upgraded, t, sizeof(t)));
+	printf("\n");
+}
+
 /* The identity line: static, or how the etcd lease stands. */
 static void
 print_identity(const struct state_header *h, int64_t now)
@@ -204,6 +225,7 @@ text_header(const struct metrics_snap *s, const char *path,
 	printf("boots       %llu (file created %s)\n",
 	    (unsigned long long)h->boot_count,
 	    timefmt_iso(h->created, t1, sizeof(t1)));
+	print_layout(h);
 	printf("workers     %u, %llu restarts, max_ahead %u s\n", h->workers,
 	    (unsigned long long)h->worker_restarts, h->max_ahead);
 	printf("checkpoint  %s, %s ahead of the clock; safe %s;"

@@ -217,8 +217,8 @@ upgrade_copy(struct statefile *sf, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", sf->path);
 		return -1;
 	}
-	if (state_upgrade(
-		sf->h, sf->len, c, clock_real_s(), why, sizeof(why)) == -1) {
+	/* upgraded stays 0 until the conversion is on disk. */
+	if (state_upgrade(sf->h, sf->len, c, 0, why, sizeof(why)) == -1) {
 		free(c);
 		snprintf(err, errlen, "%s: %s; refusing to reuse it: %s",
 		    sf->path, why, statefile_damaged_rule);
@@ -245,6 +245,7 @@ upgrade_file(struct statefile *sf, char *err, size_t errlen)
 	size_t len = state_size();
 	int fd;
 
+	c->upgraded = clock_real_s();
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", sf->path, (long)getpid());
 	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
 	    -1) {
