@@ -203,11 +203,14 @@ check_switch(const struct cfg *c, const struct state_identity *was,
     const struct state_identity *id, char *err, size_t errlen, char *note,
     size_t notelen)
 {
-	char kept[PATH_MAX], took[PATH_MAX], then[PATH_MAX + 128];
+	char kept[PATH_MAX], took[PATH_MAX], then[2 * PATH_MAX + 512];
 	struct stat a, b;
 
 	statefile_kept_name(c->state_file, was, kept, sizeof(kept));
 	statefile_kept_name(c->state_file, id, took, sizeof(took));
+	if (statefile_epoch_clash(
+		c->state_file, id, clock_real_s(), then, sizeof(then)))
+		return problem(err, errlen, "%s", then);
 	if (stat(kept, &a) == 0 &&
 	    (stat(c->state_file, &b) == -1 || a.st_ino != b.st_ino ||
 		a.st_dev != b.st_dev))

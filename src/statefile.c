@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -738,6 +739,67 @@ statefile_identity(const char *path, struct state_identity *id)
 	return 0;
 }
 
+/*
+ * Whether the file at file, of id's zone, dc and machine but another
+ * epoch, issued IDs that id's would reach: its checkpoint (a second of
+ * its epoch) at or above the second id's IDs start at now.  1 with why
+ * in err, else 0.
+ */
+static int
+epoch_clash(const char *file, const struct state_identity *id, int64_t now,
+    char *err, size_t errlen)
+{
+	struct statefile sf;
+	char why[1024];
+	int64_t start = now - id->epoch, ckpt;
+	int64_t e1;
+
+	if (statefile_open_ro(&sf, file, why, sizeof(why)) == -1)
+		return 0;
+	ckpt = (int64_t)(state_load(&sf.h->checkpoint_seal) >> 32);
+	e1 = sf.h->epoch;
+	if (sf.h->zone != id->zone || sf.h->dc != id->dc ||
+	    sf.h->machine != id->machine || e1 == id->epoch ||
+	    start > ckpt + 1) {
+		statefile_close(&sf);
+		return 0;
+	}
+	statefile_close(&sf);
+	snprintf(err, errlen,
+	    "the epoch of zone %u dc %u machine %u changes from %lld to %lld,"
+	    " and %s shows it issued IDs under epoch %lld up to second %lld:"
+	    " its IDs under epoch %lld start at second %lld, and would repeat"
+	    " those once they reach it.  Keep epoch %lld, or give the new"
+	    " epoch a machine_id of its own; only if this node never issued"
+	    " an ID under epoch %lld (a fresh install), move %s away and"
+	    " start again",
+	    id->zone, id->dc, id->machine, (long long)e1, (long long)id->epoch,
+	    file, (long long)e1, (long long)ckpt, (long long)id->epoch,
+	    (long long)start, (long long)e1, (long long)e1, file);
+	return 1;
+}
+
+int
+statefile_epoch_clash(const char *path, const struct state_identity *id,
+    int64_t now, char *err, size_t errlen)
+{
+	char pattern[PATH_MAX + 64];
+	glob_t g;
+	size_t i;
+	int clash;
+
+	if ((clash = epoch_clash(path, id, now, err, errlen)) != 0)
+		return clash;
+	snprintf(pattern, sizeof(pattern), "%s.zone%u-dc%u-machine%u-epoch*",
+	    path, id->zone, id->dc, id->machine);
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+		return 0;
+	for (i = 0; i < g.gl_pathc && !clash; i++)
+		clash = epoch_clash(g.gl_pathv[i], id, now, err, errlen);
+	globfree(&g);
+	return clash;
+}
+
 int
 statefile_switch(const char *path, const struct state_identity *id, int64_t now,
     struct statefile_switch *sw, char *err, size_t errlen)
@@ -775,6 +837,10 @@ statefile_switch(const char *path, const struct state_identity *id, int64_t now,
 	sw->was = (struct state_identity){
 	    sf.h->zone, sf.h->dc, sf.h->machine, sf.h->epoch};
 	statefile_kept_name(path, &sw->was, sw->kept, sizeof(sw->kept));
+	if (statefile_epoch_clash(path, id, now, err, errlen)) {
+		rc = EX_DATAERR;
+		goto out;
+	}
 	/* A link left by a switch cut short is this one's. */
 	if (link(path, sw->kept) == -1 &&
 	    (errno != EEXIST || !same_file(path, sw->kept))) {

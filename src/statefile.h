@@ -154,11 +154,22 @@ struct statefile_switch {
 };
 
 /*
+ * Whether id would repeat IDs of a file at path, or kept beside it, made
+ * for the same zone, dc and machine under another epoch: its seconds
+ * start, at now, at or below what that file issued up to (an ID is its
+ * second since the epoch, so a later epoch numbers its IDs from lower).
+ * 1 with why and what to do in err, else 0.
+ */
+int statefile_epoch_clash(const char *path, const struct state_identity *id,
+    int64_t now, char *err, size_t errlen);
+
+/*
  * Before a start: when the file at path was made for another identity
  * than id, keeps it beside under its identity's name (statefile_kept_name)
  * and puts at path id's file kept there before, or a new one for id when
  * there is none; when there is no file at path, takes back id's kept one
- * if any.  What it did in *sw.  A file that is locked, damaged or id's own
+ * if any.  Refused (EX_DATAERR) when only the epoch changes in a way that
+ * would repeat IDs (statefile_epoch_clash).  What it did in *sw.  A file that is locked, damaged or id's own
  * is left alone for statefile_open to judge.  0, or a sysexits.h code
  * with the reason in err.
  */

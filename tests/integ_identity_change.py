@@ -10,7 +10,9 @@ identity"), and the state file's layout converted both ways (genid(7),
     the start keeps the old file as PATH.zoneZ-dcD-machineM-epochE and
     makes a new one; the start does so (a warning says it), serves as the
     new machine from the current second, and the old file is kept whole;
-  - the epoch changed as well: a third file, the second kept beside;
+  - only the epoch changed, to a later one: refused (its IDs would count
+    from a lower second and reach those the machine issued), nothing
+    moved; with another machine as well: a third file, the second kept;
   - back to the first identity: -t says the start takes its file back; the
     start does, and every ID is above all its bucket issued before;
   - the name a file would be kept under held by another file: -t and the
@@ -131,12 +133,36 @@ def change_machine(t, d, first):
 
 
 def change_epoch(t, d):
-    old = kept(d, d.zone, d.dc, d.machine, d.epoch)
+    """A later epoch for the same machine numbers its IDs from a lower
+    second, and would reach those it issued: refused, nothing moved.  With
+    a machine of its own the new epoch starts its file."""
+    here = harness.State(d.state_path).h
     d.set(epoch=EPOCH2, why=WHY)
-    run_once(t, d, "epoch changed")
+    r = genid_t(d)
+    t.check(r.returncode == harness.EX_CANTCREAT and
+            "would repeat those" in r.stderr and
+            "give the new epoch a machine_id of its own" in r.stderr,
+            "-t with only the epoch changed to a later one: exit 73, it "
+            "would repeat IDs, and what to do",
+            "exit %d: %r" % (r.returncode, r.stderr))
+    d.spawn()
+    rc = d.wait_exit(15)
+    if rc is None:
+        d.cleanup()
+    t.check(rc == harness.EX_DATAERR and "would repeat those" in d.output(),
+            "the start refuses it (65), saying why", "exit %r: %s"
+            % (rc, d.output()[-500:]))
+    h = harness.State(d.state_path).h
+    t.check((h.machine, h.epoch, h.boot_count) ==
+            (here.machine, here.epoch, here.boot_count) and not
+            os.path.exists(kept(d, d.zone, d.dc, d.machine, 0)),
+            "...and moves nothing")
+    old = kept(d, d.zone, d.dc, d.machine, 0)
+    d.set(machine_id=harness.MACHINE + 2, why=WHY)
+    run_once(t, d, "epoch and machine changed")
     t.check(os.path.exists(old),
-            "after the epoch changed too, the second file is kept as %s"
-            % old)
+            "a new epoch with a machine of its own: the second file is "
+            "kept as %s" % old)
 
 
 def change_back(t, d, first):
@@ -161,7 +187,7 @@ def name_taken(t, d):
     taken = kept(d, d.zone, d.dc, d.machine, d.epoch)
     with open(taken, "wb") as f:
         f.write(b"another file")
-    d.set(machine_id=harness.MACHINE + 2, why=WHY)
+    d.set(machine_id=harness.MACHINE - 1, why=WHY)
     r = genid_t(d)
     t.check(r.returncode == harness.EX_CANTCREAT and taken in r.stderr,
             "-t with the kept name taken: exit 73 naming it",
