@@ -78,7 +78,7 @@ test_python() {
 	skip=$(sed -n 's/^\(OK\|FAILED\) (.*skipped=\([0-9]*\).*/\2/p' "$log")
 	# The type hints hold: one more test.
 	if "$PYTHON" -m mypy --strict --cache-dir "$work/mypy" \
-	    "$here/python/src/genid"; then
+	    "$here/python/src/genid64"; then
 		tally $((${ran:-0} - bad - ${skip:-0} + 1)) $bad
 	else
 		tally $((${ran:-0} - bad - ${skip:-0})) $((bad + 1))
