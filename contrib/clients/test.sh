@@ -4,13 +4,15 @@
 # client in the tree (tests/clients/cases.json) against the built genid
 # (the argument, or $GENID) and the fake server: libgenid (C, through
 # ctypes), then each folder of contrib/clients/ that has a test_LANG
-# function below.  Installs missing Debian toolchains through deps.sh.
+# function below; checks that each client's LICENSE is the tree's.
+# Installs missing Debian toolchains through deps.sh.
 # Shows the output of a suite that fails, and ends with one line
 # "N passed, M failed".  Exit 0 when nothing failed.
 #
 # To add a language: a test_LANG function that runs its suite in
 # contrib/clients/LANG and calls "tally PASSED FAILED" (output goes to
-# the log), its name in LANGS, and its packages in deps.sh.
+# the log), its name in LANGS, its packages in deps.sh, and a copy of
+# LICENSE in its folder.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here="$top/contrib/clients"
@@ -56,6 +58,23 @@ test_c() {
 	return $rc
 }
 
+# Each client's folder is what its package holds, so each has a copy of
+# the tree's LICENSE (a link would not survive a copy, npm pack or a Go
+# module zip): the copies say the same.
+test_licence() {
+	same=0
+	differ=0
+	for l in $langs; do
+		if cmp "$top/LICENSE" "$here/$l/LICENSE"; then
+			same=$((same + 1))
+		else
+			differ=$((differ + 1))
+		fi
+	done
+	tally $same $differ
+	[ $differ -eq 0 ]
+}
+
 # Python: install the package into a virtual environment as a user would
 # (pip, Debian's setuptools, no network), then its unittest suite.
 test_python() {
@@ -78,7 +97,7 @@ test_python() {
 	skip=$(sed -n 's/^\(OK\|FAILED\) (.*skipped=\([0-9]*\).*/\2/p' "$log")
 	# The type hints hold: one more test.
 	if "$PYTHON" -m mypy --strict --cache-dir "$work/mypy" \
-	    "$here/python/src/genid"; then
+	    "$here/python/src/genid64"; then
 		tally $((${ran:-0} - bad - ${skip:-0} + 1)) $bad
 	else
 		tally $((${ran:-0} - bad - ${skip:-0})) $((bad + 1))
@@ -117,7 +136,7 @@ test_java() {
 	return $rc
 }
 
-for lang in c $langs; do
+for lang in c licence $langs; do
 	log="$work/$lang.log"
 	suite_pass=0
 	suite_fail=0

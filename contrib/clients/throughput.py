@@ -63,9 +63,9 @@ int main(int argc, char **argv) {
 PY_LOOP = """
 import sys, time
 sys.path.insert(0, %r)
-import genid
+import genid64
 addr, secs, pre = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-with genid.Client([addr], prefetch=pre) as c:
+with genid64.Client([addr], prefetch=pre) as c:
     n, start = 0, time.monotonic()
     while time.monotonic() < start + secs:
         for _ in range(100):
@@ -77,9 +77,9 @@ print(n, time.monotonic() - start)
 PY_ASYNC_LOOP = """
 import asyncio, sys, time
 sys.path.insert(0, %r)
-import genid
+import genid64
 async def main(addr, secs, pre):
-    async with genid.AsyncClient([addr], prefetch=pre) as c:
+    async with genid64.AsyncClient([addr], prefetch=pre) as c:
         n, start = 0, time.monotonic()
         while time.monotonic() < start + secs:
             for _ in range(100):

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """genid_client: the old single-file Python client, kept for its users.
 
-The client is now the package in contrib/clients/python (import genid:
-a blocking and an asyncio client, python3 -m genid).  This file keeps
+The client is now the package in contrib/clients/python (import genid64:
+a blocking and an asyncio client, python3 -m genid64).  This file keeps
 the old names working on top of it, without installing anything:
 
     client = GenidClient(["127.0.0.1:3778", "[::1]:3778"])
@@ -19,17 +19,17 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "clients", "python", "src"))
-import genid  # noqa: E402
+import genid64  # noqa: E402
 
-DEFAULT_PORT = genid.DEFAULT_PORT
-GenidError = genid.GenidError
+DEFAULT_PORT = genid64.DEFAULT_PORT
+GenidError = genid64.GenidError
 
 
 def parse_address(addr, default_port=DEFAULT_PORT):
     """Returns (host, port) for "host:port", "host", "[v6]:port" or a pair."""
     if isinstance(addr, tuple):
         return addr[0], int(addr[1])
-    host, port = genid.parse_address(addr)
+    host, port = genid64.parse_address(addr)
     if addr.startswith("["):
         has_port = "]:" in addr
     else:
@@ -39,7 +39,7 @@ def parse_address(addr, default_port=DEFAULT_PORT):
 
 def decode(id_, epoch=0):
     """Splits an ID into its fields; "unix" is its Unix time in seconds."""
-    f = genid.decode(id_)
+    f = genid64.decode(id_)
     unix = f.ts + epoch
     return {"timestamp": f.ts, "unix": unix,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix)),
@@ -49,8 +49,8 @@ def decode(id_, epoch=0):
 
 def encode(unix, zone=0, dc=0, machine=0, bucket=0, counter=0, epoch=0):
     """Builds an ID from its fields (e.g. bounds for WHERE id BETWEEN)."""
-    return genid.encode(ts=unix - epoch, zone=zone, dc=dc, machine=machine,
-                        bucket=bucket, counter=counter)
+    return genid64.encode(ts=unix - epoch, zone=zone, dc=dc,
+                          machine=machine, bucket=bucket, counter=counter)
 
 
 class GenidClient:
@@ -59,10 +59,11 @@ class GenidClient:
     def __init__(self, addresses, connect_timeout=1.0, read_timeout=2.0):
         if isinstance(addresses, (str, tuple)):
             addresses = [addresses]
-        addresses = [genid.format_address(*a) if isinstance(a, tuple) else a
-                     for a in addresses]
-        self._client = genid.Client(addresses, connect_timeout=connect_timeout,
-                                    io_timeout=read_timeout)
+        addresses = [genid64.format_address(*a) if isinstance(a, tuple)
+                     else a for a in addresses]
+        self._client = genid64.Client(addresses,
+                                      connect_timeout=connect_timeout,
+                                      io_timeout=read_timeout)
 
     def __enter__(self):
         return self
@@ -74,7 +75,7 @@ class GenidClient:
     def connected_to(self):
         """(host, port) of the server connected to, or None."""
         server = self._client.server
-        return genid.parse_address(server) if server else None
+        return genid64.parse_address(server) if server else None
 
     def close(self):
         self._client.close()

@@ -1,3 +1,3 @@
-module genid
+module github.com/genidproject/genid/contrib/clients/go
 
 go 1.19

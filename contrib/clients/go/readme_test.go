@@ -37,7 +37,14 @@ func TestReadmeExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	mod := "module example\n\ngo 1.19\n\nrequire genid v0.0.0\n\nreplace genid => " + here + "\n"
+	// The example imports the module by the path in go.mod, taken from
+	// this folder.
+	gomod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	modPath := strings.TrimPrefix(strings.SplitN(string(gomod), "\n", 2)[0], "module ")
+	mod := "module example\n\ngo 1.19\n\nrequire " + modPath + " v0.0.0\n\nreplace " + modPath + " => " + here + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 'use strict';
-// genid: a client of the genid 64-bit unique ID service for Node.js.
+// genid64: a client of the genid 64-bit unique ID service for Node.js.
 // Promise-based, BigInt IDs, no dependencies.  See README.md.
 
 const client = require('./lib/client');

@@ -25,7 +25,7 @@ test('README example', { skip: GENID ? false : 'needs genid (set GENID)', timeou
     });
     assert.match(port, /^\d+$/);
     // The example talks to 127.0.0.1:3778; here genid has a port of its own.
-    const src = code.replace(/require\('genid'\)/, `require(${JSON.stringify(path.join(__dirname, '..'))})`)
+    const src = code.replace(/require\('genid64'\)/, `require(${JSON.stringify(path.join(__dirname, '..'))})`)
       .replace('127.0.0.1:3778', `127.0.0.1:${port}`);
     const out = execFileSync(process.execPath, ['-e', src], { encoding: 'utf8', timeout: 30000 });
     assert.match(out, new RegExp(`^\\d+n? from 127\\.0\\.0\\.1:${port} zone 3 machine 5 at 20\\d\\d-`));

@@ -15,6 +15,6 @@ GENID = os.environ.get("GENID") or None
 
 sys.path.insert(0, SUITE)
 try:
-    import genid  # noqa: F401
+    import genid64  # noqa: F401
 except ImportError:
     sys.path.insert(0, os.path.join(HERE, "..", "src"))

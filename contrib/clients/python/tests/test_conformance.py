@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""cases.json against genid.Client and genid.AsyncClient.
+"""cases.json against genid64.Client and genid64.AsyncClient.
 
 Cases that need the real genid run when $GENID names the binary, and are
 skipped otherwise; the fake-server cases always run.
@@ -10,7 +10,7 @@ import unittest
 
 import _paths
 import conformance
-import genid
+import genid64
 
 
 def options(o):
@@ -31,24 +31,24 @@ def failure(e):
 
 class Blocking:
     def open(self, addresses, o):
-        return genid.Client(addresses, **options(o))
+        return genid64.Client(addresses, **options(o))
 
     def next(self, c):
         try:
             return c.next()
-        except genid.GenidError as e:
+        except genid64.GenidError as e:
             raise failure(e)
 
     def bulk(self, c, n):
         try:
             return c.bulk(n)
-        except genid.GenidError as e:
+        except genid64.GenidError as e:
             raise failure(e)
 
     def info(self, c):
         try:
             return c.info()
-        except genid.GenidError as e:
+        except genid64.GenidError as e:
             raise failure(e)
 
     def close(self, c):
@@ -64,11 +64,11 @@ class Async:
     def run(self, coro):
         try:
             return self.loop.run_until_complete(coro)
-        except genid.GenidError as e:
+        except genid64.GenidError as e:
             raise failure(e)
 
     def open(self, addresses, o):
-        return genid.AsyncClient(addresses, **options(o))
+        return genid64.AsyncClient(addresses, **options(o))
 
     def next(self, c):
         return self.run(c.next())
@@ -100,13 +100,13 @@ class Conformance(unittest.TestCase):
 
     def test_defaults(self):
         d = self.doc["defaults"]
-        self.assertEqual(genid.DEFAULT_PORT, d["port"])
-        self.assertEqual(genid.DEFAULT_CONNECT_TIMEOUT * 1000,
+        self.assertEqual(genid64.DEFAULT_PORT, d["port"])
+        self.assertEqual(genid64.DEFAULT_CONNECT_TIMEOUT * 1000,
                          d["connect_timeout_ms"])
-        self.assertEqual(genid.DEFAULT_IO_TIMEOUT * 1000, d["io_timeout_ms"])
-        self.assertEqual(genid.PREFETCH_MAX_AGE * 1000,
+        self.assertEqual(genid64.DEFAULT_IO_TIMEOUT * 1000, d["io_timeout_ms"])
+        self.assertEqual(genid64.PREFETCH_MAX_AGE * 1000,
                          d["prefetch_max_age_ms"])
-        self.assertEqual(genid.PREFETCH_MAX, d["prefetch_max"])
+        self.assertEqual(genid64.PREFETCH_MAX, d["prefetch_max"])
 
 
 def _add(case, kind, make):

@@ -7,8 +7,8 @@ import unittest
 
 import _paths  # noqa: F401
 import conformance
-import genid
-from genid import __main__ as cli
+import genid64
+from genid64 import __main__ as cli
 
 
 class Tables(unittest.TestCase):
@@ -19,68 +19,68 @@ class Tables(unittest.TestCase):
             with self.subTest(id=e["id"]):
                 id_ = int(e["id"])
                 self.assertEqual(id_, int(e["hex"], 16))
-                f = genid.decode(id_)
+                f = genid64.decode(id_)
                 self.assertEqual(vars(f), e["fields"])
-                self.assertEqual(genid.encode(f), id_)
-                self.assertEqual(genid.encode(**e["fields"]), id_)
-                self.assertEqual(genid.unix_time(id_, e["epoch"]), e["unix"])
+                self.assertEqual(genid64.encode(f), id_)
+                self.assertEqual(genid64.encode(**e["fields"]), id_)
+                self.assertEqual(genid64.unix_time(id_, e["epoch"]), e["unix"])
                 self.assertEqual(f.unix(e["epoch"]), e["unix"])
-                self.assertEqual(genid.id_time(id_, e["epoch"]).timestamp(),
+                self.assertEqual(genid64.id_time(id_, e["epoch"]).timestamp(),
                                  e["unix"])
-                self.assertEqual(id_ <= genid.SIGNED64_MAX, e["signed64"])
+                self.assertEqual(id_ <= genid64.SIGNED64_MAX, e["signed64"])
 
     def test_encode_errors(self):
         for e in self.doc["encode_errors"]:
             with self.subTest(fields=e["fields"]):
                 with self.assertRaises(ValueError) as cm:
-                    genid.encode(**e["fields"])
+                    genid64.encode(**e["fields"])
                 self.assertIn(e["field"], str(cm.exception))
                 self.assertEqual(str(cm.exception), e["message"])
 
     def test_decode_out_of_range(self):
         for v in (-1, 1 << 64):
             with self.assertRaises(ValueError):
-                genid.decode(v)
+                genid64.decode(v)
 
     def test_parse(self):
         for text, want in self.doc["parse"]["ok"]:
             with self.subTest(text=text):
-                self.assertEqual(genid.parse_id(text), int(want))
+                self.assertEqual(genid64.parse_id(text), int(want))
         for text in self.doc["parse"]["bad"]:
             with self.subTest(text=text):
                 with self.assertRaises(ValueError):
-                    genid.parse_id(text)
+                    genid64.parse_id(text)
 
     def test_addresses(self):
         for text, host, port in self.doc["addresses"]["ok"]:
             with self.subTest(text=text):
-                self.assertEqual(genid.parse_address(text), (host, port))
+                self.assertEqual(genid64.parse_address(text), (host, port))
         for text in self.doc["addresses"]["bad"]:
             with self.subTest(text=text):
                 with self.assertRaises(ValueError):
-                    genid.parse_address(text)
+                    genid64.parse_address(text)
                 with self.assertRaises(ValueError):
-                    genid.Client([text])
+                    genid64.Client([text])
 
     def test_span(self):
-        lo, hi = genid.span(1795000000, 1795000000)
-        self.assertEqual(genid.decode(lo).ts, 1795000000)
+        lo, hi = genid64.span(1795000000, 1795000000)
+        self.assertEqual(genid64.decode(lo).ts, 1795000000)
         self.assertEqual(hi - lo, 0xFFFFFFFF)
-        lo2, _ = genid.span(1795000000, 1795000001, epoch=1700000000)
-        self.assertEqual(genid.decode(lo2).ts, 95000000)
+        lo2, _ = genid64.span(1795000000, 1795000001, epoch=1700000000)
+        self.assertEqual(genid64.decode(lo2).ts, 95000000)
         with self.assertRaises(ValueError):
-            genid.span(2, 1)
+            genid64.span(2, 1)
 
     def test_options(self):
-        for kw in ({"prefetch": -1}, {"prefetch": genid.PREFETCH_MAX + 1},
+        for kw in ({"prefetch": -1}, {"prefetch": genid64.PREFETCH_MAX + 1},
                    {"io_timeout": 0}, {"connect_timeout": -1}):
             with self.subTest(**kw):
                 with self.assertRaises(ValueError):
-                    genid.Client(["127.0.0.1"], **kw)
+                    genid64.Client(["127.0.0.1"], **kw)
         with self.assertRaises(ValueError):
-            genid.Client([])
+            genid64.Client([])
         with self.assertRaises(ValueError):
-            genid.Client(["127.0.0.1"]).bulk(-1)
+            genid64.Client(["127.0.0.1"]).bulk(-1)
 
 
 class CommandLine(unittest.TestCase):

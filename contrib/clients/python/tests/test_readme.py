@@ -24,9 +24,9 @@ class Readme(unittest.TestCase):
             # of its own, and the second address is one nobody uses.
             code = code.replace("127.0.0.1:3778", srv.address)
             env = dict(os.environ)
-            import genid
+            import genid64
             env["PYTHONPATH"] = os.path.dirname(os.path.dirname(
-                genid.__file__))
+                genid64.__file__))
             p = subprocess.run([sys.executable, "-c", code], env=env,
                                capture_output=True, text=True, timeout=30)
         finally:

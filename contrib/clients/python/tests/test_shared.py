@@ -8,7 +8,7 @@ import unittest
 
 import _paths  # noqa: F401
 import conformance
-import genid
+import genid64
 
 
 class Shared(unittest.TestCase):
@@ -18,7 +18,7 @@ class Shared(unittest.TestCase):
 
     def test_threads(self):
         got, errors = [], []
-        with genid.Client([self.srv.address], prefetch=50) as c:
+        with genid64.Client([self.srv.address], prefetch=50) as c:
             def work():
                 try:
                     for _ in range(20):
@@ -38,7 +38,7 @@ class Shared(unittest.TestCase):
 
     def test_tasks(self):
         async def main():
-            async with genid.AsyncClient([self.srv.address]) as c:
+            async with genid64.AsyncClient([self.srv.address]) as c:
                 runs = await asyncio.gather(*[c.bulk(300) for _ in range(8)],
                                             *[c.next() for _ in range(8)])
             return runs

@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"time"
 
-	"genid"
+	genid "github.com/genidproject/genid/contrib/clients/go"
 )
 
 func main() {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-package genid;
+package io.github.genidproject.genid;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -27,7 +27,7 @@ class Client:
     first call.  Timeouts are in seconds.  A Client may be shared by
     threads: calls take turns; for throughput give each thread its own.
 
-        with genid.Client(["127.0.0.1:3778", "[::1]:3778"]) as c:
+        with genid64.Client(["127.0.0.1:3778", "[::1]:3778"]) as c:
             one = c.next()
             many = c.bulk(1000)
     """

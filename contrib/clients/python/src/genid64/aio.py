@@ -31,11 +31,11 @@ else:  # pragma: no cover - Python 3.9, 3.10
 class AsyncClient:
     """An asyncio client of a list of genid servers, with failover.
 
-    Behaves as genid.Client.  Calls from several tasks take turns on the
+    Behaves as genid64.Client.  Calls from several tasks take turns on the
     one connection (an asyncio.Lock); for throughput give each task its
     own client.
 
-        async with genid.AsyncClient(["127.0.0.1:3778"]) as c:
+        async with genid64.AsyncClient(["127.0.0.1:3778"]) as c:
             one = await c.next()
     """
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-package genid;
+package io.github.genidproject.genid;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""python3 -m genid get|decode|info: the genid clients from the shell."""
+"""python3 -m genid64 get|decode|info: the genid clients from the shell."""
 
 from __future__ import annotations
 
@@ -36,19 +36,19 @@ def _describe(id_: int, epoch: int, as_json: bool) -> str:
 
 def cmd_get(args: argparse.Namespace) -> int:
     if args.count < 1:
-        print("genid get: -n wants a count of at least 1", file=sys.stderr)
+        print("genid64 get: -n wants a count of at least 1", file=sys.stderr)
         return EX_USAGE
     try:
         with Client(args.address, connect_timeout=args.timeout,
                     io_timeout=args.timeout, epoch=args.epoch) as c:
             ids = [c.next()] if args.count == 1 else c.bulk(args.count)
     except ValueError as e:
-        print("genid get: %s" % e, file=sys.stderr)
+        print("genid64 get: %s" % e, file=sys.stderr)
         return EX_USAGE
     except GenidError as e:
         for id_ in e.ids:
             print(_describe(id_, args.epoch, False) if args.decode else id_)
-        print("genid get: %s" % e, file=sys.stderr)
+        print("genid64 get: %s" % e, file=sys.stderr)
         return EX_UNAVAILABLE
     for id_ in ids:
         print(_describe(id_, args.epoch, False) if args.decode else id_)
@@ -62,10 +62,10 @@ def cmd_info(args: argparse.Namespace) -> int:
             info = c.info()
             print("# %s" % c.server)
     except ValueError as e:
-        print("genid info: %s" % e, file=sys.stderr)
+        print("genid64 info: %s" % e, file=sys.stderr)
         return EX_USAGE
     except GenidError as e:
-        print("genid info: %s" % e, file=sys.stderr)
+        print("genid64 info: %s" % e, file=sys.stderr)
         return EX_UNAVAILABLE
     print(json.dumps(info, indent=2, sort_keys=True))
     return 0
@@ -78,13 +78,13 @@ def cmd_decode(args: argparse.Namespace) -> int:
         try:
             print(_describe(parse_id(text), args.epoch, args.json))
         except ValueError as e:
-            print("genid decode: %s" % e, file=sys.stderr)
+            print("genid64 decode: %s" % e, file=sys.stderr)
             rc = EX_DATAERR
     return rc
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="python3 -m genid",
+    p = argparse.ArgumentParser(prog="python3 -m genid64",
                                 description="genid IDs from the shell.")
     sub = p.add_subparsers(dest="verb", required=True)
     g = sub.add_parser("get", help="fetch IDs, one a line")

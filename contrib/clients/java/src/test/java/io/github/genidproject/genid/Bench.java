@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-package genid;
+package io.github.genidproject.genid;
 
 /**
  * Calls next() in a loop from one thread for a while and prints how many
  * IDs it got: the Java row of contrib/clients/throughput.py.
  *
- * <pre>java -cp build/genid-client.jar:build/test-classes genid.Bench ADDRESS SECONDS PREFETCH</pre>
+ * <pre>java -cp build/genid-client.jar:build/test-classes io.github.genidproject.genid.Bench ADDRESS SECONDS PREFETCH</pre>
  *
  * <p>Half a second of calls before the count starts lets the JIT compile
  * the loop.
@@ -16,7 +16,7 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         if (args.length != 3) {
-            System.err.println("usage: genid.Bench ADDRESS SECONDS PREFETCH");
+            System.err.println("usage: io.github.genidproject.genid.Bench ADDRESS SECONDS PREFETCH");
             System.exit(64);
         }
         double seconds = Double.parseDouble(args[1]);

@@ -1,16 +1,16 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""genid: clients of the genid 64-bit unique ID service.
+"""genid64: clients of the genid 64-bit unique ID service.
 
-    import genid
+    import genid64
 
-    with genid.Client(["127.0.0.1:3778"]) as c:
+    with genid64.Client(["127.0.0.1:3778"]) as c:
         id_ = c.next()
-    print(genid.decode(id_))
+    print(genid64.decode(id_))
 
-genid.Client blocks, genid.AsyncClient is its asyncio twin.  Both follow
-the client contract of genid (contrib/clients/CONTRACT.md in the source): failover
-along a list of addresses, timeouts, bulk requests, optional prefetch,
-and never an ID handed out twice.  Standard library only.
+genid64.Client blocks, genid64.AsyncClient is its asyncio twin.  Both
+follow the client contract of genid (contrib/clients/CONTRACT.md in the
+source): failover along a list of addresses, timeouts, bulk requests,
+optional prefetch, and never an ID handed out twice.  Standard library only.
 """
 
 from ._address import DEFAULT_PORT, format_address, parse_address
