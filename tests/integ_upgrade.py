@@ -93,7 +93,7 @@ def release_dir(t):
                                                "build-release.sh"), RELEASE],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, timeout=1800)
-        t.note(r.stderr.strip())
+        t.note(re.sub(r"(?m)^# ", "", r.stderr.strip()))
         t.require(r.returncode == 0 and r.stdout.strip(),
                   "the genid of release %s is built from the repository's "
                   "history" % RELEASE, "contrib/build-release.sh exited %d"
