@@ -326,7 +326,7 @@ def load_until(t, node, amount, what):
     return load
 
 
-def check_above(t, before, after, what, globally):
+def check_above(t, before, after, what, globally, who="the release"):
     """Every ID in after is above every ID in before of its bucket
     (what genid promises of each bucket: no ID again), and with globally,
     above the largest of before (unsigned, as IDs are).  Returns the
@@ -340,16 +340,16 @@ def check_above(t, before, after, what, globally):
     same = [x for x in after if (x >> 16) & 31 in bmax]
     bad = ["bucket %d: %#x <= %#x" % ((x >> 16) & 31, x, bmax[(x >> 16) & 31])
            for x in same if x <= bmax[(x >> 16) & 31]]
-    t.check(same and not bad, "%s: each of the %d IDs on the %d buckets the "
-            "release used is above every ID the release issued on its "
-            "bucket" % (what, len(same), len(bmax)),
+    t.check(same and not bad, "%s: each of the %d IDs on the %d buckets %s "
+            "used is above every ID %s issued on its bucket" % (
+                what, len(same), len(bmax), who, who),
             "%d not, e.g. %s" % (len(bad), "; ".join(bad[:5])) if bad
             else "no ID after the start on those buckets")
     low = [x for x in after if x <= top]
     if globally:
-        t.check(not low, "%s: every one of %d IDs is above the largest the "
-                "release issued, %#x (ts %d)" % (what, len(after), top,
-                                                 top >> 32),
+        t.check(not low, "%s: every one of %d IDs is above the largest %s "
+                "issued, %#x (ts %d)" % (what, len(after), who, top,
+                                         top >> 32),
                 "%d not, e.g. %s" % (len(low), ", ".join(
                     "%#x %s" % (x, harness.decode(x)) for x in low[:3])))
     return len(low)
@@ -505,7 +505,12 @@ def new_then_old(t, release, genid):
     first, after_load = ids_after(t, old, "%s: the release" % what)
     after = after_load.all_ids()
     after.extend(first)
-    check_above(t, before, after, "%s: the release" % what, globally=False)
+    check_above(t, before, after, "%s: the release" % what, globally=False,
+                who="the tree's genid")
+    node = harness.node_bits(harness.ZONE, harness.DC, harness.MACHINE)
+    harness.check_segments(t, after_load.segments, node, 0,
+                           after_load.wall_start, after_load.wall_end,
+                           5 + 3, "%s: the release" % what)
     harness.check_unique(t, before + after, what)
     rc = old.stop()
     t.check(rc == 0, "%s: the release exits 0 on SIGTERM" % what,
