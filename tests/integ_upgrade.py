@@ -14,9 +14,15 @@ Two rounds, each on a new state file: the release's genid serves eight
 connections (CMD 0 and CMD 1 n=255), every ID recorded, and is stopped
 under that load, with SIGTERM in round 1 and with SIGKILL of its process
 group in round 2.  The tree's genid then starts on the same file: it must
-say "serving" in INFO within SERVE_DEADLINE_S, and every ID it issues in
-its first seconds, on 40 connections, must be above the IDs the
-release issued (see check_above), none twice.
+say "serving" in INFO within SERVE_DEADLINE_S, and of the IDs it issues
+in its first seconds, on 40 connections, none may repeat one issued
+before, and each must be above every ID the release issued on its bucket.
+After the crash every one must also be above the checkpoint of the file
+and so above every ID the release issued (all buckets resume above the
+checkpoint); after the clean stop some must be below that checkpoint
+(each bucket resumes where it stood, its word carried over), and so may
+be below IDs the release issued on other buckets, which is no repeat
+(genid(8), RESTART SAFETY).
 
 Then the other way: the release's genid on a state file the tree's genid
 made.  When that file's layout is newer, the release must refuse it,
@@ -66,9 +72,10 @@ STATE_MAGIC = 0x31545344494e4547
 # take 6 s or more; a start takes about 0.1 s here (integ_restart holds
 # the first ID to 1 s), which leaves 30 times that on a busy machine.
 SERVE_DEADLINE_S = 3.0
-# IDs fetched from the release before it is stopped: enough for every
-# connection's bucket to borrow seconds ahead of the clock, the case a
-# restart must get right.
+# IDs fetched from the release before it is stopped: 75000 a connection,
+# more than a bucket's 65536 a second, so that buckets borrow seconds
+# ahead of the clock (the case a restart must get right) unless the
+# machine spreads the load over more seconds.
 LOAD_BEFORE = 600000
 # IDs fetched from the tree's genid after the start: "its first seconds".
 LOAD_AFTER = 300000
@@ -77,8 +84,6 @@ LOAD_AFTER = 300000
 # serves some (a worker puts a connection on its least loaded bucket).
 CONNS = 8
 CONNS_AFTER = 40
-
-IDENTITY_WHY = harness.IDENTITY_WHY
 
 
 # ------------------------------------------------------------ the builds
@@ -385,38 +390,18 @@ def ids_after(t, node, what):
 def old_then_new(t, release, genid, kill, n):
     """Round n: the release under load, stopped (kill: SIGKILL of its
     process group, else SIGTERM), then the tree's genid on its file."""
-    how = "kill -9" if kill else "SIGTERM"
-    what = "round %d (%s)" % (n, how)
+    what = "round %d (%s)" % (n, "kill -9" if kill else "SIGTERM")
     d = t.tmpdir()
     conf = write_config(t, release, d)
     state = os.path.join(d, "genid.state")
-    old = Node(t, os.path.join(release, "src", "genid"), conf, "release")
-    old.spawn([RELEASE_FIRST_START]).wait_listening(30)
-    log_layout(t, state, "%s: the release's new state file" % what)
-    load = load_until(t, old, LOAD_BEFORE, "%s: the release" % what)
-    t0 = time.monotonic()
-    if kill:
-        gone = old.kill9()
-        t.check(gone, "%s: the release's master and %d workers are gone" % (
-            what, len(old.workers)))
-    else:
-        rc = old.stop()
-        t.check(rc == 0, "%s: the release exits 0 under load" % what,
-                "exit %r\n%s" % (rc, old.output().strip()))
-    t.note("%s: the release stopped in %.2f s" % (what,
-                                                  time.monotonic() - t0))
-    load.join(30)
-    t.check(not load.protocol_errors, "%s: the release's replies are "
-            "well-formed" % what, "; ".join(load.protocol_errors[:5]))
-    node = harness.node_bits(harness.ZONE, harness.DC, harness.MACHINE)
-    before = load.all_ids()
-    harness.check_segments(t, load.segments, node, 0, load.wall_start,
-                           load.wall_end, 5, "%s: the release" % what)
+    load = release_under_load(t, release, conf, kill, what)
     log_layout(t, state, "%s: after the release stopped" % what)
     ckpt = checkpoint_of(t, release, state)
     t.note("%s: the stopped file's checkpoint: %d, %d s ahead of the "
            "clock" % (what, ckpt, ckpt - int(time.time())))
 
+    # The tree's genid starts at once: the checks of the release's IDs
+    # wait, so that the start comes well within the checkpoint's lead.
     new = Node(t, genid, conf, "tree")
     new.spawn()
     took = serving_within(t, new, SERVE_DEADLINE_S, "%s: the tree's genid"
@@ -426,8 +411,19 @@ def old_then_new(t, release, genid, kill, n):
             "%s: the file is layout 3 or 4 after the start" % what,
             "layout %r" % version)
     first, after_load = ids_after(t, new, what)
+    rc = new.stop()
+    t.check(rc == 0, "%s: the tree's genid exits 0 on SIGTERM" % what,
+            "exit %r" % rc)
+
+    node = harness.node_bits(harness.ZONE, harness.DC, harness.MACHINE)
+    before = load.all_ids()
+    harness.check_segments(t, load.segments, node, 0, load.wall_start,
+                           load.wall_end, 5, "%s: the release" % what)
     after = after_load.all_ids()
     after.extend(first)
+    harness.check_segments(t, after_load.segments, node, 0,
+                           after_load.wall_start, after_load.wall_end,
+                           5 + 3, "%s: the tree's genid" % what)
     # After a crash every bucket resumes above the durable checkpoint,
     # which every ID issued was at or below: all IDs after the start are
     # above all IDs before.  After a clean stop each bucket resumes where
@@ -447,16 +443,34 @@ def old_then_new(t, release, genid, kill, n):
         t.note("%s: %d of %d IDs after the start are at or below the "
                "largest the release issued, on other buckets" % (
                    what, low, len(after)))
-    harness.check_segments(t, after_load.segments, node, 0,
-                           after_load.wall_start, after_load.wall_end,
-                           5 + 3, "%s: the tree's genid" % what)
-    everything = before + after
-    harness.check_unique(t, everything, what)
+    harness.check_unique(t, before + after, what)
     t.note("%s: %d IDs from the release, %d from the tree's genid; serving "
            "%.3f s after the start" % (what, len(before), len(after), took))
-    rc = new.stop()
-    t.check(rc == 0, "%s: the tree's genid exits 0 on SIGTERM" % what,
-            "exit %r" % rc)
+
+
+def release_under_load(t, release, conf, kill, what):
+    """The release's genid on a new state file, serving CONNS connections
+    until it is stopped under that load; returns the load (its IDs)."""
+    old = Node(t, os.path.join(release, "src", "genid"), conf, "release")
+    old.spawn([RELEASE_FIRST_START]).wait_listening(30)
+    log_layout(t, os.path.join(old.dir, "genid.state"),
+               "%s: the release's new state file" % what)
+    load = load_until(t, old, LOAD_BEFORE, "%s: the release" % what)
+    t0 = time.monotonic()
+    if kill:
+        gone = old.kill9()
+        t.check(gone, "%s: the release's master and %d workers are gone" % (
+            what, len(old.workers)))
+    else:
+        rc = old.stop()
+        t.check(rc == 0, "%s: the release exits 0 under load" % what,
+                "exit %r\n%s" % (rc, old.output().strip()))
+    t.note("%s: the release stopped in %.2f s" % (what,
+                                                  time.monotonic() - t0))
+    load.join(30)
+    t.check(not load.protocol_errors, "%s: the release's replies are "
+            "well-formed" % what, "; ".join(load.protocol_errors[:5]))
+    return load
 
 
 def new_then_old(t, release, genid):
@@ -541,9 +555,11 @@ def test(t):
     release = release_dir(t)
     genid = tree_genid()
     t.note("release %s: %s; tree: %s" % (RELEASE, release, genid))
-    t.note("configuration: the release's etc/genid.json on 127.0.0.1 port "
-           "0 in a temporary directory; zone/dc/machine %d/%d/%d (%s)" % (
-               harness.ZONE, harness.DC, harness.MACHINE, IDENTITY_WHY))
+    t.note("configuration: the release's etc/genid.json (what an upgraded "
+           "node runs with) on 127.0.0.1 port 0 in a temporary directory; "
+           "zone/dc/machine %d/%d/%d (%s)" % (
+               harness.ZONE, harness.DC, harness.MACHINE,
+               harness.IDENTITY_WHY))
     old_then_new(t, release, genid, kill=False, n=1)
     old_then_new(t, release, genid, kill=True, n=2)
     new_then_old(t, release, genid)
