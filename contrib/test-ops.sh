@@ -10,7 +10,9 @@
 #  - a real genid with metrics_listen: its /metrics and genidctl stats
 #    --prometheus pass promtool check metrics, and every metric named by
 #    the rules and by the Grafana dashboard (contrib/grafana/genid.json,
-#    which must parse) is one /metrics exports.
+#    which must parse) is one /metrics exports;
+#  - tests/integ_upgrade.py: the genid of the last release, built from the
+#    repository's history, then this one on its state file (and back).
 # Ends with one line "N passed, M failed".
 #
 # Usage: sh contrib/test-ops.sh [BUILDDIR]
@@ -411,6 +413,30 @@ EOF
 	    python3 -m json.tool "$top/contrib/grafana/genid.json"
 	check "every metric in the rules and the dashboard is exported by /metrics" names
 	tail -n 1 "$tmp/out" | sed 's/^/# /'
+fi
+
+# -------------------------------------------- upgrade from the last release
+
+# tests/integ_upgrade.py builds the genid of the last release from the
+# repository's history (contrib/build-release.sh, cached by commit), runs
+# it under load, stops it cleanly and with SIGKILL, and starts this one on
+# its state file; then the other way round.  Its notes (the layouts, what
+# could not run yet) are shown whatever the result.
+if [ -z "$genid" ] || [ ! -x "$genid" ]; then
+	not_ok "no built genid: the upgrade test cannot run"
+else
+	upgrade() {
+		GENID=$genid GENID_SRCDIR=$top python3 "$top/tests/integ_upgrade.py"
+	}
+	started=$(now)
+	before=$failed
+	check "tests/integ_upgrade.py: the last release's genid, then this tree's, on one state file" \
+	    upgrade
+	# A failure has shown the whole output already.
+	if [ "$failed" -eq "$before" ]; then
+		grep '^# ' "$tmp/out" | sed 's/^# /#   /'
+	fi
+	echo "# the upgrade test took $(($(now) - started)) s"
 fi
 
 echo "$pass passed, $failed failed"
