@@ -23,10 +23,14 @@ What it checks, each failure on a line of its own with README's line:
   with genid and genidctl from the build tree first in PATH, and
   /etc/genid.json standing for a copy of the shipped etc/genid.json with
   port 0 in place of 3778 (a test machine may have 3778 in use; the
-  kernel picks a free one).  A comment "# => TEXT" after a command is
-  output it must print (spaces compared loosely).  A command whose
-  program is not installed here is skipped and said so.  Commands that
-  install packages, need root, systemd or a running server are not
+  kernel picks a free one).  A block marked
+  <!-- ops_readme: run with genid --> runs the same way while a genid
+  started from that configuration serves (its state file made with
+  --init when none is there yet), with its port in place of
+  127.0.0.1:3778's.  A leading "sudo " is left out.  A comment "# => TEXT" after a
+  command is output it must print (spaces compared loosely).  A command
+  whose program is not installed here is skipped and said so.  Commands
+  that install packages, need root or systemd, or run for ever are not
   marked: the files and scripts they name are checked above.
 
 GENID, GENIDCTL, GENID_SRCDIR and GENID_BUILDDIR come from make check
@@ -38,9 +42,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("GENID_SRCDIR") or os.path.join(HERE, "..")
@@ -51,6 +57,8 @@ GENIDCTL = os.environ.get("GENIDCTL") or os.path.join(BUILDDIR, "cli",
 README = os.environ.get("GENID_README") or os.path.join(SRCDIR, "README.md")
 
 RUN_MARK = "<!-- ops_readme: run -->"
+SERVER_MARK = "<!-- ops_readme: run with genid -->"
+DEADLINE = 60  # seconds for genid to start or stop on a busy machine
 SETUP = ["sh contrib/quickstart.sh", "sh contrib/test.sh"]
 FIRST_SCREEN = 24
 LAYOUT = "Layout of the source"
@@ -93,8 +101,8 @@ def parse(text):
             block = (n, line[3:].strip(), [], marked_next)
             marked_next = False
             continue
-        if line.strip() == RUN_MARK:
-            marked_next = True
+        if line.strip() in (RUN_MARK, SERVER_MARK):
+            marked_next = "server" if line.strip() == SERVER_MARK else "run"
             continue
         if line.strip():
             marked_next = False
@@ -349,26 +357,86 @@ def run_blocks(blocks):
         shipped_config(os.path.join(work, "genid.json"))
         env = dict(os.environ)
         env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-        for _, _, lines, marked in blocks:
-            if not marked:
-                continue
-            for n, line in lines:
-                run_line(n, line, work, env)
+        server = None
+        try:
+            for n0, _, lines, marked in blocks:
+                if not marked:
+                    continue
+                addr = None
+                if marked == "server":
+                    if server is None:
+                        server = start_genid(n0, work, env)
+                    if server is None or server[1] is None:
+                        continue
+                    addr = server[1]
+                for n, line in lines:
+                    run_line(n, line, work, env, addr)
+        finally:
+            if server is not None:
+                stop_genid(server[0])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_line(n, line, work, env):
+def start_genid(n, work, env):
+    """Starts genid on work/genid.json; returns (process, "127.0.0.1:port"),
+    (process, None) when it did not come up, or None."""
+    if not os.path.exists(os.path.join(work, "genid.state")):
+        r = subprocess.run([GENID, "-c", "genid.json", "--init"], cwd=work,
+                           env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, check=False)
+        if r.returncode != 0:
+            fail(n, "genid --init for the server: %s" % r.stdout.decode())
+            return None
+    log = open(os.path.join(work, "genid.log"), "wb")
+    proc = subprocess.Popen([GENID, "-c", "genid.json"], cwd=work, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    end = time.monotonic() + DEADLINE
+    port = None
+    text = ""
+    while time.monotonic() < end and proc.poll() is None:
+        with open(os.path.join(work, "genid.log"), encoding="utf-8",
+                  errors="replace") as f:
+            text = f.read()
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", text)
+        if m:
+            port = m.group(1)
+        if port and "ready:" in text:
+            print("ok: genid serves on 127.0.0.1:%s for the marked blocks"
+                  % port)
+            return proc, "127.0.0.1:" + port
+        time.sleep(0.1)
+    fail(n, "genid did not come up on 127.0.0.1 within %d s: %s" %
+         (DEADLINE, text.strip()))
+    return proc, None
+
+
+def stop_genid(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            fail(0, "genid did not stop within %d s of SIGTERM" % DEADLINE)
+
+
+def run_line(n, line, work, env, addr=None):
     cmd, _, comment = line.partition("#")
     cmd = cmd.strip()
     if not cmd:
         return
     expect = comment.split("=>", 1)[1].strip() if "=>" in comment else ""
+    cmd = re.sub(r"^sudo\s+", "", cmd)
     program = cmd.split()[0]
     if shutil.which(program, path=env["PATH"]) is None:
         print("skip: README.md:%d: %s is not installed here" % (n, program))
         return
     cmd = cmd.replace("/etc/genid.json", "genid.json")
+    if addr is not None:
+        cmd = cmd.replace("127.0.0.1:3778", addr)
     try:
         r = subprocess.run(["sh", "-c", cmd], cwd=work, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
