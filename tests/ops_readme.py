@@ -33,9 +33,10 @@ What it checks, each failure on a line of its own with README's line:
   that install packages, need root or systemd, or run for ever are not
   marked: the files and scripts they name are checked above.
 
-GENID, GENIDCTL, GENID_SRCDIR and GENID_BUILDDIR come from make check
-(tests/Makemodule.am); run by hand, the tree this file sits in and its
-build/ are used.  Standard library only.  Exit status 0 when all holds.
+It first checks itself on a README with one fault of each kind, which
+must all be found.  GENID, GENIDCTL, GENID_SRCDIR and GENID_BUILDDIR come
+from make check (tests/Makemodule.am); run by hand, the tree this file
+sits in and its build/ are used.  Standard library only.  Exit status 0 when all holds.
 """
 
 import json
@@ -454,9 +455,8 @@ def run_line(n, line, work, env, addr=None):
         ok()
 
 
-def main():
-    with open(README, encoding="utf-8") as f:
-        text = f.read()
+def check_static(text):
+    """Every check but the commands; returns the parsed blocks."""
     prose, blocks, headings = parse(text)
     spans = code_spans(prose)
     check_first_screen(blocks)
@@ -467,6 +467,63 @@ def main():
     check_options(spans, blocks)
     if not any(marked for _, _, _, marked in blocks):
         fail(1, "no code block is marked %s: nothing was run" % RUN_MARK)
+    return blocks
+
+
+# A README with one fault of each kind the static checks find: the test
+# checks itself on it first, so that checks that find nothing fail too.
+BAD_FIXTURE = """# genid
+
+```sh
+sh contrib/quickstart.sh
+```
+
+See genid(9), genid(8) "NO SUCH SECTION", `contrib/no-such-file.sh` and
+[nothing](#no-such-section).
+
+## Run
+
+```sh
+genid --no-such-option -c /etc/genid.json
+```
+
+## Run
+
+## Layout of the source
+
+`no_such_file.c`
+"""
+BAD_EXPECTED = ("the first code block holds", "genid(9): no man/genid.9",
+                "has no section \"NO SUCH SECTION\"",
+                "names contrib/no-such-file.sh",
+                "link to no section: #no-such-section",
+                "section title \"Run\" again",
+                "genid --no-such-option: man/genid.8 documents no such",
+                "the layout names no_such_file.c: no src/no_such_file.c",
+                "the layout does not name src/genid.c",
+                "no code block is marked")
+
+
+def selftest():
+    global passes
+    saved = passes
+    check_static(BAD_FIXTURE)
+    found = list(failures)
+    del failures[:]
+    passes = saved
+    for want in BAD_EXPECTED:
+        if any(want in msg for msg in found):
+            ok()
+        else:
+            failures.append("self-test: the fixture's fault \"%s\" was "
+                            "not found" % want)
+
+
+def main():
+    selftest()
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    blocks = check_static(text)
     run_blocks(blocks)
     for msg in failures:
         print("FAIL: " + msg)
