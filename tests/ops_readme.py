@@ -16,6 +16,8 @@ What it checks, each failure on a line of its own with README's line:
   or for build/... in the build tree;
 - every src/*.c is named in the section "Layout of the source", and every
   .c file named there is in src/;
+- every exit status the prose gives ("exits 66", "exit 75") is one
+  genid(8) lists under EXIT STATUS;
 - every option given to genid or genidctl in a code span or block is one
   its manual page documents (PENDING lists those another change adds);
 - every command of a code block marked with the line
@@ -281,6 +283,25 @@ def check_layout(headings, prose):
                 fail(start, "the layout does not name src/%s" % name)
 
 
+def check_exits(prose):
+    statuses = set()
+    inside = False
+    with open(os.path.join(SRCDIR, "man", "genid.8"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(".Sh"):
+                inside = line.strip() == ".Sh EXIT STATUS"
+            m = re.match(r"\.It (\d+)", line)
+            if inside and m:
+                statuses.add(m.group(1))
+    for n, line in prose:
+        for code in re.findall(r"\bexit(?:s| status)? (\d+)", line):
+            if code in statuses:
+                ok()
+            else:
+                fail(n, "exit status %s: genid(8) EXIT STATUS has none"
+                     % code)
+
+
 def man_options(page):
     opts = set()
     with open(page, encoding="utf-8") as f:
@@ -465,6 +486,7 @@ def check_static(text):
     check_paths(spans, blocks)
     check_layout(headings, prose)
     check_options(spans, blocks)
+    check_exits(prose)
     if not any(marked for _, _, _, marked in blocks):
         fail(1, "no code block is marked %s: nothing was run" % RUN_MARK)
     return blocks
@@ -479,7 +501,7 @@ sh contrib/quickstart.sh
 ```
 
 See genid(9), genid(8) "NO SUCH SECTION", `contrib/no-such-file.sh` and
-[nothing](#no-such-section).
+[nothing](#no-such-section).  A start without it exits 99.
 
 ## Run
 
@@ -501,6 +523,7 @@ BAD_EXPECTED = ("the first code block holds", "genid(9): no man/genid.9",
                 "genid --no-such-option: man/genid.8 documents no such",
                 "the layout names no_such_file.c: no src/no_such_file.c",
                 "the layout does not name src/genid.c",
+                "exit status 99: genid(8) EXIT STATUS has none",
                 "no code block is marked")
 
 
