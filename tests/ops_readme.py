@@ -16,6 +16,8 @@ What it checks, each failure on a line of its own with README's line:
   or for build/... in the build tree;
 - every src/*.c is named in the section "Layout of the source", and every
   .c file named there is in src/;
+- every json code block parses, and each of its keys is one
+  genid.json(5) documents;
 - every exit status the prose gives ("exits 66", "exit 75") is one
   genid(8) lists under EXIT STATUS;
 - every option given to genid or genidctl in a code span or block is one
@@ -283,6 +285,34 @@ def check_layout(headings, prose):
                 fail(start, "the layout does not name src/%s" % name)
 
 
+def check_json(blocks):
+    keys = set()
+    with open(os.path.join(SRCDIR, "man", "genid.json.5"),
+              encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"\.It Cm (\w+)", line)
+            if m:
+                keys.add(m.group(1))
+
+    def walk(n, obj):
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                if k in keys:
+                    ok()
+                else:
+                    fail(n, "\"%s\": genid.json(5) documents no such key"
+                         % k)
+                walk(n, v)
+
+    for n, info, lines, _ in blocks:
+        if info != "json":
+            continue
+        try:
+            walk(n, json.loads("\n".join(t for _, t in lines)))
+        except ValueError as e:
+            fail(n, "the json block does not parse: %s" % e)
+
+
 def check_exits(prose):
     statuses = set()
     inside = False
@@ -487,6 +517,7 @@ def check_static(text):
     check_layout(headings, prose)
     check_options(spans, blocks)
     check_exits(prose)
+    check_json(blocks)
     if not any(marked for _, _, _, marked in blocks):
         fail(1, "no code block is marked %s: nothing was run" % RUN_MARK)
     return blocks
@@ -511,6 +542,10 @@ genid --no-such-option -c /etc/genid.json
 
 ## Run
 
+```json
+{"machineid": 3}
+```
+
 ## Layout of the source
 
 `no_such_file.c`
@@ -524,6 +559,7 @@ BAD_EXPECTED = ("the first code block holds", "genid(9): no man/genid.9",
                 "the layout names no_such_file.c: no src/no_such_file.c",
                 "the layout does not name src/genid.c",
                 "exit status 99: genid(8) EXIT STATUS has none",
+                "\"machineid\": genid.json(5) documents no such key",
                 "no code block is marked")
 
 
