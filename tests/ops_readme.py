@@ -368,7 +368,10 @@ def check_options(spans, blocks):
                 flags = [opt] if opt.startswith("--") else \
                     ["-" + c for c in opt[1:]]
                 for f in flags:
-                    if f in known[w]:
+                    if f in known[w] and f in PENDING.get(w, ()):
+                        fail(n, "%s %s is in man/%s now: take it out of "
+                             "PENDING" % (w, f, pages[w]))
+                    elif f in known[w]:
                         ok()
                     elif f in PENDING.get(w, ()):
                         print("pending: README.md:%d: %s %s is not in "
