@@ -264,7 +264,7 @@ check_state(const struct cfg *c, const char *conf, char *err, size_t errlen,
 			problem(note, notelen,
 			    "note: %s is of layout %u, made by an older genid:"
 			    " the start converts it to layout %u before the"
-			    " first ID (genid(7), \"Compatibility\")",
+			    " first ID (genid(7), \"COMPATIBILITY\")",
 			    c->state_file, sf.upgraded_from, STATE_VERSION);
 		was = (struct state_identity){
 		    sf.h->zone, sf.h->dc, sf.h->machine, sf.h->epoch};

@@ -488,7 +488,7 @@ open_state(const struct cfg *c, const struct opts *o, struct start *s)
 	if (s->sf.upgraded_from != 0)
 		log_notice("%s: converted from layout %u to layout %u, durably,"
 			   " before the first ID: checkpoint %u%s (genid(7),"
-			   " \"Compatibility\")",
+			   " \"COMPATIBILITY\")",
 		    c->state_file, s->sf.upgraded_from, STATE_VERSION,
 		    (unsigned)(s->sf.h->checkpoint_seal >> 32),
 		    s->sf.h->clean == 1 ? " and the bucket words of its clean"

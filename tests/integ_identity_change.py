@@ -4,7 +4,7 @@
 integ_identity_change.py - the node's identity changed after it ran, as an
 operator does after installing the package (genid(8), "Changing the
 identity"), and the state file's layout converted both ways (genid(7),
-"Compatibility"):
+"COMPATIBILITY"):
 
   - a node runs and issues IDs; its machine_id is changed: genid -t says
     the start keeps the old file as PATH.zoneZ-dcD-machineM-epochE and

@@ -242,7 +242,7 @@ refused_layout(
 		snprintf(err, errlen,
 		    "state file layout %u was made by an older genid: this"
 		    " genid converts it to layout %u when it starts on it"
-		    " (genid(7), \"Compatibility\")",
+		    " (genid(7), \"COMPATIBILITY\")",
 		    h->version, STATE_VERSION);
 		return 1;
 	}
