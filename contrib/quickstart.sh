@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # One command from a fresh Debian 12 machine to a running genid: installs
 # the dependencies, builds in build/, and runs genid in the foreground on
-# etc/genid.json (port 3778 on 127.0.0.1, state and pid file in run/).
+# etc/genid.json (port 3778 on 127.0.0.1 and ::1, state and pid file in
+# run/).
 # Stop it with Ctrl-C.  The first run makes run/genid.state with
 # genid --init: this node never issued IDs, so they start at the clock.
 # Later runs keep the file (genid(8), "The first start").

@@ -12,7 +12,8 @@
 # state file and the configuration, removes, purges, and checks what is
 # left.  Ends with one line "N passed, M failed".
 #
-# genid listens on 127.0.0.1:3778 as installed: that port must be free.
+# genid listens on 127.0.0.1:3778 and [::1]:3778 as installed: that port
+# must be free on both.
 # The test refuses to run where a genid package is installed already, and
 # at the end removes what it installed and the state it left (the state
 # file and the user genid, which a real purge keeps on purpose).

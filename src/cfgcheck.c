@@ -26,6 +26,12 @@
 /* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
 #define YEAR_S (365LL * 86400)
 
+/* What the probes of one key's addresses found (genid -t). */
+struct probed {
+	int bound;	    /* the sockets a start would have */
+	char skipped[2048]; /* a line each loopback address the host lacks */
+};
+
 /* Who genid runs as after the start: "user", or whoever starts it. */
 struct runas {
 	const char *name; /* NULL: the caller */
@@ -48,7 +54,10 @@ static int check_switch(const struct cfg *c, const struct state_identity *was,
 static int check_state(const struct cfg *c, const char *conf, char *err,
     size_t errlen, char *note, size_t notelen);
 static int check_addr(const char *key, const struct cfg_addr *a,
-    const char *running, char *err, size_t errlen, char *note, size_t notelen);
+    const char *running, struct probed *p, char *err, size_t errlen, char *note,
+    size_t notelen);
+static int check_skipped(const char *key, struct probed *p, int bad, char *err,
+    size_t errlen, char *note, size_t notelen);
 static void warn_signed_overflow(const struct cfg *c);
 static void warn_identity(const struct cfg *c);
 
@@ -295,18 +304,30 @@ check_state(const struct cfg *c, const char *conf, char *err, size_t errlen,
 /*
  * Whether a start could listen on a: a failure, or a note when the
  * address is in use and a running genid holds the state file (running
- * names it: "" or ", pid N"; NULL when none), since it serves there.
+ * names it: "" or ", pid N"; NULL when none), since it serves there.  Adds
+ * the sockets a start would have there to p, and each loopback address
+ * the host lacks, which the start skips, to p's lines.
  */
 static int
 check_addr(const char *key, const struct cfg_addr *a, const char *running,
-    char *err, size_t errlen, char *note, size_t notelen)
+    struct probed *p, char *err, size_t errlen, char *note, size_t notelen)
 {
 	char why[1024];
-	int in_use;
+	size_t len = strlen(p->skipped);
+	int in_use, n;
 
-	if (sock_probe(a, &in_use, why, sizeof(why)) == 0)
+	if (len > 0 && len + 1 < sizeof(p->skipped))
+		p->skipped[len++] = '\n';
+	if ((n = sock_probe(a, &in_use, p->skipped + len,
+		 sizeof(p->skipped) - len, why, sizeof(why))) >= 0) {
+		p->bound += n;
+		if (p->skipped[len] == '\0' && len > 0)
+			p->skipped[len - 1] = '\0';
 		return 0;
+	}
+	p->skipped[len > 0 ? len - 1 : 0] = '\0';
 	if (in_use && running != NULL) {
+		p->bound++;
 		problem(note, notelen,
 		    "note: %s: %s, presumably by the running genid%s", key, why,
 		    running);
@@ -320,6 +341,38 @@ check_addr(const char *key, const struct cfg_addr *a, const char *running,
 	return problem(err, errlen, "%s: %s (check \"%s\")", key, why, key);
 }
 
+/*
+ * The loopback addresses of key the host lacks: warnings, as the start
+ * skips them, while another address is bound or the start fails anyway
+ * (bad); else problems, one a line, as nothing is left to listen on.
+ */
+static int
+check_skipped(const char *key, struct probed *p, int bad, char *err,
+    size_t errlen, char *note, size_t notelen)
+{
+	char *line, *next;
+	int n = 0;
+
+	for (line = p->skipped; line[0] != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (p->bound > 0 || bad > 0)
+			problem(note, notelen,
+			    "warning: %s: %s: this host has no such loopback"
+			    " address: a start skips it and listens on the"
+			    " others",
+			    key, line);
+		else
+			n += problem(err, errlen,
+			    "%s: %s: this host has no such loopback address,"
+			    " and no other address is given (check \"%s\")",
+			    key, line, key);
+	}
+	return n;
+}
+
 int
 cfgcheck_start(const struct cfg *c, const char *conf, char *err, size_t errlen,
     char *note, size_t notelen)
@@ -330,7 +383,8 @@ cfgcheck_start(const struct cfg *c, const char *conf, char *err, size_t errlen,
 	char pid[32] = "";
 	long long holder;
 	unsigned i;
-	int n = 0, state_bad;
+	struct probed p = {0, ""};
+	int n = 0, state_bad, bad = 0;
 
 	err[0] = '\0';
 	note[0] = '\0';
@@ -383,13 +437,19 @@ cfgcheck_start(const struct cfg *c, const char *conf, char *err, size_t errlen,
 		    c->state_file, pid);
 	}
 	for (i = 0; i < c->nlisten; i++)
-		n += check_addr("listen", &c->listen[i],
-		    holder != 0 ? pid : NULL, err, errlen, note, notelen);
-	if (c->has_metrics)
-		n += check_addr("metrics_listen", &c->metrics_listen,
-		    holder != 0 ? pid : NULL, err, errlen, note, notelen);
-	return n;
+		bad += check_addr("listen", &c->listen[i],
+		    holder != 0 ? pid : NULL, &p, err, errlen, note, notelen);
+	n += bad + check_skipped("listen", &p, bad, err, errlen, note, notelen);
+	if (!c->has_metrics)
+		return n;
+	p = (struct probed){0, ""};
+	bad = check_addr("metrics_listen", &c->metrics_listen,
+	    holder != 0 ? pid : NULL, &p, err, errlen, note, notelen);
+	return n + bad +
+	    check_skipped(
+		"metrics_listen", &p, bad, err, errlen, note, notelen);
 }
+
 
 static void
 warn_signed_overflow(const struct cfg *c)

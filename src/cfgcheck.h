@@ -17,8 +17,9 @@
  * an existing log file is writable by it, that only root may switch to
  * "user", that the state file exists (or etcd is configured) and was made
  * for this identity and layout, and that the listen and metrics addresses
- * are free.  A state file locked by a running genid, and the addresses it
- * serves, are notes, not problems.  Returns the number of problems, each
+ * are free (a loopback address the host lacks is skipped while another is
+ * left).  A state file locked by a running genid, the addresses it serves,
+ * and skipped addresses are notes, not problems.  Returns the number of problems, each
  * on its own line of err naming its key (0 with err empty); the notes go
  * to note the same way.
  */

@@ -31,6 +31,14 @@
 #endif
 
 #define NO_PORT UINT_MAX
+
+/*
+ * Where a node listens when the file names no "listen": loopback, both
+ * families, as the clients' examples list them (genid.json(5)).  A host
+ * without IPv6 skips ::1 at the start (sock.h).
+ */
+static const char *const default_listen[] = {"127.0.0.1", "::1"};
+
 /* An epoch above this (the year 5138 in seconds) was given in ms. */
 #define EPOCH_MS_LIKELY 100000000000LL
 
@@ -116,13 +124,16 @@ void
 cfg_defaults(struct cfg *c)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned i;
 
 	memset(c, 0, sizeof(*c));
 	c->port = CFG_DEFAULT_PORT;
-	c->nlisten = 1;
-	snprintf(c->listen[0].host, sizeof(c->listen[0].host), "%s",
-	    CFG_DEFAULT_HOST);
-	c->listen[0].port = CFG_DEFAULT_PORT;
+	c->nlisten = sizeof(default_listen) / sizeof(default_listen[0]);
+	for (i = 0; i < c->nlisten; i++) {
+		snprintf(c->listen[i].host, sizeof(c->listen[i].host), "%s",
+		    default_listen[i]);
+		c->listen[i].port = CFG_DEFAULT_PORT;
+	}
 	c->workers = n < 1 ? 1 : n > 32 ? 32 : (unsigned)n;
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
 	    LOCALSTATEDIR "/lib/genid/genid.state");
@@ -644,10 +655,9 @@ apply(
 	if (apply_keys(c, root, keys, NKEYS, w, err, errlen) == -1)
 		return -1;
 	/* "port" is the port of every listen address that names none. */
-	if (json_object_get(root, "listen") == NULL)
-		c->listen[0].port = c->port;
 	for (i = 0; i < c->nlisten; i++)
-		if (c->listen[i].port == NO_PORT)
+		if (c->listen[i].port == NO_PORT ||
+		    json_object_get(root, "listen") == NULL)
 			c->listen[i].port = c->port;
 	return check_identity(c, w, err, errlen);
 }

@@ -22,8 +22,6 @@
 #define CFG_HOST_LEN 256
 
 #define CFG_DEFAULT_PORT 3778
-/* Where a node listens when the file names no "listen" (genid.json(5)). */
-#define CFG_DEFAULT_HOST "127.0.0.1"
 #define CFG_MAX_ETCD 8
 #define CFG_ETCD_PORT 2379
 /* The longest coordination.prefix, in bytes. */

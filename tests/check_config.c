@@ -95,9 +95,11 @@ refused(const char *text, const char *at, const char *key, const char *want)
 START_TEST(test_default_listen)
 {
 	loads("{}");
-	ck_assert_uint_eq(c.nlisten, 1);
+	ck_assert_uint_eq(c.nlisten, 2);
 	ck_assert_str_eq(c.listen[0].host, "127.0.0.1");
 	ck_assert_uint_eq(c.listen[0].port, 3778);
+	ck_assert_str_eq(c.listen[1].host, "::1");
+	ck_assert_uint_eq(c.listen[1].port, 3778);
 	ck_assert_int_eq(c.machine_set, 0);
 	ck_assert_int_eq(c.machine_auto, 0);
 	ck_assert_uint_eq(c.netcd, 0);
@@ -105,10 +107,17 @@ START_TEST(test_default_listen)
 	ck_assert_uint_eq(c.lease_ttl_s, 10);
 	ck_assert_int_eq(cfg_beyond_loopback(&c), 0);
 
-	/* "port" still applies to the default address. */
+	/* "port" still applies to the default addresses. */
 	loads("{\"port\": 4000, \"zone_id\": 1}");
-	ck_assert_uint_eq(c.nlisten, 1);
+	ck_assert_uint_eq(c.nlisten, 2);
 	ck_assert_str_eq(c.listen[0].host, "127.0.0.1");
+	ck_assert_uint_eq(c.listen[0].port, 4000);
+	ck_assert_str_eq(c.listen[1].host, "::1");
+	ck_assert_uint_eq(c.listen[1].port, 4000);
+
+	/* A "listen" of its own replaces both. */
+	loads("{\"listen\": [\"127.0.0.1\"], \"port\": 4000}");
+	ck_assert_uint_eq(c.nlisten, 1);
 	ck_assert_uint_eq(c.listen[0].port, 4000);
 
 	/* The seed's four keys: loopback now, and valid. */

@@ -4,7 +4,8 @@
 integ_identity_defaults.py - safe by default (issue 10, genid.json(5)):
   - a configuration without "machine_id" on 127.0.0.1 starts, serves IDs
     of machine 0, and warns about nothing; one without "listen" at all
-    listens on 127.0.0.1 (the default), never on every address;
+    listens on 127.0.0.1 and ::1 (the default; ::1 where the host has
+    it), never on every address;
   - "listen" beyond loopback ("0.0.0.0", "" = any address, "[::]")
     without "machine_id" is refused at configuration load, with and
     without -t: exit 78, FILE:LINE:COL: "listen"[i] pointing at the item,
@@ -45,6 +46,7 @@ IDENTITY_WARNING = "nothing checks that machine_id"
 ALLOW_WARNING = "\"allow\" is empty"
 # The log line of a socket genid listens on.
 LISTENING_RE = re.compile(r"\]: \w+: listening on ")
+LISTENING_ON_RE = re.compile(r"\]: \w+: listening on (\S+):(\d+)$", re.M)
 
 
 def warnings(out):
@@ -80,30 +82,51 @@ def loopback_without_machine(t):
     t.check(warnings(out) == [], "127.0.0.1 without machine_id, peers or "
             "allow: no warning", "\n".join(warnings(out)))
 
-    # No "listen" key at all: the default address, and only it.
+    # No "listen" key at all: the default addresses, loopback only.
     d = harness.Daemon(t, machine_id=None, listen=None, why="the test is "
                        "about a configuration without machine_id and "
                        "listen")
     d.start()
     t.check(d.host == "127.0.0.1", "no \"listen\": listens on 127.0.0.1",
             "listens on %s" % d.host)
-    lines = [line for line in d.output().splitlines()
-             if LISTENING_RE.search(line)]
-    t.check(len(lines) == 1 and "127.0.0.1:%d" % d.port in lines[0],
-            "no \"listen\": one address, 127.0.0.1:%d" % d.port,
-            "\n".join(lines))
-    r = subprocess.run(["ss", "-Htln", "sport = :%d" % d.port],
-                       capture_output=True, text=True, timeout=10)
-    local = [line.split()[3] for line in r.stdout.splitlines()
-             if len(line.split()) > 3]
-    t.check(r.returncode == 0 and local == ["127.0.0.1:%d" % d.port],
-            "no \"listen\": the kernel has one listening socket on port %d,"
-            " bound to 127.0.0.1" % d.port, "ss: %r %s" % (local, r.stderr))
+    bound = listening(d.output())
+    want = ["127.0.0.1"] + (["[::1]"] if ipv6_loopback() else [])
+    t.check([host for host, _ in bound] == want,
+            "no \"listen\": the default addresses %s, no other"
+            % " and ".join(want), bound)
+    if not ipv6_loopback():
+        t.note("this host has no IPv6 loopback: [::1] skipped")
+    for host, port in bound:
+        r = subprocess.run(["ss", "-Htln", "sport = :%d" % port],
+                           capture_output=True, text=True, timeout=10)
+        local = [line.split()[3] for line in r.stdout.splitlines()
+                 if len(line.split()) > 3]
+        t.check(r.returncode == 0 and local == ["%s:%d" % (host, port)],
+                "no \"listen\": the kernel has one listening socket on "
+                "port %d, bound to %s" % (port, host),
+                "ss: %r %s" % (local, r.stderr))
     with harness.connect(d.addr) as s:
         t.check(harness.decode(harness.get_id(s)).machine == 0,
                 "no \"listen\": serves on the default address")
     rc, _ = d.stop()
     t.check(rc == 0, "no \"listen\": stops with 0", "got %r" % rc)
+
+
+def listening(out):
+    """[(host, port)] of genid's "listening on" lines in out, in order;
+    an IPv6 host in brackets, as genid names it."""
+    return [(m.group(1), int(m.group(2))) for m in
+            LISTENING_ON_RE.finditer(out)]
+
+
+def ipv6_loopback():
+    """Whether this host can bind ::1."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
 
 
 def position(text, needle):
