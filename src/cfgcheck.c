@@ -59,7 +59,10 @@ static int check_addr(const char *key, const struct cfg_addr *a,
 static int check_skipped(const char *key, struct probed *p, int bad, char *err,
     size_t errlen, char *note, size_t notelen);
 static void warn_signed_overflow(const struct cfg *c);
+static int beyond_name(const struct cfg *c, char *buf, size_t len);
 static void warn_identity(const struct cfg *c);
+static int64_t year_start(int64_t now);
+static void warn_epoch(const struct cfg *c);
 
 /* Appends one line to the problems in err; returns 1 (one problem). */
 static int
@@ -473,6 +476,29 @@ warn_signed_overflow(const struct cfg *c)
 }
 
 /*
+ * Names the first listen address of c beyond loopback in buf: 1, or 0
+ * when there is none.
+ */
+static int
+beyond_name(const struct cfg *c, char *buf, size_t len)
+{
+	const struct cfg_addr *a;
+	unsigned i;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (!addr_is_loopback(c->listen[i].host))
+			break;
+	if (i == c->nlisten)
+		return 0;
+	a = &c->listen[i];
+	if (a->host[0] == '\0')
+		snprintf(buf, len, "*:%u", a->port);
+	else
+		addr_format(a->host, a->port, buf, len);
+	return 1;
+}
+
+/*
  * A node that listens beyond loopback and what then guards it: nothing
  * checks that its machine_id is unique without peers or etcd, and anyone
  * who reaches it may take IDs without an allow list (genid.json(5)).
@@ -480,22 +506,10 @@ warn_signed_overflow(const struct cfg *c)
 static void
 warn_identity(const struct cfg *c)
 {
-	const struct cfg_addr *a;
 	char where[CFG_HOST_LEN + 16];
-	unsigned i;
 
-	for (i = 0; i < c->nlisten; i++)
-		if (!addr_is_loopback(c->listen[i].host))
-			break;
-	if (i == c->nlisten)
+	if (!beyond_name(c, where, sizeof(where)))
 		return;
-	a = &c->listen[i];
-	if (a->host[0] == '\0')
-		snprintf(where, sizeof(where), "*:%u", a->port);
-	else if (strchr(a->host, ':') != NULL)
-		snprintf(where, sizeof(where), "[%s]:%u", a->host, a->port);
-	else
-		snprintf(where, sizeof(where), "%s:%u", a->host, a->port);
 	if (c->npeers == 0 && c->netcd == 0)
 		log_warnx("listen address %s is beyond loopback, and nothing"
 			  " checks that machine_id %u is unique in zone %u dc"
@@ -511,9 +525,53 @@ warn_identity(const struct cfg *c)
 		    where);
 }
 
+/* The first second of the current year (UTC): an epoch to suggest. */
+static int64_t
+year_start(int64_t now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	tm.tm_mon = 0;
+	tm.tm_mday = 1;
+	tm.tm_hour = 0;
+	tm.tm_min = 0;
+	tm.tm_sec = 0;
+	return (int64_t)timegm(&tm);
+}
+
+/*
+ * A node beyond loopback, that is a node of a fleet, whose file leaves
+ * the epoch to the default 0: the README's advice for a new fleet is a
+ * recent epoch, and it is chosen once (genid.json(5), CHOOSING THE EPOCH).
+ */
+static void
+warn_epoch(const struct cfg *c)
+{
+	char where[CFG_HOST_LEN + 16], limit[TIMEFMT_LEN], year[TIMEFMT_LEN];
+	int64_t suggest;
+
+	if (c->epoch_set || !beyond_name(c, where, sizeof(where)))
+		return;
+	suggest = year_start(clock_real_s());
+	timefmt_iso(ID_TS_SIGNED_LIMIT, limit, sizeof(limit));
+	timefmt_iso(suggest, year, sizeof(year));
+	log_warnx("listen address %s is beyond loopback and \"epoch\" is not"
+		  " set: IDs count from 1970 and pass 2^63 (negative in a"
+		  " signed 64-bit column) on %s; for a new fleet set"
+		  " \"epoch\" to a recent Unix time such as %lld (%s), the"
+		  " same on every node of the fleet: it cannot change for an"
+		  " existing state file without starting a new one"
+		  " (\"epoch\": 0 keeps Unix time; genid.json(5), CHOOSING"
+		  " THE EPOCH)",
+	    where, limit, (long long)suggest, year);
+}
+
 void
 cfgcheck_warn_start(const struct cfg *c)
 {
 	warn_signed_overflow(c);
 	warn_identity(c);
+	warn_epoch(c);
 }

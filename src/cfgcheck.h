@@ -34,8 +34,9 @@ void cfgcheck_no_state_file(
     const struct cfg *c, const char *conf, char *buf, size_t len);
 
 /*
- * Logs the start's warnings about c: IDs near or past 2^63, and a node
- * beyond loopback that nothing keeps unique or that takes any client.
+ * Logs the start's warnings about c (genid -t prints them too): IDs near
+ * or past 2^63, and a node beyond loopback that nothing keeps unique,
+ * that takes any client, or whose file does not set "epoch".
  */
 void cfgcheck_warn_start(const struct cfg *c);
 

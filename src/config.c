@@ -243,6 +243,7 @@ set_epoch(struct cfg *c, json_t *v, const struct key *k, struct cfg_where *w,
 		    " in the future",
 		    (long long)n, (long long)w->now);
 	c->epoch = n;
+	c->epoch_set = 1;
 	return 0;
 }
 
@@ -640,10 +641,11 @@ check_identity(struct cfg *c, struct cfg_where *w, char *err, size_t errlen)
 	w->index = i;
 	return cfgfile_fail(w, err, errlen,
 	    "%s is beyond loopback and \"machine_id\" is not set: two nodes"
-	    " with the same machine_id hand out the same IDs; set"
-	    " \"machine_id\" to a number 0..%u unique in dc %u of zone %u,"
-	    " or to \"auto\" with coordination.etcd",
-	    addr, ID_MACHINE_MAX, c->dc, c->zone);
+	    " with the same machine_id hand out the same IDs; choose this"
+	    " node's identity in %s: \"machine_id\" a number 0..%u unique in"
+	    " dc %u of zone %u (\"dc_id\", \"zone_id\"), or \"auto\" with"
+	    " coordination.etcd, and the fleet's \"epoch\" (genid.json(5))",
+	    addr, c->path, ID_MACHINE_MAX, c->dc, c->zone);
 }
 
 static int

@@ -49,6 +49,7 @@ struct cfg {
 	int machine_auto; /* "auto": machine is only the default */
 	unsigned workers;
 	int64_t epoch;
+	int epoch_set;		   /* epoch is in the file (0 included) */
 	char state_file[PATH_MAX]; /* made absolute at load */
 	char pid_file[PATH_MAX];   /* "" = none */
 	char log_file[PATH_MAX];   /* "" = stderr, "syslog" = syslog */

@@ -249,13 +249,17 @@ load_config(struct cfg *c, const char *path)
 	return 0;
 }
 
-/* genid -t: what a start would trip on outside the file; the exit code. */
+/*
+ * genid -t: the start's warnings, and what a start would trip on outside
+ * the file; the exit code.
+ */
 static int
 test_config(const struct cfg *c, const char *path)
 {
 	char err[8192], note[4096];
 	int n;
 
+	cfgcheck_warn_start(c);
 	n = cfgcheck_start(c, path, err, sizeof(err), note, sizeof(note));
 	print_lines(stdout, note);
 	if (n > 0) {

@@ -101,6 +101,7 @@ START_TEST(test_default_listen)
 	ck_assert_str_eq(c.listen[1].host, "::1");
 	ck_assert_uint_eq(c.listen[1].port, 3778);
 	ck_assert_int_eq(c.machine_set, 0);
+	ck_assert_int_eq(c.epoch_set, 0);
 	ck_assert_int_eq(c.machine_auto, 0);
 	ck_assert_uint_eq(c.netcd, 0);
 	ck_assert_str_eq(c.etcd_prefix, "/genid");
@@ -119,6 +120,10 @@ START_TEST(test_default_listen)
 	loads("{\"listen\": [\"127.0.0.1\"], \"port\": 4000}");
 	ck_assert_uint_eq(c.nlisten, 1);
 	ck_assert_uint_eq(c.listen[0].port, 4000);
+
+	/* "epoch": 0 is set, though it is the default. */
+	loads("{\"epoch\": 0}");
+	ck_assert_int_eq(c.epoch_set, 1);
 
 	/* The seed's four keys: loopback now, and valid. */
 	loads("{\"port\":3778,\"zone_id\":0,\"dc_id\":0,\"machine_id\":0}");
@@ -335,6 +340,7 @@ END_TEST
 
 START_TEST(test_beyond_refused)
 {
+	char want[256];
 	const char *two = "{\n"
 			  "  \"listen\": [\"127.0.0.1\", \"0.0.0.0:3779\"],\n"
 			  "  \"port\": 0\n"
@@ -346,6 +352,13 @@ START_TEST(test_beyond_refused)
 	ck_assert_msg(strstr(err, "dc 0 of zone 0") != NULL, "%s", err);
 	ck_assert_msg(
 	    strstr(err, "\"auto\" with coordination.etcd") != NULL, "%s", err);
+	/* Where to choose the identity, and the keys that make it. */
+	snprintf(
+	    want, sizeof(want), "choose this node's identity in %s:", path);
+	ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "\"dc_id\", \"zone_id\"") != NULL &&
+		strstr(err, "\"epoch\"") != NULL,
+	    "%s", err);
 
 	refused_at("{\"listen\": [\"\"], \"zone_id\": 4, \"dc_id\": 3}", 1, 13,
 	    "\"listen\"[0]", "*:3778 (any address) is beyond loopback");

@@ -40,8 +40,8 @@ RATE = 32 * 65536 // 2
 
 def shipped(t):
     """A node at the shipped configuration: the shipped identity too, not
-    the harness's."""
-    d = harness.Daemon(t, zone_id=0, dc_id=0, machine_id=0)
+    the harness's (the shipped file names none: the defaults 0)."""
+    d = harness.Daemon(t, zone_id=None, dc_id=None, machine_id=None)
     t.require(d.overrides() == [], "the shipped configuration: nothing "
               "changed but the listen address and the files",
               d.overrides())

@@ -17,7 +17,8 @@ line per setting, "file:line: key=value - reason", and exits 1 when one
 has no reason (or no reason the lint can read: a string, a dict of
 strings, or the name of a module-level one).  "port" is not a setting:
 the tests pick a free loopback port.  A value equal to the shipped one is
-no change.
+no change, and so is None (the key removed) for a key the shipped file
+does not have.
 
 It first checks itself on two fixtures, one that must pass and one that
 must fail, so that a lint that finds nothing fails too.
@@ -144,8 +145,11 @@ class Lint:
                          self.reason(call, None, consts))
                 continue
             try:
-                if ast.literal_eval(kw.value) == self.shipped.get(kw.arg,
-                                                                  object()):
+                value = ast.literal_eval(kw.value)
+                # None removes the key: no change when the shipped file
+                # has none either (its default is what operators run).
+                if value == self.shipped.get(kw.arg, object()) or (
+                        value is None and kw.arg not in self.shipped):
                     continue
             except ValueError:
                 pass
