@@ -26,6 +26,28 @@
 /* IDs reach 2^63 (negative as a signed 64-bit integer) at this ts. */
 #define YEAR_S (365LL * 86400)
 
+/*
+ * A path genid uses, and what it does there once it runs as "user" (the
+ * reasons a check of that path gives).
+ */
+struct path_use {
+	const char *key;
+	unsigned want;	      /* the file's bits it needs: 4 read, 2 write */
+	const char *dir_why;  /* what it does in the directory */
+	const char *file_why; /* why the file must allow want */
+};
+
+static const struct path_use use_state = {"state_file", 6,
+    "writes a new state file there when the old one is damaged or deleted",
+    "genid opens it as root before it switches, but genidctl stats as that"
+    " user reads it, and a start as that user opens it"};
+static const struct path_use use_pid = {
+    "pid_file", 0, "removes the pid file there when it stops", NULL};
+static const struct path_use use_log = {"log_file", 2,
+    "makes the log file anew there when SIGHUP reopens it after a"
+    " rotation",
+    "genid, running as that user, reopens it on SIGHUP"};
+
 /* What the probes of one key's addresses found (genid -t). */
 struct probed {
 	int bound;	    /* the sockets a start would have */
@@ -45,8 +67,8 @@ static int runas_may(
     const struct runas *r, const struct stat *st, unsigned want);
 static int runas_may_reach(
     const struct runas *r, const char *dir, char *above, size_t len);
-static int check_path(const struct runas *r, const char *key, const char *path,
-    int file_too, char *err, size_t errlen);
+static int check_path(const struct runas *r, const struct path_use *use,
+    const char *path, char *err, size_t errlen);
 static long long state_holder(const struct cfg *c);
 static int check_switch(const struct cfg *c, const struct state_identity *was,
     const struct state_identity *id, char *err, size_t errlen, char *note,
@@ -119,14 +141,19 @@ runas_may_reach(const struct runas *r, const char *dir, char *above, size_t len)
 	return stat(above, &st) == -1 || runas_may(r, &st, 1);
 }
 
-/* The problems of one path: its directory, and the file when it exists. */
+/*
+ * The problems of one path of use: its directory, and the file when it
+ * exists and use->want is not 0.  With "user" each names what genid does
+ * there as that user, and what to do.
+ */
 static int
-check_path(const struct runas *r, const char *key, const char *path,
-    int file_too, char *err, size_t errlen)
+check_path(const struct runas *r, const struct path_use *use, const char *path,
+    char *err, size_t errlen)
 {
 	char dir[PATH_MAX], above[PATH_MAX], *slash;
+	const char *key = use->key;
 	struct stat st;
-	int n = 0;
+	int n = 0, mode;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	if ((slash = strrchr(dir, '/')) == NULL)
@@ -150,27 +177,39 @@ check_path(const struct runas *r, const char *key, const char *path,
 	if (r->name != NULL && !runas_may_reach(r, dir, above, sizeof(above)))
 		return problem(err, errlen,
 		    "%s: user %s may not enter directory %s (check \"%s\" and"
-		    " \"user\")",
-		    path, r->name, above, key);
-	if (r->name == NULL ? access(dir, W_OK | X_OK) == -1
-			    : !runas_may(r, &st, 3))
+		    " \"user\"): genid runs as %s; let it pass (chmod o+x %s)"
+		    " or set \"%s\" to a path it may reach",
+		    path, r->name, above, key, r->name, above, key);
+	if (r->name == NULL && access(dir, W_OK | X_OK) == -1)
 		n += problem(err, errlen,
-		    "%s: directory %s is not writable by %s%s (check \"%s\"%s)",
-		    path, dir, r->name != NULL ? "user " : "this user",
-		    r->name != NULL ? r->name : "", key,
-		    r->name != NULL ? " and \"user\"" : "");
-	if (!file_too || stat(path, &st) == -1)
+		    "%s: directory %s is not writable by this user (check"
+		    " \"%s\")",
+		    path, dir, key);
+	else if (r->name != NULL && !runas_may(r, &st, 3))
+		n += problem(err, errlen,
+		    "%s: directory %s is not writable by user %s (check \"%s\""
+		    " and \"user\"): genid, running as %s, %s; chown %s %s if"
+		    " the directory is genid's own, or set \"%s\" to a path in"
+		    " one that is",
+		    path, dir, r->name, key, r->name, use->dir_why, r->name,
+		    dir, key);
+	if (use->want == 0 || stat(path, &st) == -1)
 		return n;
 	if (!S_ISREG(st.st_mode))
 		return n +
 		    problem(err, errlen,
 			"%s: not a regular file (check \"%s\")", path, key);
-	if (r->name == NULL ? access(path, W_OK) == -1 : !runas_may(r, &st, 2))
+	mode = (use->want & 4 ? R_OK : 0) | (use->want & 2 ? W_OK : 0);
+	if (r->name == NULL && access(path, mode) == -1)
 		n += problem(err, errlen,
-		    "%s is not writable by %s%s (check \"%s\"%s)", path,
-		    r->name != NULL ? "user " : "this user",
-		    r->name != NULL ? r->name : "", key,
-		    r->name != NULL ? " and \"user\"" : "");
+		    "%s is not %s by this user (check \"%s\")", path,
+		    use->want & 4 ? "readable and writable" : "writable", key);
+	else if (r->name != NULL && !runas_may(r, &st, use->want))
+		n += problem(err, errlen,
+		    "%s is not %s by user %s (check \"%s\" and \"user\"):"
+		    " %s; chown %s %s",
+		    path, use->want & 4 ? "readable and writable" : "writable",
+		    r->name, key, use->file_why, r->name, path);
 	return n;
 }
 
@@ -416,13 +455,12 @@ cfgcheck_start(const struct cfg *c, const char *conf, char *err, size_t errlen,
 	 * "user", but "user" restores a deleted state file and removes the
 	 * pid file at the end; it reopens the log file on SIGHUP.
 	 */
-	state_bad = check_path(
-	    &r, "state_file", c->state_file, r.name == NULL, err, errlen);
+	state_bad = check_path(&r, &use_state, c->state_file, err, errlen);
 	n += state_bad;
 	if (c->pid_file[0] != '\0')
-		n += check_path(&r, "pid_file", c->pid_file, 0, err, errlen);
+		n += check_path(&r, &use_pid, c->pid_file, err, errlen);
 	if (c->log_file[0] != '\0' && strcmp(c->log_file, "syslog") != 0)
-		n += check_path(&r, "log_file", c->log_file, 1, err, errlen);
+		n += check_path(&r, &use_log, c->log_file, err, errlen);
 	/* A state file whose directory is wrong would only repeat it. */
 	if (state_bad == 0)
 		n += check_state(c, conf, err, errlen, note, notelen);
@@ -452,7 +490,6 @@ cfgcheck_start(const struct cfg *c, const char *conf, char *err, size_t errlen,
 	    check_skipped(
 		"metrics_listen", &p, bad, err, errlen, note, notelen);
 }
-
 
 static void
 warn_signed_overflow(const struct cfg *c)

@@ -14,14 +14,15 @@
  * What a start with c, read from conf, would trip on outside the file
  * (genid -t): that the directories of state_file, pid_file and log_file
  * exist and are writable by "user" (by the caller when none is set), that
- * an existing log file is writable by it, that only root may switch to
- * "user", that the state file exists (or etcd is configured) and was made
- * for this identity and layout, and that the listen and metrics addresses
- * are free (a loopback address the host lacks is skipped while another is
- * left).  A state file locked by a running genid, the addresses it serves,
- * and skipped addresses are notes, not problems.  Returns the number of problems, each
- * on its own line of err naming its key (0 with err empty); the notes go
- * to note the same way.
+ * an existing state file is readable and writable and an existing log
+ * file writable by it, that only root may switch to "user", that the
+ * state file exists (or etcd is configured) and was made for this
+ * identity and layout, and that the listen and metrics addresses are free
+ * (a loopback address the host lacks is skipped while another is left).
+ * A state file locked by a running genid, the addresses it serves, and
+ * skipped addresses are notes, not problems.  Returns the number of
+ * problems, each on its own line of err naming its key (0 with err empty);
+ * the notes go to note the same way.
  */
 int cfgcheck_start(const struct cfg *c, const char *conf, char *err,
     size_t errlen, char *note, size_t notelen);

@@ -5,10 +5,13 @@ integ_configtest.py - genid -t checks what a start would trip on besides
 the file itself, and says which key to look at:
   - the directory of state_file, pid_file or log_file is missing: exit 73,
     one line a path naming it and (check "KEY"), no library function;
-  - with "user" (nobody) set: a directory that user may not write, or a
-    directory above it may not enter, or a log file it may not write, is
-    named with (check "KEY" and "user"); once the directories belong to
-    it, -t says configuration OK and exit 0;
+  - with "user" (nobody) set: a directory of state_file, pid_file or
+    log_file that user may not write, a directory above it may not enter,
+    a state file it may not read and write (genid --init as root makes
+    one), or a log file it may not write, is named with (check "KEY" and
+    "user"), what genid does there as that user and what to do (chown
+    nobody PATH, chmod o+x DIR); once they belong to it, -t says
+    configuration OK and exit 0;
   - a start on a missing pid directory says (check "pid_file"), not
     pidfile_open; genid --init on a missing state directory (check
     "state_file").
@@ -87,6 +90,12 @@ def missing_dirs(t, top):
             "the key", "exit %r, %r" % (rc, out))
 
 
+def user_line(lines, head, fix):
+    """The line of lines that starts with head and says fix, or None."""
+    hits = [x for x in lines if x.startswith(head) and fix in x]
+    return hits[0] if len(hits) == 1 else None
+
+
 def as_user(t, top):
     nobody = harness.user_nobody(t)
     if nobody is None:
@@ -99,6 +108,10 @@ def as_user(t, top):
     paths = {"state_file": os.path.join(run, "genid.state"),
              "pid_file": os.path.join(run, "genid.pid"),
              "log_file": os.path.join(run, "genid.log")}
+    # What genid does in each directory as nobody, as -t says it.
+    does = {"state_file": "writes a new state file there",
+            "pid_file": "removes the pid file there",
+            "log_file": "makes the log file anew there"}
     write(conf, dict(paths, port=0, user="nobody"))
     r = run_t(conf, top)
     lines = r.stderr.splitlines()
@@ -106,14 +119,18 @@ def as_user(t, top):
             "-t, user nobody, a root-owned directory: exit 73",
             "exit %d, %r" % (r.returncode, r.stdout + r.stderr))
     for key, path in paths.items():
-        want = ("genid: %s: directory %s is not writable by user nobody "
-                "(check \"%s\" and \"user\")" % (path, run, key))
-        t.check(want in lines, "-t names %s and user when nobody may not "
-                "write its directory" % key, "want %r in %r" % (want, lines))
+        head = ("genid: %s: directory %s is not writable by user nobody "
+                "(check \"%s\" and \"user\"): genid, running as nobody, %s"
+                % (path, run, key, does[key]))
+        line = user_line(lines, head, "; chown nobody %s if the directory "
+                         "is genid's own, or set \"%s\"" % (run, key))
+        t.check(line, "-t names %s, its directory, the user, what genid "
+                "does there and what to do when nobody may not write it"
+                % key, "want %r in %r" % (head, lines))
+    t.note("\n".join(lines))
 
     os.chown(run, nobody.pw_uid, nobody.pw_gid)
-    # -t also wants the state file a start would open (made by root, as
-    # genid --init is run).
+    # genid --init as root makes a state file of root's (0640).
     r = subprocess.run([harness.genid_path(), "-c", conf, "--init"],
                        capture_output=True, text=True, timeout=20, cwd=top)
     t.require(r.returncode == 0, "genid --init for user nobody's node",
@@ -122,28 +139,48 @@ def as_user(t, top):
         pass
     os.chmod(paths["log_file"], 0o600)
     r = run_t(conf, top)
-    want = ("genid: %s is not writable by user nobody (check \"log_file\" "
-            "and \"user\")" % paths["log_file"])
-    t.check(r.returncode == harness.EX_CANTCREAT and
-            r.stderr.splitlines() == [want],
-            "-t: a log file nobody may not reopen is named, nothing else",
-            "exit %d, %r" % (r.returncode, r.stderr))
+    lines = r.stderr.splitlines()
+    state = user_line(
+        lines, "genid: %s is not readable and writable by user nobody "
+        "(check \"state_file\" and \"user\"): " % paths["state_file"],
+        "; chown nobody %s" % paths["state_file"])
+    log = user_line(
+        lines, "genid: %s is not writable by user nobody (check "
+        "\"log_file\" and \"user\"): genid, running as that user, reopens "
+        "it on SIGHUP" % paths["log_file"],
+        "; chown nobody %s" % paths["log_file"])
+    t.check(r.returncode == harness.EX_CANTCREAT and state and log and
+            len(lines) == 2,
+            "-t: a state file nobody may not read and write, and a log "
+            "file it may not reopen, are named with what to do, nothing "
+            "else", "exit %d, %r" % (r.returncode, lines))
+    t.note("\n".join(lines))
 
     os.chown(paths["log_file"], nobody.pw_uid, nobody.pw_gid)
     r = run_t(conf, top)
+    lines = r.stderr.splitlines()
+    t.check(r.returncode == harness.EX_CANTCREAT and len(lines) == 1 and
+            lines[0].startswith("genid: %s is not readable and writable"
+                                % paths["state_file"]),
+            "-t: once the log file is nobody's, the state file is left",
+            "exit %d, %r" % (r.returncode, lines))
+
+    os.chown(paths["state_file"], nobody.pw_uid, nobody.pw_gid)
+    r = run_t(conf, top)
     t.check(r.returncode == 0 and r.stderr == "" and
             r.stdout == "%s: configuration OK\n" % conf,
-            "-t: once the directory and log belong to nobody, OK, exit 0",
+            "-t: once the directory, state file and log belong to nobody, "
+            "OK, exit 0",
             "exit %d, %r" % (r.returncode, r.stdout + r.stderr))
 
     os.chmod(top, 0o700)
     r = run_t(conf, top)
-    want = ("genid: %s: user nobody may not enter directory %s (check "
-            "\"state_file\" and \"user\")" % (paths["state_file"], top))
+    head = ("genid: %s: user nobody may not enter directory %s (check "
+            "\"state_file\" and \"user\"): " % (paths["state_file"], top))
     t.check(r.returncode == harness.EX_CANTCREAT and
-            want in r.stderr.splitlines(),
-            "-t: a directory above that nobody may not enter is named",
-            "exit %d, %r" % (r.returncode, r.stderr))
+            user_line(r.stderr.splitlines(), head, "chmod o+x %s" % top),
+            "-t: a directory above that nobody may not enter is named, "
+            "with what to do", "exit %d, %r" % (r.returncode, r.stderr))
 
 
 def test(t):
