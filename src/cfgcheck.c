@@ -596,12 +596,12 @@ warn_epoch(const struct cfg *c)
 	timefmt_iso(suggest, year, sizeof(year));
 	log_warnx("listen address %s is beyond loopback and \"epoch\" is not"
 		  " set: IDs count from 1970 and pass 2^63 (negative in a"
-		  " signed 64-bit column) on %s; for a new fleet set"
-		  " \"epoch\" to a recent Unix time such as %lld (%s), the"
-		  " same on every node of the fleet: it cannot change for an"
-		  " existing state file without starting a new one"
-		  " (\"epoch\": 0 keeps Unix time; genid.json(5), CHOOSING"
-		  " THE EPOCH)",
+		  " signed 64-bit column) on %s; a new fleet sets \"epoch\" to"
+		  " a recent Unix time such as %lld (%s), the same on every"
+		  " node of the fleet: it cannot change for an existing state"
+		  " file without starting a new one, and a node that issued"
+		  " IDs under epoch 0 keeps it (\"epoch\": 0 says so;"
+		  " genid.json(5), CHOOSING THE EPOCH)",
 	    where, limit, (long long)suggest, year);
 }
 
