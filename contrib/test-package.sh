@@ -10,7 +10,14 @@
 # libgenid-dev, checks that a start without the state file is refused and
 # names genid --init and --init-lost, upgrades over itself keeping the
 # state file and the configuration, removes, purges, and checks what is
-# left.  Ends with one line "N passed, M failed".
+# left.  Then against genid 0.1.0, the release before (commit f30e53c,
+# built from the repository's history in a git worktree that is removed
+# after): installs 0.1.0 on a new node, fetches IDs from it, upgrades to
+# this tree's packages with the service running, downgrades to 0.1.0 and
+# upgrades again (the last time with an operator's change in
+# /etc/genid.json), each time checking the service came back with the
+# node's identity and serves IDs above every ID fetched before, and purges.
+# Ends with one line "N passed, M failed".
 #
 # genid listens on 127.0.0.1:3778 and [::1]:3778 as installed: that port
 # must be free on both.
@@ -37,6 +44,10 @@ policy=/usr/sbin/policy-rc.d
 policy_saved=$policy.genid-test-orig
 tmp=
 installed_by_us=
+old_rev=f30e53c
+old_tree=
+old_debs=
+loader=
 
 ok() {
 	pass=$((pass + 1))
@@ -109,7 +120,20 @@ gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
+# Removes the worktree genid 0.1.0 was built in.
+remove_old_tree() {
+	[ -n "$old_tree" ] || return 0
+	git -C "$top" worktree remove --force "$old_tree" >/dev/null 2>&1 ||
+	    rm -rf "$old_tree"
+	git -C "$top" worktree prune
+	old_tree=
+}
+
 cleanup() {
+	if [ -n "$loader" ]; then
+		kill "$loader" 2>/dev/null
+	fi
+	remove_old_tree
 	if [ -n "$installed_by_us" ]; then
 		echo "# cleanup: purging the packages, the state and the user genid"
 		# A master this test's packages started, should a stop have
@@ -219,6 +243,50 @@ for p in genid genidctl libgenid0 libgenid-dev; do
 		not_ok "no $f"
 	fi
 done
+
+# The packages of genid 0.1.0 (commit $old_rev), the release upgrades and
+# downgrades are tested against, built from the repository's history in a
+# worktree, removed after; sets old_version and old_debs.
+build_old() {
+	if ! git -C "$top" rev-parse -q --verify "$old_rev^{commit}" >/dev/null 2>&1; then
+		not_ok "commit $old_rev (genid 0.1.0) is not in the history of $top:" \
+		    "the upgrade from 0.1.0 needs a clone with its history"
+		return 1
+	fi
+	mkdir "$tmp/old"
+	old_tree=$tmp/old/genid-old
+	if ! git -C "$top" worktree add -q --detach "$old_tree" "$old_rev" \
+	    >"$tmp/old-worktree.log" 2>&1; then
+		cat "$tmp/old-worktree.log"
+		old_tree=
+		not_ok "git worktree add --detach $old_rev (log above)"
+		return 1
+	fi
+	old_version=$(dpkg-parsechangelog -l "$old_tree/debian/changelog" -S Version)
+	echo "# dpkg-buildpackage -us -uc -b of genid $old_version ($old_rev) in $old_tree"
+	if (cd "$old_tree" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
+	    dpkg-buildpackage -us -uc -b) >"$tmp/old-build.log" 2>&1; then
+		ok "dpkg-buildpackage of genid $old_version from $old_rev"
+	else
+		tail -n 60 "$tmp/old-build.log"
+		not_ok "dpkg-buildpackage of genid $old_version from $old_rev (log above)"
+		remove_old_tree
+		return 1
+	fi
+	remove_old_tree
+	check "the worktree of $old_rev is removed" \
+	    test -z "$(git -C "$top" worktree list | grep -F "$tmp/old/")"
+	for p in genid genidctl libgenid0 libgenid-dev; do
+		f=$tmp/old/${p}_${old_version}_$arch.deb
+		if [ ! -f "$f" ]; then
+			not_ok "no $f"
+			old_debs=
+			return 1
+		fi
+		old_debs="$old_debs $f"
+	done
+}
+build_old
 
 # ----------------------------------------------------------------- lintian
 
@@ -477,4 +545,205 @@ check "purge: the user genid is kept (Debian keeps system users)" \
 check "purge: genidctl is still installed" quiet command -v genidctl
 echo "# left after purge:"
 find /var/lib/genid /etc -name '*genid*' 2>/dev/null | sed 's/^/#   /'
+
+# ------------------------------------ upgrade and downgrade against 0.1.0
+
+apt_options="-o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef
+    -o Dpkg::Options::=--force-confold"
+
+# apt_step LABEL PACKAGE_FILE...: installs the files as an operator would,
+# without questions (an operator's /etc/genid.json is kept), a downgrade
+# too; the log in $tmp/step.log.
+apt_step() {
+	apt_what=$1
+	shift
+	# shellcheck disable=SC2086 # one argument per option
+	if DEBIAN_FRONTEND=noninteractive apt-get $apt_options install -y -q \
+	    --allow-downgrades "$@" >"$tmp/step.log" 2>&1; then
+		ok "$apt_what: apt-get install"
+		sed -n 's/^\(genid: .*\)/# \1/p' "$tmp/step.log"
+		return 0
+	fi
+	cat "$tmp/step.log"
+	not_ok "$apt_what: apt-get install (log above)"
+	return 1
+}
+
+# Fetches IDs from the installed genid into $tmp/ids until
+# $tmp/load.stop exists: a little load, every ID kept.
+load_start() {
+	rm -f "$tmp/load.stop" "$tmp/load.done"
+	(
+		while [ ! -e "$tmp/load.stop" ]; do
+			genidctl get -n 20 -T 2000 "127.0.0.1:$port" 2>/dev/null
+			sleep 0.05
+		done
+		touch "$tmp/load.done"
+	) >>"$tmp/ids" &
+	loader=$!
+}
+
+load_stop() {
+	touch "$tmp/load.stop"
+	if poll 30 test -e "$tmp/load.done"; then
+		wait "$loader"
+	else
+		kill "$loader"
+		not_ok "the load did not stop within 30 s"
+	fi
+	loader=
+}
+
+fetched() {
+	touch "$tmp/ids"
+	grep -c '^[0-9][0-9]*$' "$tmp/ids"
+}
+
+# Whether the load fetched 200 IDs since $fetched_before.
+loaded() {
+	[ "$(fetched)" -ge $((fetched_before + 200)) ]
+}
+
+# The highest ID in $tmp/ids, compared as unsigned 64-bit numbers (sort -n
+# compares digits, not machine integers).
+highest() {
+	grep '^[0-9][0-9]*$' "$tmp/ids" | LC_ALL=C sort -n | tail -n 1
+}
+
+# Whether the decimal IDs $1 > $2 as unsigned 64-bit numbers: sh
+# arithmetic is signed.
+above() {
+	[ "${#1}" -gt "${#2}" ] || {
+		[ "${#1}" -eq "${#2}" ] && [ "$1" != "$2" ] &&
+		    [ "$(printf '%s\n%s\n' "$1" "$2" | LC_ALL=C sort | tail -n 1)" = "$1" ]
+	}
+}
+
+# Whether every ID on stdin is above $1.
+all_above() {
+	n=0
+	while read -r id; do
+		above "$id" "$1" || {
+			echo "# $id is not above $1"
+			return 1
+		}
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
+# The node's identity and version from its INFO.
+info_field() {
+	sed -n "s/.*\"$1\":\(\"[^\"]*\"\|[0-9]*\).*/\1/p" "$tmp/info.json"
+}
+identity() {
+	genidctl info --json -T 5000 "127.0.0.1:$port" >"$tmp/info.json" 2>&1 ||
+	    return 1
+	echo "zone $(info_field zone) dc $(info_field dc) machine $(info_field machine)" \
+	    "epoch $(info_field epoch)"
+}
+running_version() {
+	genidctl info --json -T 5000 "127.0.0.1:$port" >"$tmp/info.json" 2>&1 &&
+	    info_field version | tr -d '"'
+}
+
+# Whether /etc/genid.json is the one the installed genid package ships.
+conffile_as_shipped() {
+	sum=$(dpkg-query -W -f='${Conffiles}\n' genid |
+	    awk '$1 == "/etc/genid.json" { print $2 }')
+	test "$(md5sum </etc/genid.json | cut -d' ' -f1)" = "$sum"
+}
+
+# step LABEL VERSION PACKAGE_FILE...: with genid serving, a little load
+# first, then installs the files (genid VERSION), with the service running,
+# and checks the service came back with the same identity and serves IDs
+# above every ID fetched before.
+step() {
+	step_what=$1
+	want=$2
+	shift 2
+	id_before=$(identity)
+	fetched_before=$(fetched)
+	load_start
+	poll 30 loaded || not_ok "$step_what: the load fetched 200 IDs within 30 s"
+	load_stop
+	n=$(fetched)
+	top_id=$(highest)
+	echo "# $step_what: $n IDs fetched from genid $(running_version), the highest $top_id"
+	old_master=${master:-}
+	if [ "$started_by_postinst" = no ]; then
+		# policy-rc.d forbids prerm's stop too: the operator stops
+		# genid, as the packages cannot.
+		/etc/init.d/genid stop >/dev/null
+	fi
+	apt_step "$step_what" "$@" || return 1
+	if [ "$started_by_postinst" = no ]; then
+		/etc/init.d/genid start >/dev/null || not_ok "/etc/init.d/genid start"
+	fi
+	check "$step_what: genid $want is installed" \
+	    test "$(dpkg-query -W -f='${Version}' genid)" = "$want"
+	check_service "$step_what"
+	check "$step_what: genid was restarted (master $old_master -> ${master:-})" \
+	    differ "${master:-}" "$old_master"
+	check "$step_what: INFO says version $want" test "$(running_version)" = "$want"
+	id_after=$(identity)
+	check "$step_what: the node keeps its identity ($id_before -> $id_after)" \
+	    test "$id_after" = "$id_before"
+	genidctl get -n 100 -T 5000 "127.0.0.1:$port" >"$tmp/after" 2>&1
+	check "$step_what: 100 IDs after, each above the highest of the $n before" \
+	    all_above "$top_id" <"$tmp/after"
+	cat "$tmp/after" >>"$tmp/ids"
+}
+
+# A new node for this part: neither the packages nor the state file of the
+# part above.
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -q \
+    genid genidctl libgenid0 libgenid-dev >/dev/null 2>&1
+rm -rf /var/lib/genid
+# 0.1.0, up, down and up again; gives up at the first step that fails, as
+# the next ones would start from a state nobody means.
+# shellcheck disable=SC2086 # one argument per package file
+versions() {
+	echo "# genid $old_version -> $version -> $old_version -> $version"
+	apt_step "install $old_version" $old_debs || return
+	if [ "$started_by_postinst" = no ]; then
+		/etc/init.d/genid start >/dev/null || not_ok "/etc/init.d/genid start"
+	fi
+	check_service "install $old_version"
+	check "install $old_version: INFO says version $old_version" \
+	    test "$(running_version)" = "$old_version"
+
+	step "upgrade $old_version -> $version" "$version" $debs || return
+	check "upgrade: the unchanged /etc/genid.json is now $version's" \
+	    conffile_as_shipped
+
+	step "downgrade $version -> $old_version" "$old_version" $old_debs || return
+	check "downgrade: genid $version's prerm rewrote the state file in layout 3" \
+	    grep -q "state file is in layout 3" "$tmp/step.log"
+	check "downgrade: no maintainer script failed" \
+	    sh -c "! grep -q 'subprocess returned error' '$tmp/step.log'"
+	grep -e '^dpkg: ' -e '^genid: ' -e 'genid.*--state-layout' "$tmp/step.log" |
+	    sed 's/^/# downgrade: /'
+	check "downgrade: the unchanged /etc/genid.json is $old_version's" \
+	    conffile_as_shipped
+
+	# An operator's change, which dpkg keeps (--force-confold) beside
+	# the new package's file.
+	sed -i 's/"log_level": "info"/"log_level": "notice"/' /etc/genid.json
+	conf_sum=$(md5sum </etc/genid.json)
+	step "upgrade again, /etc/genid.json changed" "$version" $debs || return
+	check "upgrade again: /etc/genid.json keeps the operator's change" \
+	    test "$(md5sum </etc/genid.json)" = "$conf_sum"
+}
+if [ -n "$old_debs" ]; then
+	versions
+fi
+
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -q \
+    genid genidctl libgenid0 libgenid-dev >"$tmp/purge.log" 2>&1
+check "apt-get purge genid genidctl libgenid0 libgenid-dev" test $? -eq 0
+check "purge: no genid package is left" \
+    test -z "$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' 'genid*' 'libgenid*' \
+    2>/dev/null | grep -v '^not-installed ')"
+check "purge: no /etc/genid.json*" test -z "$(ls /etc/genid.json* 2>/dev/null)"
 finish
