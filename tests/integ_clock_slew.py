@@ -113,9 +113,10 @@ class Node:
         """Waits until every loaded bucket borrowed up to max_ahead_s (in
         a fresh node's first seconds) and answered a short reply.  The
         lead grows by what the client takes beyond a bucket's 65,536 IDs
-        a second: about a second a second idle, a third of that on a busy
-        machine (10 s was not enough there); a node that never lets its
-        buckets borrow max_ahead_s fails at any deadline."""
+        a second: a second a second when it takes twice that, far less
+        when it barely outruns the bucket, as on a busy machine (10 s
+        was not enough there); a node that never lets its buckets borrow
+        max_ahead_s fails at any deadline."""
         def full():
             s = self.rec.samples[-1] if self.rec.samples else None
             return s and s.lead_ts >= MAX_AHEAD and \
