@@ -4,15 +4,16 @@
 # or with none what genid needs to build and test (etcd-server: the real
 # etcd of tests/integ_etcd.py; haproxy: the balancer in front of the
 # fleet of tests/integ_fleet.py, whose clients reach every node only
-# through it), skipping those already
-# installed (run as root, or as a user who may sudo).  Prints nothing when
-# all is there already.  contrib/deps-bench.sh and contrib/clients/deps.sh
-# name their packages through it.
+# through it; stress-ng: the CPU hog of contrib/test.sh's part busy),
+# skipping those already installed (run as root, or as a user who may
+# sudo).  Prints nothing when all is there already.  contrib/deps-bench.sh
+# and contrib/clients/deps.sh name their packages through it.
 set -eu
 [ $# -gt 0 ] || set -- build-essential autoconf automake libtool \
 	pkg-config libev-dev libjansson-dev libbsd-dev libcurl4-openssl-dev check \
 	python3 mandoc \
-	faketime procps iproute2 strace util-linux etcd-server haproxy
+	faketime procps iproute2 strace util-linux etcd-server haproxy \
+	stress-ng
 missing=""
 for p in "$@"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

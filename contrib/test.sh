@@ -13,6 +13,9 @@
 #               Go, Java) against the built genid
 #   package     the Debian packages built, installed, upgraded, purged
 #               (as root only: it installs packages)
+#   busy        the integration tests once more, beside a CPU hog
+#               (stress-ng, one per CPU): a suite that holds only on an
+#               idle machine tests the machine, not genid
 # GENID_TESTS="distcheck ops" runs a part.  Every part ends with its own
 # "N passed, M failed"; this script adds them up and ends with one such
 # line.  Exit status 0 when nothing failed.
@@ -22,7 +25,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/build-test"
 logs="$build/logs"
-parts=${GENID_TESTS:-distcheck sanitizers fuzz torture ops clients package}
+parts=${GENID_TESTS:-distcheck sanitizers fuzz torture ops clients package busy}
 pass=0
 fail=0
 status=0
@@ -99,12 +102,45 @@ part_package() {
 		sh "$top/contrib/test-package.sh"
 }
 
+# The integration tests of the plain build again (the unit tests do not
+# wait on anything), with stress-ng keeping every CPU busy throughout.  A
+# subshell, so that its trap stops the hog however the part ends and
+# leaves the script's own signals alone.
+part_busy() (
+	hog=""
+	stop_hog() {
+		[ -n "$hog" ] && kill "$hog" 2>/dev/null && wait "$hog"
+		hog=""
+	}
+	trap stop_hog EXIT
+	trap 'exit 1' INT TERM HUP
+	# One hog per CPU, as many as make runs tests at once: two on the
+	# two-core machine CI runs on.  --timeout: should the trap never run
+	# (SIGKILL), the hog still ends.
+	stress-ng --cpu "$(nproc)" --timeout 1200 --quiet &
+	hog=$!
+	out="$build/busy.out"
+	# make, not the shell, expands $(INTEG_TESTS): tests/integration.am.
+	# shellcheck disable=SC2016
+	make -C "$build" -j"$(nproc)" check TESTS='$(INTEG_TESTS)' >"$out" 2>&1
+	rc=$?
+	stop_hog
+	grep -E '^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR):' "$out"
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$out"
+		# test-suite.log holds the log of every test that did not pass.
+		cat "$build/test-suite.log" 2>/dev/null
+	fi
+	automake_counts "$out"
+	return "$rc"
+)
+
 for part in $parts; do
 	log="$logs/$part.log"
 	started=$(date +%s)
 	echo "== $part"
 	case $part in
-	distcheck | sanitizers | fuzz | torture | ops | clients | package) ;;
+	distcheck | sanitizers | fuzz | torture | ops | clients | package | busy) ;;
 	*)
 		echo "no such part: $part"
 		fail=$((fail + 1))

@@ -169,4 +169,8 @@ def test(t):
     init_lost(t)
 
 
-harness.run(test, control=True, timeout=120)
+# A backstop for a hang, not a measure: every wait above has its own
+# deadline.  The ten million IDs of the load are checked for duplicates
+# in one set, which takes seconds on an idle machine and a minute or more
+# on a busy two-core one (139 s in all beside two CPU hogs).
+harness.run(test, control=True, timeout=300)

@@ -367,8 +367,10 @@ def case_idle_connections(t, d, port):
                 socket.create_connection(("127.0.0.1", port)).close()
             except OSError:
                 pass
+        # The master works through the 2000 at its own pace, slower on a
+        # busy machine; a master that never logs them still fails.
         harness.poll(lambda: d.output().count("connections at once") >
-                     before, 3)
+                     before, 10)
         lines = d.output().count("connections at once") - before
         t.check(0 < lines < 50, "turning connections away is logged "
                 "rate-limited", "%d warning lines for 2000 connections"
@@ -466,6 +468,11 @@ def case_master_process(t, d, port):
     version = subprocess.run([harness.genid_path(), "-V"],
                              capture_output=True, text=True,
                              timeout=10).stdout.split()[-1]
+    # The connections of the cases before are closed, but the master may
+    # not have seen that yet (a busy machine): its descriptors are
+    # compared with the scrape's own count below.
+    t.require(harness.poll(lambda: scrape_conns(d, port) == 0, 10),
+              "the master holds no metrics connection before the case")
     e = metrics(port)
     t.check(e.samples.get(("genid_build_info", '{version="%s"}' % version))
             == 1, "genid_build_info{version=\"%s\"} 1" % version,
