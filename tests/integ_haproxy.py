@@ -98,9 +98,9 @@ def test(t):
             "machines %s, failures %s" % (sorted(set(got)), failed[:3]))
 
     lg = libgenid()
-    import genid
+    import genid64
     direct = ["%s:%d" % nodes[1].addr, "%s:%d" % nodes[0].addr]
-    with genid.Client(direct) as c:
+    with genid64.Client(direct) as c:
         t0 = time.monotonic()
         ids = c.bulk(100) + [c.next()]
         took = time.monotonic() - t0
@@ -140,7 +140,7 @@ def test(t):
            % (sorted(set(got)), hp.stat()))
 
     hp_addr = ["%s:%d" % hp.addr]
-    with genid.Client(hp_addr) as c:
+    with genid64.Client(hp_addr) as c:
         ids = c.bulk(1000)
     t.check(len(ids) == 1000 and harness.first_not_increasing(ids) == -1,
             "the Python client through HAProxy: 1000 increasing IDs")
