@@ -13,9 +13,10 @@ buckets, not the client, set the pace (each answers short replies when it
 is used up; checked); 4 of the 32 buckets, because the Python client
 gets their 262,144 IDs/s with room to spare even beside two CPU hogs on
 a two-core machine (contrib/test.sh's part busy), where it got 370,000
-to 570,000 IDs/s: 8 buckets' 524,288 were not always used up there,
-and all 32's 2^21 never (contrib/bench/clock-steps.py loads all 32).  One more
-connection pipelines CMD 0, 250 at a time, more than its bucket gives.
+to 570,000 IDs/s: 8 buckets' 524,288 were not always used up there, and
+all 32's 2^21 are far beyond it (contrib/bench/clock-steps.py loads all
+32).  One more connection pipelines CMD 0, 250 at a time, more than its
+bucket gives.
 Three nodes, each made with genid --init and left
 at the shipped defaults (max_ahead_s 5, max_slew_s, clock_slew 0.25,
 checkpoint_interval_ms 1000):
