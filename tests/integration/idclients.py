@@ -95,6 +95,8 @@ class Conn:
         self.node = node
         self.machine = machine
         self.batches = []
+        # [(monotonic time the request was sent, IDs in its reply)]
+        self.asked = []
         self.empty = 0
         self.error = None
 
@@ -141,6 +143,7 @@ class Client:
                 c = Conn(self.name, inf.get("machine"))
                 self.conns.append(c)
                 while not self.stopped():
+                    sent = time.monotonic()
                     try:
                         got = harness.get_ids(s, 32)
                     except (OSError, EOFError) as e:
@@ -149,6 +152,7 @@ class Client:
                         break
                     now = time.monotonic()
                     self.timeline.append((now, bool(got)))
+                    c.asked.append((sent, len(got)))
                     if got:
                         c.batches.append((now, got))
                         time.sleep(0.005)
@@ -161,10 +165,13 @@ class Client:
         return sum(len(b) for c in self.conns for when, b in c.batches
                    if when > t)
 
-    def received(self, t0, t1):
-        """[(time, number of IDs)] received between t0 and t1."""
-        return [(when, len(b)) for c in self.conns for when, b in c.batches
-                if t0 < when < t1]
+    def answered(self, t0, t1):
+        """[(time sent, number of IDs)] of the requests sent between t0 and
+        t1 that were answered with IDs.  A reply can reach the client late
+        on a busy machine; a request sent after an instant cannot have
+        been served before it."""
+        return [(when, n) for c in self.conns for when, n in c.asked
+                if t0 < when < t1 and n > 0]
 
     def good_after(self, t):
         """The time of the first reply with IDs after t, or None."""
