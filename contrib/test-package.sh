@@ -119,6 +119,20 @@ gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
+# Whether process $1 is a genid master.
+is_master() {
+	case $(tr '\000' ' ' <"/proc/$1/cmdline" 2>/dev/null) in
+	*"genid: master"*) return 0 ;;
+	esac
+	return 1
+}
+
+# Stops the master $1 with SIGTERM, then SIGKILL.
+stop_master() {
+	kill -TERM "$1"
+	poll 20 gone "$1" || kill -KILL "$1"
+}
+
 # Removes the worktree genid 0.1.0 was built in.
 remove_old_tree() {
 	[ -n "$old_tree" ] || return 0
@@ -136,10 +150,13 @@ cleanup() {
 	if [ -n "$installed_by_us" ]; then
 		echo "# cleanup: purging the packages, the state and the user genid"
 		# A master this test's packages started, should a stop have
-		# failed.
+		# failed or been forbidden by policy-rc.d (after a purge the
+		# pid file is gone: the last master the test saw).
 		if pid=$(master_pid); then
-			kill -TERM "$pid"
-			poll 20 gone "$pid" || kill -KILL "$pid"
+			stop_master "$pid"
+		fi
+		if [ -n "${master:-}" ] && is_master "$master"; then
+			stop_master "$master"
 		fi
 		if [ -x /etc/init.d/genid ]; then
 			/etc/init.d/genid stop >/dev/null 2>&1
@@ -695,7 +712,12 @@ step() {
 }
 
 # A new node for this part: neither the packages nor the state file of the
-# part above.
+# part above.  Where policy-rc.d forbade prerm's stop, the genid of the part
+# above still runs: stopped as an operator would.
+if [ -n "${master:-}" ] && is_master "$master"; then
+	echo "# genid $master still runs after the purge (policy-rc.d): stopping it"
+	stop_master "$master"
+fi
 DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -q \
     genid genidctl libgenid0 libgenid-dev >/dev/null 2>&1
 rm -rf /var/lib/genid
