@@ -24,9 +24,9 @@
 # at the end removes what it installed and the state it left (the state
 # file and the user genid, which a real purge keeps on purpose).
 #
-# GENID_PACKAGE_CHECK=1 runs make check inside the package build too (the
-# build uses DEB_BUILD_OPTIONS=nocheck otherwise: CI runs the suite on its
-# own).  In a container whose /usr/sbin/policy-rc.d forbids starting
+# GENID_PACKAGE_CHECK=1 runs the package build's tests too (make
+# check-smoke: the unit tests and tests/smoke.sh); the build uses
+# DEB_BUILD_OPTIONS=nocheck otherwise.  In a container whose /usr/sbin/policy-rc.d forbids starting
 # services, postinst cannot start genid: the test then starts it through
 # the init script and says so, or, with GENID_TEST_POLICY=allow-genid,
 # puts a policy-rc.d in place for the run that allows genid alone (and
@@ -121,7 +121,7 @@ gone() {
 
 # Whether process $1 is a genid master.
 is_master() {
-	case $(tr '\000' ' ' <"/proc/$1/cmdline" 2>/dev/null) in
+	case $(tr '\000' ' ' 2>/dev/null <"/proc/$1/cmdline") in
 	*"genid: master"*) return 0 ;;
 	esac
 	return 1
@@ -699,14 +699,16 @@ step() {
 	top_id=$(highest)
 	echo "# $step_what: $n IDs fetched from genid $(running_version), the highest $top_id"
 	old_master=${master:-}
-	if [ "$started_by_postinst" = no ]; then
-		# policy-rc.d forbids prerm's stop too: the operator stops
-		# genid, as the packages cannot.
+	if [ "$started_by_postinst" = no ] && dpkg --compare-versions "$want" lt \
+	    "$(dpkg-query -W -f='${Version}' genid)"; then
+		# policy-rc.d forbids the stop of prerm, which converts the
+		# state file of a stopped genid: the operator stops it.
 		initd stop
 	fi
 	apt_step "$step_what" "$@" || return 1
 	if [ "$started_by_postinst" = no ]; then
-		initd start
+		# ... and the restart of postinst.
+		initd restart
 	fi
 	check "$step_what: genid $want is installed" \
 	    test "$(dpkg-query -W -f='${Version}' genid)" = "$want"
