@@ -25,9 +25,9 @@
 # at the end removes what it installed and the state it left (the state
 # file and the user genid, which a real purge keeps on purpose).
 #
-# GENID_PACKAGE_CHECK=1 runs make check inside the package build too (the
-# build uses DEB_BUILD_OPTIONS=nocheck otherwise: CI runs the suite on its
-# own).  In a container whose /usr/sbin/policy-rc.d forbids starting
+# GENID_PACKAGE_CHECK=1 runs the package build's tests too (make
+# check-smoke: the unit tests and tests/smoke.sh); the build uses
+# DEB_BUILD_OPTIONS=nocheck otherwise.  In a container whose /usr/sbin/policy-rc.d forbids starting
 # services, postinst cannot start genid: the test then starts it through
 # the init script and says so, or, with GENID_TEST_POLICY=allow-genid,
 # puts a policy-rc.d in place for the run that allows genid alone (and
@@ -120,6 +120,20 @@ gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
+# Whether process $1 is a genid master.
+is_master() {
+	case $(tr '\000' ' ' 2>/dev/null <"/proc/$1/cmdline") in
+	*"genid: master"*) return 0 ;;
+	esac
+	return 1
+}
+
+# Stops the master $1 with SIGTERM, then SIGKILL.
+stop_master() {
+	kill -TERM "$1"
+	poll 20 gone "$1" || kill -KILL "$1"
+}
+
 # Removes the worktree genid 0.1.0 was built in.
 remove_old_tree() {
 	[ -n "$old_tree" ] || return 0
@@ -137,10 +151,13 @@ cleanup() {
 	if [ -n "$installed_by_us" ]; then
 		echo "# cleanup: purging the packages, the state and the user genid"
 		# A master this test's packages started, should a stop have
-		# failed.
+		# failed or been forbidden by policy-rc.d (after a purge the
+		# pid file is gone: the last master the test saw).
 		if pid=$(master_pid); then
-			kill -TERM "$pid"
-			poll 20 gone "$pid" || kill -KILL "$pid"
+			stop_master "$pid"
+		fi
+		if [ -n "${master:-}" ] && is_master "$master"; then
+			stop_master "$master"
 		fi
 		if [ -x /etc/init.d/genid ]; then
 			/etc/init.d/genid stop >/dev/null 2>&1
@@ -520,6 +537,11 @@ check "upgrade: the next ID is not from an earlier second than the first" \
 
 # ------------------------------------------------------------ remove, purge
 
+if [ "$started_by_postinst" = no ]; then
+	# policy-rc.d forbids prerm's stop as it forbade postinst's start.
+	echo "# $policy forbids stopping services: the test stops genid"
+	/etc/init.d/genid stop >/dev/null 2>&1
+fi
 DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 remove -y -q genid >"$tmp/remove.log" 2>&1
 check "apt-get remove genid" test $? -eq 0
 check "remove: the master $master is stopped" poll 20 gone "$master"
@@ -567,6 +589,13 @@ apt_step() {
 	cat "$tmp/step.log"
 	not_ok "$apt_what: apt-get install (log above)"
 	return 1
+}
+
+# Runs the init script with action $1, its output shown if it fails.
+initd() {
+	/etc/init.d/genid "$1" >"$tmp/initd.log" 2>&1 && return
+	cat "$tmp/initd.log"
+	not_ok "/etc/init.d/genid $1 (output above)"
 }
 
 # Fetches IDs from the installed genid into $tmp/ids until
@@ -671,14 +700,16 @@ step() {
 	top_id=$(highest)
 	echo "# $step_what: $n IDs fetched from genid $(running_version), the highest $top_id"
 	old_master=${master:-}
-	if [ "$started_by_postinst" = no ]; then
-		# policy-rc.d forbids prerm's stop too: the operator stops
-		# genid, as the packages cannot.
-		/etc/init.d/genid stop >/dev/null
+	if [ "$started_by_postinst" = no ] && dpkg --compare-versions "$want" lt \
+	    "$(dpkg-query -W -f='${Version}' genid)"; then
+		# policy-rc.d forbids the stop of prerm, which converts the
+		# state file of a stopped genid: the operator stops it.
+		initd stop
 	fi
 	apt_step "$step_what" "$@" || return 1
 	if [ "$started_by_postinst" = no ]; then
-		/etc/init.d/genid start >/dev/null || not_ok "/etc/init.d/genid start"
+		# ... and the restart of postinst.
+		initd restart
 	fi
 	check "$step_what: genid $want is installed" \
 	    test "$(dpkg-query -W -f='${Version}' genid)" = "$want"
@@ -696,7 +727,12 @@ step() {
 }
 
 # A new node for this part: neither the packages nor the state file of the
-# part above.
+# part above.  Where policy-rc.d forbade prerm's stop, the genid of the part
+# above still runs: stopped as an operator would.
+if [ -n "${master:-}" ] && is_master "$master"; then
+	echo "# genid $master still runs after the purge (policy-rc.d): stopping it"
+	stop_master "$master"
+fi
 DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -q \
     genid genidctl libgenid0 libgenid-dev >/dev/null 2>&1
 rm -rf /var/lib/genid
@@ -707,7 +743,7 @@ versions() {
 	echo "# genid $old_version -> $version -> $old_version -> $version"
 	apt_step "install $old_version" $old_debs || return
 	if [ "$started_by_postinst" = no ]; then
-		/etc/init.d/genid start >/dev/null || not_ok "/etc/init.d/genid start"
+		initd start
 	fi
 	check_service "install $old_version"
 	check "install $old_version: INFO says version $old_version" \
