@@ -89,11 +89,12 @@ debs() {
 	ls "$1"/genid_*.deb "$1"/genidctl_*.deb "$1"/libgenid0_*.deb
 }
 
-# Installs the packages of directory $1 with apt-get.
+# Installs the packages of directory $1 with apt-get, keeping an
+# /etc/genid.json the operator wrote (as configuration management does).
 install_from() {
 	# shellcheck disable=SC2046 # one argument per package file
 	run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-	    --allow-downgrades $(debs "$1")
+	    --allow-downgrades -o Dpkg::Options::=--force-confold $(debs "$1")
 }
 
 # Waits until genid answers, starting it as an operator would if the
