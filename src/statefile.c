@@ -24,6 +24,9 @@
 #include "clock.h"
 #include "statefile.h"
 
+/* How long a switch waits for the processes of a killed genid to go. */
+#define SWITCH_LOCK_WAIT_MS 2000
+
 const char statefile_damaged_rule[] =
     "restore it from a copy taken while genid was stopped, if genid has"
     " not run since, or move it away and make a new one with genid"
@@ -828,8 +831,10 @@ statefile_switch(const char *path, const struct state_identity *id, int64_t now,
 	/*
 	 * Locked, damaged or this identity's own: statefile_open says so.
 	 * The lock is held to the end: nobody starts on the file meanwhile.
+	 * The workers of a master just killed get the time statefile_open
+	 * gives them, so that a restart right after a kill -9 switches too.
 	 */
-	if (lock_file(sf.fd, path, 0, err, errlen) != 0 ||
+	if (lock_file(sf.fd, path, SWITCH_LOCK_WAIT_MS, err, errlen) != 0 ||
 	    map_checked(&sf, PROT_READ, NULL, err, errlen) != 0 ||
 	    (sf.h->zone == id->zone && sf.h->dc == id->dc &&
 		sf.h->machine == id->machine && sf.h->epoch == id->epoch))
