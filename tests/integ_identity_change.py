@@ -22,10 +22,13 @@ identity"), and the state file's layout converted both ways (genid(7),
     converts it back to layout 4 before its first ID, says so, and every
     ID is above all its bucket issued before;
   - the file of a clean stop under another kernel boot (copied from
-    another host): the start says so and warns about twins.
+    another host): the start says so and warns about twins;
+  - a start with another identity right after a kill -9 of the master
+    waits for its workers' lock and switches.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -259,6 +262,23 @@ def moved(t, d, before):
     check_above(t, before, after, "after the move")
 
 
+def killed(t, d):
+    """The master killed with SIGKILL and a start with another identity at
+    once, while its workers may still hold the lock: the start waits for
+    them, as any start does, and switches."""
+    d.start()
+    d.signal_master(signal.SIGKILL)
+    d.proc.wait(10)
+    old = kept(d, d.zone, d.dc, d.machine, d.epoch)
+    d.set(machine_id=harness.MACHINE - 1, why=WHY)
+    d.start()
+    t.check("identity changed" in d.output() and os.path.exists(old),
+            "a start with another identity right after a kill -9 keeps the "
+            "old file as %s and serves" % old, d.output()[-500:])
+    fetch(t, d, 1000)
+    d.stop()
+
+
 def test(t):
     d = harness.Daemon(t)
     first = run_once(t, d, "first identity")
@@ -267,6 +287,7 @@ def test(t):
     first = change_back(t, d, first)
     name_taken(t, d)
     moved(t, d, layouts(t, d, first))
+    killed(t, d)
 
 
 harness.run(test, control=True, timeout=180)
